@@ -1,0 +1,11 @@
+//! Portico: design, run and test AWS API Gateway-style APIs locally.
+//!
+//! The library holds everything; `src/main.rs` only parses the command line.
+//! See `ARCHITECTURE.md` (shared) for the layout and the request pipeline.
+
+pub mod cli;
+pub mod echo_backend;
+pub mod gateway;
+pub mod integrations;
+pub mod model;
+pub mod observe;

@@ -1,0 +1,69 @@
+//! `Method` and `MethodResponse`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Integration;
+
+/// AWS `Method`: one HTTP verb on a resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Method {
+    pub http_method: String,
+    /// `NONE`, `AWS_IAM`, `CUSTOM` or `COGNITO_USER_POOLS`.
+    #[serde(default = "none")]
+    pub authorization_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorizer_id: Option<String>,
+    #[serde(default)]
+    pub api_key_required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_validator_id: Option<String>,
+    /// `method.request.{path,querystring,header}.name` -> required.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub request_parameters: BTreeMap<String, bool>,
+    /// Content type -> model name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub request_models: BTreeMap<String, String>,
+    /// By status code.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub method_responses: BTreeMap<String, MethodResponse>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method_integration: Option<Integration>,
+}
+
+fn none() -> String {
+    "NONE".into()
+}
+
+impl Method {
+    pub fn new(http_method: &str) -> Method {
+        Method {
+            http_method: http_method.to_string(),
+            authorization_type: none(),
+            authorizer_id: None,
+            api_key_required: false,
+            operation_name: None,
+            request_validator_id: None,
+            request_parameters: BTreeMap::new(),
+            request_models: BTreeMap::new(),
+            method_responses: BTreeMap::new(),
+            method_integration: None,
+        }
+    }
+}
+
+/// AWS `MethodResponse`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MethodResponse {
+    pub status_code: String,
+    /// `method.response.header.name` -> required.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub response_parameters: BTreeMap<String, bool>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub response_models: BTreeMap<String, String>,
+}

@@ -1,0 +1,30 @@
+//! The API model: AWS API Gateway's REST resource model in Rust types.
+//!
+//! Field names follow AWS's (camelCase in serde) so that OpenAPI import/export
+//! and the control plane are thin mappings. An API has a **draft** (what the
+//! designer edits, [`RestApi::resources`]) and immutable **deployments**
+//! (snapshots of the draft); a [`Stage`] points at one deployment.
+
+mod api;
+mod deployment;
+mod gateway_response;
+mod ids;
+mod integration;
+pub mod locate;
+mod method;
+pub mod project;
+mod resource;
+mod stage;
+
+pub use api::{ApiKeySource, EndpointConfiguration, RestApi};
+pub use deployment::{Deployment, DeploymentSnapshot};
+pub use gateway_response::{GatewayResponse, GatewayResponseType};
+pub use ids::{new_deployment_id, new_resource_id, new_rest_api_id};
+pub use integration::{
+    ContentHandling, Integration, IntegrationResponse, IntegrationType, PassthroughBehavior,
+    DEFAULT_TIMEOUT_MILLIS,
+};
+pub use method::{Method, MethodResponse};
+pub use project::{Project, ProjectError};
+pub use resource::{validate_path_part, Resource, ResourceError};
+pub use stage::{validate_stage_name, validate_stage_variable, Stage};

@@ -1,0 +1,408 @@
+//! A project on disk: `portico.json` (the definition: APIs, their drafts,
+//! stages and deployment list) plus `deployments/{apiId}/{deploymentId}.json`
+//! (one immutable snapshot per deployment).
+//!
+//! Files are pretty-printed JSON with a stable key order, so they diff well;
+//! every write is atomic (temp file in the same directory, fsync, rename).
+//! Every load error names `file:line:column` and what was expected.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::deployment::now_rfc3339;
+use super::locate::{locate, Step};
+use super::{Deployment, DeploymentSnapshot, RestApi, Stage};
+
+/// The project format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// The definition file inside a project directory.
+pub const PROJECT_FILE: &str = "portico.json";
+const DEPLOYMENTS_DIR: &str = "deployments";
+const HTTP_METHODS: [&str; 8] = ["ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ProjectFile {
+    version: u32,
+    #[serde(default)]
+    rest_apis: Vec<RestApi>,
+}
+
+/// What went wrong loading or saving a project. `Display` is one line:
+/// `file:line:column: what is wrong`.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error("{}: {message}", path.display())]
+    Io { path: PathBuf, message: String },
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// A request to change the project that the model refuses (unknown API,
+    /// bad stage name...). Not tied to a file position.
+    #[error("{0}")]
+    Rejected(String),
+}
+
+impl ProjectError {
+    fn io(path: &Path, error: std::io::Error) -> ProjectError {
+        ProjectError::Io {
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        }
+    }
+
+    fn syntax(path: &Path, error: &serde_json::Error) -> ProjectError {
+        // serde_json appends " at line L column C"; we print the position first.
+        let text = error.to_string();
+        let message = match text.rfind(" at line ") {
+            Some(i) => text[..i].to_string(),
+            None => text,
+        };
+        ProjectError::Invalid {
+            path: path.to_path_buf(),
+            line: error.line().max(1),
+            column: error.column().max(1),
+            message,
+        }
+    }
+}
+
+/// A loaded project: the definition plus every deployment snapshot.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub dir: PathBuf,
+    pub rest_apis: Vec<RestApi>,
+    /// Snapshots by `(apiId, deploymentId)`.
+    snapshots: BTreeMap<(String, String), Arc<DeploymentSnapshot>>,
+}
+
+impl Project {
+    /// An empty project in `dir` (not yet written).
+    pub fn new(dir: &Path) -> Project {
+        Project {
+            dir: dir.to_path_buf(),
+            rest_apis: Vec::new(),
+            snapshots: BTreeMap::new(),
+        }
+    }
+
+    pub fn load(dir: &Path) -> Result<Project, ProjectError> {
+        let path = dir.join(PROJECT_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| ProjectError::io(&path, e))?;
+        let file: ProjectFile = parse(&path, &text)?;
+        if file.version != FORMAT_VERSION {
+            let (line, column) = locate(&text, &["version".into()]);
+            return Err(ProjectError::Invalid {
+                path,
+                line,
+                column,
+                message: format!(
+                    "project format version {} is not supported; this Portico reads version {FORMAT_VERSION}",
+                    file.version
+                ),
+            });
+        }
+        let mut project = Project {
+            dir: dir.to_path_buf(),
+            rest_apis: file.rest_apis,
+            snapshots: BTreeMap::new(),
+        };
+        if let Err((steps, message)) = validate(&project.rest_apis) {
+            let (line, column) = locate(&text, &steps);
+            return Err(ProjectError::Invalid {
+                path,
+                line,
+                column,
+                message,
+            });
+        }
+        for (api_index, api) in project.rest_apis.iter().enumerate() {
+            for (index, deployment) in api.deployments.iter().enumerate() {
+                let snapshot_path = project.snapshot_path(&api.id, &deployment.id);
+                let snapshot_text = match std::fs::read_to_string(&snapshot_path) {
+                    Ok(text) => text,
+                    Err(error) => {
+                        let steps: Vec<Step> =
+                            vec!["restApis".into(), api_index.into(), "deployments".into(), index.into()];
+                        let (line, column) = locate(&text, &steps);
+                        return Err(ProjectError::Invalid {
+                            path,
+                            line,
+                            column,
+                            message: format!(
+                                "deployment {:?} has no snapshot at {}: {error}",
+                                deployment.id,
+                                snapshot_path.display()
+                            ),
+                        });
+                    }
+                };
+                let snapshot: DeploymentSnapshot = parse(&snapshot_path, &snapshot_text)?;
+                if let Err((steps, message)) = validate(std::slice::from_ref(&snapshot.rest_api)) {
+                    let mut steps = steps;
+                    steps.splice(0..2, [Step::from("restApi")]);
+                    let (line, column) = locate(&snapshot_text, &steps);
+                    return Err(ProjectError::Invalid {
+                        path: snapshot_path,
+                        line,
+                        column,
+                        message,
+                    });
+                }
+                project
+                    .snapshots
+                    .insert((api.id.clone(), deployment.id.clone()), Arc::new(snapshot));
+            }
+        }
+        Ok(project)
+    }
+
+    /// Writes `portico.json` atomically. Snapshots are written by
+    /// [`Project::deploy`] and never rewritten.
+    pub fn save(&self) -> Result<(), ProjectError> {
+        let file = ProjectFile {
+            version: FORMAT_VERSION,
+            rest_apis: self.rest_apis.clone(),
+        };
+        write_json_atomic(&self.dir.join(PROJECT_FILE), &file)
+    }
+
+    pub fn snapshot_path(&self, api_id: &str, deployment_id: &str) -> PathBuf {
+        self.dir
+            .join(DEPLOYMENTS_DIR)
+            .join(api_id)
+            .join(format!("{deployment_id}.json"))
+    }
+
+    pub fn snapshot(&self, api_id: &str, deployment_id: &str) -> Option<&Arc<DeploymentSnapshot>> {
+        self.snapshots.get(&(api_id.to_string(), deployment_id.to_string()))
+    }
+
+    /// Finds an API by id, or by name when exactly one API has that name.
+    pub fn find_api(&self, id_or_name: &str) -> Result<&RestApi, ProjectError> {
+        if let Some(api) = self.rest_apis.iter().find(|a| a.id == id_or_name) {
+            return Ok(api);
+        }
+        let named: Vec<&RestApi> = self.rest_apis.iter().filter(|a| a.name == id_or_name).collect();
+        match named.as_slice() {
+            [api] => Ok(api),
+            [] => Err(ProjectError::Rejected(format!(
+                "no API with id or name {id_or_name:?} in {}",
+                self.dir.display()
+            ))),
+            _ => Err(ProjectError::Rejected(format!(
+                "{} APIs are named {id_or_name:?}; use the id",
+                named.len()
+            ))),
+        }
+    }
+
+    pub fn api_mut(&mut self, id: &str) -> Option<&mut RestApi> {
+        self.rest_apis.iter_mut().find(|a| a.id == id)
+    }
+
+    /// Snapshots the draft of `api_id` into a new deployment, points stage
+    /// `stage_name` at it (creating the stage if needed, merging `variables`
+    /// into its stage variables) and saves the project. As AWS's
+    /// `CreateDeployment` with `stageName`.
+    pub fn deploy(
+        &mut self,
+        api_id: &str,
+        stage_name: &str,
+        description: Option<&str>,
+        variables: &BTreeMap<String, String>,
+    ) -> Result<Deployment, ProjectError> {
+        super::validate_stage_name(stage_name).map_err(ProjectError::Rejected)?;
+        for (name, value) in variables {
+            super::validate_stage_variable(name, value).map_err(ProjectError::Rejected)?;
+        }
+        let api = self
+            .rest_apis
+            .iter()
+            .find(|a| a.id == api_id)
+            .ok_or_else(|| ProjectError::Rejected(format!("no API with id {api_id:?}")))?;
+        if api.resources.iter().all(|r| r.resource_methods.is_empty()) {
+            // AWS: BadRequestException "The REST API doesn't contain any methods".
+            return Err(ProjectError::Rejected(
+                "The REST API doesn't contain any methods".into(),
+            ));
+        }
+        validate(std::slice::from_ref(api)).map_err(|(_, message)| ProjectError::Rejected(message))?;
+        let mut ids: HashSet<&str> = api.deployments.iter().map(|d| d.id.as_str()).collect();
+        let mut id = super::new_deployment_id();
+        while ids.contains(id.as_str()) {
+            id = super::new_deployment_id();
+        }
+        ids.clear();
+        let now = now_rfc3339();
+        let deployment = Deployment {
+            id,
+            description: description.map(str::to_string),
+            created_date: Some(now.clone()),
+        };
+        let mut snapshot_api = api.clone();
+        snapshot_api.stages.clear();
+        snapshot_api.deployments.clear();
+        let snapshot = DeploymentSnapshot {
+            version: FORMAT_VERSION,
+            deployment: deployment.clone(),
+            rest_api: snapshot_api,
+        };
+        let snapshot_path = self.snapshot_path(api_id, &deployment.id);
+        if let Some(parent) = snapshot_path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| ProjectError::io(parent, e))?;
+        }
+        write_json_atomic(&snapshot_path, &snapshot)?;
+        self.snapshots
+            .insert((api_id.to_string(), deployment.id.clone()), Arc::new(snapshot));
+
+        let api = self.api_mut(api_id).expect("the API was found above");
+        api.deployments.push(deployment.clone());
+        match api.stage_mut(stage_name) {
+            Some(stage) => {
+                stage.deployment_id = deployment.id.clone();
+                stage.variables.extend(variables.clone());
+                stage.last_updated_date = Some(now);
+            }
+            None => api.stages.push(Stage {
+                stage_name: stage_name.to_string(),
+                deployment_id: deployment.id.clone(),
+                description: None,
+                variables: variables.clone(),
+                created_date: Some(now.clone()),
+                last_updated_date: Some(now),
+            }),
+        }
+        self.save()?;
+        Ok(deployment)
+    }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Result<T, ProjectError> {
+    serde_json::from_str(text).map_err(|e| ProjectError::syntax(path, &e))
+}
+
+/// Writes `value` as pretty JSON to `path` atomically: a temp file in the same
+/// directory, fsync, rename over the target, fsync the directory.
+pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), ProjectError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| ProjectError::io(dir, e))?;
+    let mut text = serde_json::to_string_pretty(value).map_err(|e| ProjectError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    text.push('\n');
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| ProjectError::io(dir, e))?;
+    temp.write_all(text.as_bytes())
+        .and_then(|_| temp.as_file().sync_all())
+        .map_err(|e| ProjectError::io(path, e))?;
+    temp.persist(path).map_err(|e| ProjectError::io(path, e.error))?;
+    if let Ok(dir_handle) = std::fs::File::open(dir) {
+        let _ = dir_handle.sync_all();
+    }
+    Ok(())
+}
+
+type Invalid = (Vec<Step>, String);
+
+/// Checks what serde cannot: a consistent resource tree, method keys, stage
+/// pointers. Returns where (as a path into the file) and what is wrong.
+fn validate(apis: &[RestApi]) -> Result<(), Invalid> {
+    let mut api_ids = HashSet::new();
+    for (api_index, api) in apis.iter().enumerate() {
+        let at = |rest: &[Step]| -> Vec<Step> {
+            let mut steps: Vec<Step> = vec!["restApis".into(), api_index.into()];
+            steps.extend_from_slice(rest);
+            steps
+        };
+        if !api_ids.insert(api.id.as_str()) {
+            return Err((at(&["id".into()]), format!("duplicate API id {:?}", api.id)));
+        }
+        let roots = api.resources.iter().filter(|r| r.parent_id.is_none()).count();
+        if roots != 1 {
+            return Err((
+                at(&["resources".into()]),
+                format!("expected exactly one root resource (no parentId, path \"/\"), found {roots}"),
+            ));
+        }
+        let mut resource_ids = HashSet::new();
+        for (index, resource) in api.resources.iter().enumerate() {
+            let here = |key: &str| at(&["resources".into(), index.into(), key.into()]);
+            if !resource_ids.insert(resource.id.as_str()) {
+                return Err((here("id"), format!("duplicate resource id {:?}", resource.id)));
+            }
+            match (&resource.parent_id, &resource.path_part) {
+                (None, _) if resource.path != "/" => {
+                    return Err((here("path"), "the root resource must have path \"/\"".into()));
+                }
+                (None, Some(_)) => {
+                    return Err((here("pathPart"), "the root resource has no pathPart".into()));
+                }
+                (Some(parent_id), path_part) => {
+                    let Some(parent) = api.resource(parent_id) else {
+                        return Err((here("parentId"), format!("no resource with id {parent_id:?}")));
+                    };
+                    let Some(path_part) = path_part else {
+                        return Err((here("path"), "a child resource needs a pathPart".into()));
+                    };
+                    if let Err(e) = super::validate_path_part(path_part) {
+                        return Err((here("pathPart"), format!("{e} (got {path_part:?})")));
+                    }
+                    if parent.path_part.as_deref().is_some_and(|p| p.ends_with("+}")) {
+                        return Err((
+                            here("parentId"),
+                            format!("Cannot create a child of a resource with a greedy path variable: {}", parent.path),
+                        ));
+                    }
+                    let expected = if parent.path == "/" {
+                        format!("/{path_part}")
+                    } else {
+                        format!("{}/{path_part}", parent.path)
+                    };
+                    if resource.path != expected {
+                        return Err((here("path"), format!("expected path {expected:?} (parent path + pathPart)")));
+                    }
+                }
+                _ => {}
+            }
+            for (verb, method) in &resource.resource_methods {
+                let steps = at(&["resources".into(), index.into(), "resourceMethods".into(), verb.as_str().into()]);
+                if !HTTP_METHODS.contains(&verb.as_str()) {
+                    return Err((steps, format!("unknown HTTP method {verb:?}; expected one of {}", HTTP_METHODS.join(", "))));
+                }
+                if &method.http_method != verb {
+                    return Err((steps, format!("method key {verb:?} and httpMethod {:?} differ", method.http_method)));
+                }
+            }
+        }
+        let mut seen_paths = HashSet::new();
+        for (index, resource) in api.resources.iter().enumerate() {
+            if !seen_paths.insert(resource.path.as_str()) {
+                return Err((at(&["resources".into(), index.into(), "path".into()]), format!("duplicate resource path {:?}", resource.path)));
+            }
+        }
+        for (index, stage) in api.stages.iter().enumerate() {
+            let here = |key: &str| at(&["stages".into(), index.into(), key.into()]);
+            super::validate_stage_name(&stage.stage_name).map_err(|m| (here("stageName"), m))?;
+            if !api.deployments.iter().any(|d| d.id == stage.deployment_id) {
+                return Err((here("deploymentId"), format!("no deployment with id {:?} in this API's deployments", stage.deployment_id)));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl fmt::Display for Project {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.dir.display())
+    }
+}

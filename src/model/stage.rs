@@ -1,0 +1,59 @@
+//! `Stage`: a named pointer at a deployment, with stage variables.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// AWS `Stage`. Only stages are served; what they serve is the deployment
+/// they point at, never the draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Stage {
+    pub stage_name: String,
+    pub deployment_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Stage variables: `${stageVariables.name}` in URIs, `$stageVariables`
+    /// in templates.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variables: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_date: Option<String>,
+}
+
+/// AWS's rule for stage names: alphanumerics, hyphens and underscores, at
+/// most 128 characters.
+pub fn validate_stage_name(name: &str) -> Result<(), String> {
+    if name.is_empty()
+        || name.len() > 128
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(format!(
+            "Stage name only allows a-zA-Z0-9_- and at most 128 characters: {name:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// AWS's rule for stage variable names (`[A-Za-z0-9_]+`) and values
+/// (`[A-Za-z0-9-._~:/?#&=,]+`, at most 512 characters).
+pub fn validate_stage_variable(name: &str, value: &str) -> Result<(), String> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(format!("Stage variable name only allows [A-Za-z0-9_]: {name:?}"));
+    }
+    if value.len() > 512
+        || !value.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'/' | b'?' | b'#' | b'&' | b'=' | b',')
+        })
+    {
+        return Err(format!(
+            "Stage variable value only allows [A-Za-z0-9-._~:/?#&=,] and at most 512 characters: {value:?}"
+        ));
+    }
+    Ok(())
+}
