@@ -1,1 +1,238 @@
+//! The embedded gateway runtime: serves every deployed stage of a project on
+//! one port.
+//!
+//! [`Gateway`] owns a tokio runtime on background threads. Configuration is
+//! compiled per deployment into immutable [`CompiledStage`]s held in an
+//! `ArcSwap`, swapped whole on deploy: a request sees the old or the new
+//! configuration, never half of each, and the hot path takes no lock.
 
+pub mod compile;
+pub mod context;
+pub mod mapping;
+pub mod pipeline;
+pub mod responses;
+pub mod router;
+mod server;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+use crate::model::{Project, RestApi, Stage};
+use crate::observe::RequestLog;
+
+pub use compile::{compile_stage, CompileError, CompiledStage};
+pub use pipeline::{Execution, MethodRequest, Services};
+pub use responses::Reply;
+
+/// AWS's payload limit for REST APIs: 10 MB.
+pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+/// The default port, as the CLI documents.
+pub const DEFAULT_PORT: u16 = 4455;
+
+/// Everything the server serves, swapped atomically on change.
+#[derive(Debug, Default)]
+pub struct Routes {
+    /// apiId -> stage name -> compiled stage.
+    pub apis: HashMap<String, HashMap<String, Arc<CompiledStage>>>,
+    /// Set when the project has exactly one REST API: then
+    /// `http://host:port/{stage}/{path}` reaches it.
+    pub single_api: Option<String>,
+}
+
+impl Routes {
+    /// Compiles every stage of every API in the project from its deployment
+    /// snapshot.
+    pub fn compile(project: &Project) -> Result<Routes, CompileError> {
+        let mut apis = HashMap::new();
+        for api in &project.rest_apis {
+            let mut stages = HashMap::new();
+            for stage in &api.stages {
+                let Some(snapshot) = project.snapshot(&api.id, &stage.deployment_id) else {
+                    return Err(CompileError {
+                        api: api.name.clone(),
+                        stage: stage.stage_name.clone(),
+                        location: "deploymentId".into(),
+                        message: format!("no snapshot for deployment {}", stage.deployment_id),
+                    });
+                };
+                let compiled = compile_stage(&snapshot.rest_api, stage)?;
+                stages.insert(stage.stage_name.clone(), Arc::new(compiled));
+            }
+            apis.insert(api.id.clone(), stages);
+        }
+        let single_api = match project.rest_apis.as_slice() {
+            [only] => Some(only.id.clone()),
+            _ => None,
+        };
+        Ok(Routes { apis, single_api })
+    }
+}
+
+/// How to run the gateway.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    pub bind: std::net::IpAddr,
+    /// 0 picks a free port.
+    pub port: u16,
+    pub worker_threads: usize,
+    /// Requests kept for the live log.
+    pub request_log_capacity: usize,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            bind: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            port: DEFAULT_PORT,
+            worker_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            request_log_capacity: 2_000,
+        }
+    }
+}
+
+/// State shared by the server tasks and the handle.
+#[derive(Debug)]
+pub struct Shared {
+    pub routes: ArcSwap<Routes>,
+    pub services: Services,
+    pub request_log: RequestLog,
+}
+
+/// A served stage, for printing and `ls`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageUrl {
+    pub api_id: String,
+    pub api_name: String,
+    pub stage: String,
+    pub deployment_id: String,
+    pub url: String,
+}
+
+/// Handle to a running gateway. Dropping it stops the server.
+pub struct Gateway {
+    runtime: Option<tokio::runtime::Runtime>,
+    local_addr: SocketAddr,
+    shared: Arc<Shared>,
+}
+
+impl Gateway {
+    /// Compiles the project and starts serving it. Fails if the port is
+    /// taken or a deployment does not compile.
+    pub fn start(project: &Project, config: &GatewayConfig) -> Result<Gateway, GatewayStartError> {
+        let routes = Routes::compile(project)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(config.worker_threads.max(1))
+            .thread_name("portico-gateway")
+            .enable_all()
+            .build()
+            .map_err(GatewayStartError::Io)?;
+        let shared = {
+            let _guard = runtime.enter();
+            Arc::new(Shared {
+                routes: ArcSwap::from_pointee(routes),
+                services: Services::default(),
+                request_log: RequestLog::new(config.request_log_capacity),
+            })
+        };
+        let addr = SocketAddr::new(config.bind, config.port);
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind(addr))
+            .map_err(|e| GatewayStartError::Bind(addr, e))?;
+        let local_addr = listener.local_addr().map_err(GatewayStartError::Io)?;
+        runtime.spawn(server::serve(listener, Arc::clone(&shared)));
+        Ok(Gateway {
+            runtime: Some(runtime),
+            local_addr,
+            shared,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn request_log(&self) -> &RequestLog {
+        &self.shared.request_log
+    }
+
+    /// Recompiles from the project and swaps the configuration in; in-flight
+    /// requests finish on the configuration they started with.
+    pub fn reload(&self, project: &Project) -> Result<(), CompileError> {
+        let routes = Routes::compile(project)?;
+        self.shared.routes.store(Arc::new(routes));
+        Ok(())
+    }
+
+    /// The URL of every served stage.
+    pub fn stage_urls(&self, project: &Project) -> Vec<StageUrl> {
+        stage_urls(project, self.local_addr)
+    }
+
+    /// Runs a request against an API's draft, as AWS's console "Test"
+    /// button does (`$context.stage` is `test-invoke-stage`), in this
+    /// gateway's runtime, and records it in the request log.
+    pub fn test_invoke(&self, api: &RestApi, request: MethodRequest) -> Result<Execution, CompileError> {
+        let runtime = self.runtime.as_ref().expect("the runtime lives until drop");
+        let services = self.shared.services.clone();
+        runtime.block_on(test_invoke(api, request, &services))
+    }
+}
+
+/// Runs a request against an API's draft without a server.
+pub async fn test_invoke(api: &RestApi, request: MethodRequest, services: &Services) -> Result<Execution, CompileError> {
+    let stage = Stage {
+        stage_name: "test-invoke-stage".into(),
+        deployment_id: "test-invoke-deployment-id".into(),
+        description: None,
+        variables: Default::default(),
+        created_date: None,
+        last_updated_date: None,
+    };
+    let compiled = compile_stage(api, &stage)?;
+    Ok(pipeline::execute(&compiled, &request, services).await)
+}
+
+/// The URL each stage is served at, for a gateway at `addr`: the short form
+/// when the project has one REST API, else the LocalStack-style path form.
+pub fn stage_urls(project: &Project, addr: SocketAddr) -> Vec<StageUrl> {
+    let single = project.rest_apis.len() == 1;
+    let mut urls = Vec::new();
+    for api in &project.rest_apis {
+        for stage in &api.stages {
+            let url = if single {
+                format!("http://{addr}/{}/", stage.stage_name)
+            } else {
+                format!("http://{addr}/restapis/{}/{}/_user_request_/", api.id, stage.stage_name)
+            };
+            urls.push(StageUrl {
+                api_id: api.id.clone(),
+                api_name: api.name.clone(),
+                stage: stage.stage_name.clone(),
+                deployment_id: stage.deployment_id.clone(),
+                url,
+            });
+        }
+    }
+    urls
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayStartError {
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("{0}")]
+    Io(std::io::Error),
+    #[error("{0}")]
+    Compile(#[from] CompileError),
+}

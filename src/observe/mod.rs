@@ -1,1 +1,8 @@
+//! Observability: the per-request execution log and the bounded buffer of
+//! recent requests the GUI and the CLI read.
 
+mod execution_log;
+mod request_log;
+
+pub use execution_log::{ExecutionLog, LogLine};
+pub use request_log::{RequestLog, RequestRecord};

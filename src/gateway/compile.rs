@@ -1,0 +1,266 @@
+//! Deployment -> `CompiledStage`: routers, parsed mappings, compiled
+//! templates and selection regexes, built once per deploy / stage change and
+//! shared immutably by every request.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use regex::Regex;
+
+use crate::model::{
+    ContentHandling, Integration, IntegrationType, PassthroughBehavior, RestApi, Stage,
+};
+
+use super::mapping::{Source, Template};
+use super::responses::GatewayResponses;
+use super::router::Router;
+
+/// One stage of one API, ready to serve.
+#[derive(Debug)]
+pub struct CompiledStage {
+    pub api_id: String,
+    pub api_name: String,
+    pub stage_name: String,
+    pub deployment_id: String,
+    pub stage_variables: BTreeMap<String, String>,
+    pub router: Router,
+    pub resources: Vec<CompiledResource>,
+    pub gateway_responses: GatewayResponses,
+}
+
+#[derive(Debug)]
+pub struct CompiledResource {
+    pub id: String,
+    pub path: String,
+    /// By HTTP verb; `ANY` catches the verbs not listed.
+    pub methods: HashMap<String, Arc<CompiledMethod>>,
+}
+
+#[derive(Debug)]
+pub struct CompiledMethod {
+    pub http_method: String,
+    pub api_key_required: bool,
+    pub integration: Option<CompiledIntegration>,
+}
+
+#[derive(Debug)]
+pub struct CompiledIntegration {
+    pub integration_type: IntegrationType,
+    /// The backend verb; `None` or `ANY` means the request's.
+    pub http_method: Option<String>,
+    /// The URI with stage variables already substituted.
+    pub uri: Option<String>,
+    pub request_parameters: Vec<(ParameterTarget, Source)>,
+    pub request_templates: Vec<(String, Template)>,
+    pub passthrough_behavior: PassthroughBehavior,
+    pub content_handling: Option<ContentHandling>,
+    pub timeout_ms: u64,
+    pub responses: Vec<CompiledIntegrationResponse>,
+}
+
+/// Where a request parameter mapping writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParameterTarget {
+    Path(String),
+    Query(String),
+    Header(String),
+}
+
+#[derive(Debug)]
+pub struct CompiledIntegrationResponse {
+    pub status_code: u16,
+    /// `None` for the default response.
+    pub selection_pattern: Option<Regex>,
+    pub selection_pattern_source: Option<String>,
+    pub response_parameters: Vec<(String, Source)>,
+    pub response_templates: Vec<(String, Template)>,
+}
+
+/// What went wrong compiling a deployment: where, and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{api} stage {stage}: {location}: {message}")]
+pub struct CompileError {
+    pub api: String,
+    pub stage: String,
+    pub location: String,
+    pub message: String,
+}
+
+/// Compiles the API as deployed (`api` is the deployment snapshot or, for
+/// test invoke, the draft) for `stage`.
+pub fn compile_stage(api: &RestApi, stage: &Stage) -> Result<CompiledStage, CompileError> {
+    let error = |location: String, message: String| CompileError {
+        api: api.name.clone(),
+        stage: stage.stage_name.clone(),
+        location,
+        message,
+    };
+    let router = Router::new(api.resources.iter().map(|r| r.path.as_str()));
+    let mut resources = Vec::with_capacity(api.resources.len());
+    for resource in &api.resources {
+        let mut methods = HashMap::new();
+        for (verb, method) in &resource.resource_methods {
+            let location = format!("{verb} {}", resource.path);
+            let integration = match &method.method_integration {
+                Some(integration) => Some(
+                    compile_integration(integration, &stage.variables)
+                        .map_err(|message| error(location.clone(), message))?,
+                ),
+                None => None,
+            };
+            methods.insert(
+                verb.clone(),
+                Arc::new(CompiledMethod {
+                    http_method: verb.clone(),
+                    api_key_required: method.api_key_required,
+                    integration,
+                }),
+            );
+        }
+        resources.push(CompiledResource {
+            id: resource.id.clone(),
+            path: resource.path.clone(),
+            methods,
+        });
+    }
+    let gateway_responses = GatewayResponses::compile(&api.gateway_responses)
+        .map_err(|message| error("gatewayResponses".into(), message))?;
+    Ok(CompiledStage {
+        api_id: api.id.clone(),
+        api_name: api.name.clone(),
+        stage_name: stage.stage_name.clone(),
+        deployment_id: stage.deployment_id.clone(),
+        stage_variables: stage.variables.clone(),
+        router,
+        resources,
+        gateway_responses,
+    })
+}
+
+fn compile_integration(
+    integration: &Integration,
+    stage_variables: &BTreeMap<String, String>,
+) -> Result<CompiledIntegration, String> {
+    let uri = integration
+        .uri
+        .as_deref()
+        .map(|uri| substitute_stage_variables(uri, stage_variables));
+    if matches!(
+        integration.integration_type,
+        IntegrationType::Http | IntegrationType::HttpProxy
+    ) && uri.is_none()
+    {
+        return Err("an HTTP integration needs a uri".into());
+    }
+    let mut request_parameters = Vec::new();
+    for (target, source) in &integration.request_parameters {
+        let target = if let Some(name) = target.strip_prefix("integration.request.path.") {
+            ParameterTarget::Path(name.to_string())
+        } else if let Some(name) = target.strip_prefix("integration.request.querystring.") {
+            ParameterTarget::Query(name.to_string())
+        } else if let Some(name) = target.strip_prefix("integration.request.header.") {
+            ParameterTarget::Header(name.to_string())
+        } else {
+            return Err(format!(
+                "invalid request parameter target {target:?} (expected integration.request.{{path|querystring|header}}.NAME)"
+            ));
+        };
+        request_parameters.push((target, Source::parse(source)?));
+    }
+    let request_templates = compile_templates(&integration.request_templates)?;
+    let mut responses = Vec::new();
+    for (key, response) in &integration.integration_responses {
+        let status_code: u16 = response
+            .status_code
+            .parse()
+            .ok()
+            .filter(|c| (100..=599).contains(c))
+            .ok_or_else(|| format!("integration response {key}: invalid statusCode {:?}", response.status_code))?;
+        let selection_pattern = match response.selection_pattern.as_deref() {
+            // An empty pattern is the default response, as AWS treats it.
+            None | Some("") => None,
+            Some(pattern) => Some(
+                Regex::new(&format!("^(?s:{pattern})$"))
+                    .map_err(|e| format!("integration response {key}: invalid selectionPattern: {e}"))?,
+            ),
+        };
+        let mut response_parameters = Vec::new();
+        for (target, source) in &response.response_parameters {
+            let name = target.strip_prefix("method.response.header.").ok_or_else(|| {
+                format!("integration response {key}: invalid response parameter {target:?} (expected method.response.header.NAME)")
+            })?;
+            response_parameters.push((name.to_string(), Source::parse(source)?));
+        }
+        responses.push(CompiledIntegrationResponse {
+            status_code,
+            selection_pattern_source: response.selection_pattern.clone().filter(|p| !p.is_empty()),
+            selection_pattern,
+            response_parameters,
+            response_templates: compile_templates(&response.response_templates)?,
+        });
+    }
+    Ok(CompiledIntegration {
+        integration_type: integration.integration_type,
+        http_method: integration.http_method.clone(),
+        uri,
+        request_parameters,
+        request_templates,
+        passthrough_behavior: integration.passthrough_behavior,
+        content_handling: integration.content_handling,
+        timeout_ms: u64::from(integration.timeout_in_millis.clamp(50, 29_000)),
+        responses,
+    })
+}
+
+fn compile_templates(templates: &BTreeMap<String, String>) -> Result<Vec<(String, Template)>, String> {
+    templates
+        .iter()
+        .map(|(content_type, source)| {
+            Template::compile(source)
+                .map(|t| (content_type.to_ascii_lowercase(), t))
+                .map_err(|e| format!("template for {content_type}: {e}"))
+        })
+        .collect()
+}
+
+/// Replaces `${stageVariables.name}` with the stage's value (empty when the
+/// stage has no such variable, as AWS does).
+pub fn substitute_stage_variables(text: &str, variables: &BTreeMap<String, String>) -> String {
+    const OPEN: &str = "${stageVariables.";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(OPEN) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + OPEN.len()..];
+        match after.find('}') {
+            Some(end) => {
+                if let Some(value) = variables.get(&after[..end]) {
+                    out.push_str(value);
+                }
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_variables_substitute() {
+        let mut variables = BTreeMap::new();
+        variables.insert("host".to_string(), "127.0.0.1:9".to_string());
+        assert_eq!(
+            substitute_stage_variables("http://${stageVariables.host}/${stageVariables.none}x/{proxy}", &variables),
+            "http://127.0.0.1:9/x/{proxy}"
+        );
+        assert_eq!(substitute_stage_variables("a${stageVariables.b", &variables), "a${stageVariables.b");
+    }
+}

@@ -1,0 +1,154 @@
+//! `$context`: what API Gateway knows about a request, for mappings
+//! (`context.requestId`), templates and logs.
+
+use std::time::SystemTime;
+
+use base64::Engine as _;
+
+/// The account id Portico reports, as LocalStack does (`000000000000`).
+pub const ACCOUNT_ID: &str = "000000000000";
+
+/// Per-request context variables (a subset of AWS's `$context`, the rest is
+/// added by the features that own them).
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    /// `x-amz-apigw-id`: 15 base64 characters and `=`, as AWS's.
+    pub extended_request_id: String,
+    pub api_id: String,
+    pub stage: String,
+    pub resource_id: String,
+    pub resource_path: String,
+    pub http_method: String,
+    /// The request path as the client sent it, with the stage (`/dev/pets/7`).
+    pub path: String,
+    pub protocol: String,
+    pub domain_name: String,
+    pub source_ip: String,
+    pub user_agent: String,
+    pub request_time: SystemTime,
+    pub deployment_id: String,
+    /// Set when the pipeline fails: what `$context.error.message` shows.
+    pub error_message: Option<String>,
+    pub error_response_type: Option<&'static str>,
+    pub integration_status: Option<u16>,
+    pub integration_latency_ms: Option<u64>,
+}
+
+impl RequestContext {
+    pub fn new(api_id: &str, stage: &str) -> RequestContext {
+        RequestContext {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            extended_request_id: new_extended_request_id(),
+            api_id: api_id.to_string(),
+            stage: stage.to_string(),
+            resource_id: String::new(),
+            resource_path: String::new(),
+            http_method: String::new(),
+            path: String::new(),
+            protocol: "HTTP/1.1".into(),
+            domain_name: String::new(),
+            source_ip: "127.0.0.1".into(),
+            user_agent: String::new(),
+            request_time: SystemTime::now(),
+            deployment_id: String::new(),
+            error_message: None,
+            error_response_type: None,
+            integration_status: None,
+            integration_latency_ms: None,
+        }
+    }
+
+    pub fn request_time_epoch_ms(&self) -> u128 {
+        self.request_time
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0)
+    }
+
+    /// `$context.requestTime`: CLF format, `24/Nov/2026:20:07:01 +0000`.
+    pub fn request_time_clf(&self) -> String {
+        let since = self
+            .request_time
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        let datetime = time::OffsetDateTime::UNIX_EPOCH + since;
+        let format = time::macros::format_description!(
+            "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
+        );
+        datetime.format(&format).unwrap_or_default()
+    }
+
+    /// The value of `context.NAME` in a parameter mapping or template, as a
+    /// string; `None` for a variable this context does not have.
+    pub fn get(&self, name: &str) -> Option<String> {
+        let value = match name {
+            "requestId" => self.request_id.clone(),
+            "extendedRequestId" => self.extended_request_id.clone(),
+            "apiId" => self.api_id.clone(),
+            "stage" => self.stage.clone(),
+            "resourceId" => self.resource_id.clone(),
+            "resourcePath" => self.resource_path.clone(),
+            "httpMethod" => self.http_method.clone(),
+            "path" => self.path.clone(),
+            "protocol" => self.protocol.clone(),
+            "domainName" => self.domain_name.clone(),
+            "domainPrefix" => self
+                .domain_name
+                .split('.')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            "accountId" => ACCOUNT_ID.to_string(),
+            "deploymentId" => self.deployment_id.clone(),
+            "requestTime" => self.request_time_clf(),
+            "requestTimeEpoch" => self.request_time_epoch_ms().to_string(),
+            "identity.sourceIp" => self.source_ip.clone(),
+            "identity.userAgent" => self.user_agent.clone(),
+            "error.message" => self.error_message.clone().unwrap_or_default(),
+            "error.messageString" => {
+                serde_json::to_string(self.error_message.as_deref().unwrap_or_default())
+                    .unwrap_or_default()
+            }
+            "error.responseType" => self.error_response_type.unwrap_or_default().to_string(),
+            "integration.status" | "integrationStatus" => {
+                self.integration_status.map(|s| s.to_string()).unwrap_or_default()
+            }
+            "integration.latency" | "integrationLatency" => self
+                .integration_latency_ms
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            _ => return None,
+        };
+        Some(value)
+    }
+}
+
+/// An `x-amz-apigw-id` like AWS's: 15 base64 characters then `=`.
+fn new_extended_request_id() -> String {
+    let mut raw = [0u8; 11];
+    raw.iter_mut().for_each(|b| *b = fastrand::u8(..));
+    let mut id = base64::engine::general_purpose::STANDARD.encode(raw);
+    id.truncate(15);
+    id.push('=');
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extended_request_id_has_aws_shape() {
+        let id = new_extended_request_id();
+        assert_eq!(id.len(), 16);
+        assert!(id.ends_with('='));
+    }
+
+    #[test]
+    fn request_time_is_clf() {
+        let mut context = RequestContext::new("a", "dev");
+        context.request_time = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_550_821);
+        assert_eq!(context.request_time_clf(), "24/Nov/2026:20:07:01 +0000");
+    }
+}

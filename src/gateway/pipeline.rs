@@ -1,0 +1,714 @@
+//! The REST request pipeline: one function per phase, called in order from
+//! [`execute`], each returning `Ok` to continue or a [`GatewayError`] that
+//! ends the request with a gateway response. Every phase appends its step to
+//! the execution log, in the words AWS's test invoke uses.
+//!
+//! Phases (ARCHITECTURE.md): route -> method request -> integration request
+//! (parameters, template) -> integrate -> select integration response ->
+//! method response. Authorizers, API keys, throttling, validation and
+//! caching slot in between as their issues land.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+
+use crate::integrations::{
+    EndpointRequest, EndpointResponse, HttpIntegration, Integrate, IntegrationError, MockIntegration,
+};
+use crate::model::{GatewayResponseType, IntegrationType, PassthroughBehavior};
+use crate::observe::ExecutionLog;
+
+use super::compile::{CompiledIntegration, CompiledMethod, CompiledStage, ParameterTarget};
+use super::context::RequestContext;
+use super::mapping::{MappingScope, Template};
+use super::responses::{GatewayError, Reply};
+
+/// The client's request, as the gateway received it (below the stage).
+#[derive(Debug, Clone)]
+pub struct MethodRequest {
+    pub http_method: http::Method,
+    /// The path below the stage, percent-encoded as sent (`/pets/7`).
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub raw_query: String,
+    /// Decoded query parameters in order.
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub source_ip: String,
+    /// The path as the client sent it, with the stage (`/dev/pets/7`).
+    pub full_path: String,
+    pub domain_name: String,
+    pub protocol: String,
+}
+
+impl MethodRequest {
+    /// Splits `path?query` and decodes the query.
+    pub fn parse_query(raw_query: &str) -> Vec<(String, String)> {
+        raw_query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (decode_query(name), decode_query(value))
+            })
+            .collect()
+    }
+}
+
+fn decode_query(text: &str) -> String {
+    let text = text.replace('+', " ");
+    percent_encoding::percent_decode_str(&text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Clients the integrations share.
+#[derive(Debug, Clone, Default)]
+pub struct Services {
+    pub http: HttpIntegration,
+}
+
+/// The result of running a request through the pipeline.
+#[derive(Debug)]
+pub struct Execution {
+    pub reply: Reply,
+    pub log: ExecutionLog,
+    pub context: RequestContext,
+    pub integration_latency: Option<Duration>,
+}
+
+struct Routed {
+    method: Arc<CompiledMethod>,
+    path_parameters: Vec<(String, String)>,
+}
+
+/// Runs one request through every phase.
+pub async fn execute(stage: &CompiledStage, request: &MethodRequest, services: &Services) -> Execution {
+    let mut context = RequestContext::new(&stage.api_id, &stage.stage_name);
+    context.http_method = request.http_method.to_string();
+    context.path = request.full_path.clone();
+    context.protocol = request.protocol.clone();
+    context.domain_name = request.domain_name.clone();
+    context.source_ip = request.source_ip.clone();
+    context.deployment_id = stage.deployment_id.clone();
+    context.user_agent = header_text(&request.headers, "user-agent");
+    let mut log = ExecutionLog::new();
+    log.push(format!("Starting execution for request: {}", context.request_id));
+    let mut integration_latency = None;
+
+    let outcome = run_phases(stage, request, services, &mut context, &mut log, &mut integration_latency).await;
+    let reply = match outcome {
+        Ok(reply) => {
+            log.push("Successfully completed execution");
+            log.push(format!("Method completed with status: {}", reply.status));
+            reply
+        }
+        Err((error, path_parameters)) => {
+            context.error_message = Some(error.message.clone());
+            context.error_response_type = Some(error.response_type.as_str());
+            let scope = MappingScope {
+                path_parameters: &path_parameters,
+                query: &request.query,
+                headers: &request.headers,
+                body: &request.body,
+                stage_variables: &stage.stage_variables,
+                context: &context,
+                integration_headers: None,
+                integration_body: &[],
+            };
+            let reply = stage.gateway_responses.render(&error, &scope);
+            log.push(format!("Gateway response type: {} with status code: {}", error.response_type.as_str(), reply.status));
+            log.push(format!("Gateway response body: {}", String::from_utf8_lossy(&reply.body)));
+            log.push(format!("Gateway response headers: {}", java_map(reply.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())))));
+            log.push(format!("Method completed with status: {}", reply.status));
+            reply
+        }
+    };
+    Execution {
+        reply,
+        log,
+        context,
+        integration_latency,
+    }
+}
+
+type PhaseError = (GatewayError, Vec<(String, String)>);
+
+async fn run_phases(
+    stage: &CompiledStage,
+    request: &MethodRequest,
+    services: &Services,
+    context: &mut RequestContext,
+    log: &mut ExecutionLog,
+    integration_latency: &mut Option<Duration>,
+) -> Result<Reply, PhaseError> {
+    let routed = route(stage, request, context, log).map_err(|e| (e, Vec::new()))?;
+    let params = routed.path_parameters.clone();
+    let fail = |e: GatewayError| (e, params.clone());
+    method_request(request, &routed, log);
+    let Some(integration) = routed.method.integration.as_ref() else {
+        log.push("Execution failed due to configuration error: No integration defined for method");
+        return Err(fail(GatewayError::new(GatewayResponseType::ApiConfigurationError)));
+    };
+    let scope = MappingScope {
+        path_parameters: &routed.path_parameters,
+        query: &request.query,
+        headers: &request.headers,
+        body: &request.body,
+        stage_variables: &stage.stage_variables,
+        context,
+        integration_headers: None,
+        integration_body: &[],
+    };
+    let (endpoint_request, from_template) = integration_request(stage, integration, request, &scope, log).map_err(fail)?;
+    let started = Instant::now();
+    let response = integrate(integration, endpoint_request, from_template, services, log).await;
+    let latency = started.elapsed();
+    *integration_latency = Some(latency);
+    context.integration_latency_ms = Some(latency.as_millis() as u64);
+    let response = response.map_err(fail)?;
+    context.integration_status = Some(response.status);
+    if integration.integration_type == IntegrationType::HttpProxy {
+        return Ok(proxy_response(response, log));
+    }
+    let scope = MappingScope {
+        path_parameters: &routed.path_parameters,
+        query: &request.query,
+        headers: &request.headers,
+        body: &request.body,
+        stage_variables: &stage.stage_variables,
+        context,
+        integration_headers: Some(&response.headers),
+        integration_body: &response.body,
+    };
+    let selected = integration_response(integration, &response, log).map_err(fail)?;
+    method_response(integration, selected, &response, request, &scope, log).map_err(fail)
+}
+
+/// Phase: find the resource and method. AWS answers an unknown path or verb
+/// with 403 `Missing Authentication Token`, not 404.
+fn route(
+    stage: &CompiledStage,
+    request: &MethodRequest,
+    context: &mut RequestContext,
+    log: &mut ExecutionLog,
+) -> Result<Routed, GatewayError> {
+    let missing = || GatewayError::new(GatewayResponseType::MissingAuthenticationToken);
+    let Some(found) = stage.router.find(&request.path) else {
+        log.push(format!("No resource matches path {}", request.path));
+        return Err(missing());
+    };
+    let resource = &stage.resources[found.resource];
+    context.resource_id = resource.id.clone();
+    context.resource_path = resource.path.clone();
+    let method = resource
+        .methods
+        .get(request.http_method.as_str())
+        .or_else(|| resource.methods.get("ANY"));
+    let Some(method) = method else {
+        log.push(format!("No method {} on resource {}", request.http_method, resource.path));
+        return Err(missing());
+    };
+    log.push(format!("HTTP Method: {}, Resource Path: {}", request.http_method, resource.path));
+    Ok(Routed {
+        method: Arc::clone(method),
+        path_parameters: found.path_parameters,
+    })
+}
+
+/// Phase: record the method request as received.
+fn method_request(request: &MethodRequest, routed: &Routed, log: &mut ExecutionLog) {
+    let _ = routed.method.api_key_required;
+    log.push(format!(
+        "Method request path: {}",
+        java_map(routed.path_parameters.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    ));
+    log.push(format!(
+        "Method request query string: {}",
+        java_map(request.query.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    ));
+    log.push(format!("Method request headers: {}", header_map_text(&request.headers)));
+    log.push(format!(
+        "Method request body before transformations: {}",
+        String::from_utf8_lossy(&request.body)
+    ));
+}
+
+/// Phase: build the endpoint request: URI with path parameters, query and
+/// headers from `requestParameters` (all of the client's for HTTP_PROXY),
+/// and the body from the request template chosen by `Content-Type`.
+fn integration_request(
+    stage: &CompiledStage,
+    integration: &CompiledIntegration,
+    request: &MethodRequest,
+    scope: &MappingScope<'_>,
+    log: &mut ExecutionLog,
+) -> Result<(EndpointRequest, bool), GatewayError> {
+    let is_proxy = integration.integration_type == IntegrationType::HttpProxy;
+    let mut path_values: Vec<(String, String)> = Vec::new();
+    let mut query: Vec<(String, String)> = if is_proxy { request.query.clone() } else { Vec::new() };
+    let mut headers = HeaderMap::new();
+    if is_proxy {
+        for (name, value) in &request.headers {
+            if !is_hop_by_hop(name.as_str()) && name != http::header::HOST {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+    }
+    for (target, source) in &integration.request_parameters {
+        let Some(value) = scope.resolve(source) else { continue };
+        match target {
+            ParameterTarget::Path(name) => path_values.push((name.clone(), value)),
+            ParameterTarget::Query(name) => {
+                query.retain(|(k, _)| k != name);
+                query.push((name.clone(), value));
+            }
+            ParameterTarget::Header(name) => {
+                if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+                    headers.insert(name, value);
+                }
+            }
+        }
+    }
+
+    let content_type = header_text(&request.headers, "content-type");
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let media_type = if media_type.is_empty() { "application/json".to_string() } else { media_type };
+    let (body, from_template) = if is_proxy {
+        (request.body.clone(), false)
+    } else {
+        match select_request_template(integration, &media_type) {
+            TemplateChoice::Template(template) => {
+                let rendered = template.render(scope).map_err(|e| {
+                    log.push(format!("Execution failed due to configuration error: Unable to transform request: {e}"));
+                    GatewayError::new(GatewayResponseType::ApiConfigurationError)
+                })?;
+                (Bytes::from(rendered), true)
+            }
+            TemplateChoice::Passthrough => {
+                log.push(format!("Request body passthrough: no template for content type {media_type}"));
+                (request.body.clone(), false)
+            }
+            TemplateChoice::Reject => {
+                log.push(format!(
+                    "Execution failed: no template matches content type {media_type} and passthroughBehavior is {:?}",
+                    integration.passthrough_behavior
+                ));
+                return Err(GatewayError::new(GatewayResponseType::UnsupportedMediaType));
+            }
+        }
+    };
+
+    let method = match integration.http_method.as_deref() {
+        None | Some("ANY") => request.http_method.clone(),
+        Some(verb) => http::Method::from_bytes(verb.as_bytes()).map_err(|_| {
+            log.push(format!("Execution failed due to configuration error: invalid integration HTTP method {verb}"));
+            GatewayError::new(GatewayResponseType::ApiConfigurationError)
+        })?,
+    };
+    let timeout = Duration::from_millis(integration.timeout_ms);
+    if integration.integration_type == IntegrationType::Mock {
+        log.push(format!("Endpoint request body after transformations: {}", String::from_utf8_lossy(&body)));
+        return Ok((
+            EndpointRequest {
+                method,
+                url: String::new(),
+                headers,
+                body,
+                timeout,
+            },
+            from_template,
+        ));
+    }
+
+    let uri = integration.uri.as_deref().unwrap_or_default();
+    let mut url = fill_path_parameters(uri, &path_values, if is_proxy { scope.path_parameters } else { &[] });
+    if !query.is_empty() {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        let encoded: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{}={}", utf8_percent_encode(k, QUERY), utf8_percent_encode(v, QUERY)))
+            .collect();
+        url.push_str(&encoded.join("&"));
+    }
+    add_gateway_headers(&mut headers, stage, request, scope.context, is_proxy);
+    log.push(format!("Endpoint request URI: {url}"));
+    log.push(format!("Endpoint request headers: {}", header_map_text(&headers)));
+    log.push(format!("Endpoint request body after transformations: {}", String::from_utf8_lossy(&body)));
+    log.push(format!("Sending request to {url}"));
+    Ok((
+        EndpointRequest {
+            method,
+            url,
+            headers,
+            body,
+            timeout,
+        },
+        from_template,
+    ))
+}
+
+enum TemplateChoice<'a> {
+    Template(&'a Template),
+    Passthrough,
+    Reject,
+}
+
+/// AWS's passthrough rules
+/// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-passthrough-behaviors.html>):
+/// a template for the content type wins; otherwise WHEN_NO_MATCH passes the
+/// body through, WHEN_NO_TEMPLATES passes it only when no template is defined
+/// at all, NEVER rejects with 415.
+fn select_request_template<'a>(integration: &'a CompiledIntegration, media_type: &str) -> TemplateChoice<'a> {
+    if let Some((_, template)) = integration.request_templates.iter().find(|(ct, _)| ct == media_type) {
+        return TemplateChoice::Template(template);
+    }
+    match integration.passthrough_behavior {
+        PassthroughBehavior::WhenNoMatch => TemplateChoice::Passthrough,
+        PassthroughBehavior::WhenNoTemplates if integration.request_templates.is_empty() => TemplateChoice::Passthrough,
+        PassthroughBehavior::WhenNoTemplates | PassthroughBehavior::Never => TemplateChoice::Reject,
+    }
+}
+
+/// Phase: call the endpoint.
+async fn integrate(
+    integration: &CompiledIntegration,
+    request: EndpointRequest,
+    from_template: bool,
+    services: &Services,
+    log: &mut ExecutionLog,
+) -> Result<EndpointResponse, GatewayError> {
+    let started = Instant::now();
+    let result = match integration.integration_type {
+        IntegrationType::Mock => MockIntegration { from_template }.invoke(request).await,
+        IntegrationType::Http | IntegrationType::HttpProxy => services.http.invoke(request).await,
+        IntegrationType::Aws | IntegrationType::AwsProxy => Err(IntegrationError::Configuration(format!(
+            "{} integrations are not supported by this version of Portico",
+            integration.integration_type.as_str()
+        ))),
+    };
+    match result {
+        Ok(response) => {
+            if integration.integration_type != IntegrationType::Mock {
+                log.push(format!(
+                    "Received response. Status: {}, Integration latency: {} ms",
+                    response.status,
+                    started.elapsed().as_millis()
+                ));
+                log.push(format!("Endpoint response headers: {}", header_map_text(&response.headers)));
+                log.push(format!(
+                    "Endpoint response body before transformations: {}",
+                    String::from_utf8_lossy(&response.body)
+                ));
+            }
+            Ok(response)
+        }
+        Err(error) => {
+            log.push(error.to_string());
+            Err(match error {
+                IntegrationError::Timeout => GatewayError::new(GatewayResponseType::IntegrationTimeout),
+                IntegrationError::Network(_) => GatewayError::new(GatewayResponseType::IntegrationFailure),
+                IntegrationError::Configuration(_) => GatewayError::new(GatewayResponseType::ApiConfigurationError),
+            })
+        }
+    }
+}
+
+/// Phase: pick the integration response whose `selectionPattern` matches
+/// the endpoint's status code (the whole string), else the default one.
+fn integration_response<'a>(
+    integration: &'a CompiledIntegration,
+    response: &EndpointResponse,
+    log: &mut ExecutionLog,
+) -> Result<&'a super::compile::CompiledIntegrationResponse, GatewayError> {
+    let status = response.status.to_string();
+    let matched = integration
+        .responses
+        .iter()
+        .find(|r| r.selection_pattern.as_ref().is_some_and(|p| p.is_match(&status)))
+        .or_else(|| integration.responses.iter().find(|r| r.selection_pattern.is_none()));
+    match matched {
+        Some(selected) => Ok(selected),
+        None => {
+            log.push(format!(
+                "Execution failed due to configuration error: No match for output mapping and no default output mapping configured. Endpoint Response Status Code: {status}"
+            ));
+            Err(GatewayError::new(GatewayResponseType::ApiConfigurationError))
+        }
+    }
+}
+
+/// Phase: the method response: status from the selected integration
+/// response, headers from `responseParameters`, body from the response
+/// template chosen by `Accept` (else `application/json`, else the first),
+/// or the endpoint body passed through.
+fn method_response(
+    _integration: &CompiledIntegration,
+    selected: &super::compile::CompiledIntegrationResponse,
+    response: &EndpointResponse,
+    request: &MethodRequest,
+    scope: &MappingScope<'_>,
+    log: &mut ExecutionLog,
+) -> Result<Reply, GatewayError> {
+    let accept = header_text(&request.headers, "accept");
+    let template = accept
+        .split(',')
+        .map(|part| part.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .find_map(|wanted| selected.response_templates.iter().find(|(ct, _)| *ct == wanted))
+        .or_else(|| selected.response_templates.iter().find(|(ct, _)| ct == "application/json"))
+        .or_else(|| selected.response_templates.first());
+    let (content_type, body) = match template {
+        Some((content_type, template)) => {
+            let rendered = template.render(scope).map_err(|e| {
+                log.push(format!("Execution failed due to configuration error: Unable to transform response: {e}"));
+                GatewayError::new(GatewayResponseType::ApiConfigurationError)
+            })?;
+            (content_type.clone(), Bytes::from(rendered))
+        }
+        None => ("application/json".to_string(), response.body.clone()),
+    };
+    let mut headers = vec![("Content-Type".to_string(), content_type)];
+    for (name, source) in &selected.response_parameters {
+        if let Some(value) = scope.resolve(source) {
+            headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+            headers.push((name.clone(), value));
+        }
+    }
+    log.push(format!("Method response body after transformations: {}", String::from_utf8_lossy(&body)));
+    log.push(format!(
+        "Method response headers: {}",
+        java_map(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    ));
+    Ok(Reply {
+        status: selected.status_code,
+        headers,
+        body,
+    })
+}
+
+/// HTTP_PROXY: the backend's answer goes back as is, minus hop-by-hop
+/// headers; headers API Gateway owns are renamed `x-amzn-Remapped-*`.
+fn proxy_response(response: EndpointResponse, log: &mut ExecutionLog) -> Reply {
+    let mut headers = Vec::with_capacity(response.headers.len());
+    for (name, value) in &response.headers {
+        let name = name.as_str();
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if is_hop_by_hop(name) && name != "connection" {
+            continue;
+        }
+        if REMAPPED.contains(&name) {
+            headers.push((format!("x-amzn-Remapped-{name}"), value));
+        } else {
+            headers.push((name.to_string(), value));
+        }
+    }
+    log.push(format!(
+        "Method response headers: {}",
+        java_map(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    ));
+    Reply {
+        status: response.status,
+        headers,
+        body: response.body,
+    }
+}
+
+/// Response headers API Gateway keeps for itself and remaps from a proxy
+/// backend (<https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html>).
+const REMAPPED: [&str; 7] = [
+    "authorization",
+    "connection",
+    "content-md5",
+    "date",
+    "server",
+    "www-authenticate",
+    "x-amzn-requestid",
+];
+
+fn is_hop_by_hop(name: &str) -> bool {
+    matches!(
+        name,
+        "connection"
+            | "keep-alive"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "content-length"
+    )
+}
+
+/// Headers API Gateway adds to every endpoint request.
+fn add_gateway_headers(
+    headers: &mut HeaderMap,
+    stage: &CompiledStage,
+    request: &MethodRequest,
+    context: &RequestContext,
+    is_proxy: bool,
+) {
+    let forwarded = match request.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        Some(existing) if is_proxy => format!("{existing}, {}", request.source_ip),
+        _ => request.source_ip.clone(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&forwarded) {
+        headers.insert("x-forwarded-for", value);
+    }
+    if !headers.contains_key(http::header::USER_AGENT)
+        && let Ok(value) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", stage.api_id))
+    {
+        headers.insert(http::header::USER_AGENT, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&stage.api_id) {
+        headers.insert("x-amzn-apigateway-api-id", value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&trace_id(&context.request_id)) {
+        headers.insert("x-amzn-trace-id", value);
+    }
+}
+
+/// An X-Ray style trace id derived from the request id.
+pub fn trace_id(request_id: &str) -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let hex: String = request_id.chars().filter(|c| *c != '-').take(24).collect();
+    format!("Root=1-{seconds:08x}-{hex}")
+}
+
+/// Characters escaped in query names and values we send.
+const QUERY: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'&')
+    .add(b'+')
+    .add(b'<')
+    .add(b'=')
+    .add(b'>')
+    .add(b'%');
+/// Characters escaped in a path parameter placed into a URI (a greedy
+/// `{proxy}` keeps its slashes).
+const PATH_SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'%');
+
+/// Fills `{name}` / `{name+}` placeholders in the URI: from mapped values
+/// first, then (proxy integrations) from the method's path parameters.
+fn fill_path_parameters(uri: &str, mapped: &[(String, String)], method: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(uri.len() + 16);
+    let mut rest = uri;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let name = &rest[open + 1..open + close];
+        let key = name.strip_suffix('+').unwrap_or(name);
+        let value = mapped
+            .iter()
+            .chain(method.iter())
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str());
+        match value {
+            Some(value) => out.extend(utf8_percent_encode(value, PATH_SEGMENT)),
+            None => out.push_str(&rest[open..=open + close]),
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default()
+}
+
+fn header_map_text(headers: &HeaderMap) -> String {
+    let mut names: Vec<&HeaderName> = headers.keys().collect();
+    names.dedup();
+    java_map(names.into_iter().map(|name| {
+        let joined = headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect::<Vec<_>>()
+            .join(",");
+        (name.as_str(), joined)
+    }))
+}
+
+/// Java's `Map.toString()` form, as AWS's logs print maps: `{a=1, b=2}`.
+fn java_map<K: AsRef<str>, V: AsRef<str>>(pairs: impl Iterator<Item = (K, V)>) -> String {
+    let mut out = String::from("{");
+    for (i, (key, value)) in pairs.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{}={}", key.as_ref(), value.as_ref());
+    }
+    out.push('}');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_placeholders() {
+        let method = vec![("proxy".to_string(), "a/b c".to_string())];
+        assert_eq!(
+            fill_path_parameters("http://h/x/{proxy}", &[], &method),
+            "http://h/x/a/b%20c"
+        );
+        assert_eq!(
+            fill_path_parameters("http://h/{id}/{other}", &[("id".into(), "7".into())], &[]),
+            "http://h/7/{other}"
+        );
+    }
+
+    #[test]
+    fn query_decoding() {
+        assert_eq!(
+            MethodRequest::parse_query("a=1&b=x%20y&c&d=e+f&a=2"),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x y".into()),
+                ("c".into(), "".into()),
+                ("d".into(), "e f".into()),
+                ("a".into(), "2".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn java_map_format() {
+        assert_eq!(java_map([("a", "1"), ("b", "2")].into_iter()), "{a=1, b=2}");
+        assert_eq!(java_map(std::iter::empty::<(&str, &str)>()), "{}");
+    }
+}

@@ -1,0 +1,236 @@
+//! The listener and the dispatch from a URL to an API's stage.
+//!
+//! URL forms (ARCHITECTURE.md):
+//! - `http://{apiId}.execute-api.localhost:4455/{stage}/{path}` (by `Host`),
+//! - `http://127.0.0.1:4455/restapis/{apiId}/{stage}/_user_request_/{path}`,
+//! - `http://127.0.0.1:4455/{stage}/{path}` when the project has one REST API.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+
+use crate::observe::RequestRecord;
+
+use super::pipeline::{self, trace_id, MethodRequest};
+use super::responses::{self, Reply};
+use super::{Shared, MAX_PAYLOAD_BYTES};
+
+/// Accepts connections until the runtime shuts down. HTTP/1.1 with
+/// keep-alive, and HTTP/2 (prior knowledge) on the same port.
+pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(_) => {
+                // Out of descriptors or similar: back off briefly, keep serving.
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let shared = Arc::clone(&shared);
+                async move { Ok::<_, Infallible>(handle(request, peer, &shared).await) }
+            });
+            let _ = auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// Where a request is going: API, stage and the path below the stage.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Target<'a> {
+    pub api_id: &'a str,
+    pub stage: &'a str,
+    pub path: &'a str,
+}
+
+/// Splits the request URL into API, stage and resource path.
+pub(crate) fn target<'a>(host: &'a str, path: &'a str, single_api: Option<&'a str>) -> Option<Target<'a>> {
+    let host_name = host.split(':').next().unwrap_or_default();
+    if let Some((api_id, _)) = host_name.split_once(".execute-api.") {
+        let (stage, rest) = split_first_segment(path)?;
+        return Some(Target { api_id, stage, path: rest });
+    }
+    if let Some(after) = path.strip_prefix("/restapis/") {
+        let (api_id, after) = after.split_once('/')?;
+        let (stage, after) = after.split_once('/')?;
+        let rest = after.strip_prefix("_user_request_")?;
+        let rest = if rest.is_empty() { "/" } else { rest };
+        if !rest.starts_with('/') {
+            return None;
+        }
+        return Some(Target { api_id, stage, path: rest });
+    }
+    let api_id = single_api?;
+    let (stage, rest) = split_first_segment(path)?;
+    Some(Target { api_id, stage, path: rest })
+}
+
+fn split_first_segment(path: &str) -> Option<(&str, &str)> {
+    let trimmed = path.strip_prefix('/')?;
+    let (stage, rest) = match trimmed.find('/') {
+        Some(i) => (&trimmed[..i], &trimmed[i..]),
+        None => (trimmed, "/"),
+    };
+    (!stage.is_empty()).then_some((stage, rest))
+}
+
+async fn handle(request: Request<Incoming>, peer: SocketAddr, shared: &Shared) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let received_at = SystemTime::now();
+    let (parts, body) = request.into_parts();
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+        .unwrap_or_default()
+        .to_string();
+    let path = parts.uri.path().to_string();
+    let raw_query = parts.uri.query().unwrap_or_default().to_string();
+
+    let routes = shared.routes.load();
+    let stage = target(&host, &path, routes.single_api.as_deref()).and_then(|t| {
+        routes
+            .apis
+            .get(t.api_id)
+            .and_then(|stages| stages.get(t.stage))
+            .map(|stage| (Arc::clone(stage), t.path.to_string()))
+    });
+    drop(routes);
+    let Some((stage, resource_path)) = stage else {
+        return finish(responses::unknown_stage(), &new_ids(), false);
+    };
+
+    let too_large = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|length| length > MAX_PAYLOAD_BYTES as u64);
+    if too_large {
+        return finish(responses::payload_too_large(MAX_PAYLOAD_BYTES), &new_ids(), false);
+    }
+    let body = match Limited::new(body, MAX_PAYLOAD_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) => {
+            if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                return finish(responses::payload_too_large(MAX_PAYLOAD_BYTES), &new_ids(), false);
+            }
+            // The client went away mid-body: answer 400 (nobody may read it).
+            let reply = Reply {
+                status: 400,
+                headers: vec![("Content-Type".into(), "application/json".into())],
+                body: Bytes::from_static(br#"{"message":"Bad Request"}"#),
+            };
+            return finish(reply, &new_ids(), false);
+        }
+    };
+
+    let method_request = MethodRequest {
+        http_method: parts.method.clone(),
+        path: resource_path,
+        query: MethodRequest::parse_query(&raw_query),
+        raw_query,
+        headers: parts.headers,
+        body,
+        source_ip: peer.ip().to_string(),
+        full_path: path,
+        domain_name: host,
+        protocol: format!("{:?}", parts.version),
+    };
+    let execution = pipeline::execute(&stage, &method_request, &shared.services).await;
+    let ids = (
+        execution.context.request_id.clone(),
+        execution.context.extended_request_id.clone(),
+    );
+    let response = finish(execution.reply.clone(), &ids, true);
+    shared.request_log.push(RequestRecord {
+        seq: 0,
+        request_id: execution.context.request_id.clone(),
+        at: received_at,
+        api_id: stage.api_id.clone(),
+        stage: stage.stage_name.clone(),
+        http_method: method_request.http_method.to_string(),
+        path: method_request.path.clone(),
+        resource_path: (!execution.context.resource_path.is_empty()).then(|| execution.context.resource_path.clone()),
+        status: execution.reply.status,
+        latency_us: started.elapsed().as_micros() as u64,
+        integration_latency_us: execution.integration_latency.map(|d| d.as_micros() as u64),
+        request_headers: method_request
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect(),
+        request_body: method_request.body.clone(),
+        response_headers: execution.reply.headers.clone(),
+        response_body: execution.reply.body.clone(),
+        execution_log: execution.log,
+    });
+    response
+}
+
+fn new_ids() -> (String, String) {
+    let context = super::context::RequestContext::new("", "");
+    (context.request_id, context.extended_request_id)
+}
+
+/// Turns a reply into a hyper response with AWS's id headers.
+fn finish(reply: Reply, (request_id, extended_id): &(String, String), traced: bool) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(reply.body));
+    *response.status_mut() = http::StatusCode::from_u16(reply.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    for (name, value) in reply.headers {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", value);
+    }
+    if let Ok(value) = HeaderValue::from_str(extended_id) {
+        headers.insert("x-amz-apigw-id", value);
+    }
+    if traced && let Ok(value) = HeaderValue::from_str(&trace_id(request_id)) {
+        headers.insert("x-amzn-trace-id", value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_forms() {
+        let t = |api_id, stage, path| Some(Target { api_id, stage, path });
+        assert_eq!(target("abc.execute-api.localhost:4455", "/dev/pets/1", None), t("abc", "dev", "/pets/1"));
+        assert_eq!(target("abc.execute-api.localhost", "/dev", None), t("abc", "dev", "/"));
+        assert_eq!(
+            target("127.0.0.1:4455", "/restapis/abc/dev/_user_request_/pets", None),
+            t("abc", "dev", "/pets")
+        );
+        assert_eq!(target("127.0.0.1", "/restapis/abc/dev/_user_request_", None), t("abc", "dev", "/"));
+        assert_eq!(target("127.0.0.1", "/restapis/abc/dev/_user_request_x", None), None);
+        assert_eq!(target("127.0.0.1", "/dev/pets", Some("only")), t("only", "dev", "/pets"));
+        assert_eq!(target("127.0.0.1", "/dev/pets", None), None);
+        assert_eq!(target("127.0.0.1", "/", Some("only")), None);
+    }
+}
