@@ -185,7 +185,7 @@ mod tests {
     fn finds_nested_values() {
         let text = "{\n  \"a\": [1, {\"b\": \"x\"}],\n  \"c\": {\"d\": true}\n}";
         assert_eq!(locate(text, &["a".into(), 1.into(), "b".into()]), (2, 18));
-        assert_eq!(locate(text, &["c".into(), "d".into()]), (3, 13));
+        assert_eq!(locate(text, &["c".into(), "d".into()]), (3, 14));
         assert_eq!(locate(text, &["c".into(), "missing".into()]), (3, 8));
     }
 }
