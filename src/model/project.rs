@@ -302,7 +302,23 @@ pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), Pro
     })?;
     text.push('\n');
     let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| ProjectError::io(dir, e))?;
+    // A temp file is created 0600; keep the target's permissions (or the
+    // usual 0644 for a new file) so saving never changes who can read it.
+    let permissions = match std::fs::metadata(path) {
+        Ok(metadata) => metadata.permissions(),
+        Err(_) => {
+            #[cfg(unix)]
+            {
+                std::os::unix::fs::PermissionsExt::from_mode(0o644)
+            }
+            #[cfg(not(unix))]
+            {
+                temp.as_file().metadata().map_err(|e| ProjectError::io(path, e))?.permissions()
+            }
+        }
+    };
     temp.write_all(text.as_bytes())
+        .and_then(|_| temp.as_file().set_permissions(permissions))
         .and_then(|_| temp.as_file().sync_all())
         .map_err(|e| ProjectError::io(path, e))?;
     temp.persist(path).map_err(|e| ProjectError::io(path, e.error))?;
