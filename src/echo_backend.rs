@@ -33,8 +33,13 @@ impl EchoBackend {
             .thread_name("portico-echo")
             .enable_all()
             .build()?;
-        let listener = runtime.block_on(tokio::net::TcpListener::bind(addr))?;
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
         let local_addr = listener.local_addr()?;
+        let listener = {
+            let _guard = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)?
+        };
         runtime.spawn(serve(listener));
         Ok(EchoBackend {
             runtime: Some(runtime),

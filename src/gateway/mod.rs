@@ -137,11 +137,16 @@ impl Gateway {
                 request_log: RequestLog::new(config.request_log_capacity),
             })
         };
+        // Bound synchronously so that `start` works from any thread, inside
+        // an async context or not.
         let addr = SocketAddr::new(config.bind, config.port);
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind(addr))
-            .map_err(|e| GatewayStartError::Bind(addr, e))?;
+        let listener = std::net::TcpListener::bind(addr).map_err(|e| GatewayStartError::Bind(addr, e))?;
+        listener.set_nonblocking(true).map_err(GatewayStartError::Io)?;
         let local_addr = listener.local_addr().map_err(GatewayStartError::Io)?;
+        let listener = {
+            let _guard = runtime.enter();
+            tokio::net::TcpListener::from_std(listener).map_err(GatewayStartError::Io)?
+        };
         runtime.spawn(server::serve(listener, Arc::clone(&shared)));
         Ok(Gateway {
             runtime: Some(runtime),

@@ -12,7 +12,7 @@ use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -123,21 +123,33 @@ async fn handle(request: Request<Incoming>, peer: SocketAddr, shared: &Shared) -
         .and_then(|v| v.parse::<u64>().ok())
         .is_some_and(|length| length > MAX_PAYLOAD_BYTES as u64);
     if too_large {
+        drain(body);
         return finish(responses::payload_too_large(MAX_PAYLOAD_BYTES), &new_ids(), false);
     }
-    let body = match Limited::new(body, MAX_PAYLOAD_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) => {
-            if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-                return finish(responses::payload_too_large(MAX_PAYLOAD_BYTES), &new_ids(), false);
+    let mut body = body;
+    let mut collected = bytes::BytesMut::new();
+    let body = loop {
+        match body.frame().await {
+            None => break collected.freeze(),
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    if collected.len() + data.len() > MAX_PAYLOAD_BYTES {
+                        drain(body);
+                        return finish(responses::payload_too_large(MAX_PAYLOAD_BYTES), &new_ids(), false);
+                    }
+                    collected.extend_from_slice(&data);
+                }
             }
-            // The client went away mid-body: answer 400 (nobody may read it).
-            let reply = Reply {
-                status: 400,
-                headers: vec![("Content-Type".into(), "application/json".into())],
-                body: Bytes::from_static(br#"{"message":"Bad Request"}"#),
-            };
-            return finish(reply, &new_ids(), false);
+            Some(Err(_)) => {
+                // The client went away or sent a malformed body: 400 (if
+                // anyone is still there to read it).
+                let reply = Reply {
+                    status: 400,
+                    headers: vec![("Content-Type".into(), "application/json".into())],
+                    body: Bytes::from_static(br#"{"message":"Bad Request"}"#),
+                };
+                return finish(reply, &new_ids(), false);
+            }
         }
     };
 
@@ -182,6 +194,22 @@ async fn handle(request: Request<Incoming>, peer: SocketAddr, shared: &Shared) -
         execution_log: execution.log,
     });
     response
+}
+
+/// Reads and discards the rest of a refused body in the background (at most
+/// 64 MiB or 30 s), so the client, still sending, gets to read our 413
+/// instead of a connection reset.
+fn drain(mut body: Incoming) {
+    tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut drained = 0usize;
+        while drained < 64 * 1024 * 1024 {
+            match tokio::time::timeout_at(deadline, body.frame()).await {
+                Ok(Some(Ok(frame))) => drained += frame.data_ref().map_or(0, |d| d.len()),
+                _ => break,
+            }
+        }
+    });
 }
 
 fn new_ids() -> (String, String) {
