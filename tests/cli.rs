@@ -49,7 +49,7 @@ fn invoke_runs_against_the_draft_and_prints_the_execution_log() {
     assert!(output.status.success(), "{output:?}");
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("Status: 200"), "{text}");
-    assert!(text.contains("X-Pet-Id: 9"), "{text}");
+    assert!(text.contains("x-pet-id: 9"), "{text}");
     assert!(text.contains("Execution log for request "), "{text}");
     assert!(text.contains("Method request path: {petId=9}"), "{text}");
     assert!(text.contains("Method request query string: {debug=1}"), "{text}");

@@ -421,7 +421,7 @@ async fn execution_log_records_the_aws_steps() {
         "x-stage=dev".to_string(),
         "Received response. Status: 200, Integration latency:".to_string(),
         "Endpoint response body before transformations: {\"status\":200}".to_string(),
-        "Method response headers: {Content-Type=application/json, X-Backend-Status=200}".to_string(),
+        "Method response headers: {content-type=application/json, x-backend-status=200}".to_string(),
         "Successfully completed execution".to_string(),
         "Method completed with status: 200".to_string(),
     ] {

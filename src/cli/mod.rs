@@ -253,14 +253,10 @@ fn invoke(
     let execution = runtime.block_on(gateway::test_invoke(api, request, &services))?;
     let reply = &execution.reply;
     println!("Status: {}", reply.status);
-    println!("Latency: {} ms", execution.log.lines.first().map_or(0, |first| {
-        execution.log.lines.last().map_or(0, |last| {
-            last.at.duration_since(first.at).map(|d| d.as_millis()).unwrap_or(0)
-        })
-    }));
+    println!("Latency: {} ms", execution.latency.as_millis());
     println!("Response headers:");
     for (name, value) in &reply.headers {
-        println!("  {name}: {value}");
+        println!("  {name}: {}", String::from_utf8_lossy(value.as_bytes()));
     }
     println!("Response body:");
     println!("{}", String::from_utf8_lossy(&reply.body));

@@ -8,7 +8,6 @@
 //! method response. Authorizers, API keys, throttling, validation and
 //! caching slot in between as their issues land.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -80,6 +79,8 @@ pub struct Execution {
     pub log: ExecutionLog,
     pub context: RequestContext,
     pub integration_latency: Option<Duration>,
+    /// Time spent in the pipeline.
+    pub latency: Duration,
 }
 
 struct Routed {
@@ -89,6 +90,7 @@ struct Routed {
 
 /// Runs one request through every phase.
 pub async fn execute(stage: &CompiledStage, request: &MethodRequest, services: &Services) -> Execution {
+    let started = Instant::now();
     let mut context = RequestContext::new(&stage.api_id, &stage.stage_name);
     context.http_method = request.http_method.to_string();
     context.path = request.full_path.clone();
@@ -98,14 +100,14 @@ pub async fn execute(stage: &CompiledStage, request: &MethodRequest, services: &
     context.deployment_id = stage.deployment_id.clone();
     context.user_agent = header_text(&request.headers, "user-agent");
     let mut log = ExecutionLog::new();
-    log.push(format!("Starting execution for request: {}", context.request_id));
+    log.push_fmt(format_args!("Starting execution for request: {}", context.request_id));
     let mut integration_latency = None;
 
     let outcome = run_phases(stage, request, services, &mut context, &mut log, &mut integration_latency).await;
     let reply = match outcome {
         Ok(reply) => {
             log.push("Successfully completed execution");
-            log.push(format!("Method completed with status: {}", reply.status));
+            log.push_fmt(format_args!("Method completed with status: {}", reply.status));
             reply
         }
         Err((error, path_parameters)) => {
@@ -122,10 +124,10 @@ pub async fn execute(stage: &CompiledStage, request: &MethodRequest, services: &
                 integration_body: &[],
             };
             let reply = stage.gateway_responses.render(&error, &scope);
-            log.push(format!("Gateway response type: {} with status code: {}", error.response_type.as_str(), reply.status));
-            log.push(format!("Gateway response body: {}", String::from_utf8_lossy(&reply.body)));
-            log.push(format!("Gateway response headers: {}", java_map(reply.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())))));
-            log.push(format!("Method completed with status: {}", reply.status));
+            log.push_fmt(format_args!("Gateway response type: {} with status code: {}", error.response_type.as_str(), reply.status));
+            log.push_fmt(format_args!("Gateway response body: {}", String::from_utf8_lossy(&reply.body)));
+            log.push_fmt(format_args!("Gateway response headers: {}", HeadersDisplay(&reply.headers)));
+            log.push_fmt(format_args!("Method completed with status: {}", reply.status));
             reply
         }
     };
@@ -134,6 +136,7 @@ pub async fn execute(stage: &CompiledStage, request: &MethodRequest, services: &
         log,
         context,
         integration_latency,
+        latency: started.elapsed(),
     }
 }
 
@@ -200,7 +203,7 @@ fn route(
 ) -> Result<Routed, GatewayError> {
     let missing = || GatewayError::new(GatewayResponseType::MissingAuthenticationToken);
     let Some(found) = stage.router.find(&request.path) else {
-        log.push(format!("No resource matches path {}", request.path));
+        log.push_fmt(format_args!("No resource matches path {}", request.path));
         return Err(missing());
     };
     let resource = &stage.resources[found.resource];
@@ -211,10 +214,10 @@ fn route(
         .get(request.http_method.as_str())
         .or_else(|| resource.methods.get("ANY"));
     let Some(method) = method else {
-        log.push(format!("No method {} on resource {}", request.http_method, resource.path));
+        log.push_fmt(format_args!("No method {} on resource {}", request.http_method, resource.path));
         return Err(missing());
     };
-    log.push(format!("HTTP Method: {}, Resource Path: {}", request.http_method, resource.path));
+    log.push_fmt(format_args!("HTTP Method: {}, Resource Path: {}", request.http_method, resource.path));
     Ok(Routed {
         method: Arc::clone(method),
         path_parameters: found.path_parameters,
@@ -224,16 +227,16 @@ fn route(
 /// Phase: record the method request as received.
 fn method_request(request: &MethodRequest, routed: &Routed, log: &mut ExecutionLog) {
     let _ = routed.method.api_key_required;
-    log.push(format!(
+    log.push_fmt(format_args!(
         "Method request path: {}",
-        java_map(routed.path_parameters.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        PairsDisplay(&routed.path_parameters)
     ));
-    log.push(format!(
+    log.push_fmt(format_args!(
         "Method request query string: {}",
-        java_map(request.query.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        PairsDisplay(&request.query)
     ));
-    log.push(format!("Method request headers: {}", header_map_text(&request.headers)));
-    log.push(format!(
+    log.push_fmt(format_args!("Method request headers: {}", HeadersDisplay(&request.headers)));
+    log.push_fmt(format_args!(
         "Method request body before transformations: {}",
         String::from_utf8_lossy(&request.body)
     ));
@@ -290,17 +293,17 @@ fn integration_request(
         match select_request_template(integration, &media_type) {
             TemplateChoice::Template(template) => {
                 let rendered = template.render(scope).map_err(|e| {
-                    log.push(format!("Execution failed due to configuration error: Unable to transform request: {e}"));
+                    log.push_fmt(format_args!("Execution failed due to configuration error: Unable to transform request: {e}"));
                     GatewayError::new(GatewayResponseType::ApiConfigurationError)
                 })?;
                 (Bytes::from(rendered), true)
             }
             TemplateChoice::Passthrough => {
-                log.push(format!("Request body passthrough: no template for content type {media_type}"));
+                log.push_fmt(format_args!("Request body passthrough: no template for content type {media_type}"));
                 (request.body.clone(), false)
             }
             TemplateChoice::Reject => {
-                log.push(format!(
+                log.push_fmt(format_args!(
                     "Execution failed: no template matches content type {media_type} and passthroughBehavior is {:?}",
                     integration.passthrough_behavior
                 ));
@@ -312,13 +315,13 @@ fn integration_request(
     let method = match integration.http_method.as_deref() {
         None | Some("ANY") => request.http_method.clone(),
         Some(verb) => http::Method::from_bytes(verb.as_bytes()).map_err(|_| {
-            log.push(format!("Execution failed due to configuration error: invalid integration HTTP method {verb}"));
+            log.push_fmt(format_args!("Execution failed due to configuration error: invalid integration HTTP method {verb}"));
             GatewayError::new(GatewayResponseType::ApiConfigurationError)
         })?,
     };
     let timeout = Duration::from_millis(integration.timeout_ms);
     if integration.integration_type == IntegrationType::Mock {
-        log.push(format!("Endpoint request body after transformations: {}", String::from_utf8_lossy(&body)));
+        log.push_fmt(format_args!("Endpoint request body after transformations: {}", String::from_utf8_lossy(&body)));
         return Ok((
             EndpointRequest {
                 method,
@@ -342,10 +345,10 @@ fn integration_request(
         url.push_str(&encoded.join("&"));
     }
     add_gateway_headers(&mut headers, stage, request, scope.context, is_proxy);
-    log.push(format!("Endpoint request URI: {url}"));
-    log.push(format!("Endpoint request headers: {}", header_map_text(&headers)));
-    log.push(format!("Endpoint request body after transformations: {}", String::from_utf8_lossy(&body)));
-    log.push(format!("Sending request to {url}"));
+    log.push_fmt(format_args!("Endpoint request URI: {url}"));
+    log.push_fmt(format_args!("Endpoint request headers: {}", HeadersDisplay(&headers)));
+    log.push_fmt(format_args!("Endpoint request body after transformations: {}", String::from_utf8_lossy(&body)));
+    log.push_fmt(format_args!("Sending request to {url}"));
     Ok((
         EndpointRequest {
             method,
@@ -400,13 +403,13 @@ async fn integrate(
     match result {
         Ok(response) => {
             if integration.integration_type != IntegrationType::Mock {
-                log.push(format!(
+                log.push_fmt(format_args!(
                     "Received response. Status: {}, Integration latency: {} ms",
                     response.status,
                     started.elapsed().as_millis()
                 ));
-                log.push(format!("Endpoint response headers: {}", header_map_text(&response.headers)));
-                log.push(format!(
+                log.push_fmt(format_args!("Endpoint response headers: {}", HeadersDisplay(&response.headers)));
+                log.push_fmt(format_args!(
                     "Endpoint response body before transformations: {}",
                     String::from_utf8_lossy(&response.body)
                 ));
@@ -414,7 +417,7 @@ async fn integrate(
             Ok(response)
         }
         Err(error) => {
-            log.push(error.to_string());
+            log.push_fmt(format_args!("{error}"));
             Err(match error {
                 IntegrationError::Timeout => GatewayError::new(GatewayResponseType::IntegrationTimeout),
                 IntegrationError::Network(_) => GatewayError::new(GatewayResponseType::IntegrationFailure),
@@ -440,7 +443,7 @@ fn integration_response<'a>(
     match matched {
         Some(selected) => Ok(selected),
         None => {
-            log.push(format!(
+            log.push_fmt(format_args!(
                 "Execution failed due to configuration error: No match for output mapping and no default output mapping configured. Endpoint Response Status Code: {status}"
             ));
             Err(GatewayError::new(GatewayResponseType::ApiConfigurationError))
@@ -470,24 +473,28 @@ fn method_response(
     let (content_type, body) = match template {
         Some((content_type, template)) => {
             let rendered = template.render(scope).map_err(|e| {
-                log.push(format!("Execution failed due to configuration error: Unable to transform response: {e}"));
+                log.push_fmt(format_args!("Execution failed due to configuration error: Unable to transform response: {e}"));
                 GatewayError::new(GatewayResponseType::ApiConfigurationError)
             })?;
             (content_type.clone(), Bytes::from(rendered))
         }
         None => ("application/json".to_string(), response.body.clone()),
     };
-    let mut headers = vec![("Content-Type".to_string(), content_type)];
+    let mut headers = HeaderMap::with_capacity(4 + selected.response_parameters.len());
+    if let Ok(value) = HeaderValue::from_str(&content_type) {
+        headers.insert(http::header::CONTENT_TYPE, value);
+    }
     for (name, source) in &selected.response_parameters {
-        if let Some(value) = scope.resolve(source) {
-            headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
-            headers.push((name.clone(), value));
+        if let Some(value) = scope.resolve(source)
+            && let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value))
+        {
+            headers.insert(name, value);
         }
     }
-    log.push(format!("Method response body after transformations: {}", String::from_utf8_lossy(&body)));
-    log.push(format!(
+    log.push_fmt(format_args!("Method response body after transformations: {}", String::from_utf8_lossy(&body)));
+    log.push_fmt(format_args!(
         "Method response headers: {}",
-        java_map(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        HeadersDisplay(&headers)
     ));
     Ok(Reply {
         status: selected.status_code,
@@ -499,22 +506,29 @@ fn method_response(
 /// HTTP_PROXY: the backend's answer goes back as is, minus hop-by-hop
 /// headers; headers API Gateway owns are renamed `x-amzn-Remapped-*`.
 fn proxy_response(response: EndpointResponse, log: &mut ExecutionLog) -> Reply {
-    let mut headers = Vec::with_capacity(response.headers.len());
-    for (name, value) in &response.headers {
-        let name = name.as_str();
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        if is_hop_by_hop(name) && name != "connection" {
+    let mut headers = HeaderMap::with_capacity(response.headers.len() + 4);
+    let mut name = None;
+    for (next_name, value) in response.headers {
+        // `HeaderMap::into_iter` gives the name once per run of values.
+        if next_name.is_some() {
+            name = next_name;
+        }
+        let Some(name) = name.as_ref() else { continue };
+        let text = name.as_str();
+        if is_hop_by_hop(text) && text != "connection" {
             continue;
         }
-        if REMAPPED.contains(&name) {
-            headers.push((format!("x-amzn-Remapped-{name}"), value));
+        if REMAPPED.contains(&text) {
+            if let Ok(remapped) = HeaderName::from_bytes(format!("x-amzn-remapped-{text}").as_bytes()) {
+                headers.append(remapped, value);
+            }
         } else {
-            headers.push((name.to_string(), value));
+            headers.append(name.clone(), value);
         }
     }
-    log.push(format!(
+    log.push_fmt(format_args!(
         "Method response headers: {}",
-        java_map(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        HeadersDisplay(&headers)
     ));
     Reply {
         status: response.status,
@@ -648,31 +662,43 @@ fn header_text(headers: &HeaderMap, name: &str) -> String {
         .unwrap_or_default()
 }
 
-fn header_map_text(headers: &HeaderMap) -> String {
-    let mut names: Vec<&HeaderName> = headers.keys().collect();
-    names.dedup();
-    java_map(names.into_iter().map(|name| {
-        let joined = headers
-            .get_all(name)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect::<Vec<_>>()
-            .join(",");
-        (name.as_str(), joined)
-    }))
+/// A header map in Java's `Map.toString()` form, repeated headers joined
+/// with commas, as AWS's logs print them: `{Accept=*/*, X-A=1,2}`.
+pub struct HeadersDisplay<'a>(pub &'a HeaderMap);
+
+impl std::fmt::Display for HeadersDisplay<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("{")?;
+        for (i, name) in self.0.keys().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{name}=")?;
+            for (j, value) in self.0.get_all(name).iter().enumerate() {
+                if j > 0 {
+                    f.write_str(",")?;
+                }
+                f.write_str(&String::from_utf8_lossy(value.as_bytes()))?;
+            }
+        }
+        f.write_str("}")
+    }
 }
 
-/// Java's `Map.toString()` form, as AWS's logs print maps: `{a=1, b=2}`.
-fn java_map<K: AsRef<str>, V: AsRef<str>>(pairs: impl Iterator<Item = (K, V)>) -> String {
-    let mut out = String::from("{");
-    for (i, (key, value)) in pairs.enumerate() {
-        if i > 0 {
-            out.push_str(", ");
+/// Pairs in Java's `Map.toString()` form, as AWS's logs print maps: `{a=1, b=2}`.
+pub struct PairsDisplay<'a>(pub &'a [(String, String)]);
+
+impl std::fmt::Display for PairsDisplay<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("{")?;
+        for (i, (key, value)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{key}={value}")?;
         }
-        let _ = write!(out, "{}={}", key.as_ref(), value.as_ref());
+        f.write_str("}")
     }
-    out.push('}');
-    out
 }
 
 #[cfg(test)]
@@ -708,7 +734,13 @@ mod tests {
 
     #[test]
     fn java_map_format() {
-        assert_eq!(java_map([("a", "1"), ("b", "2")].into_iter()), "{a=1, b=2}");
-        assert_eq!(java_map(std::iter::empty::<(&str, &str)>()), "{}");
+        let pairs = vec![("a".to_string(), "1".to_string()), ("b".to_string(), "2".to_string())];
+        assert_eq!(PairsDisplay(&pairs).to_string(), "{a=1, b=2}");
+        assert_eq!(PairsDisplay(&[]).to_string(), "{}");
+        let mut headers = HeaderMap::new();
+        headers.append("accept", HeaderValue::from_static("*/*"));
+        headers.append("x-a", HeaderValue::from_static("1"));
+        headers.append("x-a", HeaderValue::from_static("2"));
+        assert_eq!(HeadersDisplay(&headers).to_string(), "{accept=*/*, x-a=1,2}");
     }
 }

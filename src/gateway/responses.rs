@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderName, HeaderValue};
+
 use crate::model::{GatewayResponse, GatewayResponseType};
 
 use super::mapping::{MappingScope, Source};
@@ -85,20 +88,24 @@ pub fn defaults(response_type: GatewayResponseType) -> Defaults {
 }
 
 /// A response ready to send: status, headers, body.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Reply {
     pub status: u16,
-    pub headers: Vec<(String, String)>,
+    pub headers: HeaderMap,
     pub body: bytes::Bytes,
 }
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+}
+
+fn json_headers(error_type: &'static str) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(4);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert("x-amzn-errortype", HeaderValue::from_static(error_type));
+    headers
 }
 
 /// The response AWS sends for a stage or API that does not exist on the
@@ -107,10 +114,7 @@ impl Reply {
 pub fn unknown_stage() -> Reply {
     Reply {
         status: 403,
-        headers: vec![
-            ("Content-Type".into(), "application/json".into()),
-            ("x-amzn-ErrorType".into(), "ForbiddenException".into()),
-        ],
+        headers: json_headers("ForbiddenException"),
         body: bytes::Bytes::from_static(br#"{"message":"Forbidden"}"#),
     }
 }
@@ -121,7 +125,9 @@ pub fn unknown_stage() -> Reply {
 pub fn payload_too_large(limit: usize) -> Reply {
     Reply {
         status: 413,
-        headers: vec![("Content-Type".into(), "text/plain; charset=utf-8".into())],
+        headers: [(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))]
+            .into_iter()
+            .collect(),
         body: bytes::Bytes::from(format!("HTTP content length exceeded {limit} bytes.")),
     }
 }
@@ -186,10 +192,7 @@ impl GatewayResponses {
             .get(&error.response_type)
             .or_else(|| self.custom.get(&fallback));
         let status = custom.and_then(|c| c.status).unwrap_or(defaults.status);
-        let mut headers = vec![
-            ("Content-Type".to_string(), "application/json".to_string()),
-            ("x-amzn-ErrorType".to_string(), defaults.error_type.to_string()),
-        ];
+        let mut headers = json_headers(defaults.error_type);
         let template = custom.and_then(|c| {
             c.templates
                 .get("application/json")
@@ -198,7 +201,9 @@ impl GatewayResponses {
         });
         let body = match template {
             Some((content_type, template)) => {
-                headers[0].1 = content_type.to_string();
+                if let Ok(value) = HeaderValue::from_str(content_type) {
+                    headers.insert(CONTENT_TYPE, value);
+                }
                 render_gateway_template(template, error, scope)
             }
             None => {
@@ -212,9 +217,10 @@ impl GatewayResponses {
         };
         if let Some(custom) = custom {
             for (name, source) in &custom.headers {
-                if let Some(value) = scope.resolve(source) {
-                    headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
-                    headers.push((name.clone(), value));
+                if let Some(value) = scope.resolve(source)
+                    && let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value))
+                {
+                    headers.insert(name, value);
                 }
             }
         }

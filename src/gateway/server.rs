@@ -143,9 +143,11 @@ async fn handle(request: Request<Incoming>, peer: SocketAddr, shared: &Shared) -
             Some(Err(_)) => {
                 // The client went away or sent a malformed body: 400 (if
                 // anyone is still there to read it).
+                let mut headers = http::HeaderMap::new();
+                headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
                 let reply = Reply {
                     status: 400,
-                    headers: vec![("Content-Type".into(), "application/json".into())],
+                    headers,
                     body: Bytes::from_static(br#"{"message":"Bad Request"}"#),
                 };
                 return finish(reply, &new_ids(), false);
@@ -163,7 +165,12 @@ async fn handle(request: Request<Incoming>, peer: SocketAddr, shared: &Shared) -
         source_ip: peer.ip().to_string(),
         full_path: path,
         domain_name: host,
-        protocol: format!("{:?}", parts.version),
+        protocol: match parts.version {
+            http::Version::HTTP_2 => "HTTP/2.0",
+            http::Version::HTTP_10 => "HTTP/1.0",
+            _ => "HTTP/1.1",
+        }
+        .to_string(),
     };
     let execution = pipeline::execute(&stage, &method_request, &shared.services).await;
     let ids = (
@@ -183,11 +190,7 @@ async fn handle(request: Request<Incoming>, peer: SocketAddr, shared: &Shared) -
         status: execution.reply.status,
         latency_us: started.elapsed().as_micros() as u64,
         integration_latency_us: execution.integration_latency.map(|d| d.as_micros() as u64),
-        request_headers: method_request
-            .headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect(),
+        request_headers: method_request.headers.clone(),
         request_body: method_request.body.clone(),
         response_headers: execution.reply.headers.clone(),
         response_body: execution.reply.body.clone(),
@@ -221,15 +224,8 @@ fn new_ids() -> (String, String) {
 fn finish(reply: Reply, (request_id, extended_id): &(String, String), traced: bool) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(reply.body));
     *response.status_mut() = http::StatusCode::from_u16(reply.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    *response.headers_mut() = reply.headers;
     let headers = response.headers_mut();
-    for (name, value) in reply.headers {
-        if let (Ok(name), Ok(value)) = (
-            http::HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
-            headers.append(name, value);
-        }
-    }
     if let Ok(value) = HeaderValue::from_str(request_id) {
         headers.insert("x-amzn-requestid", value);
     }

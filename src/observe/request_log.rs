@@ -24,9 +24,9 @@ pub struct RequestRecord {
     pub status: u16,
     pub latency_us: u64,
     pub integration_latency_us: Option<u64>,
-    pub request_headers: Vec<(String, String)>,
+    pub request_headers: http::HeaderMap,
     pub request_body: bytes::Bytes,
-    pub response_headers: Vec<(String, String)>,
+    pub response_headers: http::HeaderMap,
     pub response_body: bytes::Bytes,
     pub execution_log: ExecutionLog,
 }
