@@ -77,22 +77,38 @@ pub async fn serve(listener: tokio::net::TcpListener) {
 
 async fn echo(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let path = parts.uri.path();
-    if let Some(code) = path.strip_prefix("/status/").and_then(|c| c.parse::<u16>().ok())
+    if let Some(code) = path
+        .strip_prefix("/status/")
+        .and_then(|c| c.parse::<u16>().ok())
         && let Ok(status) = http::StatusCode::from_u16(code)
     {
         let body = format!("{{\"status\":{code}}}");
         let mut response = Response::new(Full::new(Bytes::from(body)));
         *response.status_mut() = status;
-        response.headers_mut().insert("content-type", http::HeaderValue::from_static("application/json"));
-        response.headers_mut().insert("x-echo-status", http::HeaderValue::from(code));
+        response.headers_mut().insert(
+            "content-type",
+            http::HeaderValue::from_static("application/json"),
+        );
+        response
+            .headers_mut()
+            .insert("x-echo-status", http::HeaderValue::from(code));
         return Ok(response);
     }
     let headers: serde_json::Map<String, serde_json::Value> = parts
         .headers
         .iter()
-        .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned().into()))
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned().into(),
+            )
+        })
         .collect();
     let echo = serde_json::json!({
         "method": parts.method.as_str(),
@@ -102,6 +118,9 @@ async fn echo(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infal
         "body": String::from_utf8_lossy(&body),
     });
     let mut response = Response::new(Full::new(Bytes::from(echo.to_string())));
-    response.headers_mut().insert("content-type", http::HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        "content-type",
+        http::HeaderValue::from_static("application/json"),
+    );
     Ok(response)
 }

@@ -15,7 +15,14 @@ fn portico() -> Command {
 fn serve_prints_stage_urls_and_answers_on_them() {
     let project = TempProject::petstore();
     let mut child = portico()
-        .args(["serve", "--port", "0", "--echo-backend", "127.0.0.1:0", "--project"])
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--echo-backend",
+            "127.0.0.1:0",
+            "--project",
+        ])
         .arg(project.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -26,13 +33,27 @@ fn serve_prints_stage_urls_and_answers_on_them() {
     let mut urls = Vec::new();
     while urls.len() < 2 {
         let line = lines.next().expect("serve prints its stage URLs").unwrap();
-        if let Some(url) = line.strip_prefix("PetStore ").and_then(|rest| rest.split_once(' ')).map(|(_, url)| url.to_string()) {
+        if let Some(url) = line
+            .strip_prefix("PetStore ")
+            .and_then(|rest| rest.split_once(' '))
+            .map(|(_, url)| url.to_string())
+        {
             urls.push(url);
         }
     }
-    assert!(urls[0].ends_with("/dev/") && urls[1].ends_with("/prod/"), "{urls:?}");
+    assert!(
+        urls[0].ends_with("/dev/") && urls[1].ends_with("/prod/"),
+        "{urls:?}"
+    );
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let status = runtime.block_on(async { client().get(format!("{}pets/1", urls[0])).send().await.unwrap().status() });
+    let status = runtime.block_on(async {
+        client()
+            .get(format!("{}pets/1", urls[0]))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
     assert_eq!(status, 200);
     child.kill().unwrap();
     child.wait().unwrap();
@@ -42,7 +63,18 @@ fn serve_prints_stage_urls_and_answers_on_them() {
 fn invoke_runs_against_the_draft_and_prints_the_execution_log() {
     let project = TempProject::petstore();
     let output = portico()
-        .args(["invoke", "--api", "PetStore", "--method", "get", "--path", "/pets/9?debug=1", "--header", "Accept: application/json", "--project"])
+        .args([
+            "invoke",
+            "--api",
+            "PetStore",
+            "--method",
+            "get",
+            "--path",
+            "/pets/9?debug=1",
+            "--header",
+            "Accept: application/json",
+            "--project",
+        ])
         .arg(project.path())
         .output()
         .unwrap();
@@ -52,14 +84,21 @@ fn invoke_runs_against_the_draft_and_prints_the_execution_log() {
     assert!(text.contains("x-pet-id: 9"), "{text}");
     assert!(text.contains("Execution log for request "), "{text}");
     assert!(text.contains("Method request path: {petId=9}"), "{text}");
-    assert!(text.contains("Method request query string: {debug=1}"), "{text}");
+    assert!(
+        text.contains("Method request query string: {debug=1}"),
+        "{text}"
+    );
     assert!(text.contains("Method completed with status: 200"), "{text}");
 }
 
 #[test]
 fn ls_json_has_the_documented_shape() {
     let project = TempProject::petstore();
-    let output = portico().args(["ls", "--json", "--project"]).arg(project.path()).output().unwrap();
+    let output = portico()
+        .args(["ls", "--json", "--project"])
+        .arg(project.path())
+        .output()
+        .unwrap();
     assert!(output.status.success());
     let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let api = &value[0];
@@ -69,8 +108,17 @@ fn ls_json_has_the_documented_shape() {
     let stages = api["stages"].as_array().unwrap();
     assert_eq!(stages.len(), 2);
     for stage in stages {
-        assert!(stage["deploymentId"].as_str().is_some_and(|id| id.len() == 6));
-        assert!(stage["url"].as_str().unwrap().starts_with("http://127.0.0.1:4455/"));
+        assert!(
+            stage["deploymentId"]
+                .as_str()
+                .is_some_and(|id| id.len() == 6)
+        );
+        assert!(
+            stage["url"]
+                .as_str()
+                .unwrap()
+                .starts_with("http://127.0.0.1:4455/")
+        );
     }
 }
 
@@ -78,7 +126,18 @@ fn ls_json_has_the_documented_shape() {
 fn deploy_then_ls_shows_the_new_deployment() {
     let project = TempProject::petstore();
     let output = portico()
-        .args(["deploy", "--api", "petstore42", "--stage", "qa", "--variable", "env=qa", "--variable", "backendHost=127.0.0.1:1", "--project"])
+        .args([
+            "deploy",
+            "--api",
+            "petstore42",
+            "--stage",
+            "qa",
+            "--variable",
+            "env=qa",
+            "--variable",
+            "backendHost=127.0.0.1:1",
+            "--project",
+        ])
         .arg(project.path())
         .output()
         .unwrap();
@@ -86,20 +145,41 @@ fn deploy_then_ls_shows_the_new_deployment() {
     let loaded = project.load();
     let stage = loaded.rest_apis[0].stage("qa").unwrap();
     assert_eq!(stage.variables["env"], "qa");
-    assert!(loaded.snapshot("petstore42", &stage.deployment_id).is_some());
+    assert!(
+        loaded
+            .snapshot("petstore42", &stage.deployment_id)
+            .is_some()
+    );
 }
 
 #[test]
 fn bad_input_exits_2_with_one_line() {
     let project = TempProject::petstore();
-    std::fs::write(project.path().join("portico.json"), "{\n  \"version\": 1,\n  oops\n}\n").unwrap();
+    std::fs::write(
+        project.path().join("portico.json"),
+        "{\n  \"version\": 1,\n  oops\n}\n",
+    )
+    .unwrap();
     let cases: Vec<Vec<String>> = vec![
         vec!["ls".into()],
         vec!["serve".into(), "--port".into(), "0".into()],
-        vec!["invoke".into(), "--api".into(), "x".into(), "--method".into(), "GET".into(), "--path".into(), "/".into()],
+        vec![
+            "invoke".into(),
+            "--api".into(),
+            "x".into(),
+            "--method".into(),
+            "GET".into(),
+            "--path".into(),
+            "/".into(),
+        ],
     ];
     for args in cases {
-        let output = portico().args(&args).arg("--project").arg(project.path()).output().unwrap();
+        let output = portico()
+            .args(&args)
+            .arg("--project")
+            .arg(project.path())
+            .output()
+            .unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -110,11 +190,20 @@ fn bad_input_exits_2_with_one_line() {
     for args in [
         vec!["deploy", "--api", "nope", "--stage", "dev"],
         vec!["deploy", "--api", "PetStore", "--stage", "bad stage"],
-        vec!["invoke", "--api", "PetStore", "--method", "GET", "--path", "no-slash"],
-        vec!["invoke", "--api", "PetStore", "--method", "GET", "--path", "/", "--header", "novalue"],
+        vec![
+            "invoke", "--api", "PetStore", "--method", "GET", "--path", "no-slash",
+        ],
+        vec![
+            "invoke", "--api", "PetStore", "--method", "GET", "--path", "/", "--header", "novalue",
+        ],
         vec!["frobnicate"],
     ] {
-        let output = portico().args(&args).arg("--project").arg(good.path()).output().unwrap();
+        let output = portico()
+            .args(&args)
+            .arg("--project")
+            .arg(good.path())
+            .output()
+            .unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
     }

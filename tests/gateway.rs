@@ -19,18 +19,32 @@ async fn sample_project_serves_its_mock_methods() {
     let project = TempProject::petstore();
     let gateway = start_gateway(&project.load());
     let client = client();
-    let response = client.get(format!("{}/dev/pets", base(&gateway))).send().await.unwrap();
+    let response = client
+        .get(format!("{}/dev/pets", base(&gateway)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/json");
-    let request_id = response.headers()["x-amzn-requestid"].to_str().unwrap().to_string();
+    let request_id = response.headers()["x-amzn-requestid"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(uuid::Uuid::parse_str(&request_id).is_ok(), "{request_id}");
-    let apigw_id = response.headers()["x-amz-apigw-id"].to_str().unwrap().to_string();
+    let apigw_id = response.headers()["x-amz-apigw-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert_eq!(apigw_id.len(), 16);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body[2]["type"], "fish");
 
     // Mapped response header from the path parameter.
-    let response = client.get(format!("{}/prod/pets/7", base(&gateway))).send().await.unwrap();
+    let response = client
+        .get(format!("{}/prod/pets/7", base(&gateway)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-pet-id"], "7");
 
@@ -59,17 +73,28 @@ async fn unknown_resource_or_method_is_missing_authentication_token() {
     ])));
     let gateway = start_gateway(&deploy(&project, "dev", &[]));
     let client = client();
-    for (method, path) in [("GET", "/dev/nope"), ("DELETE", "/dev/pets"), ("GET", "/dev/pets/1/2"), ("OPTIONS", "/dev/pets")] {
+    for (method, path) in [
+        ("GET", "/dev/nope"),
+        ("DELETE", "/dev/pets"),
+        ("GET", "/dev/pets/1/2"),
+        ("OPTIONS", "/dev/pets"),
+    ] {
         let response = client
             .request(method.parse().unwrap(), format!("{}{path}", base(&gateway)))
             .send()
             .await
             .unwrap();
         assert_eq!(response.status(), 403, "{method} {path}");
-        assert_eq!(response.headers()["x-amzn-errortype"], "MissingAuthenticationTokenException");
+        assert_eq!(
+            response.headers()["x-amzn-errortype"],
+            "MissingAuthenticationTokenException"
+        );
         assert_eq!(response.headers()["content-type"], "application/json");
         assert!(response.headers().contains_key("x-amzn-requestid"));
-        assert_eq!(response.text().await.unwrap(), r#"{"message":"Missing Authentication Token"}"#);
+        assert_eq!(
+            response.text().await.unwrap(),
+            r#"{"message":"Missing Authentication Token"}"#
+        );
     }
 }
 
@@ -80,8 +105,16 @@ async fn unknown_stage_or_api_is_forbidden() {
     let project = TempProject::petstore();
     let gateway = start_gateway(&project.load());
     let client = client();
-    for path in ["/staging/pets", "/restapis/nosuchapi1/dev/_user_request_/pets", "/"] {
-        let response = client.get(format!("{}{path}", base(&gateway))).send().await.unwrap();
+    for path in [
+        "/staging/pets",
+        "/restapis/nosuchapi1/dev/_user_request_/pets",
+        "/",
+    ] {
+        let response = client
+            .get(format!("{}{path}", base(&gateway)))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 403, "{path}");
         assert_eq!(response.headers()["x-amzn-errortype"], "ForbiddenException");
         assert_eq!(response.text().await.unwrap(), r#"{"message":"Forbidden"}"#);
@@ -131,7 +164,10 @@ async fn routing_prefers_literal_then_variable_then_greedy() {
         ("PATCH", "/x", "greedy"),
     ] {
         let response = client
-            .request(method.parse().unwrap(), format!("{}/v1{path}", base(&gateway)))
+            .request(
+                method.parse().unwrap(),
+                format!("{}/v1{path}", base(&gateway)),
+            )
             .send()
             .await
             .unwrap();
@@ -139,7 +175,11 @@ async fn routing_prefers_literal_then_variable_then_greedy() {
         assert_eq!(response.text().await.unwrap(), expected, "{method} {path}");
     }
     // The root has no method and {proxy+} needs at least one segment.
-    let response = client.get(format!("{}/v1/", base(&gateway))).send().await.unwrap();
+    let response = client
+        .get(format!("{}/v1/", base(&gateway)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 403);
 }
 
@@ -149,8 +189,12 @@ async fn http_proxy_passes_the_request_through_and_the_response_back() {
     let project = TempProject::petstore();
     let mut loaded = project.load();
     // Point both stages at this test's echo backend.
-    let variables = [("backendHost".to_string(), upstream.to_string())].into_iter().collect();
-    loaded.deploy("petstore42", "dev", None, &variables).unwrap();
+    let variables = [("backendHost".to_string(), upstream.to_string())]
+        .into_iter()
+        .collect();
+    loaded
+        .deploy("petstore42", "dev", None, &variables)
+        .unwrap();
     let gateway = start_gateway(&loaded);
     let response = client()
         .put(format!("{}/dev/echo/a/b%20c?x=1&y=two&x=3", base(&gateway)))
@@ -167,14 +211,24 @@ async fn http_proxy_passes_the_request_through_and_the_response_back() {
     assert!(response.headers().contains_key("x-amzn-remapped-date"));
     let echo: serde_json::Value = response.json().await.unwrap();
     assert_eq!(echo["method"], "PUT");
-    assert_eq!(echo["path"], "/dev/a/b%20c", "stage variable env=dev and {{proxy}} substituted");
+    assert_eq!(
+        echo["path"], "/dev/a/b%20c",
+        "stage variable env=dev and {{proxy}} substituted"
+    );
     assert_eq!(echo["query"], "x=1&y=two&x=3");
     assert_eq!(echo["body"], "payload");
     assert_eq!(echo["headers"]["x-custom"], "yes");
     assert_eq!(echo["headers"]["x-forwarded-for"], "10.1.2.3, 127.0.0.1");
     assert_eq!(echo["headers"]["x-amzn-apigateway-api-id"], "petstore42");
-    assert!(echo["headers"].get("x-hop").is_some(), "only standard hop-by-hop headers are dropped");
-    assert!(echo["headers"]["connection"].as_str().is_none_or(|c| !c.contains("x-hop")));
+    assert!(
+        echo["headers"].get("x-hop").is_some(),
+        "only standard hop-by-hop headers are dropped"
+    );
+    assert!(
+        echo["headers"]["connection"]
+            .as_str()
+            .is_none_or(|c| !c.contains("x-hop"))
+    );
 
     // prod's stage variable env=prod reaches a different backend path.
     let project_prod = {
@@ -196,7 +250,11 @@ async fn http_proxy_passes_the_request_through_and_the_response_back() {
 
 #[tokio::test]
 async fn http_proxy_returns_backend_status_and_headers() {
-    let upstream = start_upstream(Upstream::Fixed(418, vec![("x-teapot", "short"), ("server", "tea")], "I'm a teapot"));
+    let upstream = start_upstream(Upstream::Fixed(
+        418,
+        vec![("x-teapot", "short"), ("server", "tea")],
+        "I'm a teapot",
+    ));
     let project = TempProject::from_json(&api_definition(json!([
         {"id": "root000001", "path": "/", "resourceMethods": {"ANY": {
             "httpMethod": "ANY",
@@ -204,7 +262,11 @@ async fn http_proxy_returns_backend_status_and_headers() {
         }}}
     ])));
     let gateway = start_gateway(&deploy(&project, "dev", &[]));
-    let response = client().delete(format!("{}/dev", base(&gateway))).send().await.unwrap();
+    let response = client()
+        .delete(format!("{}/dev", base(&gateway)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 418);
     assert_eq!(response.headers()["x-teapot"], "short");
     assert_eq!(response.headers()["x-amzn-remapped-server"], "tea");
@@ -216,20 +278,36 @@ async fn http_integration_selects_responses_by_status_pattern() {
     let project = TempProject::petstore();
     let upstream = start_upstream(Upstream::Echo);
     let mut loaded = project.load();
-    let variables = [("backendHost".to_string(), upstream.to_string())].into_iter().collect();
-    loaded.deploy("petstore42", "dev", None, &variables).unwrap();
+    let variables = [("backendHost".to_string(), upstream.to_string())]
+        .into_iter()
+        .collect();
+    loaded
+        .deploy("petstore42", "dev", None, &variables)
+        .unwrap();
     let gateway = start_gateway(&loaded);
     let client = client();
     for (code, status, body, backend_status) in [
         ("200", 200, r#"{"status":200}"#, Some("200")),
         ("204", 200, "", Some("204")),
-        ("404", 400, r#"{"message": "The backend refused the request"}"#, Some("404")),
+        (
+            "404",
+            400,
+            r#"{"message": "The backend refused the request"}"#,
+            Some("404"),
+        ),
         ("503", 502, r#"{"message": "The backend failed"}"#, None),
     ] {
-        let response = client.get(format!("{}/dev/status/{code}", base(&gateway))).send().await.unwrap();
+        let response = client
+            .get(format!("{}/dev/status/{code}", base(&gateway)))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), status, "{code}");
         assert_eq!(
-            response.headers().get("x-backend-status").map(|v| v.to_str().unwrap()),
+            response
+                .headers()
+                .get("x-backend-status")
+                .map(|v| v.to_str().unwrap()),
             backend_status,
             "{code}"
         );
@@ -250,12 +328,27 @@ async fn integration_timeout_is_504() {
         }}}
     ])));
     let gateway = start_gateway(&deploy(&project, "dev", &[]));
-    let response = client().get(format!("{}/dev/", base(&gateway))).send().await.unwrap();
+    let response = client()
+        .get(format!("{}/dev/", base(&gateway)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 504);
-    assert_eq!(response.headers()["x-amzn-errortype"], "InternalServerErrorException");
-    assert_eq!(response.text().await.unwrap(), r#"{"message": "Endpoint request timed out"}"#);
+    assert_eq!(
+        response.headers()["x-amzn-errortype"],
+        "InternalServerErrorException"
+    );
+    assert_eq!(
+        response.text().await.unwrap(),
+        r#"{"message": "Endpoint request timed out"}"#
+    );
     let record = gateway.request_log().since(0).pop().unwrap();
-    assert!(record.execution_log.render().contains("Execution failed due to a timeout error"));
+    assert!(
+        record
+            .execution_log
+            .render()
+            .contains("Execution failed due to a timeout error")
+    );
 }
 
 /// Connection refused: 504 `{"message": "Network error communicating with
@@ -278,15 +371,32 @@ async fn unreachable_backends() {
         }}}
     ])));
     let gateway = start_gateway(&deploy(&project, "dev", &[]));
-    let response = client().get(format!("{}/dev/down", base(&gateway))).send().await.unwrap();
+    let response = client()
+        .get(format!("{}/dev/down", base(&gateway)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 504);
-    assert_eq!(response.headers()["x-amzn-errortype"], "InternalServerErrorException");
+    assert_eq!(
+        response.headers()["x-amzn-errortype"],
+        "InternalServerErrorException"
+    );
     let body = response.text().await.unwrap();
-    assert_eq!(body, r#"{"message": "Network error communicating with endpoint"}"#);
+    assert_eq!(
+        body,
+        r#"{"message": "Network error communicating with endpoint"}"#
+    );
     assert_eq!(body.len(), 56);
-    let response = client().get(format!("{}/dev/nodns", base(&gateway))).send().await.unwrap();
+    let response = client()
+        .get(format!("{}/dev/nodns", base(&gateway)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 500);
-    assert_eq!(response.text().await.unwrap(), r#"{"message": "Internal server error"}"#);
+    assert_eq!(
+        response.text().await.unwrap(),
+        r#"{"message": "Internal server error"}"#
+    );
 }
 
 /// No integration response matches and none is the default: AWS logs "No
@@ -303,10 +413,23 @@ async fn no_matching_integration_response_is_a_configuration_error() {
         }}}
     ])));
     let gateway = start_gateway(&deploy(&project, "dev", &[]));
-    let response = client().get(format!("{}/dev", base(&gateway))).send().await.unwrap();
+    let response = client()
+        .get(format!("{}/dev", base(&gateway)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 500);
-    assert_eq!(response.text().await.unwrap(), r#"{"message": "Internal server error"}"#);
-    let log = gateway.request_log().since(0).pop().unwrap().execution_log.render();
+    assert_eq!(
+        response.text().await.unwrap(),
+        r#"{"message": "Internal server error"}"#
+    );
+    let log = gateway
+        .request_log()
+        .since(0)
+        .pop()
+        .unwrap()
+        .execution_log
+        .render();
     assert!(log.contains("No match for output mapping and no default output mapping configured. Endpoint Response Status Code: 404"), "{log}");
 }
 
@@ -326,7 +449,11 @@ async fn gateway_responses_are_customizable() {
     });
     let project = TempProject::from_json(&definition);
     let gateway = start_gateway(&deploy(&project, "dev", &[("name", "dev")]));
-    let response = client().get(format!("{}/dev/missing", base(&gateway))).send().await.unwrap();
+    let response = client()
+        .get(format!("{}/dev/missing", base(&gateway)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
     assert_eq!(response.headers()["x-stage"], "dev");
     assert_eq!(response.headers()["x-fixed"], "yes");
@@ -349,7 +476,10 @@ async fn payload_over_ten_megabytes_is_413() {
         .await
         .unwrap();
     assert_eq!(response.status(), 413);
-    assert_eq!(response.text().await.unwrap(), "HTTP content length exceeded 10485760 bytes.");
+    assert_eq!(
+        response.text().await.unwrap(),
+        "HTTP content length exceeded 10485760 bytes."
+    );
     // Exactly the limit is accepted.
     let response = client()
         .post(format!("{}/dev/pets", base(&gateway)))
@@ -365,9 +495,15 @@ async fn payload_over_ten_megabytes_is_413() {
 fn malformed_http_gets_400_and_the_server_keeps_serving() {
     let project = TempProject::petstore();
     let gateway = start_gateway(&project.load());
-    for garbage in [&b"NOT HTTP AT ALL\r\n\r\n"[..], b"GET /dev/pets HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", b"\x00\xff\xfe\r\n\r\n"] {
+    for garbage in [
+        &b"NOT HTTP AT ALL\r\n\r\n"[..],
+        b"GET /dev/pets HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        b"\x00\xff\xfe\r\n\r\n",
+    ] {
         let mut stream = std::net::TcpStream::connect(gateway.local_addr()).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
         stream.write_all(garbage).unwrap();
         let mut answer = Vec::new();
         let _ = stream.read_to_end(&mut answer);
@@ -376,9 +512,13 @@ fn malformed_http_gets_400_and_the_server_keeps_serving() {
     }
     // Keep-alive: two requests on one connection.
     let mut stream = std::net::TcpStream::connect(gateway.local_addr()).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     for _ in 0..2 {
-        stream.write_all(b"GET /dev/pets/1 HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+        stream
+            .write_all(b"GET /dev/pets/1 HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .unwrap();
         let mut buffer = [0u8; 4096];
         let read = stream.read(&mut buffer).unwrap();
         assert!(String::from_utf8_lossy(&buffer[..read]).starts_with("HTTP/1.1 200 OK"));
@@ -389,8 +529,15 @@ fn malformed_http_gets_400_and_the_server_keeps_serving() {
 async fn http2_prior_knowledge_is_served() {
     let project = TempProject::petstore();
     let gateway = start_gateway(&project.load());
-    let client = reqwest::Client::builder().http2_prior_knowledge().build().unwrap();
-    let response = client.get(format!("{}/dev/pets/5", base(&gateway))).send().await.unwrap();
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let response = client
+        .get(format!("{}/dev/pets/5", base(&gateway)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.version(), reqwest::Version::HTTP_2);
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-pet-id"], "5");
@@ -401,12 +548,26 @@ async fn execution_log_records_the_aws_steps() {
     let upstream = start_upstream(Upstream::Echo);
     let project = TempProject::petstore();
     let mut loaded = project.load();
-    let variables = [("backendHost".to_string(), upstream.to_string())].into_iter().collect();
-    loaded.deploy("petstore42", "dev", None, &variables).unwrap();
+    let variables = [("backendHost".to_string(), upstream.to_string())]
+        .into_iter()
+        .collect();
+    loaded
+        .deploy("petstore42", "dev", None, &variables)
+        .unwrap();
     let gateway = start_gateway(&loaded);
-    let response = client().get(format!("{}/dev/status/200?verbose=1", base(&gateway))).send().await.unwrap();
-    let request_id = response.headers()["x-amzn-requestid"].to_str().unwrap().to_string();
-    let record = gateway.request_log().find(&request_id).expect("the request is in the live log");
+    let response = client()
+        .get(format!("{}/dev/status/200?verbose=1", base(&gateway)))
+        .send()
+        .await
+        .unwrap();
+    let request_id = response.headers()["x-amzn-requestid"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let record = gateway
+        .request_log()
+        .find(&request_id)
+        .expect("the request is in the live log");
     assert_eq!(record.status, 200);
     assert_eq!(record.resource_path.as_deref(), Some("/status/{code}"));
     let log = record.execution_log.render();
@@ -421,7 +582,8 @@ async fn execution_log_records_the_aws_steps() {
         "x-stage=dev".to_string(),
         "Received response. Status: 200, Integration latency:".to_string(),
         "Endpoint response body before transformations: {\"status\":200}".to_string(),
-        "Method response headers: {content-type=application/json, x-backend-status=200}".to_string(),
+        "Method response headers: {content-type=application/json, x-backend-status=200}"
+            .to_string(),
         "Successfully completed execution".to_string(),
         "Method completed with status: 200".to_string(),
     ] {

@@ -11,10 +11,24 @@ fn load_error(text: &str) -> (String, usize, usize, String) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("portico.json"), text).unwrap();
     match Project::load(dir.path()) {
-        Err(ProjectError::Invalid { path, line, column, message }) => {
+        Err(ProjectError::Invalid {
+            path,
+            line,
+            column,
+            message,
+        }) => {
             assert_eq!(path, dir.path().join("portico.json"));
-            let display = ProjectError::Invalid { path: path.clone(), line, column, message: message.clone() }.to_string();
-            assert!(display.starts_with(&format!("{}:{line}:{column}: ", path.display())), "{display}");
+            let display = ProjectError::Invalid {
+                path: path.clone(),
+                line,
+                column,
+                message: message.clone(),
+            }
+            .to_string();
+            assert!(
+                display.starts_with(&format!("{}:{line}:{column}: ", path.display())),
+                "{display}"
+            );
             (display, line, column, message)
         }
         other => panic!("expected an Invalid error, got {other:?}"),
@@ -29,7 +43,9 @@ fn broken_files_name_line_column_and_what_is_wrong() {
     assert!(message.contains("expected `,` or `}`"), "{message}");
 
     // A typo in a field name: serde's message lists what was expected.
-    let (_, line, _, message) = load_error("{\n  \"version\": 1,\n  \"restApis\": [{\"id\": \"a\", \"name\": \"n\", \"resourcez\": []}]\n}\n");
+    let (_, line, _, message) = load_error(
+        "{\n  \"version\": 1,\n  \"restApis\": [{\"id\": \"a\", \"name\": \"n\", \"resourcez\": []}]\n}\n",
+    );
     assert_eq!(line, 3);
     assert!(message.contains("unknown field `resourcez`"), "{message}");
 
@@ -42,10 +58,17 @@ fn broken_files_name_line_column_and_what_is_wrong() {
     }))
     .unwrap();
     let (_, line, column, message) = load_error(&text);
-    let expected_line = text.lines().position(|l| l.contains("\"deploymentId\": \"nope\"")).unwrap() + 1;
+    let expected_line = text
+        .lines()
+        .position(|l| l.contains("\"deploymentId\": \"nope\""))
+        .unwrap()
+        + 1;
     assert_eq!(line, expected_line);
     assert!(column > 1);
-    assert!(message.contains("no deployment with id \"nope\""), "{message}");
+    assert!(
+        message.contains("no deployment with id \"nope\""),
+        "{message}"
+    );
 
     // An invalid path part, as AWS validates it.
     let text = serde_json::to_string_pretty(&json!({
@@ -56,8 +79,17 @@ fn broken_files_name_line_column_and_what_is_wrong() {
     }))
     .unwrap();
     let (_, line, _, message) = load_error(&text);
-    assert_eq!(line, text.lines().position(|l| l.contains("\"pathPart\": \"bad part\"")).unwrap() + 1);
-    assert!(message.contains("Resource's path part only allow a-zA-Z0-9._-"), "{message}");
+    assert_eq!(
+        line,
+        text.lines()
+            .position(|l| l.contains("\"pathPart\": \"bad part\""))
+            .unwrap()
+            + 1
+    );
+    assert!(
+        message.contains("Resource's path part only allow a-zA-Z0-9._-"),
+        "{message}"
+    );
 
     // A newer format version.
     let (_, line, _, message) = load_error("{\"version\": 99, \"restApis\": []}");
@@ -85,7 +117,10 @@ fn save_is_atomic_and_round_trips() {
     let reloaded = project.load();
     assert_eq!(loaded.rest_apis, reloaded.rest_apis);
     // The sample file is already in canonical form: saving changes nothing.
-    let original = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/petstore/portico.json")).unwrap();
+    let original = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/petstore/portico.json"),
+    )
+    .unwrap();
     let saved = std::fs::read_to_string(project.path().join("portico.json")).unwrap();
     assert_eq!(original, saved);
     // No temp files are left behind.
@@ -107,24 +142,70 @@ async fn restart_serves_exactly_what_was_deployed() {
     let api = edited.api_mut("testapi001").unwrap();
     let root_id = api.root().unwrap().id.clone();
     let child = api.create_resource(&root_id, "new").unwrap();
-    api.resource_mut(&child).unwrap().resource_methods.insert("GET".into(), serde_json::from_value::<Method>(mock_method("GET", 200, "new")).unwrap());
-    api.resource_mut(&root_id).unwrap().resource_methods.insert("GET".into(), serde_json::from_value::<Method>(mock_method("GET", 200, "version two")).unwrap());
+    api.resource_mut(&child).unwrap().resource_methods.insert(
+        "GET".into(),
+        serde_json::from_value::<Method>(mock_method("GET", 200, "new")).unwrap(),
+    );
+    api.resource_mut(&root_id).unwrap().resource_methods.insert(
+        "GET".into(),
+        serde_json::from_value::<Method>(mock_method("GET", 200, "version two")).unwrap(),
+    );
     edited.save().unwrap();
 
     for _restart in 0..2 {
         let gateway = start_gateway(&project.load());
         let base = format!("http://{}", gateway.local_addr());
-        assert_eq!(client().get(format!("{base}/dev/")).send().await.unwrap().text().await.unwrap(), "version one");
-        assert_eq!(client().get(format!("{base}/dev/new")).send().await.unwrap().status(), 403);
+        assert_eq!(
+            client()
+                .get(format!("{base}/dev/"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+            "version one"
+        );
+        assert_eq!(
+            client()
+                .get(format!("{base}/dev/new"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            403
+        );
     }
 
     // Deploying again serves the edited draft, also after a restart.
     let mut again = project.load();
-    again.deploy("testapi001", "dev", Some("second"), &Default::default()).unwrap();
+    again
+        .deploy("testapi001", "dev", Some("second"), &Default::default())
+        .unwrap();
     let gateway = start_gateway(&project.load());
     let base = format!("http://{}", gateway.local_addr());
-    assert_eq!(client().get(format!("{base}/dev/")).send().await.unwrap().text().await.unwrap(), "version two");
-    assert_eq!(client().get(format!("{base}/dev/new")).send().await.unwrap().text().await.unwrap(), "new");
+    assert_eq!(
+        client()
+            .get(format!("{base}/dev/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "version two"
+    );
+    assert_eq!(
+        client()
+            .get(format!("{base}/dev/new"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "new"
+    );
     assert_eq!(project.load().rest_apis[0].deployments.len(), 2);
 }
 
@@ -135,12 +216,37 @@ fn model_operations_enforce_aws_rules() {
     let api = loaded.api_mut("petstore42").unwrap();
     let pets = api.resource_by_path("/pets").unwrap().id.clone();
     let proxy = api.resource_by_path("/echo/{proxy+}").unwrap().id.clone();
-    assert!(api.create_resource(&pets, "{other}").unwrap_err().to_string().contains("only one is allowed"));
-    assert!(api.create_resource(&pets, "{petId}").unwrap_err().to_string().contains("already has this name"));
-    assert!(api.create_resource(&proxy, "x").unwrap_err().to_string().contains("greedy path variable"));
+    assert!(
+        api.create_resource(&pets, "{other}")
+            .unwrap_err()
+            .to_string()
+            .contains("only one is allowed")
+    );
+    assert!(
+        api.create_resource(&pets, "{petId}")
+            .unwrap_err()
+            .to_string()
+            .contains("already has this name")
+    );
+    assert!(
+        api.create_resource(&proxy, "x")
+            .unwrap_err()
+            .to_string()
+            .contains("greedy path variable")
+    );
     assert!(api.create_resource(&pets, "a b").is_err());
     assert!(api.create_resource(&pets, "toys").is_ok());
-    assert!(loaded.deploy("petstore42", "bad stage", None, &Default::default()).is_err());
-    let bad_variable = [("x".to_string(), "spaces not allowed".to_string())].into_iter().collect();
-    assert!(loaded.deploy("petstore42", "dev", None, &bad_variable).is_err());
+    assert!(
+        loaded
+            .deploy("petstore42", "bad stage", None, &Default::default())
+            .is_err()
+    );
+    let bad_variable = [("x".to_string(), "spaces not allowed".to_string())]
+        .into_iter()
+        .collect();
+    assert!(
+        loaded
+            .deploy("petstore42", "dev", None, &bad_variable)
+            .is_err()
+    );
 }

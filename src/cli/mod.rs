@@ -14,11 +14,17 @@ use crate::model::Project;
 
 /// The bundled sample project, used when `--project` is not given.
 pub fn default_project() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("projects").join("petstore")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("projects")
+        .join("petstore")
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "portico", version, about = "Design, run and test AWS API Gateway-style APIs locally")]
+#[command(
+    name = "portico",
+    version,
+    about = "Design, run and test AWS API Gateway-style APIs locally"
+)]
 struct Cli {
     /// Project directory (default: the bundled projects/petstore).
     #[arg(long, global = true)]
@@ -109,10 +115,11 @@ pub fn main() -> i32 {
             &ServeArgs {
                 bind: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
                 port: gateway::DEFAULT_PORT,
-                echo_backend: cli
-                    .project
-                    .is_none()
-                    .then(|| echo_backend::DEFAULT_ADDR.parse().expect("a valid constant address")),
+                echo_backend: cli.project.is_none().then(|| {
+                    echo_backend::DEFAULT_ADDR
+                        .parse()
+                        .expect("a valid constant address")
+                }),
             },
         ),
         Some(Command::Serve(args)) => serve(&project_dir, &args),
@@ -121,7 +128,13 @@ pub fn main() -> i32 {
             stage,
             description,
             variables,
-        }) => deploy(&project_dir, &api, &stage, description.as_deref(), &variables),
+        }) => deploy(
+            &project_dir,
+            &api,
+            &stage,
+            description.as_deref(),
+            &variables,
+        ),
         Some(Command::Invoke {
             api,
             method,
@@ -145,7 +158,8 @@ fn serve(project_dir: &Path, args: &ServeArgs) -> Result<i32, CliError> {
     let project = Project::load(project_dir)?;
     let _echo = match args.echo_backend {
         Some(addr) => {
-            let echo = EchoBackend::start(addr).map_err(|e| CliError(format!("echo backend on {addr}: {e}")))?;
+            let echo = EchoBackend::start(addr)
+                .map_err(|e| CliError(format!("echo backend on {addr}: {e}")))?;
             println!("echo backend listening on http://{}", echo.local_addr());
             Some(echo)
         }
@@ -157,7 +171,10 @@ fn serve(project_dir: &Path, args: &ServeArgs) -> Result<i32, CliError> {
         ..GatewayConfig::default()
     };
     let gateway = Gateway::start(&project, &config)?;
-    println!("Portico gateway listening on http://{}", gateway.local_addr());
+    println!(
+        "Portico gateway listening on http://{}",
+        gateway.local_addr()
+    );
     let urls = gateway.stage_urls(&project);
     if urls.is_empty() {
         println!("no deployed stages yet: run `portico deploy --api ID --stage NAME`");
@@ -192,7 +209,10 @@ fn deploy(
         parsed.insert(name.to_string(), value.to_string());
     }
     let deployment = project.deploy(&api_id, stage, description, &parsed)?;
-    println!("deployed {} to stage {stage}: deployment {}", api_id, deployment.id);
+    println!(
+        "deployed {} to stage {stage}: deployment {}",
+        api_id, deployment.id
+    );
     Ok(0)
 }
 
@@ -268,7 +288,10 @@ fn invoke(
 
 fn ls(project_dir: &Path, json: bool) -> Result<i32, CliError> {
     let project = Project::load(project_dir)?;
-    let addr = SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), gateway::DEFAULT_PORT);
+    let addr = SocketAddr::new(
+        IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        gateway::DEFAULT_PORT,
+    );
     let urls = gateway::stage_urls(&project, addr);
     if json {
         let apis: Vec<serde_json::Value> = project
@@ -286,7 +309,12 @@ fn ls(project_dir: &Path, json: bool) -> Result<i32, CliError> {
         println!("{}", serde_json::Value::Array(apis));
     } else {
         for api in &project.rest_apis {
-            println!("{} {} REST ({} deployments)", api.id, api.name, api.deployments.len());
+            println!(
+                "{} {} REST ({} deployments)",
+                api.id,
+                api.name,
+                api.deployments.len()
+            );
             for url in urls.iter().filter(|u| u.api_id == api.id) {
                 println!("  {} -> {} {}", url.stage, url.deployment_id, url.url);
             }

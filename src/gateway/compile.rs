@@ -175,14 +175,18 @@ fn compile_integration(
             .parse()
             .ok()
             .filter(|c| (100..=599).contains(c))
-            .ok_or_else(|| format!("integration response {key}: invalid statusCode {:?}", response.status_code))?;
+            .ok_or_else(|| {
+                format!(
+                    "integration response {key}: invalid statusCode {:?}",
+                    response.status_code
+                )
+            })?;
         let selection_pattern = match response.selection_pattern.as_deref() {
             // An empty pattern is the default response, as AWS treats it.
             None | Some("") => None,
-            Some(pattern) => Some(
-                Regex::new(&format!("^(?s:{pattern})$"))
-                    .map_err(|e| format!("integration response {key}: invalid selectionPattern: {e}"))?,
-            ),
+            Some(pattern) => Some(Regex::new(&format!("^(?s:{pattern})$")).map_err(|e| {
+                format!("integration response {key}: invalid selectionPattern: {e}")
+            })?),
         };
         let mut response_parameters = Vec::new();
         for (target, source) in &response.response_parameters {
@@ -212,7 +216,9 @@ fn compile_integration(
     })
 }
 
-fn compile_templates(templates: &BTreeMap<String, String>) -> Result<Vec<(String, Template)>, String> {
+fn compile_templates(
+    templates: &BTreeMap<String, String>,
+) -> Result<Vec<(String, Template)>, String> {
     templates
         .iter()
         .map(|(content_type, source)| {
@@ -258,9 +264,15 @@ mod tests {
         let mut variables = BTreeMap::new();
         variables.insert("host".to_string(), "127.0.0.1:9".to_string());
         assert_eq!(
-            substitute_stage_variables("http://${stageVariables.host}/${stageVariables.none}x/{proxy}", &variables),
+            substitute_stage_variables(
+                "http://${stageVariables.host}/${stageVariables.none}x/{proxy}",
+                &variables
+            ),
             "http://127.0.0.1:9/x/{proxy}"
         );
-        assert_eq!(substitute_stage_variables("a${stageVariables.b", &variables), "a${stageVariables.b");
+        assert_eq!(
+            substitute_stage_variables("a${stageVariables.b", &variables),
+            "a${stageVariables.b"
+        );
     }
 }

@@ -111,9 +111,10 @@ impl RequestContext {
                     .unwrap_or_default()
             }
             "error.responseType" => self.error_response_type.unwrap_or_default().to_string(),
-            "integration.status" | "integrationStatus" => {
-                self.integration_status.map(|s| s.to_string()).unwrap_or_default()
-            }
+            "integration.status" | "integrationStatus" => self
+                .integration_status
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
             "integration.latency" | "integrationLatency" => self
                 .integration_latency_ms
                 .map(|s| s.to_string())
@@ -128,7 +129,9 @@ impl RequestContext {
 /// request costs no system call; ids need to be unique, not secret.
 fn new_request_id() -> String {
     let bytes = fastrand::u128(..).to_le_bytes();
-    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 /// An `x-amz-apigw-id` like AWS's: 15 base64 characters then `=`.
@@ -155,7 +158,8 @@ mod tests {
     #[test]
     fn request_time_is_clf() {
         let mut context = RequestContext::new("a", "dev");
-        context.request_time = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_550_821);
+        context.request_time =
+            SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_550_821);
         assert_eq!(context.request_time_clf(), "24/Nov/2026:20:07:01 +0000");
     }
 }

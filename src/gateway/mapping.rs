@@ -39,12 +39,19 @@ impl Source {
         {
             return Ok(Source::Literal(literal.to_string()));
         }
-        let pairs: [(&str, fn(String) -> Source); 9] = [
+        type Make = fn(String) -> Source;
+        let pairs: [(&str, Make); 9] = [
             ("method.request.path.", Source::MethodPath),
             ("method.request.querystring.", Source::MethodQuery),
             ("method.request.header.", Source::MethodHeader),
-            ("method.request.multivaluequerystring.", Source::MethodMultiQuery),
-            ("method.request.multivalueheader.", Source::MethodMultiHeader),
+            (
+                "method.request.multivaluequerystring.",
+                Source::MethodMultiQuery,
+            ),
+            (
+                "method.request.multivalueheader.",
+                Source::MethodMultiHeader,
+            ),
             ("method.request.body.", Source::MethodBodyPath),
             ("integration.response.header.", Source::IntegrationHeader),
             ("integration.response.body.", Source::IntegrationBodyPath),
@@ -112,8 +119,12 @@ impl MappingScope<'_> {
             Source::MethodMultiHeader(name) => header_joined(self.headers, name),
             Source::MethodBody => Some(String::from_utf8_lossy(self.body).into_owned()),
             Source::MethodBodyPath(path) => json_path(self.body, path),
-            Source::IntegrationHeader(name) => self.integration_headers.and_then(|h| header_last(h, name)),
-            Source::IntegrationBody => Some(String::from_utf8_lossy(self.integration_body).into_owned()),
+            Source::IntegrationHeader(name) => {
+                self.integration_headers.and_then(|h| header_last(h, name))
+            }
+            Source::IntegrationBody => {
+                Some(String::from_utf8_lossy(self.integration_body).into_owned())
+            }
             Source::IntegrationBodyPath(path) => json_path(self.integration_body, path),
             Source::StageVariable(name) => self.stage_variables.get(name).cloned(),
             Source::Context(name) => self.context.get(name),
@@ -122,14 +133,17 @@ impl MappingScope<'_> {
 }
 
 fn lookup(pairs: &[(String, String)], name: &str) -> Option<String> {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
 }
 
 fn header_last(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(name)
         .iter()
-        .last()
+        .next_back()
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
@@ -202,15 +216,36 @@ mod tests {
         let cases = [
             ("'abc'", Source::Literal("abc".into())),
             ("method.request.path.id", Source::MethodPath("id".into())),
-            ("method.request.querystring.q", Source::MethodQuery("q".into())),
-            ("method.request.header.X-A", Source::MethodHeader("X-A".into())),
-            ("method.request.multivaluequerystring.q", Source::MethodMultiQuery("q".into())),
-            ("method.request.multivalueheader.h", Source::MethodMultiHeader("h".into())),
+            (
+                "method.request.querystring.q",
+                Source::MethodQuery("q".into()),
+            ),
+            (
+                "method.request.header.X-A",
+                Source::MethodHeader("X-A".into()),
+            ),
+            (
+                "method.request.multivaluequerystring.q",
+                Source::MethodMultiQuery("q".into()),
+            ),
+            (
+                "method.request.multivalueheader.h",
+                Source::MethodMultiHeader("h".into()),
+            ),
             ("method.request.body", Source::MethodBody),
-            ("method.request.body.a.b", Source::MethodBodyPath("a.b".into())),
-            ("integration.response.header.h", Source::IntegrationHeader("h".into())),
+            (
+                "method.request.body.a.b",
+                Source::MethodBodyPath("a.b".into()),
+            ),
+            (
+                "integration.response.header.h",
+                Source::IntegrationHeader("h".into()),
+            ),
             ("integration.response.body", Source::IntegrationBody),
-            ("integration.response.body.x", Source::IntegrationBodyPath("x".into())),
+            (
+                "integration.response.body.x",
+                Source::IntegrationBodyPath("x".into()),
+            ),
             ("stageVariables.v", Source::StageVariable("v".into())),
             ("context.requestId", Source::Context("requestId".into())),
         ];

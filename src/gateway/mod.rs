@@ -23,7 +23,7 @@ use arc_swap::ArcSwap;
 use crate::model::{Project, RestApi, Stage};
 use crate::observe::RequestLog;
 
-pub use compile::{compile_stage, CompileError, CompiledStage};
+pub use compile::{CompileError, CompiledStage, compile_stage};
 pub use pipeline::{Execution, MethodRequest, Services};
 pub use responses::Reply;
 
@@ -87,7 +87,9 @@ impl Default for GatewayConfig {
         GatewayConfig {
             bind: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
             port: DEFAULT_PORT,
-            worker_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            worker_threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
             request_log_capacity: 2_000,
         }
     }
@@ -140,8 +142,11 @@ impl Gateway {
         // Bound synchronously so that `start` works from any thread, inside
         // an async context or not.
         let addr = SocketAddr::new(config.bind, config.port);
-        let listener = std::net::TcpListener::bind(addr).map_err(|e| GatewayStartError::Bind(addr, e))?;
-        listener.set_nonblocking(true).map_err(GatewayStartError::Io)?;
+        let listener =
+            std::net::TcpListener::bind(addr).map_err(|e| GatewayStartError::Bind(addr, e))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(GatewayStartError::Io)?;
         let local_addr = listener.local_addr().map_err(GatewayStartError::Io)?;
         let listener = {
             let _guard = runtime.enter();
@@ -179,7 +184,11 @@ impl Gateway {
     /// Runs a request against an API's draft, as AWS's console "Test"
     /// button does (`$context.stage` is `test-invoke-stage`), in this
     /// gateway's runtime, and records it in the request log.
-    pub fn test_invoke(&self, api: &RestApi, request: MethodRequest) -> Result<Execution, CompileError> {
+    pub fn test_invoke(
+        &self,
+        api: &RestApi,
+        request: MethodRequest,
+    ) -> Result<Execution, CompileError> {
         let runtime = self.runtime.as_ref().expect("the runtime lives until drop");
         let services = self.shared.services.clone();
         runtime.block_on(test_invoke(api, request, &services))
@@ -187,7 +196,11 @@ impl Gateway {
 }
 
 /// Runs a request against an API's draft without a server.
-pub async fn test_invoke(api: &RestApi, request: MethodRequest, services: &Services) -> Result<Execution, CompileError> {
+pub async fn test_invoke(
+    api: &RestApi,
+    request: MethodRequest,
+    services: &Services,
+) -> Result<Execution, CompileError> {
     let stage = Stage {
         stage_name: "test-invoke-stage".into(),
         deployment_id: "test-invoke-deployment-id".into(),
@@ -210,7 +223,10 @@ pub fn stage_urls(project: &Project, addr: SocketAddr) -> Vec<StageUrl> {
             let url = if single {
                 format!("http://{addr}/{}/", stage.stage_name)
             } else {
-                format!("http://{addr}/restapis/{}/{}/_user_request_/", api.id, stage.stage_name)
+                format!(
+                    "http://{addr}/restapis/{}/{}/_user_request_/",
+                    api.id, stage.stage_name
+                )
             };
             urls.push(StageUrl {
                 api_id: api.id.clone(),

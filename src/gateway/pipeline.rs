@@ -13,10 +13,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
-use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use crate::integrations::{
-    EndpointRequest, EndpointResponse, HttpIntegration, Integrate, IntegrationError, MockIntegration,
+    EndpointRequest, EndpointResponse, HttpIntegration, Integrate, IntegrationError,
+    MockIntegration,
 };
 use crate::model::{GatewayResponseType, IntegrationType, PassthroughBehavior};
 use crate::observe::ExecutionLog;
@@ -89,7 +90,11 @@ struct Routed {
 }
 
 /// Runs one request through every phase.
-pub async fn execute(stage: &CompiledStage, request: &MethodRequest, services: &Services) -> Execution {
+pub async fn execute(
+    stage: &CompiledStage,
+    request: &MethodRequest,
+    services: &Services,
+) -> Execution {
     let started = Instant::now();
     let mut context = RequestContext::new(&stage.api_id, &stage.stage_name);
     context.http_method = request.http_method.to_string();
@@ -100,14 +105,28 @@ pub async fn execute(stage: &CompiledStage, request: &MethodRequest, services: &
     context.deployment_id = stage.deployment_id.clone();
     context.user_agent = header_text(&request.headers, "user-agent");
     let mut log = ExecutionLog::new();
-    log.push_fmt(format_args!("Starting execution for request: {}", context.request_id));
+    log.push_fmt(format_args!(
+        "Starting execution for request: {}",
+        context.request_id
+    ));
     let mut integration_latency = None;
 
-    let outcome = run_phases(stage, request, services, &mut context, &mut log, &mut integration_latency).await;
+    let outcome = run_phases(
+        stage,
+        request,
+        services,
+        &mut context,
+        &mut log,
+        &mut integration_latency,
+    )
+    .await;
     let reply = match outcome {
         Ok(reply) => {
             log.push("Successfully completed execution");
-            log.push_fmt(format_args!("Method completed with status: {}", reply.status));
+            log.push_fmt(format_args!(
+                "Method completed with status: {}",
+                reply.status
+            ));
             reply
         }
         Err((error, path_parameters)) => {
@@ -124,10 +143,23 @@ pub async fn execute(stage: &CompiledStage, request: &MethodRequest, services: &
                 integration_body: &[],
             };
             let reply = stage.gateway_responses.render(&error, &scope);
-            log.push_fmt(format_args!("Gateway response type: {} with status code: {}", error.response_type.as_str(), reply.status));
-            log.push_fmt(format_args!("Gateway response body: {}", String::from_utf8_lossy(&reply.body)));
-            log.push_fmt(format_args!("Gateway response headers: {}", HeadersDisplay(&reply.headers)));
-            log.push_fmt(format_args!("Method completed with status: {}", reply.status));
+            log.push_fmt(format_args!(
+                "Gateway response type: {} with status code: {}",
+                error.response_type.as_str(),
+                reply.status
+            ));
+            log.push_fmt(format_args!(
+                "Gateway response body: {}",
+                String::from_utf8_lossy(&reply.body)
+            ));
+            log.push_fmt(format_args!(
+                "Gateway response headers: {}",
+                HeadersDisplay(&reply.headers)
+            ));
+            log.push_fmt(format_args!(
+                "Method completed with status: {}",
+                reply.status
+            ));
             reply
         }
     };
@@ -156,7 +188,9 @@ async fn run_phases(
     method_request(request, &routed, log);
     let Some(integration) = routed.method.integration.as_ref() else {
         log.push("Execution failed due to configuration error: No integration defined for method");
-        return Err(fail(GatewayError::new(GatewayResponseType::ApiConfigurationError)));
+        return Err(fail(GatewayError::new(
+            GatewayResponseType::ApiConfigurationError,
+        )));
     };
     let scope = MappingScope {
         path_parameters: &routed.path_parameters,
@@ -168,7 +202,8 @@ async fn run_phases(
         integration_headers: None,
         integration_body: &[],
     };
-    let (endpoint_request, from_template) = integration_request(stage, integration, request, &scope, log).map_err(fail)?;
+    let (endpoint_request, from_template) =
+        integration_request(stage, integration, request, &scope, log).map_err(fail)?;
     let started = Instant::now();
     let response = integrate(integration, endpoint_request, from_template, services, log).await;
     let latency = started.elapsed();
@@ -214,10 +249,16 @@ fn route(
         .get(request.http_method.as_str())
         .or_else(|| resource.methods.get("ANY"));
     let Some(method) = method else {
-        log.push_fmt(format_args!("No method {} on resource {}", request.http_method, resource.path));
+        log.push_fmt(format_args!(
+            "No method {} on resource {}",
+            request.http_method, resource.path
+        ));
         return Err(missing());
     };
-    log.push_fmt(format_args!("HTTP Method: {}, Resource Path: {}", request.http_method, resource.path));
+    log.push_fmt(format_args!(
+        "HTTP Method: {}, Resource Path: {}",
+        request.http_method, resource.path
+    ));
     Ok(Routed {
         method: Arc::clone(method),
         path_parameters: found.path_parameters,
@@ -235,7 +276,10 @@ fn method_request(request: &MethodRequest, routed: &Routed, log: &mut ExecutionL
         "Method request query string: {}",
         PairsDisplay(&request.query)
     ));
-    log.push_fmt(format_args!("Method request headers: {}", HeadersDisplay(&request.headers)));
+    log.push_fmt(format_args!(
+        "Method request headers: {}",
+        HeadersDisplay(&request.headers)
+    ));
     log.push_fmt(format_args!(
         "Method request body before transformations: {}",
         String::from_utf8_lossy(&request.body)
@@ -254,7 +298,11 @@ fn integration_request(
 ) -> Result<(EndpointRequest, bool), GatewayError> {
     let is_proxy = integration.integration_type == IntegrationType::HttpProxy;
     let mut path_values: Vec<(String, String)> = Vec::new();
-    let mut query: Vec<(String, String)> = if is_proxy { request.query.clone() } else { Vec::new() };
+    let mut query: Vec<(String, String)> = if is_proxy {
+        request.query.clone()
+    } else {
+        Vec::new()
+    };
     let mut headers = HeaderMap::new();
     if is_proxy {
         for (name, value) in &request.headers {
@@ -264,7 +312,9 @@ fn integration_request(
         }
     }
     for (target, source) in &integration.request_parameters {
-        let Some(value) = scope.resolve(source) else { continue };
+        let Some(value) = scope.resolve(source) else {
+            continue;
+        };
         match target {
             ParameterTarget::Path(name) => path_values.push((name.clone(), value)),
             ParameterTarget::Query(name) => {
@@ -272,7 +322,10 @@ fn integration_request(
                 query.push((name.clone(), value));
             }
             ParameterTarget::Header(name) => {
-                if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+                if let (Ok(name), Ok(value)) = (
+                    HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&value),
+                ) {
                     headers.insert(name, value);
                 }
             }
@@ -286,7 +339,11 @@ fn integration_request(
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    let media_type = if media_type.is_empty() { "application/json".to_string() } else { media_type };
+    let media_type = if media_type.is_empty() {
+        "application/json".to_string()
+    } else {
+        media_type
+    };
     let (body, from_template) = if is_proxy {
         (request.body.clone(), false)
     } else {
@@ -299,7 +356,9 @@ fn integration_request(
                 (Bytes::from(rendered), true)
             }
             TemplateChoice::Passthrough => {
-                log.push_fmt(format_args!("Request body passthrough: no template for content type {media_type}"));
+                log.push_fmt(format_args!(
+                    "Request body passthrough: no template for content type {media_type}"
+                ));
                 (request.body.clone(), false)
             }
             TemplateChoice::Reject => {
@@ -321,7 +380,10 @@ fn integration_request(
     };
     let timeout = Duration::from_millis(integration.timeout_ms);
     if integration.integration_type == IntegrationType::Mock {
-        log.push_fmt(format_args!("Endpoint request body after transformations: {}", String::from_utf8_lossy(&body)));
+        log.push_fmt(format_args!(
+            "Endpoint request body after transformations: {}",
+            String::from_utf8_lossy(&body)
+        ));
         return Ok((
             EndpointRequest {
                 method,
@@ -335,19 +397,35 @@ fn integration_request(
     }
 
     let uri = integration.uri.as_deref().unwrap_or_default();
-    let mut url = fill_path_parameters(uri, &path_values, if is_proxy { scope.path_parameters } else { &[] });
+    let mut url = fill_path_parameters(
+        uri,
+        &path_values,
+        if is_proxy { scope.path_parameters } else { &[] },
+    );
     if !query.is_empty() {
         url.push(if url.contains('?') { '&' } else { '?' });
         let encoded: Vec<String> = query
             .iter()
-            .map(|(k, v)| format!("{}={}", utf8_percent_encode(k, QUERY), utf8_percent_encode(v, QUERY)))
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    utf8_percent_encode(k, QUERY),
+                    utf8_percent_encode(v, QUERY)
+                )
+            })
             .collect();
         url.push_str(&encoded.join("&"));
     }
     add_gateway_headers(&mut headers, stage, request, scope.context, is_proxy);
     log.push_fmt(format_args!("Endpoint request URI: {url}"));
-    log.push_fmt(format_args!("Endpoint request headers: {}", HeadersDisplay(&headers)));
-    log.push_fmt(format_args!("Endpoint request body after transformations: {}", String::from_utf8_lossy(&body)));
+    log.push_fmt(format_args!(
+        "Endpoint request headers: {}",
+        HeadersDisplay(&headers)
+    ));
+    log.push_fmt(format_args!(
+        "Endpoint request body after transformations: {}",
+        String::from_utf8_lossy(&body)
+    ));
     log.push_fmt(format_args!("Sending request to {url}"));
     Ok((
         EndpointRequest {
@@ -372,13 +450,22 @@ enum TemplateChoice<'a> {
 /// a template for the content type wins; otherwise WHEN_NO_MATCH passes the
 /// body through, WHEN_NO_TEMPLATES passes it only when no template is defined
 /// at all, NEVER rejects with 415.
-fn select_request_template<'a>(integration: &'a CompiledIntegration, media_type: &str) -> TemplateChoice<'a> {
-    if let Some((_, template)) = integration.request_templates.iter().find(|(ct, _)| ct == media_type) {
+fn select_request_template<'a>(
+    integration: &'a CompiledIntegration,
+    media_type: &str,
+) -> TemplateChoice<'a> {
+    if let Some((_, template)) = integration
+        .request_templates
+        .iter()
+        .find(|(ct, _)| ct == media_type)
+    {
         return TemplateChoice::Template(template);
     }
     match integration.passthrough_behavior {
         PassthroughBehavior::WhenNoMatch => TemplateChoice::Passthrough,
-        PassthroughBehavior::WhenNoTemplates if integration.request_templates.is_empty() => TemplateChoice::Passthrough,
+        PassthroughBehavior::WhenNoTemplates if integration.request_templates.is_empty() => {
+            TemplateChoice::Passthrough
+        }
         PassthroughBehavior::WhenNoTemplates | PassthroughBehavior::Never => TemplateChoice::Reject,
     }
 }
@@ -395,10 +482,12 @@ async fn integrate(
     let result = match integration.integration_type {
         IntegrationType::Mock => MockIntegration { from_template }.invoke(request).await,
         IntegrationType::Http | IntegrationType::HttpProxy => services.http.invoke(request).await,
-        IntegrationType::Aws | IntegrationType::AwsProxy => Err(IntegrationError::Configuration(format!(
-            "{} integrations are not supported by this version of Portico",
-            integration.integration_type.as_str()
-        ))),
+        IntegrationType::Aws | IntegrationType::AwsProxy => {
+            Err(IntegrationError::Configuration(format!(
+                "{} integrations are not supported by this version of Portico",
+                integration.integration_type.as_str()
+            )))
+        }
     };
     match result {
         Ok(response) => {
@@ -408,7 +497,10 @@ async fn integrate(
                     response.status,
                     started.elapsed().as_millis()
                 ));
-                log.push_fmt(format_args!("Endpoint response headers: {}", HeadersDisplay(&response.headers)));
+                log.push_fmt(format_args!(
+                    "Endpoint response headers: {}",
+                    HeadersDisplay(&response.headers)
+                ));
                 log.push_fmt(format_args!(
                     "Endpoint response body before transformations: {}",
                     String::from_utf8_lossy(&response.body)
@@ -419,9 +511,15 @@ async fn integrate(
         Err(error) => {
             log.push_fmt(format_args!("{error}"));
             Err(match error {
-                IntegrationError::Timeout => GatewayError::new(GatewayResponseType::IntegrationTimeout),
-                IntegrationError::Network(_) => GatewayError::new(GatewayResponseType::IntegrationFailure),
-                IntegrationError::Configuration(_) => GatewayError::new(GatewayResponseType::ApiConfigurationError),
+                IntegrationError::Timeout => {
+                    GatewayError::new(GatewayResponseType::IntegrationTimeout)
+                }
+                IntegrationError::Network(_) => {
+                    GatewayError::new(GatewayResponseType::IntegrationFailure)
+                }
+                IntegrationError::Configuration(_) => {
+                    GatewayError::new(GatewayResponseType::ApiConfigurationError)
+                }
             })
         }
     }
@@ -438,15 +536,26 @@ fn integration_response<'a>(
     let matched = integration
         .responses
         .iter()
-        .find(|r| r.selection_pattern.as_ref().is_some_and(|p| p.is_match(&status)))
-        .or_else(|| integration.responses.iter().find(|r| r.selection_pattern.is_none()));
+        .find(|r| {
+            r.selection_pattern
+                .as_ref()
+                .is_some_and(|p| p.is_match(&status))
+        })
+        .or_else(|| {
+            integration
+                .responses
+                .iter()
+                .find(|r| r.selection_pattern.is_none())
+        });
     match matched {
         Some(selected) => Ok(selected),
         None => {
             log.push_fmt(format_args!(
                 "Execution failed due to configuration error: No match for output mapping and no default output mapping configured. Endpoint Response Status Code: {status}"
             ));
-            Err(GatewayError::new(GatewayResponseType::ApiConfigurationError))
+            Err(GatewayError::new(
+                GatewayResponseType::ApiConfigurationError,
+            ))
         }
     }
 }
@@ -466,14 +575,32 @@ fn method_response(
     let accept = header_text(&request.headers, "accept");
     let template = accept
         .split(',')
-        .map(|part| part.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
-        .find_map(|wanted| selected.response_templates.iter().find(|(ct, _)| *ct == wanted))
-        .or_else(|| selected.response_templates.iter().find(|(ct, _)| ct == "application/json"))
+        .map(|part| {
+            part.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .find_map(|wanted| {
+            selected
+                .response_templates
+                .iter()
+                .find(|(ct, _)| *ct == wanted)
+        })
+        .or_else(|| {
+            selected
+                .response_templates
+                .iter()
+                .find(|(ct, _)| ct == "application/json")
+        })
         .or_else(|| selected.response_templates.first());
     let (content_type, body) = match template {
         Some((content_type, template)) => {
             let rendered = template.render(scope).map_err(|e| {
-                log.push_fmt(format_args!("Execution failed due to configuration error: Unable to transform response: {e}"));
+                log.push_fmt(format_args!(
+                    "Execution failed due to configuration error: Unable to transform response: {e}"
+                ));
                 GatewayError::new(GatewayResponseType::ApiConfigurationError)
             })?;
             (content_type.clone(), Bytes::from(rendered))
@@ -486,12 +613,18 @@ fn method_response(
     }
     for (name, source) in &selected.response_parameters {
         if let Some(value) = scope.resolve(source)
-            && let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value))
+            && let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            )
         {
             headers.insert(name, value);
         }
     }
-    log.push_fmt(format_args!("Method response body after transformations: {}", String::from_utf8_lossy(&body)));
+    log.push_fmt(format_args!(
+        "Method response body after transformations: {}",
+        String::from_utf8_lossy(&body)
+    ));
     log.push_fmt(format_args!(
         "Method response headers: {}",
         HeadersDisplay(&headers)
@@ -519,7 +652,9 @@ fn proxy_response(response: EndpointResponse, log: &mut ExecutionLog) -> Reply {
             continue;
         }
         if REMAPPED.contains(&text) {
-            if let Ok(remapped) = HeaderName::from_bytes(format!("x-amzn-remapped-{text}").as_bytes()) {
+            if let Ok(remapped) =
+                HeaderName::from_bytes(format!("x-amzn-remapped-{text}").as_bytes())
+            {
                 headers.append(remapped, value);
             }
         } else {
@@ -572,7 +707,11 @@ fn add_gateway_headers(
     context: &RequestContext,
     is_proxy: bool,
 ) {
-    let forwarded = match request.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+    let forwarded = match request
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+    {
         Some(existing) if is_proxy => format!("{existing}, {}", request.source_ip),
         _ => request.source_ip.clone(),
     };
@@ -629,7 +768,11 @@ const PATH_SEGMENT: &AsciiSet = &CONTROLS
 
 /// Fills `{name}` / `{name+}` placeholders in the URI: from mapped values
 /// first, then (proxy integrations) from the method's path parameters.
-fn fill_path_parameters(uri: &str, mapped: &[(String, String)], method: &[(String, String)]) -> String {
+fn fill_path_parameters(
+    uri: &str,
+    mapped: &[(String, String)],
+    method: &[(String, String)],
+) -> String {
     let mut out = String::with_capacity(uri.len() + 16);
     let mut rest = uri;
     while let Some(open) = rest.find('{') {
@@ -734,13 +877,19 @@ mod tests {
 
     #[test]
     fn java_map_format() {
-        let pairs = vec![("a".to_string(), "1".to_string()), ("b".to_string(), "2".to_string())];
+        let pairs = vec![
+            ("a".to_string(), "1".to_string()),
+            ("b".to_string(), "2".to_string()),
+        ];
         assert_eq!(PairsDisplay(&pairs).to_string(), "{a=1, b=2}");
         assert_eq!(PairsDisplay(&[]).to_string(), "{}");
         let mut headers = HeaderMap::new();
         headers.append("accept", HeaderValue::from_static("*/*"));
         headers.append("x-a", HeaderValue::from_static("1"));
         headers.append("x-a", HeaderValue::from_static("2"));
-        assert_eq!(HeadersDisplay(&headers).to_string(), "{accept=*/*, x-a=1,2}");
+        assert_eq!(
+            HeadersDisplay(&headers).to_string(),
+            "{accept=*/*, x-a=1,2}"
+        );
     }
 }

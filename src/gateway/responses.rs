@@ -27,7 +27,10 @@ impl GatewayError {
         }
     }
 
-    pub fn with_message(response_type: GatewayResponseType, message: impl Into<String>) -> GatewayError {
+    pub fn with_message(
+        response_type: GatewayResponseType,
+        message: impl Into<String>,
+    ) -> GatewayError {
         GatewayError {
             response_type,
             message: message.into(),
@@ -57,26 +60,86 @@ pub struct Defaults {
 pub fn defaults(response_type: GatewayResponseType) -> Defaults {
     use GatewayResponseType as T;
     let (status, message, error_type, spaced_body) = match response_type {
-        T::AccessDenied => (403, "User is not authorized to access this resource", "AccessDeniedException", false),
-        T::ApiConfigurationError => (500, "Internal server error", "InternalServerErrorException", true),
-        T::AuthorizerConfigurationError => (500, "Internal server error", "InternalServerErrorException", true),
-        T::AuthorizerFailure => (500, "Internal server error", "InternalServerErrorException", true),
-        T::BadRequestParameters => (400, "Missing required request parameters", "BadRequestException", false),
+        T::AccessDenied => (
+            403,
+            "User is not authorized to access this resource",
+            "AccessDeniedException",
+            false,
+        ),
+        T::ApiConfigurationError => (
+            500,
+            "Internal server error",
+            "InternalServerErrorException",
+            true,
+        ),
+        T::AuthorizerConfigurationError => (
+            500,
+            "Internal server error",
+            "InternalServerErrorException",
+            true,
+        ),
+        T::AuthorizerFailure => (
+            500,
+            "Internal server error",
+            "InternalServerErrorException",
+            true,
+        ),
+        T::BadRequestParameters => (
+            400,
+            "Missing required request parameters",
+            "BadRequestException",
+            false,
+        ),
         T::BadRequestBody => (400, "Invalid request body", "BadRequestException", false),
         T::Default4xx => (400, "Bad Request", "BadRequestException", false),
-        T::Default5xx => (500, "Internal server error", "InternalServerErrorException", true),
-        T::ExpiredToken => (403, "The security token included in the request is expired", "ExpiredTokenException", false),
-        T::IntegrationFailure => (504, "Network error communicating with endpoint", "InternalServerErrorException", true),
-        T::IntegrationTimeout => (504, "Endpoint request timed out", "InternalServerErrorException", true),
+        T::Default5xx => (
+            500,
+            "Internal server error",
+            "InternalServerErrorException",
+            true,
+        ),
+        T::ExpiredToken => (
+            403,
+            "The security token included in the request is expired",
+            "ExpiredTokenException",
+            false,
+        ),
+        T::IntegrationFailure => (
+            504,
+            "Network error communicating with endpoint",
+            "InternalServerErrorException",
+            true,
+        ),
+        T::IntegrationTimeout => (
+            504,
+            "Endpoint request timed out",
+            "InternalServerErrorException",
+            true,
+        ),
         T::InvalidApiKey => (403, "Forbidden", "ForbiddenException", false),
-        T::InvalidSignature => (403, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.", "InvalidSignatureException", false),
-        T::MissingAuthenticationToken => (403, "Missing Authentication Token", "MissingAuthenticationTokenException", false),
+        T::InvalidSignature => (
+            403,
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+            "InvalidSignatureException",
+            false,
+        ),
+        T::MissingAuthenticationToken => (
+            403,
+            "Missing Authentication Token",
+            "MissingAuthenticationTokenException",
+            false,
+        ),
         T::QuotaExceeded => (429, "Limit Exceeded", "LimitExceededException", false),
         T::RequestTooLarge => (413, "Request Too Long", "RequestTooLargeException", false),
         T::ResourceNotFound => (404, "Not Found", "NotFoundException", false),
         T::Throttled => (429, "Too Many Requests", "TooManyRequestsException", false),
         T::Unauthorized => (401, "Unauthorized", "UnauthorizedException", false),
-        T::UnsupportedMediaType => (415, "Unsupported Media Type", "UnsupportedMediaTypeException", false),
+        T::UnsupportedMediaType => (
+            415,
+            "Unsupported Media Type",
+            "UnsupportedMediaTypeException",
+            false,
+        ),
         T::WafFiltered => (403, "Forbidden", "ForbiddenException", false),
     };
     Defaults {
@@ -125,9 +188,12 @@ pub fn unknown_stage() -> Reply {
 pub fn payload_too_large(limit: usize) -> Reply {
     Reply {
         status: 413,
-        headers: [(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))]
-            .into_iter()
-            .collect(),
+        headers: [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )]
+        .into_iter()
+        .collect(),
         body: bytes::Bytes::from(format!("HTTP content length exceeded {limit} bytes.")),
     }
 }
@@ -146,7 +212,9 @@ struct CompiledCustom {
 }
 
 impl GatewayResponses {
-    pub fn compile(responses: &BTreeMap<String, GatewayResponse>) -> Result<GatewayResponses, String> {
+    pub fn compile(
+        responses: &BTreeMap<String, GatewayResponse>,
+    ) -> Result<GatewayResponses, String> {
         let mut custom = BTreeMap::new();
         for (key, response) in responses {
             let status = match &response.status_code {
@@ -154,7 +222,9 @@ impl GatewayResponses {
                     code.parse::<u16>()
                         .ok()
                         .filter(|c| (100..=599).contains(c))
-                        .ok_or_else(|| format!("gateway response {key}: invalid statusCode {code:?}"))?,
+                        .ok_or_else(|| {
+                            format!("gateway response {key}: invalid statusCode {code:?}")
+                        })?,
                 ),
                 None => None,
             };
@@ -163,7 +233,8 @@ impl GatewayResponses {
                 let name = target.strip_prefix("gatewayresponse.header.").ok_or_else(|| {
                     format!("gateway response {key}: invalid parameter {target:?} (expected gatewayresponse.header.NAME)")
                 })?;
-                let source = Source::parse(source).map_err(|e| format!("gateway response {key}: {e}"))?;
+                let source =
+                    Source::parse(source).map_err(|e| format!("gateway response {key}: {e}"))?;
                 headers.push((name.to_string(), source));
             }
             custom.insert(
@@ -218,7 +289,10 @@ impl GatewayResponses {
         if let Some(custom) = custom {
             for (name, source) in &custom.headers {
                 if let Some(value) = scope.resolve(source)
-                    && let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value))
+                    && let (Ok(name), Ok(value)) = (
+                        HeaderName::from_bytes(name.as_bytes()),
+                        HeaderValue::from_str(&value),
+                    )
                 {
                     headers.insert(name, value);
                 }
@@ -235,7 +309,11 @@ impl GatewayResponses {
 /// Gateway response templates see `$context`, `$stageVariables` and
 /// `$util`-free text. Until the Velocity engine lands, only `$context.x` and
 /// `$stageVariables.x` references are substituted.
-fn render_gateway_template(template: &str, error: &GatewayError, scope: &MappingScope<'_>) -> String {
+fn render_gateway_template(
+    template: &str,
+    error: &GatewayError,
+    scope: &MappingScope<'_>,
+) -> String {
     let mut context = scope.context.clone();
     context.error_message = Some(error.message.clone());
     let mut out = String::with_capacity(template.len() + 32);
@@ -253,10 +331,14 @@ fn render_gateway_template(template: &str, error: &GatewayError, scope: &Mapping
         let name = body[..end].trim_end_matches('.');
         let value = if let Some(variable) = name.strip_prefix("context.") {
             context.get(variable)
-        } else if let Some(variable) = name.strip_prefix("stageVariables.") {
-            Some(scope.stage_variables.get(variable).cloned().unwrap_or_default())
         } else {
-            None
+            name.strip_prefix("stageVariables.").map(|variable| {
+                scope
+                    .stage_variables
+                    .get(variable)
+                    .cloned()
+                    .unwrap_or_default()
+            })
         };
         let consumed = name.len() + usize::from(braced) * 2;
         match value {

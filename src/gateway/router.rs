@@ -43,7 +43,9 @@ impl Router {
                     node.greedy = Some((name.to_string(), index));
                     placed = true;
                     break;
-                } else if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                } else if let Some(name) =
+                    segment.strip_prefix('{').and_then(|s| s.strip_suffix('}'))
+                {
                     let entry = node
                         .param
                         .get_or_insert_with(|| (name.to_string(), Box::default()));
@@ -79,10 +81,12 @@ fn find_in(node: &Node, segments: &[&str], params: &mut Vec<(String, String)>) -
     let Some((first, rest)) = segments.split_first() else {
         return node.resource;
     };
-    let literal = node
-        .literal
-        .get(*first)
-        .or_else(|| first.contains('%').then(|| node.literal.get(&decode(first))).flatten());
+    let literal = node.literal.get(*first).or_else(|| {
+        first
+            .contains('%')
+            .then(|| node.literal.get(&decode(first)))
+            .flatten()
+    });
     if let Some(child) = literal
         && let Some(found) = find_in(child, rest, params)
     {
@@ -97,7 +101,11 @@ fn find_in(node: &Node, segments: &[&str], params: &mut Vec<(String, String)>) -
         params.truncate(mark);
     }
     if let Some((name, resource)) = &node.greedy {
-        let value = segments.iter().map(|s| decode(s)).collect::<Vec<_>>().join("/");
+        let value = segments
+            .iter()
+            .map(|s| decode(s))
+            .collect::<Vec<_>>()
+            .join("/");
         params.push((name.clone(), value));
         return Some(*resource);
     }
@@ -124,7 +132,8 @@ mod tests {
     #[test]
     fn routing_table() {
         let router = router();
-        let cases: &[(&str, Option<(usize, &[(&str, &str)])>)] = &[
+        type Case<'a> = (&'a str, Option<(usize, &'a [(&'a str, &'a str)])>);
+        let cases: &[Case] = &[
             ("/", Some((0, &[]))),
             ("/pets", Some((1, &[]))),
             ("/pets/", Some((1, &[]))),

@@ -20,9 +20,9 @@ use hyper_util::server::conn::auto;
 
 use crate::observe::RequestRecord;
 
-use super::pipeline::{self, trace_id, MethodRequest};
+use super::pipeline::{self, MethodRequest, trace_id};
 use super::responses::{self, Reply};
-use super::{Shared, MAX_PAYLOAD_BYTES};
+use super::{MAX_PAYLOAD_BYTES, Shared};
 
 /// Accepts connections until the runtime shuts down. HTTP/1.1 with
 /// keep-alive, and HTTP/2 (prior knowledge) on the same port.
@@ -59,11 +59,19 @@ pub(crate) struct Target<'a> {
 }
 
 /// Splits the request URL into API, stage and resource path.
-pub(crate) fn target<'a>(host: &'a str, path: &'a str, single_api: Option<&'a str>) -> Option<Target<'a>> {
+pub(crate) fn target<'a>(
+    host: &'a str,
+    path: &'a str,
+    single_api: Option<&'a str>,
+) -> Option<Target<'a>> {
     let host_name = host.split(':').next().unwrap_or_default();
     if let Some((api_id, _)) = host_name.split_once(".execute-api.") {
         let (stage, rest) = split_first_segment(path)?;
-        return Some(Target { api_id, stage, path: rest });
+        return Some(Target {
+            api_id,
+            stage,
+            path: rest,
+        });
     }
     if let Some(after) = path.strip_prefix("/restapis/") {
         let (api_id, after) = after.split_once('/')?;
@@ -73,11 +81,19 @@ pub(crate) fn target<'a>(host: &'a str, path: &'a str, single_api: Option<&'a st
         if !rest.starts_with('/') {
             return None;
         }
-        return Some(Target { api_id, stage, path: rest });
+        return Some(Target {
+            api_id,
+            stage,
+            path: rest,
+        });
     }
     let api_id = single_api?;
     let (stage, rest) = split_first_segment(path)?;
-    Some(Target { api_id, stage, path: rest })
+    Some(Target {
+        api_id,
+        stage,
+        path: rest,
+    })
 }
 
 fn split_first_segment(path: &str) -> Option<(&str, &str)> {
@@ -89,7 +105,11 @@ fn split_first_segment(path: &str) -> Option<(&str, &str)> {
     (!stage.is_empty()).then_some((stage, rest))
 }
 
-async fn handle(request: Request<Incoming>, peer: SocketAddr, shared: &Shared) -> Response<Full<Bytes>> {
+async fn handle(
+    request: Request<Incoming>,
+    peer: SocketAddr,
+    shared: &Shared,
+) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let received_at = SystemTime::now();
     let (parts, body) = request.into_parts();
@@ -124,7 +144,11 @@ async fn handle(request: Request<Incoming>, peer: SocketAddr, shared: &Shared) -
         .is_some_and(|length| length > MAX_PAYLOAD_BYTES as u64);
     if too_large {
         drain(body);
-        return finish(responses::payload_too_large(MAX_PAYLOAD_BYTES), &new_ids(), false);
+        return finish(
+            responses::payload_too_large(MAX_PAYLOAD_BYTES),
+            &new_ids(),
+            false,
+        );
     }
     let mut body = body;
     let mut collected = bytes::BytesMut::new();
@@ -135,7 +159,11 @@ async fn handle(request: Request<Incoming>, peer: SocketAddr, shared: &Shared) -
                 if let Ok(data) = frame.into_data() {
                     if collected.len() + data.len() > MAX_PAYLOAD_BYTES {
                         drain(body);
-                        return finish(responses::payload_too_large(MAX_PAYLOAD_BYTES), &new_ids(), false);
+                        return finish(
+                            responses::payload_too_large(MAX_PAYLOAD_BYTES),
+                            &new_ids(),
+                            false,
+                        );
                     }
                     collected.extend_from_slice(&data);
                 }
@@ -144,7 +172,10 @@ async fn handle(request: Request<Incoming>, peer: SocketAddr, shared: &Shared) -
                 // The client went away or sent a malformed body: 400 (if
                 // anyone is still there to read it).
                 let mut headers = http::HeaderMap::new();
-                headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                headers.insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
                 let reply = Reply {
                     status: 400,
                     headers,
@@ -186,7 +217,8 @@ async fn handle(request: Request<Incoming>, peer: SocketAddr, shared: &Shared) -
         stage: stage.stage_name.clone(),
         http_method: method_request.http_method.to_string(),
         path: method_request.path.clone(),
-        resource_path: (!execution.context.resource_path.is_empty()).then(|| execution.context.resource_path.clone()),
+        resource_path: (!execution.context.resource_path.is_empty())
+            .then(|| execution.context.resource_path.clone()),
         status: execution.reply.status,
         latency_us: started.elapsed().as_micros() as u64,
         integration_latency_us: execution.integration_latency.map(|d| d.as_micros() as u64),
@@ -221,9 +253,14 @@ fn new_ids() -> (String, String) {
 }
 
 /// Turns a reply into a hyper response with AWS's id headers.
-fn finish(reply: Reply, (request_id, extended_id): &(String, String), traced: bool) -> Response<Full<Bytes>> {
+fn finish(
+    reply: Reply,
+    (request_id, extended_id): &(String, String),
+    traced: bool,
+) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(reply.body));
-    *response.status_mut() = http::StatusCode::from_u16(reply.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        http::StatusCode::from_u16(reply.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     *response.headers_mut() = reply.headers;
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(request_id) {
@@ -244,16 +281,41 @@ mod tests {
 
     #[test]
     fn url_forms() {
-        let t = |api_id, stage, path| Some(Target { api_id, stage, path });
-        assert_eq!(target("abc.execute-api.localhost:4455", "/dev/pets/1", None), t("abc", "dev", "/pets/1"));
-        assert_eq!(target("abc.execute-api.localhost", "/dev", None), t("abc", "dev", "/"));
+        let t = |api_id, stage, path| {
+            Some(Target {
+                api_id,
+                stage,
+                path,
+            })
+        };
         assert_eq!(
-            target("127.0.0.1:4455", "/restapis/abc/dev/_user_request_/pets", None),
+            target("abc.execute-api.localhost:4455", "/dev/pets/1", None),
+            t("abc", "dev", "/pets/1")
+        );
+        assert_eq!(
+            target("abc.execute-api.localhost", "/dev", None),
+            t("abc", "dev", "/")
+        );
+        assert_eq!(
+            target(
+                "127.0.0.1:4455",
+                "/restapis/abc/dev/_user_request_/pets",
+                None
+            ),
             t("abc", "dev", "/pets")
         );
-        assert_eq!(target("127.0.0.1", "/restapis/abc/dev/_user_request_", None), t("abc", "dev", "/"));
-        assert_eq!(target("127.0.0.1", "/restapis/abc/dev/_user_request_x", None), None);
-        assert_eq!(target("127.0.0.1", "/dev/pets", Some("only")), t("only", "dev", "/pets"));
+        assert_eq!(
+            target("127.0.0.1", "/restapis/abc/dev/_user_request_", None),
+            t("abc", "dev", "/")
+        );
+        assert_eq!(
+            target("127.0.0.1", "/restapis/abc/dev/_user_request_x", None),
+            None
+        );
+        assert_eq!(
+            target("127.0.0.1", "/dev/pets", Some("only")),
+            t("only", "dev", "/pets")
+        );
         assert_eq!(target("127.0.0.1", "/dev/pets", None), None);
         assert_eq!(target("127.0.0.1", "/", Some("only")), None);
     }

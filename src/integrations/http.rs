@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use super::{EndpointRequest, EndpointResponse, Integrate, IntegrationError};
@@ -52,7 +52,10 @@ impl Default for HttpIntegration {
 impl Integrate for HttpIntegration {
     async fn invoke(&self, request: EndpointRequest) -> Result<EndpointResponse, IntegrationError> {
         let url = reqwest::Url::parse(&request.url).map_err(|e| {
-            IntegrationError::Configuration(format!("Invalid endpoint address: {} ({e})", request.url))
+            IntegrationError::Configuration(format!(
+                "Invalid endpoint address: {} ({e})",
+                request.url
+            ))
         })?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(IntegrationError::Configuration(format!(
@@ -75,7 +78,11 @@ impl Integrate for HttpIntegration {
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             let body = response.bytes().await.map_err(classify)?;
-            Ok(EndpointResponse { status, headers, body })
+            Ok(EndpointResponse {
+                status,
+                headers,
+                body,
+            })
         };
         match tokio::time::timeout(request.timeout, call).await {
             Ok(result) => result,
@@ -85,16 +92,26 @@ impl Integrate for HttpIntegration {
 }
 
 impl HttpIntegration {
-    async fn invoke_plain(&self, request: EndpointRequest) -> Result<EndpointResponse, IntegrationError> {
+    async fn invoke_plain(
+        &self,
+        request: EndpointRequest,
+    ) -> Result<EndpointResponse, IntegrationError> {
         let uri: http::Uri = request.url.parse().map_err(|e| {
-            IntegrationError::Configuration(format!("Invalid endpoint address: {} ({e})", request.url))
+            IntegrationError::Configuration(format!(
+                "Invalid endpoint address: {} ({e})",
+                request.url
+            ))
         })?;
         let mut outgoing = http::Request::new(Full::new(request.body));
         *outgoing.method_mut() = request.method;
         *outgoing.uri_mut() = uri;
         *outgoing.headers_mut() = request.headers;
         let call = async {
-            let response = self.plain.request(outgoing).await.map_err(|e| describe(&e))?;
+            let response = self
+                .plain
+                .request(outgoing)
+                .await
+                .map_err(|e| describe(&e))?;
             let (parts, body) = response.into_parts();
             let body = body.collect().await.map_err(|e| describe(&e))?.to_bytes();
             Ok(EndpointResponse {

@@ -8,8 +8,8 @@ mod mock;
 use std::future::Future;
 use std::time::Duration;
 
-use bytes::Bytes;
 use ::http::HeaderMap;
+use bytes::Bytes;
 
 pub use self::http::HttpIntegration;
 pub use mock::MockIntegration;

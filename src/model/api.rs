@@ -113,7 +113,11 @@ impl RestApi {
         let parent = self
             .resource(parent_id)
             .ok_or_else(|| super::ResourceError::NoParent(parent_id.to_string()))?;
-        if parent.path_part.as_deref().is_some_and(|p| p.ends_with("+}")) {
+        if parent
+            .path_part
+            .as_deref()
+            .is_some_and(|p| p.ends_with("+}"))
+        {
             return Err(super::ResourceError::UnderGreedy(parent.path.clone()));
         }
         super::validate_path_part(path_part)?;
@@ -131,7 +135,11 @@ impl RestApi {
             return Err(super::ResourceError::Exists(path));
         }
         let is_variable = path_part.starts_with('{');
-        if is_variable && siblings.iter().any(|r| r.path_part.as_deref().is_some_and(|p| p.starts_with('{'))) {
+        if is_variable
+            && siblings
+                .iter()
+                .any(|r| r.path_part.as_deref().is_some_and(|p| p.starts_with('{')))
+        {
             return Err(super::ResourceError::ConflictingVariable(path));
         }
         let resource = Resource {

@@ -36,8 +36,14 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text.as_bytes()[..offset];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     (line, column)
 }
 
@@ -80,11 +86,7 @@ impl Scanner<'_> {
                     self.pos += 1;
                     self.skip_ws();
                     if &key == wanted {
-                        let found = self.find(rest);
-                        if found.is_none() {
-                            return None;
-                        }
-                        return found;
+                        return self.find(rest);
                     }
                     self.skip_value()?;
                     self.skip_ws();

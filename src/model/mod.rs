@@ -21,10 +21,10 @@ pub use deployment::{Deployment, DeploymentSnapshot};
 pub use gateway_response::{GatewayResponse, GatewayResponseType};
 pub use ids::{new_deployment_id, new_resource_id, new_rest_api_id};
 pub use integration::{
-    ContentHandling, Integration, IntegrationResponse, IntegrationType, PassthroughBehavior,
-    DEFAULT_TIMEOUT_MILLIS,
+    ContentHandling, DEFAULT_TIMEOUT_MILLIS, Integration, IntegrationResponse, IntegrationType,
+    PassthroughBehavior,
 };
 pub use method::{Method, MethodResponse};
 pub use project::{Project, ProjectError};
-pub use resource::{validate_path_part, Resource, ResourceError};
-pub use stage::{validate_stage_name, validate_stage_variable, Stage};
+pub use resource::{Resource, ResourceError, validate_path_part};
+pub use stage::{Stage, validate_stage_name, validate_stage_variable};

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::deployment::now_rfc3339;
-use super::locate::{locate, Step};
+use super::locate::{Step, locate};
 use super::{Deployment, DeploymentSnapshot, RestApi, Stage};
 
 /// The project format this build reads and writes.
@@ -23,7 +23,9 @@ pub const FORMAT_VERSION: u32 = 1;
 /// The definition file inside a project directory.
 pub const PROJECT_FILE: &str = "portico.json";
 const DEPLOYMENTS_DIR: &str = "deployments";
-const HTTP_METHODS: [&str; 8] = ["ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
+const HTTP_METHODS: [&str; 8] = [
+    "ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -131,8 +133,12 @@ impl Project {
                 let snapshot_text = match std::fs::read_to_string(&snapshot_path) {
                     Ok(text) => text,
                     Err(error) => {
-                        let steps: Vec<Step> =
-                            vec!["restApis".into(), api_index.into(), "deployments".into(), index.into()];
+                        let steps: Vec<Step> = vec![
+                            "restApis".into(),
+                            api_index.into(),
+                            "deployments".into(),
+                            index.into(),
+                        ];
                         let (line, column) = locate(&text, &steps);
                         return Err(ProjectError::Invalid {
                             path,
@@ -184,7 +190,8 @@ impl Project {
     }
 
     pub fn snapshot(&self, api_id: &str, deployment_id: &str) -> Option<&Arc<DeploymentSnapshot>> {
-        self.snapshots.get(&(api_id.to_string(), deployment_id.to_string()))
+        self.snapshots
+            .get(&(api_id.to_string(), deployment_id.to_string()))
     }
 
     /// Finds an API by id, or by name when exactly one API has that name.
@@ -192,7 +199,11 @@ impl Project {
         if let Some(api) = self.rest_apis.iter().find(|a| a.id == id_or_name) {
             return Ok(api);
         }
-        let named: Vec<&RestApi> = self.rest_apis.iter().filter(|a| a.name == id_or_name).collect();
+        let named: Vec<&RestApi> = self
+            .rest_apis
+            .iter()
+            .filter(|a| a.name == id_or_name)
+            .collect();
         match named.as_slice() {
             [api] => Ok(api),
             [] => Err(ProjectError::Rejected(format!(
@@ -236,7 +247,8 @@ impl Project {
                 "The REST API doesn't contain any methods".into(),
             ));
         }
-        validate(std::slice::from_ref(api)).map_err(|(_, message)| ProjectError::Rejected(message))?;
+        validate(std::slice::from_ref(api))
+            .map_err(|(_, message)| ProjectError::Rejected(message))?;
         let mut ids: HashSet<&str> = api.deployments.iter().map(|d| d.id.as_str()).collect();
         let mut id = super::new_deployment_id();
         while ids.contains(id.as_str()) {
@@ -262,8 +274,10 @@ impl Project {
             std::fs::create_dir_all(parent).map_err(|e| ProjectError::io(parent, e))?;
         }
         write_json_atomic(&snapshot_path, &snapshot)?;
-        self.snapshots
-            .insert((api_id.to_string(), deployment.id.clone()), Arc::new(snapshot));
+        self.snapshots.insert(
+            (api_id.to_string(), deployment.id.clone()),
+            Arc::new(snapshot),
+        );
 
         let api = self.api_mut(api_id).expect("the API was found above");
         api.deployments.push(deployment.clone());
@@ -313,7 +327,10 @@ pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), Pro
             }
             #[cfg(not(unix))]
             {
-                temp.as_file().metadata().map_err(|e| ProjectError::io(path, e))?.permissions()
+                temp.as_file()
+                    .metadata()
+                    .map_err(|e| ProjectError::io(path, e))?
+                    .permissions()
             }
         }
     };
@@ -321,7 +338,8 @@ pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), Pro
         .and_then(|_| temp.as_file().set_permissions(permissions))
         .and_then(|_| temp.as_file().sync_all())
         .map_err(|e| ProjectError::io(path, e))?;
-    temp.persist(path).map_err(|e| ProjectError::io(path, e.error))?;
+    temp.persist(path)
+        .map_err(|e| ProjectError::io(path, e.error))?;
     if let Ok(dir_handle) = std::fs::File::open(dir) {
         let _ = dir_handle.sync_all();
     }
@@ -343,29 +361,44 @@ fn validate(apis: &[RestApi]) -> Result<(), Invalid> {
         if !api_ids.insert(api.id.as_str()) {
             return Err((at(&["id".into()]), format!("duplicate API id {:?}", api.id)));
         }
-        let roots = api.resources.iter().filter(|r| r.parent_id.is_none()).count();
+        let roots = api
+            .resources
+            .iter()
+            .filter(|r| r.parent_id.is_none())
+            .count();
         if roots != 1 {
             return Err((
                 at(&["resources".into()]),
-                format!("expected exactly one root resource (no parentId, path \"/\"), found {roots}"),
+                format!(
+                    "expected exactly one root resource (no parentId, path \"/\"), found {roots}"
+                ),
             ));
         }
         let mut resource_ids = HashSet::new();
         for (index, resource) in api.resources.iter().enumerate() {
             let here = |key: &str| at(&["resources".into(), index.into(), key.into()]);
             if !resource_ids.insert(resource.id.as_str()) {
-                return Err((here("id"), format!("duplicate resource id {:?}", resource.id)));
+                return Err((
+                    here("id"),
+                    format!("duplicate resource id {:?}", resource.id),
+                ));
             }
             match (&resource.parent_id, &resource.path_part) {
                 (None, _) if resource.path != "/" => {
-                    return Err((here("path"), "the root resource must have path \"/\"".into()));
+                    return Err((
+                        here("path"),
+                        "the root resource must have path \"/\"".into(),
+                    ));
                 }
                 (None, Some(_)) => {
                     return Err((here("pathPart"), "the root resource has no pathPart".into()));
                 }
                 (Some(parent_id), path_part) => {
                     let Some(parent) = api.resource(parent_id) else {
-                        return Err((here("parentId"), format!("no resource with id {parent_id:?}")));
+                        return Err((
+                            here("parentId"),
+                            format!("no resource with id {parent_id:?}"),
+                        ));
                     };
                     let Some(path_part) = path_part else {
                         return Err((here("path"), "a child resource needs a pathPart".into()));
@@ -373,10 +406,17 @@ fn validate(apis: &[RestApi]) -> Result<(), Invalid> {
                     if let Err(e) = super::validate_path_part(path_part) {
                         return Err((here("pathPart"), format!("{e} (got {path_part:?})")));
                     }
-                    if parent.path_part.as_deref().is_some_and(|p| p.ends_with("+}")) {
+                    if parent
+                        .path_part
+                        .as_deref()
+                        .is_some_and(|p| p.ends_with("+}"))
+                    {
                         return Err((
                             here("parentId"),
-                            format!("Cannot create a child of a resource with a greedy path variable: {}", parent.path),
+                            format!(
+                                "Cannot create a child of a resource with a greedy path variable: {}",
+                                parent.path
+                            ),
                         ));
                     }
                     let expected = if parent.path == "/" {
@@ -385,32 +425,61 @@ fn validate(apis: &[RestApi]) -> Result<(), Invalid> {
                         format!("{}/{path_part}", parent.path)
                     };
                     if resource.path != expected {
-                        return Err((here("path"), format!("expected path {expected:?} (parent path + pathPart)")));
+                        return Err((
+                            here("path"),
+                            format!("expected path {expected:?} (parent path + pathPart)"),
+                        ));
                     }
                 }
                 _ => {}
             }
             for (verb, method) in &resource.resource_methods {
-                let steps = at(&["resources".into(), index.into(), "resourceMethods".into(), verb.as_str().into()]);
+                let steps = at(&[
+                    "resources".into(),
+                    index.into(),
+                    "resourceMethods".into(),
+                    verb.as_str().into(),
+                ]);
                 if !HTTP_METHODS.contains(&verb.as_str()) {
-                    return Err((steps, format!("unknown HTTP method {verb:?}; expected one of {}", HTTP_METHODS.join(", "))));
+                    return Err((
+                        steps,
+                        format!(
+                            "unknown HTTP method {verb:?}; expected one of {}",
+                            HTTP_METHODS.join(", ")
+                        ),
+                    ));
                 }
                 if &method.http_method != verb {
-                    return Err((steps, format!("method key {verb:?} and httpMethod {:?} differ", method.http_method)));
+                    return Err((
+                        steps,
+                        format!(
+                            "method key {verb:?} and httpMethod {:?} differ",
+                            method.http_method
+                        ),
+                    ));
                 }
             }
         }
         let mut seen_paths = HashSet::new();
         for (index, resource) in api.resources.iter().enumerate() {
             if !seen_paths.insert(resource.path.as_str()) {
-                return Err((at(&["resources".into(), index.into(), "path".into()]), format!("duplicate resource path {:?}", resource.path)));
+                return Err((
+                    at(&["resources".into(), index.into(), "path".into()]),
+                    format!("duplicate resource path {:?}", resource.path),
+                ));
             }
         }
         for (index, stage) in api.stages.iter().enumerate() {
             let here = |key: &str| at(&["stages".into(), index.into(), key.into()]);
             super::validate_stage_name(&stage.stage_name).map_err(|m| (here("stageName"), m))?;
             if !api.deployments.iter().any(|d| d.id == stage.deployment_id) {
-                return Err((here("deploymentId"), format!("no deployment with id {:?} in this API's deployments", stage.deployment_id)));
+                return Err((
+                    here("deploymentId"),
+                    format!(
+                        "no deployment with id {:?} in this API's deployments",
+                        stage.deployment_id
+                    ),
+                ));
             }
         }
     }

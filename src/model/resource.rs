@@ -44,7 +44,9 @@ pub enum ResourceError {
     InvalidPathPart(String),
     #[error("Another resource with the same parent already has this name: {0}")]
     Exists(String),
-    #[error("A sibling of this resource already has a variable path part -- only one is allowed: {0}")]
+    #[error(
+        "A sibling of this resource already has a variable path part -- only one is allowed: {0}"
+    )]
     ConflictingVariable(String),
     #[error("Cannot create a child of a resource with a greedy path variable: {0}")]
     UnderGreedy(String),
@@ -60,7 +62,10 @@ pub fn validate_path_part(path_part: &str) -> Result<(), ResourceError> {
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
     };
-    let ok = if let Some(inner) = path_part.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+    let ok = if let Some(inner) = path_part
+        .strip_prefix('{')
+        .and_then(|s| s.strip_suffix('}'))
+    {
         plain(inner.strip_suffix('+').unwrap_or(inner))
     } else {
         plain(path_part)
@@ -81,7 +86,9 @@ mod tests {
         for good in ["pets", "{id}", "{proxy+}", "a.b_c-d", "v1"] {
             assert!(validate_path_part(good).is_ok(), "{good}");
         }
-        for bad in ["", "{}", "{+}", "pe ts", "a/b", "{id", "id}", "{a}b", "{a+b}", "%20"] {
+        for bad in [
+            "", "{}", "{+}", "pe ts", "a/b", "{id", "id}", "{a}b", "{a+b}", "%20",
+        ] {
             assert!(validate_path_part(bad).is_err(), "{bad}");
         }
     }

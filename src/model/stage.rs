@@ -43,12 +43,17 @@ pub fn validate_stage_name(name: &str) -> Result<(), String> {
 /// (`[A-Za-z0-9-._~:/?#&=,]+`, at most 512 characters).
 pub fn validate_stage_variable(name: &str, value: &str) -> Result<(), String> {
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(format!("Stage variable name only allows [A-Za-z0-9_]: {name:?}"));
+        return Err(format!(
+            "Stage variable name only allows [A-Za-z0-9_]: {name:?}"
+        ));
     }
     if value.len() > 512
         || !value.bytes().all(|b| {
             b.is_ascii_alphanumeric()
-                || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'/' | b'?' | b'#' | b'&' | b'=' | b',')
+                || matches!(
+                    b,
+                    b'-' | b'.' | b'_' | b'~' | b':' | b'/' | b'?' | b'#' | b'&' | b'=' | b','
+                )
         })
     {
         return Err(format!(

@@ -122,8 +122,14 @@ mod tests {
             let _ = write!(line, "three");
             let _ = write!(line, " parts");
         }
-        assert_eq!(log.lines().collect::<Vec<_>>(), ["one", "two 2", "three parts"]);
+        assert_eq!(
+            log.lines().collect::<Vec<_>>(),
+            ["one", "two 2", "three parts"]
+        );
         log.started = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_550_821);
-        assert_eq!(log.render().lines().next(), Some("Tue Nov 24 20:07:01 UTC 2026 : one"));
+        assert_eq!(
+            log.render().lines().next(),
+            Some("Tue Nov 24 20:07:01 UTC 2026 : one")
+        );
     }
 }

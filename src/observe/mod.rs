@@ -4,5 +4,5 @@
 mod execution_log;
 mod request_log;
 
-pub use execution_log::{aws_log_time, ExecutionLog, LineWriter};
+pub use execution_log::{ExecutionLog, LineWriter, aws_log_time};
 pub use request_log::{RequestLog, RequestRecord};

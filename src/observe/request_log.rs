@@ -76,7 +76,11 @@ impl RequestLog {
 
     pub fn find(&self, request_id: &str) -> Option<Arc<RequestRecord>> {
         let records = self.inner.records.lock().unwrap_or_else(|e| e.into_inner());
-        records.iter().rev().find(|r| r.request_id == request_id).cloned()
+        records
+            .iter()
+            .rev()
+            .find(|r| r.request_id == request_id)
+            .cloned()
     }
 
     pub fn len(&self) -> usize {

@@ -100,8 +100,12 @@ pub fn start_upstream(kind: Upstream) -> SocketAddr {
             .build()
             .expect("runtime");
         runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-            sender.send(listener.local_addr().expect("addr")).expect("send addr");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            sender
+                .send(listener.local_addr().expect("addr"))
+                .expect("send addr");
             if let Upstream::Echo = kind {
                 portico::echo_backend::serve(listener).await;
                 return;
@@ -110,28 +114,34 @@ pub fn start_upstream(kind: Upstream) -> SocketAddr {
                 let (stream, _) = listener.accept().await.expect("accept");
                 let kind = kind.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                        let kind = kind.clone();
-                        async move {
-                            let _ = request.into_body().collect().await;
-                            let response = match kind {
-                                Upstream::Delay(delay) => {
-                                    tokio::time::sleep(delay).await;
-                                    hyper::Response::new(Full::new(Bytes::from_static(b"late")))
-                                }
-                                Upstream::Fixed(status, headers, body) => {
-                                    let mut response = hyper::Response::new(Full::new(Bytes::from_static(body.as_bytes())));
-                                    *response.status_mut() = hyper::StatusCode::from_u16(status).expect("status");
-                                    for (name, value) in headers {
-                                        response.headers_mut().append(name, value.parse().expect("header"));
+                    let service =
+                        service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                            let kind = kind.clone();
+                            async move {
+                                let _ = request.into_body().collect().await;
+                                let response = match kind {
+                                    Upstream::Delay(delay) => {
+                                        tokio::time::sleep(delay).await;
+                                        hyper::Response::new(Full::new(Bytes::from_static(b"late")))
                                     }
-                                    response
-                                }
-                                Upstream::Echo => unreachable!("handled above"),
-                            };
-                            Ok::<_, Infallible>(response)
-                        }
-                    });
+                                    Upstream::Fixed(status, headers, body) => {
+                                        let mut response = hyper::Response::new(Full::new(
+                                            Bytes::from_static(body.as_bytes()),
+                                        ));
+                                        *response.status_mut() =
+                                            hyper::StatusCode::from_u16(status).expect("status");
+                                        for (name, value) in headers {
+                                            response
+                                                .headers_mut()
+                                                .append(name, value.parse().expect("header"));
+                                        }
+                                        response
+                                    }
+                                    Upstream::Echo => unreachable!("handled above"),
+                                };
+                                Ok::<_, Infallible>(response)
+                            }
+                        });
                     let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
@@ -186,6 +196,8 @@ pub fn deploy(project: &TempProject, stage: &str, variables: &[(&str, &str)]) ->
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let api_id = loaded.rest_apis[0].id.clone();
-    loaded.deploy(&api_id, stage, None, &variables).expect("deploys");
+    loaded
+        .deploy(&api_id, stage, None, &variables)
+        .expect("deploys");
     loaded
 }
