@@ -267,7 +267,6 @@ fn route(
 
 /// Phase: record the method request as received.
 fn method_request(request: &MethodRequest, routed: &Routed, log: &mut ExecutionLog) {
-    let _ = routed.method.api_key_required;
     log.push_fmt(format_args!(
         "Method request path: {}",
         PairsDisplay(&routed.path_parameters)
