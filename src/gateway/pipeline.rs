@@ -132,16 +132,7 @@ pub async fn execute(
         Err((error, path_parameters)) => {
             context.error_message = Some(error.message.clone());
             context.error_response_type = Some(error.response_type.as_str());
-            let scope = MappingScope {
-                path_parameters: &path_parameters,
-                query: &request.query,
-                headers: &request.headers,
-                body: &request.body,
-                stage_variables: &stage.stage_variables,
-                context: &context,
-                integration_headers: None,
-                integration_body: &[],
-            };
+            let scope = mapping_scope(stage, request, &path_parameters, &context, None);
             let reply = stage.gateway_responses.render(&error, &scope);
             log.push_fmt(format_args!(
                 "Gateway response type: {} with status code: {}",
@@ -174,6 +165,27 @@ pub async fn execute(
 
 type PhaseError = (GatewayError, Vec<(String, String)>);
 
+/// What parameter mappings and templates read, before (`response: None`)
+/// or after the integration answered.
+fn mapping_scope<'a>(
+    stage: &'a CompiledStage,
+    request: &'a MethodRequest,
+    path_parameters: &'a [(String, String)],
+    context: &'a RequestContext,
+    response: Option<&'a EndpointResponse>,
+) -> MappingScope<'a> {
+    MappingScope {
+        path_parameters,
+        query: &request.query,
+        headers: &request.headers,
+        body: &request.body,
+        stage_variables: &stage.stage_variables,
+        context,
+        integration_headers: response.map(|r| &r.headers),
+        integration_body: response.map_or(&[][..], |r| &r.body[..]),
+    }
+}
+
 async fn run_phases(
     stage: &CompiledStage,
     request: &MethodRequest,
@@ -192,16 +204,7 @@ async fn run_phases(
             GatewayResponseType::ApiConfigurationError,
         )));
     };
-    let scope = MappingScope {
-        path_parameters: &routed.path_parameters,
-        query: &request.query,
-        headers: &request.headers,
-        body: &request.body,
-        stage_variables: &stage.stage_variables,
-        context,
-        integration_headers: None,
-        integration_body: &[],
-    };
+    let scope = mapping_scope(stage, request, &routed.path_parameters, context, None);
     let (endpoint_request, from_template) =
         integration_request(stage, integration, request, &scope, log).map_err(fail)?;
     let started = Instant::now();
@@ -214,16 +217,13 @@ async fn run_phases(
     if integration.integration_type == IntegrationType::HttpProxy {
         return Ok(proxy_response(response, log));
     }
-    let scope = MappingScope {
-        path_parameters: &routed.path_parameters,
-        query: &request.query,
-        headers: &request.headers,
-        body: &request.body,
-        stage_variables: &stage.stage_variables,
+    let scope = mapping_scope(
+        stage,
+        request,
+        &routed.path_parameters,
         context,
-        integration_headers: Some(&response.headers),
-        integration_body: &response.body,
-    };
+        Some(&response),
+    );
     let selected = integration_response(integration, &response, log).map_err(fail)?;
     method_response(integration, selected, &response, request, &scope, log).map_err(fail)
 }
