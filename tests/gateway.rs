@@ -273,6 +273,62 @@ async fn http_proxy_returns_backend_status_and_headers() {
     assert_eq!(response.text().await.unwrap(), "I'm a teapot");
 }
 
+/// Backend keep-alive: a backend that closes each connection after its
+/// answer (`Connection: close`), and one that drops idle connections
+/// without a word, both keep answering every request through the pool.
+#[tokio::test]
+async fn backend_connections_closed_by_the_backend_are_replaced() {
+    let closing = start_upstream(Upstream::Fixed(
+        200,
+        vec![("connection", "close")],
+        "closed",
+    ));
+    let silent = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut buffer = [0u8; 4096];
+                // One request per connection, answered with keep-alive, then
+                // the socket is dropped while the client thinks it is idle.
+                if stream.read(&mut buffer).unwrap_or(0) > 0 {
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\nconnection: keep-alive\r\n\r\nsilent",
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        addr
+    };
+    let project = TempProject::from_json(&api_definition(json!([
+        {"id": "root000001", "path": "/"},
+        {"id": "close1", "parentId": "root000001", "pathPart": "closing", "path": "/closing", "resourceMethods": {"GET": {
+            "httpMethod": "GET",
+            "methodIntegration": {"type": "HTTP_PROXY", "httpMethod": "GET", "uri": format!("http://{closing}/")}
+        }}},
+        {"id": "silen1", "parentId": "root000001", "pathPart": "silent", "path": "/silent", "resourceMethods": {"GET": {
+            "httpMethod": "GET",
+            "methodIntegration": {"type": "HTTP_PROXY", "httpMethod": "GET", "uri": format!("http://{silent}/")}
+        }}}
+    ])));
+    let gateway = start_gateway(&deploy(&project, "dev", &[]));
+    let client = client();
+    for round in 0..4 {
+        for (path, body) in [("closing", "closed"), ("silent", "silent")] {
+            let response = client
+                .get(format!("{}/dev/{path}", base(&gateway)))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{path} round {round}");
+            assert_eq!(response.text().await.unwrap(), body, "{path} round {round}");
+        }
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+}
+
 #[tokio::test]
 async fn http_integration_selects_responses_by_status_pattern() {
     let project = TempProject::petstore();

@@ -3,6 +3,7 @@
 //! endpoint response (integration response phase).
 
 mod http;
+mod http1_pool;
 mod mock;
 
 use std::future::Future;
