@@ -7,5 +7,7 @@ pub mod cli;
 pub mod echo_backend;
 pub mod gateway;
 pub mod integrations;
+pub mod jsonpath;
 pub mod model;
 pub mod observe;
+pub mod vtl;

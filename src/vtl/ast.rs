@@ -1,0 +1,109 @@
+//! The syntax tree of a template. Spans are byte offsets into the source;
+//! a reference keeps its source range because Velocity prints an
+//! undefined reference as the text it was written with.
+
+use std::ops::Range;
+
+#[derive(Debug, Clone)]
+pub enum Node {
+    Text(Range<usize>),
+    /// Text that differs from the source (escapes, `#[[ ]]#`).
+    Literal(String),
+    Reference(Reference),
+    /// `\$ref`: `backslashes` backslashes before a reference (Velocity
+    /// prints half of them, then the reference literally when their number
+    /// is odd, but only when the reference is defined).
+    EscapedReference {
+        backslashes: usize,
+        reference: Reference,
+    },
+    Set {
+        target: Reference,
+        value: Expr,
+        at: usize,
+    },
+    If {
+        branches: Vec<(Expr, Vec<Node>)>,
+        otherwise: Option<Vec<Node>>,
+    },
+    Foreach {
+        variable: String,
+        iterable: Expr,
+        body: Vec<Node>,
+        at: usize,
+    },
+    Break,
+    Stop,
+    MacroCall {
+        name: String,
+        arguments: Vec<Expr>,
+        source: Range<usize>,
+        at: usize,
+    },
+    Define {
+        name: String,
+        body: Vec<Node>,
+    },
+}
+
+/// `$a.b.c(1)[0]`, `$!a`, `${a.b}`.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    pub quiet: bool,
+    pub name: String,
+    pub parts: Vec<Part>,
+    /// The whole reference as written, printed when it is undefined.
+    pub source: Range<usize>,
+    pub at: usize,
+}
+
+#[derive(Debug, Clone)]
+pub enum Part {
+    Property(String),
+    Method(String, Vec<Expr>),
+    Index(Expr),
+}
+
+#[derive(Debug, Clone)]
+pub enum Expr {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    /// A single-quoted or plain double-quoted string.
+    Str(String),
+    /// A double-quoted string with references or directives in it.
+    Interpolated(Vec<Node>),
+    Reference(Reference),
+    List(Vec<Expr>),
+    Range(Box<Expr>, Box<Expr>),
+    Map(Vec<(Expr, Expr)>),
+    Not(Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>, usize),
+    /// `( expr )`.
+    Group(Box<Expr>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+}
+
+/// `#macro(name $a $b) body #end`.
+#[derive(Debug, Clone)]
+pub struct Macro {
+    pub parameters: Vec<String>,
+    pub body: Vec<Node>,
+}

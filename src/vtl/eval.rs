@@ -1,0 +1,640 @@
+//! Rendering a parsed template: Velocity 1.7's evaluation rules (checked
+//! against Velocity 1.7 itself, see `tests/vtl_differential.rs`):
+//! - an undefined reference, or one whose last step yields null, prints as
+//!   written (`$nope.x`); `$!` prints nothing instead;
+//! - `#set` to a null value leaves the target as it was;
+//! - in `#if`, only references (non-null, or a true Boolean), boolean
+//!   literals and logical or comparison operators count: a literal `1` or
+//!   `"x"` is false;
+//! - `#foreach` over a map walks its values, over null nothing; `#break`
+//!   outside a loop ends the template like `#stop`;
+//! - macros take arguments by value in a frame of their own.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use indexmap::IndexMap;
+
+use super::ast::{BinaryOp, Expr, Macro, Node, Part, Reference};
+use super::input::InputState;
+use super::value::{LoopState, Value};
+use super::{Bindings, MAX_FOREACH_ITERATIONS, MAX_OUTPUT_BYTES, Overrides};
+
+/// A render failure at a byte offset of the source.
+#[derive(Debug)]
+pub struct EvalError {
+    pub offset: usize,
+    pub message: String,
+}
+
+type Result<T> = std::result::Result<T, EvalError>;
+
+fn fail<T>(offset: usize, message: impl Into<String>) -> Result<T> {
+    Err(EvalError {
+        offset,
+        message: message.into(),
+    })
+}
+
+enum Flow {
+    Normal,
+    Break,
+    Stop,
+}
+
+const MAX_MACRO_DEPTH: usize = 32;
+
+pub struct Renderer<'t, 'b> {
+    source: &'t str,
+    macros: &'t HashMap<String, Macro>,
+    globals: HashMap<String, Value>,
+    frames: Vec<HashMap<String, Value>>,
+    defines: HashMap<String, &'t [Node]>,
+    loops: Vec<Rc<LoopState>>,
+    macro_depth: usize,
+    pub input: InputState<'b>,
+    context: Value,
+    out: String,
+}
+
+impl<'t, 'b> Renderer<'t, 'b> {
+    pub fn new(
+        source: &'t str,
+        macros: &'t HashMap<String, Macro>,
+        bindings: &Bindings<'b>,
+    ) -> Self {
+        let mut globals = HashMap::new();
+        globals.insert("input".to_string(), Value::Input);
+        globals.insert("util".to_string(), Value::Util);
+        let stage_variables: IndexMap<String, Value> = bindings
+            .stage_variables
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::str(v)))
+            .collect();
+        globals.insert("stageVariables".to_string(), Value::map(stage_variables));
+        let context = if bindings.context.is_object() {
+            Value::from_context(bindings.context)
+        } else {
+            Value::from_context(&serde_json::json!({
+                "requestOverride": {"header": {}, "path": {}, "querystring": {}},
+                "responseOverride": {"header": {}},
+            }))
+        };
+        globals.insert("context".to_string(), context.clone());
+        Renderer {
+            source,
+            macros,
+            globals,
+            frames: Vec::new(),
+            defines: HashMap::new(),
+            loops: Vec::new(),
+            macro_depth: 0,
+            input: InputState::new(bindings),
+            context,
+            out: String::with_capacity(source.len() + 64),
+        }
+    }
+
+    pub fn run(mut self, nodes: &'t [Node]) -> Result<(String, Overrides)> {
+        self.nodes(nodes)?;
+        let overrides = super::input::overrides(&self.context);
+        Ok((self.out, overrides))
+    }
+
+    fn nodes(&mut self, nodes: &'t [Node]) -> Result<Flow> {
+        for node in nodes {
+            match self.node(node)? {
+                Flow::Normal => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn write(&mut self, text: &str, at: usize) -> Result<()> {
+        if self.out.len() + text.len() > MAX_OUTPUT_BYTES {
+            return fail(at, format!("the output exceeds {MAX_OUTPUT_BYTES} bytes"));
+        }
+        self.out.push_str(text);
+        Ok(())
+    }
+
+    fn node(&mut self, node: &'t Node) -> Result<Flow> {
+        match node {
+            Node::Text(range) => {
+                let text = &self.source[range.clone()];
+                self.write(text, range.start)?;
+            }
+            Node::Literal(text) => self.write(text, 0)?,
+            Node::Reference(reference) => self.print_reference(reference)?,
+            Node::EscapedReference {
+                backslashes,
+                reference,
+            } => {
+                let defined = !self.reference(reference)?.is_null()
+                    || (reference.parts.is_empty() && self.defines.contains_key(&reference.name));
+                let literal = &self.source[reference.source.clone()];
+                if defined {
+                    let half = "\\".repeat(backslashes / 2);
+                    self.write(&half, reference.at)?;
+                    if backslashes % 2 == 1 {
+                        self.write(literal, reference.at)?;
+                    } else {
+                        self.print_reference(reference)?;
+                    }
+                } else {
+                    // Undefined: pairs of backslashes print one each, and an
+                    // odd one stays (Velocity 1.7: `\\\$nope` -> `\\$nope`).
+                    let count = if backslashes % 2 == 0 {
+                        *backslashes
+                    } else {
+                        backslashes / 2 + 1
+                    };
+                    let all = "\\".repeat(count);
+                    self.write(&all, reference.at)?;
+                    self.write(literal, reference.at)?;
+                }
+            }
+            Node::Set { target, value, at } => {
+                let value = self.expr(value)?;
+                self.assign(target, value, *at)?;
+            }
+            Node::If {
+                branches,
+                otherwise,
+            } => {
+                for (condition, body) in branches {
+                    if self.condition(condition)? {
+                        return self.nodes(body);
+                    }
+                }
+                if let Some(body) = otherwise {
+                    return self.nodes(body);
+                }
+            }
+            Node::Foreach {
+                variable,
+                iterable,
+                body,
+                at,
+            } => return self.foreach(variable, iterable, body, *at),
+            Node::Break => return Ok(Flow::Break),
+            Node::Stop => return Ok(Flow::Stop),
+            Node::MacroCall {
+                name,
+                arguments,
+                source,
+                at,
+            } => return self.call_macro(name, arguments, source.clone(), *at),
+            Node::Define { name, body } => {
+                self.defines.insert(name.clone(), body);
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn print_reference(&mut self, reference: &'t Reference) -> Result<()> {
+        if reference.parts.is_empty()
+            && self.lookup(&reference.name).is_none()
+            && let Some(body) = self.defines.get(&reference.name).copied()
+        {
+            self.macro_depth += 1;
+            if self.macro_depth > MAX_MACRO_DEPTH {
+                return fail(reference.at, "#define blocks nest too deeply");
+            }
+            let flow = self.nodes(body);
+            self.macro_depth -= 1;
+            flow?;
+            return Ok(());
+        }
+        let value = self.reference(reference)?;
+        match value {
+            Value::Null if reference.quiet => Ok(()),
+            Value::Null => {
+                let literal = &self.source[reference.source.clone()];
+                self.write(literal, reference.at)
+            }
+            value => {
+                let text = value.to_java_string();
+                self.write(&text, reference.at)
+            }
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<Value> {
+        if let Some(frame) = self.frames.last()
+            && let Some(value) = frame.get(name)
+        {
+            return Some(value.clone());
+        }
+        match name {
+            "foreach" => self.loops.last().map(|state| Value::Loop(Rc::clone(state))),
+            "velocityCount" => self
+                .loops
+                .last()
+                .map(|state| Value::integer(state.count as i64)),
+            "velocityHasNext" => self.loops.last().map(|state| Value::Bool(state.has_next)),
+            _ => self.globals.get(name).cloned(),
+        }
+    }
+
+    fn set_variable(&mut self, name: &str, value: Value) {
+        if let Some(frame) = self.frames.last_mut()
+            && frame.contains_key(name)
+        {
+            frame.insert(name.to_string(), value);
+            return;
+        }
+        self.globals.insert(name.to_string(), value);
+    }
+
+    /// The value of a reference; `Null` when any step is undefined.
+    pub fn reference(&mut self, reference: &'t Reference) -> Result<Value> {
+        let Some(mut value) = self.lookup(&reference.name) else {
+            return Ok(Value::Null);
+        };
+        for part in &reference.parts {
+            if value.is_null() {
+                return Ok(Value::Null);
+            }
+            value = self.step(value, part, reference.at)?;
+        }
+        Ok(value)
+    }
+
+    fn step(&mut self, value: Value, part: &'t Part, at: usize) -> Result<Value> {
+        match part {
+            Part::Property(name) => self.property(&value, name, at),
+            Part::Method(name, arguments) => {
+                let mut values = Vec::with_capacity(arguments.len());
+                for argument in arguments {
+                    values.push(self.expr(argument)?);
+                }
+                self.method(&value, name, &values, at)
+            }
+            Part::Index(index) => {
+                let index = self.expr(index)?;
+                match (&value, &index) {
+                    (Value::List(..), _) => self.method(&value, "get", &[index], at),
+                    (Value::Map(..), _) => self.method(&value, "get", &[index], at),
+                    _ => Ok(Value::Null),
+                }
+            }
+        }
+    }
+
+    /// `$a.name`: a map's entry, else the `getName()` / `isName()` method,
+    /// as Velocity's introspection tries them.
+    fn property(&mut self, value: &Value, name: &str, at: usize) -> Result<Value> {
+        if let Value::Map(entries) = value {
+            return Ok(entries.borrow().get(name).cloned().unwrap_or_default());
+        }
+        let capitalized = capitalize(name);
+        for method in [format!("get{capitalized}"), format!("is{capitalized}")] {
+            if super::methods::has_method(value, &method) {
+                return self.method(value, &method, &[], at);
+            }
+        }
+        Ok(Value::Null)
+    }
+
+    fn method(
+        &mut self,
+        value: &Value,
+        name: &str,
+        arguments: &[Value],
+        at: usize,
+    ) -> Result<Value> {
+        match value {
+            Value::Input => self
+                .input
+                .call(name, arguments)
+                .map_err(|message| EvalError {
+                    offset: at,
+                    message,
+                }),
+            Value::Util => super::input::util(name, arguments).map_err(|message| EvalError {
+                offset: at,
+                message,
+            }),
+            _ => super::methods::call(value, name, arguments).map_err(|message| EvalError {
+                offset: at,
+                message,
+            }),
+        }
+    }
+
+    fn assign(&mut self, target: &'t Reference, value: Value, at: usize) -> Result<()> {
+        if value.is_null() {
+            return Ok(());
+        }
+        let Some((last, path)) = target.parts.split_last() else {
+            self.set_variable(&target.name, value);
+            return Ok(());
+        };
+        let Some(mut base) = self.lookup(&target.name) else {
+            return Ok(());
+        };
+        for part in path {
+            if base.is_null() {
+                return Ok(());
+            }
+            base = self.step(base, part, at)?;
+        }
+        match (last, &base) {
+            (Part::Property(name), Value::Map(entries)) => {
+                entries.borrow_mut().insert(name.clone(), value);
+            }
+            (Part::Index(index), _) => {
+                let index = self.expr(index)?;
+                self.method(&base, "set_or_put", &[index, value], at)?;
+            }
+            (Part::Property(name), _) => {
+                let setter = format!("set{}", capitalize(name));
+                if super::methods::has_method(&base, &setter) {
+                    self.method(&base, &setter, &[value], at)?;
+                }
+            }
+            (Part::Method(..), _) => {}
+        }
+        Ok(())
+    }
+
+    fn foreach(
+        &mut self,
+        variable: &str,
+        iterable: &'t Expr,
+        body: &'t [Node],
+        at: usize,
+    ) -> Result<Flow> {
+        let items: Vec<Value> = match self.expr(iterable)? {
+            Value::List(items, _) => items.borrow().clone(),
+            Value::Map(entries) => entries.borrow().values().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let saved = self.lookup(variable).filter(|_| self.frames.is_empty());
+        let total = items.len().min(MAX_FOREACH_ITERATIONS);
+        let mut flow = Flow::Normal;
+        for (index, item) in items.into_iter().take(MAX_FOREACH_ITERATIONS).enumerate() {
+            self.loops.push(Rc::new(LoopState {
+                index,
+                count: index + 1,
+                has_next: index + 1 < total,
+            }));
+            if item.is_null() {
+                self.remove_variable(variable);
+            } else {
+                self.set_variable(variable, item);
+            }
+            let result = self.nodes(body);
+            self.loops.pop();
+            match result? {
+                Flow::Normal => {}
+                Flow::Break => break,
+                Flow::Stop => {
+                    flow = Flow::Stop;
+                    break;
+                }
+            }
+        }
+        let _ = at;
+        match saved {
+            Some(value) => self.set_variable(variable, value),
+            None => self.remove_variable(variable),
+        }
+        Ok(flow)
+    }
+
+    fn remove_variable(&mut self, name: &str) {
+        if let Some(frame) = self.frames.last_mut()
+            && frame.contains_key(name)
+        {
+            frame.insert(name.to_string(), Value::Null);
+            return;
+        }
+        self.globals.remove(name);
+    }
+
+    fn call_macro(
+        &mut self,
+        name: &str,
+        arguments: &'t [Expr],
+        source: std::ops::Range<usize>,
+        at: usize,
+    ) -> Result<Flow> {
+        let Some(definition) = self.macros.get(name) else {
+            let literal = &self.source[source];
+            self.write(literal, at)?;
+            return Ok(Flow::Normal);
+        };
+        if self.macro_depth >= MAX_MACRO_DEPTH {
+            return fail(
+                at,
+                format!("macro #{name} recurses deeper than {MAX_MACRO_DEPTH} calls"),
+            );
+        }
+        let mut frame = HashMap::new();
+        for (parameter, argument) in definition.parameters.iter().zip(arguments) {
+            let value = self.expr(argument)?;
+            frame.insert(parameter.clone(), value);
+        }
+        for parameter in definition.parameters.iter().skip(arguments.len()) {
+            frame.insert(parameter.clone(), Value::Null);
+        }
+        self.frames.push(frame);
+        self.macro_depth += 1;
+        let result = self.nodes(&definition.body);
+        self.macro_depth -= 1;
+        self.frames.pop();
+        match result? {
+            Flow::Stop => Ok(Flow::Stop),
+            _ => Ok(Flow::Normal),
+        }
+    }
+
+    /// Velocity 1.7's truth of an `#if` condition (see the module comment).
+    fn condition(&mut self, expr: &'t Expr) -> Result<bool> {
+        Ok(match expr {
+            Expr::Reference(reference) => match self.reference(reference)? {
+                Value::Null => false,
+                Value::Bool(b) => b,
+                _ => true,
+            },
+            Expr::Bool(b) => *b,
+            Expr::Group(inner) => self.condition(inner)?,
+            Expr::Not(inner) => !self.condition(inner)?,
+            Expr::Binary(BinaryOp::And, left, right, _) => {
+                self.condition(left)? && self.condition(right)?
+            }
+            Expr::Binary(BinaryOp::Or, left, right, _) => {
+                self.condition(left)? || self.condition(right)?
+            }
+            Expr::Binary(
+                BinaryOp::Eq
+                | BinaryOp::Ne
+                | BinaryOp::Lt
+                | BinaryOp::Le
+                | BinaryOp::Gt
+                | BinaryOp::Ge,
+                ..,
+            ) => matches!(self.expr(expr)?, Value::Bool(true)),
+            _ => false,
+        })
+    }
+
+    pub fn expr(&mut self, expr: &'t Expr) -> Result<Value> {
+        Ok(match expr {
+            Expr::Null => Value::Null,
+            Expr::Bool(b) => Value::Bool(*b),
+            Expr::Int(n) => Value::integer(*n),
+            Expr::Double(d) => Value::Double(*d),
+            Expr::Str(text) => Value::str(text),
+            Expr::Interpolated(nodes) => {
+                let saved = std::mem::take(&mut self.out);
+                let result = self.nodes(nodes);
+                let text = std::mem::replace(&mut self.out, saved);
+                result?;
+                Value::str(&text)
+            }
+            Expr::Reference(reference) => self.reference(reference)?,
+            Expr::List(items) => {
+                let mut values = Vec::with_capacity(items.len());
+                for item in items {
+                    values.push(self.expr(item)?);
+                }
+                Value::list(values)
+            }
+            Expr::Range(first, last) => {
+                let (first_value, last_value) = (self.expr(first)?, self.expr(last)?);
+                let (Some(from), Some(to)) = (first_value.as_i64(), last_value.as_i64()) else {
+                    return Ok(Value::Null);
+                };
+                let length = from.abs_diff(to) + 1;
+                if length > MAX_FOREACH_ITERATIONS as u64 * 10 {
+                    return fail(0, format!("the range [{from}..{to}] is too large"));
+                }
+                let values: Vec<Value> = if from <= to {
+                    (from..=to).map(Value::integer).collect()
+                } else {
+                    (to..=from).rev().map(Value::integer).collect()
+                };
+                Value::list(values)
+            }
+            Expr::Map(entries) => {
+                let mut map = IndexMap::with_capacity(entries.len());
+                for (key, value) in entries {
+                    let key = self.expr(key)?.to_java_string();
+                    let value = self.expr(value)?;
+                    map.insert(key, value);
+                }
+                Value::map(map)
+            }
+            Expr::Not(inner) => Value::Bool(!self.condition(inner)?),
+            Expr::Group(inner) => self.expr(inner)?,
+            Expr::Binary(op, left, right, at) => match op {
+                BinaryOp::And => Value::Bool(self.condition(left)? && self.condition(right)?),
+                BinaryOp::Or => Value::Bool(self.condition(left)? || self.condition(right)?),
+                _ => {
+                    let left_value = self.expr(left)?;
+                    let right_value = self.expr(right)?;
+                    // Velocity 1.7 concatenates an undefined reference as
+                    // written: `"a" + $nope` is `a$nope`.
+                    if *op == BinaryOp::Add
+                        && (matches!(left_value, Value::Str(_))
+                            || matches!(right_value, Value::Str(_)))
+                    {
+                        let literal = |expr: &Expr, value: Value| match (expr, value) {
+                            (Expr::Reference(r), Value::Null) => {
+                                Value::str(&self.source[r.source.clone()])
+                            }
+                            (_, value) => value,
+                        };
+                        let (left_value, right_value) =
+                            (literal(left, left_value), literal(right, right_value));
+                        binary(*op, &left_value, &right_value, *at)?
+                    } else {
+                        binary(*op, &left_value, &right_value, *at)?
+                    }
+                }
+            },
+        })
+    }
+}
+
+/// Arithmetic and comparison with Java's rules; a division by zero or an
+/// operand that is not a number gives null, as Velocity 1.7 does.
+fn binary(op: BinaryOp, left: &Value, right: &Value, at: usize) -> Result<Value> {
+    let _ = at;
+    Ok(match op {
+        BinaryOp::Eq => Value::Bool(left.java_equals(right)),
+        BinaryOp::Ne => Value::Bool(!left.java_equals(right)),
+        BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+            let ordering = match (left, right) {
+                (a, b) if a.is_number() && b.is_number() => match (a, b) {
+                    (Value::Double(_), _) | (_, Value::Double(_)) => {
+                        a.as_f64().partial_cmp(&b.as_f64())
+                    }
+                    _ => a.as_i64().partial_cmp(&b.as_i64()),
+                },
+                (Value::Str(a), Value::Str(b)) => Some(a.cmp(b)),
+                _ => None,
+            };
+            let Some(ordering) = ordering else {
+                return Ok(Value::Bool(false));
+            };
+            Value::Bool(match op {
+                BinaryOp::Lt => ordering.is_lt(),
+                BinaryOp::Le => ordering.is_le(),
+                BinaryOp::Gt => ordering.is_gt(),
+                _ => ordering.is_ge(),
+            })
+        }
+        BinaryOp::Add if matches!(left, Value::Str(_)) || matches!(right, Value::Str(_)) => {
+            if left.is_null() || right.is_null() {
+                return Ok(Value::Null);
+            }
+            let mut text = left.to_java_string();
+            right.write_java(&mut text);
+            Value::str(&text)
+        }
+        _ => {
+            if !(left.is_number() && right.is_number()) {
+                return Ok(Value::Null);
+            }
+            if matches!(left, Value::Double(_)) || matches!(right, Value::Double(_)) {
+                let (a, b) = (left.as_f64().unwrap_or(0.0), right.as_f64().unwrap_or(0.0));
+                match op {
+                    BinaryOp::Add => Value::Double(a + b),
+                    BinaryOp::Sub => Value::Double(a - b),
+                    BinaryOp::Mul => Value::Double(a * b),
+                    BinaryOp::Div if b == 0.0 => Value::Null,
+                    BinaryOp::Div => Value::Double(a / b),
+                    BinaryOp::Mod if b == 0.0 => Value::Null,
+                    BinaryOp::Mod => Value::Double(a % b),
+                    _ => Value::Null,
+                }
+            } else {
+                let (a, b) = (left.as_i64().unwrap_or(0), right.as_i64().unwrap_or(0));
+                let result = match op {
+                    BinaryOp::Add => a.checked_add(b),
+                    BinaryOp::Sub => a.checked_sub(b),
+                    BinaryOp::Mul => a.checked_mul(b),
+                    BinaryOp::Div if b == 0 => None,
+                    BinaryOp::Div => a.checked_div(b),
+                    BinaryOp::Mod if b == 0 => None,
+                    BinaryOp::Mod => a.checked_rem(b),
+                    _ => None,
+                };
+                result.map_or(Value::Null, Value::integer)
+            }
+        }
+    })
+}
+
+fn capitalize(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,175 @@
+//! AWS's bindings: `$input`, `$util` and the `$context` overrides
+//! (<https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html>).
+
+use indexmap::IndexMap;
+
+use super::Bindings;
+use super::value::Value;
+
+/// `$input` for one render: the body (parsed as JSON on first use) and the
+/// request parameters.
+pub struct InputState<'b> {
+    body: &'b str,
+    parsed: Option<serde_json::Value>,
+    path: &'b [(String, String)],
+    querystring: &'b [(String, String)],
+    header: &'b [(String, String)],
+}
+
+impl<'b> InputState<'b> {
+    pub fn new(bindings: &Bindings<'b>) -> Self {
+        InputState {
+            body: bindings.body,
+            parsed: None,
+            path: bindings.path,
+            querystring: bindings.querystring,
+            header: bindings.header,
+        }
+    }
+
+    /// The body as JSON. An empty body reads as `{}` (AWS maps an empty
+    /// payload to an empty object); anything else that is not JSON fails the
+    /// render.
+    fn document(&mut self) -> Result<&serde_json::Value, String> {
+        if self.parsed.is_none() {
+            let text = self.body.trim();
+            let parsed = if text.is_empty() {
+                serde_json::Value::Object(serde_json::Map::new())
+            } else {
+                serde_json::from_str(text)
+                    .map_err(|e| format!("Unable to parse the body as JSON: {e}"))?
+            };
+            self.parsed = Some(parsed);
+        }
+        Ok(self.parsed.as_ref().unwrap_or(&serde_json::Value::Null))
+    }
+
+    fn select(&mut self, path: &str) -> Result<Option<serde_json::Value>, String> {
+        let document = self.document()?;
+        crate::jsonpath::select(document, path)
+            .map_err(|e| format!("Invalid JSONPath {path:?}: {e}"))
+    }
+
+    pub fn call(&mut self, name: &str, arguments: &[Value]) -> Result<Value, String> {
+        let text_argument = || arguments.first().map(Value::to_java_string);
+        match (name, arguments.len()) {
+            ("body" | "getBody", 0) => Ok(Value::str(self.body)),
+            // `$input.json(x)`: the selection as JSON text ("null" when the
+            // path selects nothing, as LocalStack's AWS-validated tests have it).
+            ("json", 1) => {
+                let path = text_argument().unwrap_or_else(|| "$".into());
+                Ok(Value::str(&match self.select(&path)? {
+                    Some(selected) => Value::from_json(&selected).to_json(),
+                    None => "null".to_string(),
+                }))
+            }
+            // `$input.path(x)`: a value to walk; a missing path reads as an
+            // empty string.
+            ("path", 1) => {
+                let path = text_argument().unwrap_or_else(|| "$".into());
+                Ok(match self.select(&path)? {
+                    Some(selected) => Value::from_json(&selected),
+                    None => Value::str(""),
+                })
+            }
+            ("params", 0) => {
+                let mut all = IndexMap::new();
+                all.insert("path".to_string(), pairs_map(self.path));
+                all.insert("querystring".to_string(), pairs_map(self.querystring));
+                all.insert("header".to_string(), pairs_map(self.header));
+                Ok(Value::map(all))
+            }
+            // `$input.params(x)`: path, then query string, then header.
+            ("params", 1) => {
+                let Some(wanted) = text_argument() else {
+                    return Ok(Value::str(""));
+                };
+                let found = [self.path, self.querystring]
+                    .iter()
+                    .find_map(|pairs| pairs.iter().find(|(k, _)| *k == wanted))
+                    .or_else(|| {
+                        self.header
+                            .iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(&wanted))
+                    });
+                Ok(Value::str(found.map_or("", |(_, v)| v.as_str())))
+            }
+            _ => Ok(Value::Null),
+        }
+    }
+}
+
+fn pairs_map(pairs: &[(String, String)]) -> Value {
+    Value::map(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::str(v)))
+            .collect(),
+    )
+}
+
+/// `$util.*`.
+pub fn util(name: &str, arguments: &[Value]) -> Result<Value, String> {
+    let Some(argument) = arguments.first() else {
+        return Ok(Value::Null);
+    };
+    if arguments.len() != 1 {
+        return Ok(Value::Null);
+    }
+    let text = argument.to_java_string();
+    Ok(match name {
+        "escapeJavaScript" => {
+            if argument.is_null() {
+                return Ok(Value::Null);
+            }
+            Value::str(&super::util::escape_javascript(&text))
+        }
+        "urlEncode" => Value::str(&super::util::url_encode(&text)),
+        "urlDecode" => Value::str(&super::util::url_decode(&text)?),
+        "base64Encode" => Value::str(&super::util::base64_encode(&text)),
+        "base64Decode" => Value::str(&super::util::base64_decode(&text)?),
+        "parseJson" => {
+            let parsed: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| format!("$util.parseJson: invalid JSON: {e}"))?;
+            Value::from_json(&parsed)
+        }
+        _ => Value::Null,
+    })
+}
+
+/// Reads what the template wrote into `$context.requestOverride` and
+/// `$context.responseOverride`.
+pub fn overrides(context: &Value) -> super::Overrides {
+    let mut overrides = super::Overrides::default();
+    let Value::Map(context) = context else {
+        return overrides;
+    };
+    let context = context.borrow();
+    let section = |name: &str, part: &str| -> Vec<(String, String)> {
+        match context.get(name) {
+            Some(Value::Map(section)) => match section.borrow().get(part) {
+                Some(Value::Map(entries)) => entries
+                    .borrow()
+                    .iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), v.to_java_string()))
+                    .collect(),
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    };
+    overrides.request_headers = section("requestOverride", "header");
+    overrides.request_querystring = section("requestOverride", "querystring");
+    overrides.request_path = section("requestOverride", "path");
+    overrides.response_headers = section("responseOverride", "header");
+    if let Some(Value::Map(response)) = context.get("responseOverride") {
+        overrides.response_status = match response.borrow().get("status") {
+            Some(Value::Int(n)) => u16::try_from(*n).ok(),
+            Some(Value::Long(n)) => u16::try_from(*n).ok(),
+            Some(Value::Str(s)) => s.trim().parse().ok(),
+            _ => None,
+        };
+    }
+    overrides
+}

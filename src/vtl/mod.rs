@@ -1,0 +1,157 @@
+//! Portico's Velocity engine: API Gateway's mapping templates, rendered as
+//! AWS renders them (Apache Velocity 1.7 with AWS's `$input`, `$util`,
+//! `$context` and `$stageVariables`).
+//!
+//! A template is parsed once ([`Template::compile`], at deploy time) into a
+//! syntax tree with source offsets, and rendered per request from it.
+//! Errors carry a line, a column and a caret excerpt.
+
+mod ast;
+mod eval;
+mod input;
+mod methods;
+mod parser;
+pub mod util;
+mod value;
+
+use std::collections::HashMap;
+
+pub use value::java_double;
+
+/// AWS's quota for a mapping template: 300 KB
+/// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html>).
+pub const MAX_TEMPLATE_BYTES: usize = 300 * 1024;
+/// AWS stops a `#foreach` after 1,000 iterations (API Gateway quotas:
+/// "Number of iterations in a #foreach ... #end loop in mapping templates").
+pub const MAX_FOREACH_ITERATIONS: usize = 1000;
+/// A render may not produce more than this (API Gateway's payload limit).
+pub const MAX_OUTPUT_BYTES: usize = 10 * 1024 * 1024;
+
+/// A compiled template. Immutable; shared by every request.
+#[derive(Debug)]
+pub struct Template {
+    source: String,
+    nodes: Vec<ast::Node>,
+    macros: HashMap<String, ast::Macro>,
+}
+
+// The tree holds only owned data (no `Rc`): safe to share across threads.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Template>();
+};
+
+/// What a render sees.
+pub struct Bindings<'a> {
+    /// `$input.body`: the request (or integration response) body.
+    pub body: &'a str,
+    /// `$input.params().path` / `.querystring` / `.header`.
+    pub path: &'a [(String, String)],
+    pub querystring: &'a [(String, String)],
+    pub header: &'a [(String, String)],
+    /// `$context` as a JSON tree; `Null` gives an empty context with
+    /// writable `requestOverride` / `responseOverride`.
+    pub context: &'a serde_json::Value,
+    /// `$stageVariables`.
+    pub stage_variables: &'a [(String, String)],
+}
+
+/// A render's output and the `$context` overrides the template set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub output: String,
+    pub overrides: Overrides,
+}
+
+/// `$context.requestOverride.*` / `$context.responseOverride.*`.
+#[derive(Default, Debug, Clone, PartialEq)]
+pub struct Overrides {
+    pub response_status: Option<u16>,
+    pub response_headers: Vec<(String, String)>,
+    pub request_headers: Vec<(String, String)>,
+    pub request_querystring: Vec<(String, String)>,
+    pub request_path: Vec<(String, String)>,
+}
+
+/// A template error: where, what, and the offending line with a caret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}, column {column}: {message}\n{excerpt}")]
+pub struct VtlError {
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+    pub excerpt: String,
+}
+
+impl VtlError {
+    fn at(source: &str, offset: usize, message: String) -> VtlError {
+        let offset = offset.min(source.len());
+        let offset = (0..=offset)
+            .rev()
+            .find(|i| source.is_char_boundary(*i))
+            .unwrap_or(0);
+        let line_start = source[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = source[offset..]
+            .find('\n')
+            .map_or(source.len(), |i| offset + i);
+        let line = source[..offset].matches('\n').count() + 1;
+        let column = source[line_start..offset].chars().count() + 1;
+        let text = source[line_start..line_end].trim_end_matches('\r');
+        let caret: String = source[line_start..offset]
+            .chars()
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        VtlError {
+            line: line as u32,
+            column: column as u32,
+            message,
+            excerpt: format!("{text}\n{caret}^"),
+        }
+    }
+}
+
+impl Template {
+    pub fn compile(source: &str) -> Result<Template, VtlError> {
+        if source.len() > MAX_TEMPLATE_BYTES {
+            return Err(VtlError::at(
+                source,
+                0,
+                format!(
+                    "the template is {} bytes; mapping templates are limited to {MAX_TEMPLATE_BYTES}",
+                    source.len()
+                ),
+            ));
+        }
+        let parsed =
+            parser::parse(source).map_err(|e| VtlError::at(source, e.offset, e.message))?;
+        Ok(Template {
+            source: source.to_string(),
+            nodes: parsed.nodes,
+            macros: parsed.macros,
+        })
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub fn render(&self, bindings: &Bindings<'_>) -> Result<Rendered, VtlError> {
+        let renderer = eval::Renderer::new(&self.source, &self.macros, bindings);
+        let (output, overrides) = renderer
+            .run(&self.nodes)
+            .map_err(|e| VtlError::at(&self.source, e.offset, e.message))?;
+        Ok(Rendered { output, overrides })
+    }
+
+    /// Renders with no request: empty body, parameters and context.
+    pub fn render_plain(&self) -> Result<Rendered, VtlError> {
+        self.render(&Bindings {
+            body: "",
+            path: &[],
+            querystring: &[],
+            header: &[],
+            context: &serde_json::Value::Null,
+            stage_variables: &[],
+        })
+    }
+}
