@@ -3,7 +3,8 @@
 //! (`portico serve --echo-backend`).
 //!
 //! `GET /status/{code}` answers with that status (and an `X-Echo-Status`
-//! header); every other request gets 200 and
+//! header); `GET /petstore/pets` answers AWS's PetStore pet list; every
+//! other request gets 200 and
 //! `{"method", "path", "query", "headers", "body"}`.
 
 use std::convert::Infallible;
@@ -75,6 +76,10 @@ pub async fn serve(listener: tokio::net::TcpListener) {
     }
 }
 
+/// The pet list of AWS's PetStore example (the input of the docs'
+/// list-reshaping mapping template).
+const PETS: &[u8] = br#"[{"id":1,"type":"dog","price":249.99},{"id":2,"type":"cat","price":124.99},{"id":3,"type":"fish","price":0.99}]"#;
+
 async fn echo(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
     let body = body
@@ -98,6 +103,14 @@ async fn echo(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infal
         response
             .headers_mut()
             .insert("x-echo-status", http::HeaderValue::from(code));
+        return Ok(response);
+    }
+    if path == "/petstore/pets" {
+        let mut response = Response::new(Full::new(Bytes::from_static(PETS)));
+        response.headers_mut().insert(
+            "content-type",
+            http::HeaderValue::from_static("application/json"),
+        );
         return Ok(response);
     }
     let headers: serde_json::Map<String, serde_json::Value> = parts

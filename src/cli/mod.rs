@@ -86,6 +86,9 @@ struct ServeArgs {
     /// Also start the sample echo backend (default address 127.0.0.1:4456).
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = echo_backend::DEFAULT_ADDR)]
     echo_backend: Option<SocketAddr>,
+    /// Gateway worker threads (default: one per CPU).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    workers: Option<u16>,
 }
 
 /// A failure the CLI reports in one line and exit code 2.
@@ -120,6 +123,7 @@ pub fn main() -> i32 {
                         .parse()
                         .expect("a valid constant address")
                 }),
+                workers: None,
             },
         ),
         Some(Command::Serve(args)) => serve(&project_dir, &args),
@@ -165,10 +169,12 @@ fn serve(project_dir: &Path, args: &ServeArgs) -> Result<i32, CliError> {
         }
         None => None,
     };
+    let defaults = GatewayConfig::default();
     let config = GatewayConfig {
         bind: args.bind,
         port: args.port,
-        ..GatewayConfig::default()
+        worker_threads: args.workers.map_or(defaults.worker_threads, usize::from),
+        ..defaults
     };
     let gateway = Gateway::start(&project, &config)?;
     println!(
@@ -213,6 +219,17 @@ fn deploy(
         "deployed {} to stage {stage}: deployment {}",
         api_id, deployment.id
     );
+    // AWS deploys templates it cannot parse and fails at request time; we
+    // deploy them too but say so now.
+    if let (Some(snapshot), Some(stage)) = (
+        project.snapshot(&api_id, &deployment.id),
+        project.find_api(&api_id)?.stage(stage),
+    ) && let Ok(compiled) = crate::gateway::compile::compile_stage(&snapshot.rest_api, stage)
+    {
+        for error in compiled.template_errors() {
+            eprintln!("warning: {}", error.replace('\n', " | "));
+        }
+    }
     Ok(0)
 }
 

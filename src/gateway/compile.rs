@@ -11,9 +11,10 @@ use crate::model::{
     ContentHandling, Integration, IntegrationType, PassthroughBehavior, RestApi, Stage,
 };
 
-use super::mapping::{Source, Template};
+use super::mapping::Source;
 use super::responses::GatewayResponses;
 use super::router::Router;
+use super::transform::Template;
 
 /// One stage of one API, ready to serve.
 #[derive(Debug)]
@@ -23,6 +24,10 @@ pub struct CompiledStage {
     pub stage_name: String,
     pub deployment_id: String,
     pub stage_variables: BTreeMap<String, String>,
+    /// The same, in the form templates read (`$stageVariables`).
+    pub stage_variable_pairs: Vec<(String, String)>,
+    /// The API's `binaryMediaTypes`.
+    pub binary_media_types: Vec<String>,
     pub router: Router,
     pub resources: Vec<CompiledResource>,
     pub gateway_responses: GatewayResponses,
@@ -74,6 +79,7 @@ pub struct CompiledIntegrationResponse {
     pub selection_pattern_source: Option<String>,
     pub response_parameters: Vec<(String, Source)>,
     pub response_templates: Vec<(String, Template)>,
+    pub content_handling: Option<ContentHandling>,
 }
 
 /// What went wrong compiling a deployment: where, and what.
@@ -131,6 +137,12 @@ pub fn compile_stage(api: &RestApi, stage: &Stage) -> Result<CompiledStage, Comp
         stage_name: stage.stage_name.clone(),
         deployment_id: stage.deployment_id.clone(),
         stage_variables: stage.variables.clone(),
+        stage_variable_pairs: stage
+            .variables
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        binary_media_types: api.binary_media_types.clone(),
         router,
         resources,
         gateway_responses,
@@ -167,7 +179,7 @@ fn compile_integration(
         };
         request_parameters.push((target, Source::parse(source)?));
     }
-    let request_templates = compile_templates(&integration.request_templates)?;
+    let request_templates = compile_templates(&integration.request_templates);
     let mut responses = Vec::new();
     for (key, response) in &integration.integration_responses {
         let status_code: u16 = response
@@ -200,7 +212,8 @@ fn compile_integration(
             selection_pattern_source: response.selection_pattern.clone().filter(|p| !p.is_empty()),
             selection_pattern,
             response_parameters,
-            response_templates: compile_templates(&response.response_templates)?,
+            response_templates: compile_templates(&response.response_templates),
+            content_handling: response.content_handling,
         });
     }
     Ok(CompiledIntegration {
@@ -216,17 +229,49 @@ fn compile_integration(
     })
 }
 
-fn compile_templates(
-    templates: &BTreeMap<String, String>,
-) -> Result<Vec<(String, Template)>, String> {
+fn compile_templates(templates: &BTreeMap<String, String>) -> Vec<(String, Template)> {
     templates
         .iter()
         .map(|(content_type, source)| {
-            Template::compile(source)
-                .map(|t| (content_type.to_ascii_lowercase(), t))
-                .map_err(|e| format!("template for {content_type}: {e}"))
+            (content_type.to_ascii_lowercase(), Template::compile(source))
         })
         .collect()
+}
+
+impl CompiledStage {
+    /// Every mapping template that does not compile, as
+    /// `METHOD /path: integration request application/json: line L, column C: ...`.
+    /// Such a stage still serves (as on AWS); `deploy` and the editor show these.
+    pub fn template_errors(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        for resource in &self.resources {
+            let mut verbs: Vec<&String> = resource.methods.keys().collect();
+            verbs.sort();
+            for verb in verbs {
+                let Some(integration) = &resource.methods[verb].integration else {
+                    continue;
+                };
+                let requests = integration
+                    .request_templates
+                    .iter()
+                    .map(|(ct, t)| ("integration request".to_string(), ct, t));
+                let responses = integration.responses.iter().flat_map(|r| {
+                    r.response_templates.iter().map(move |(ct, t)| {
+                        (format!("integration response {}", r.status_code), ct, t)
+                    })
+                });
+                for (place, content_type, template) in requests.chain(responses) {
+                    if let Some(error) = template.error() {
+                        errors.push(format!(
+                            "{verb} {}: {place} {content_type}: {error}",
+                            resource.path
+                        ));
+                    }
+                }
+            }
+        }
+        errors
+    }
 }
 
 /// Replaces `${stageVariables.name}` with the stage's value (empty when the

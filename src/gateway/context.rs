@@ -125,6 +125,79 @@ impl RequestContext {
     }
 }
 
+impl RequestContext {
+    /// `$context` as the JSON tree a mapping template walks
+    /// (`$context.identity.sourceIp`). Every variable AWS documents for REST
+    /// APIs is present (<https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html#context-variable-reference>);
+    /// the ones no feature sets yet are empty strings, as AWS's test invoke
+    /// shows them (`"caller": ""`). `requestOverride` / `responseOverride`
+    /// start empty: templates write into them.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::{Map, Value, json};
+        let text = |value: &str| Value::String(value.to_string());
+        let error = match &self.error_message {
+            Some(message) => json!({
+                "message": message,
+                "messageString": serde_json::to_string(message).unwrap_or_default(),
+                "responseType": self.error_response_type.unwrap_or_default(),
+                "validationErrorString": "",
+            }),
+            None => json!({
+                "message": "",
+                "messageString": "",
+                "responseType": "",
+                "validationErrorString": "",
+            }),
+        };
+        let mut identity = Map::new();
+        for name in [
+            "accountId",
+            "apiKey",
+            "apiKeyId",
+            "caller",
+            "cognitoAuthenticationProvider",
+            "cognitoAuthenticationType",
+            "cognitoIdentityId",
+            "cognitoIdentityPoolId",
+            "principalOrgId",
+            "user",
+            "userArn",
+            "vpceId",
+            "vpcId",
+        ] {
+            identity.insert(name.to_string(), text(""));
+        }
+        identity.insert("sourceIp".into(), text(&self.source_ip));
+        identity.insert("userAgent".into(), text(&self.user_agent));
+        json!({
+            "accountId": ACCOUNT_ID,
+            "apiId": self.api_id,
+            "authorizer": {},
+            "awsEndpointRequestId": "",
+            "deploymentId": self.deployment_id,
+            "domainName": self.domain_name,
+            "domainPrefix": self.domain_name.split('.').next().unwrap_or_default(),
+            "error": error,
+            "extendedRequestId": self.extended_request_id,
+            "httpMethod": self.http_method,
+            "identity": Value::Object(identity),
+            "isCanaryRequest": false,
+            "path": self.path,
+            "protocol": self.protocol,
+            "requestId": self.request_id,
+            "requestOverride": {"header": {}, "path": {}, "querystring": {}},
+            "responseOverride": {"header": {}},
+            "requestTime": self.request_time_clf(),
+            "requestTimeEpoch": self.request_time_epoch_ms() as u64,
+            "resourceId": self.resource_id,
+            "resourcePath": self.resource_path,
+            "stage": self.stage,
+            "wafResponseCode": "",
+            "webaclArn": "",
+        })
+    }
+}
+
 /// A random (v4) UUID. Drawn from a per-thread PRNG rather than the OS, so a
 /// request costs no system call; ids need to be unique, not secret.
 fn new_request_id() -> String {

@@ -156,55 +156,25 @@ fn header_joined(headers: &HeaderMap, name: &str) -> Option<String> {
     (!values.is_empty()).then(|| values.join(","))
 }
 
-/// `body.a.b[0]` style lookups into a JSON body. Strings come back bare,
-/// other values as JSON.
+/// `integration.response.body.JSONPATH` / `method.request.body.JSONPATH`:
+/// a JSONPath without its leading `$` (AWS's mapping reference:
+/// "the prefix `$.` is omitted"), evaluated as Jayway does. Strings come back
+/// bare, other values as JSON; `None` when the body is not JSON or the path
+/// selects nothing.
 fn json_path(body: &[u8], path: &str) -> Option<String> {
     let document: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let mut current = &document;
-    let path = path.strip_prefix("$.").unwrap_or(path);
-    for part in path.split('.') {
-        let (name, indexes) = match part.find('[') {
-            Some(i) => (&part[..i], &part[i..]),
-            None => (part, ""),
-        };
-        if !name.is_empty() {
-            current = current.get(name)?;
-        }
-        for index in indexes.split('[').filter(|s| !s.is_empty()) {
-            let index: usize = index.trim_end_matches(']').parse().ok()?;
-            current = current.get(index)?;
-        }
-    }
-    Some(match current {
-        serde_json::Value::String(s) => s.clone(),
+    let path = if path.starts_with('$') {
+        path.to_string()
+    } else if path.starts_with('[') {
+        format!("${path}")
+    } else {
+        format!("$.{path}")
+    };
+    let selected = crate::jsonpath::select(&document, &path).ok()??;
+    Some(match selected {
+        serde_json::Value::String(s) => s,
         other => other.to_string(),
     })
-}
-
-/// A compiled mapping template.
-///
-/// The Velocity engine (issue: mapping templates) plugs in here: `compile`
-/// runs once per deployment and `render` once per request. Until then a
-/// template renders as its own text.
-#[derive(Debug, Clone)]
-pub struct Template {
-    source: String,
-}
-
-impl Template {
-    pub fn compile(source: &str) -> Result<Template, String> {
-        Ok(Template {
-            source: source.to_string(),
-        })
-    }
-
-    pub fn render(&self, _scope: &MappingScope<'_>) -> Result<String, String> {
-        Ok(self.source.clone())
-    }
-
-    pub fn source(&self) -> &str {
-        &self.source
-    }
 }
 
 #[cfg(test)]

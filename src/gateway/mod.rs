@@ -13,6 +13,7 @@ pub mod pipeline;
 pub mod responses;
 pub mod router;
 mod server;
+pub mod transform;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

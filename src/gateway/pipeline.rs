@@ -19,13 +19,15 @@ use crate::integrations::{
     EndpointRequest, EndpointResponse, HttpIntegration, Integrate, IntegrationError,
     MockIntegration,
 };
-use crate::model::{GatewayResponseType, IntegrationType, PassthroughBehavior};
+use crate::model::{GatewayResponseType, IntegrationType};
 use crate::observe::ExecutionLog;
 
 use super::compile::{CompiledIntegration, CompiledMethod, CompiledStage, ParameterTarget};
 use super::context::RequestContext;
-use super::mapping::{MappingScope, Template};
+use super::mapping::MappingScope;
 use super::responses::{GatewayError, Reply};
+use super::transform::{self, Payload, RequestTemplate, Template, TemplateInput};
+use crate::vtl;
 
 /// The client's request, as the gateway received it (below the stage).
 #[derive(Debug, Clone)]
@@ -225,7 +227,7 @@ async fn run_phases(
         Some(&response),
     );
     let selected = integration_response(integration, &response, log).map_err(fail)?;
-    method_response(integration, selected, &response, request, &scope, log).map_err(fail)
+    method_response(stage, selected, &response, request, &scope, log).map_err(fail)
 }
 
 /// Phase: find the resource and method. AWS answers an unknown path or verb
@@ -331,43 +333,13 @@ fn integration_request(
         }
     }
 
-    let content_type = header_text(&request.headers, "content-type");
-    let media_type = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    let media_type = if media_type.is_empty() {
-        "application/json".to_string()
-    } else {
-        media_type
-    };
     let (body, from_template) = if is_proxy {
         (request.body.clone(), false)
     } else {
-        match select_request_template(integration, &media_type) {
-            TemplateChoice::Template(template) => {
-                let rendered = template.render(scope).map_err(|e| {
-                    log.push_fmt(format_args!("Execution failed due to configuration error: Unable to transform request: {e}"));
-                    GatewayError::new(GatewayResponseType::ApiConfigurationError)
-                })?;
-                (Bytes::from(rendered), true)
-            }
-            TemplateChoice::Passthrough => {
-                log.push_fmt(format_args!(
-                    "Request body passthrough: no template for content type {media_type}"
-                ));
-                (request.body.clone(), false)
-            }
-            TemplateChoice::Reject => {
-                log.push_fmt(format_args!(
-                    "Execution failed: no template matches content type {media_type} and passthroughBehavior is {:?}",
-                    integration.passthrough_behavior
-                ));
-                return Err(GatewayError::new(GatewayResponseType::UnsupportedMediaType));
-            }
-        }
+        let (body, from_template, overrides) =
+            request_body(stage, integration, request, scope, log)?;
+        apply_request_overrides(&overrides, &mut headers, &mut query, &mut path_values, log);
+        (body, from_template)
     };
 
     let method = match integration.http_method.as_deref() {
@@ -438,34 +410,139 @@ fn integration_request(
     ))
 }
 
-enum TemplateChoice<'a> {
-    Template(&'a Template),
-    Passthrough,
-    Reject,
+/// The integration request body: the client's payload converted per
+/// `binaryMediaTypes` / `contentHandling`, then transformed by the request
+/// template its content type selects, or passed through, or refused with
+/// 415 as `passthroughBehavior` says. Also returns the template's
+/// `$context.requestOverride` values.
+fn request_body(
+    stage: &CompiledStage,
+    integration: &CompiledIntegration,
+    request: &MethodRequest,
+    scope: &MappingScope<'_>,
+    log: &mut ExecutionLog,
+) -> Result<(Bytes, bool, vtl::Overrides), GatewayError> {
+    let content_type = transform::media_type(&header_text(&request.headers, "content-type"));
+    let binary = transform::is_binary(&content_type, &stage.binary_media_types);
+    let payload = transform::convert_request(&request.body, binary, integration.content_handling)
+        .map_err(|e| {
+        log.push_fmt(format_args!(
+            "Execution failed: unable to convert the request body: {e}"
+        ));
+        GatewayError::new(GatewayResponseType::ApiConfigurationError)
+    })?;
+    // AWS treats a request without Content-Type as application/json.
+    let media_type = if content_type.is_empty() {
+        "application/json"
+    } else {
+        content_type.as_str()
+    };
+    let template = match transform::select_request_template(
+        &integration.request_templates,
+        integration.passthrough_behavior,
+        media_type,
+    ) {
+        RequestTemplate::Use(template) => template,
+        RequestTemplate::Passthrough => {
+            log.push_fmt(format_args!(
+                "Request body passthrough: no template for content type {media_type}"
+            ));
+            return Ok((payload.into_bytes(), false, vtl::Overrides::default()));
+        }
+        RequestTemplate::Reject => {
+            log.push_fmt(format_args!(
+                "Execution failed: no template matches content type {media_type} and passthroughBehavior is {}",
+                integration.passthrough_behavior.as_str()
+            ));
+            return Err(GatewayError::new(GatewayResponseType::UnsupportedMediaType));
+        }
+    };
+    let text = match payload {
+        Payload::Text(text) => text,
+        Payload::Binary(bytes) => {
+            log.push(
+                "Binary request body passes through: mapping templates apply to text payloads only",
+            );
+            return Ok((bytes, false, vtl::Overrides::default()));
+        }
+    };
+    let rendered = render_template(
+        template,
+        &text,
+        scope,
+        &stage.stage_variable_pairs,
+        request,
+        log,
+        "request",
+    )?;
+    Ok((Bytes::from(rendered.output), true, rendered.overrides))
 }
 
-/// AWS's passthrough rules
-/// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/integration-passthrough-behaviors.html>):
-/// a template for the content type wins; otherwise WHEN_NO_MATCH passes the
-/// body through, WHEN_NO_TEMPLATES passes it only when no template is defined
-/// at all, NEVER rejects with 415.
-fn select_request_template<'a>(
-    integration: &'a CompiledIntegration,
-    media_type: &str,
-) -> TemplateChoice<'a> {
-    if let Some((_, template)) = integration
-        .request_templates
-        .iter()
-        .find(|(ct, _)| ct == media_type)
-    {
-        return TemplateChoice::Template(template);
-    }
-    match integration.passthrough_behavior {
-        PassthroughBehavior::WhenNoMatch => TemplateChoice::Passthrough,
-        PassthroughBehavior::WhenNoTemplates if integration.request_templates.is_empty() => {
-            TemplateChoice::Passthrough
+/// Renders a mapping template over `body` with the request's parameters,
+/// `$context` and `$stageVariables`. A template error is logged with its
+/// line, column and excerpt and answers AWS's 500 `Internal server error`.
+fn render_template(
+    template: &Template,
+    body: &str,
+    scope: &MappingScope<'_>,
+    stage_variables: &[(String, String)],
+    request: &MethodRequest,
+    log: &mut ExecutionLog,
+    what: &str,
+) -> Result<vtl::Rendered, GatewayError> {
+    let context = if template.reads_context() {
+        scope.context.to_json()
+    } else {
+        serde_json::Value::Null
+    };
+    let header = if template.reads_input() {
+        transform::header_pairs(&request.headers)
+    } else {
+        Vec::new()
+    };
+    let input = TemplateInput {
+        body,
+        path: scope.path_parameters,
+        querystring: &request.query,
+        header: &header,
+        context: &context,
+        stage_variables,
+    };
+    template.render(&input).map_err(|e| {
+        log.push_fmt(format_args!(
+            "Execution failed due to configuration error: Unable to transform {what}: {e}"
+        ));
+        GatewayError::new(GatewayResponseType::ApiConfigurationError)
+    })
+}
+
+/// Applies `$context.requestOverride.*` from a request template: headers,
+/// query string and path parameters of the endpoint request.
+fn apply_request_overrides(
+    overrides: &vtl::Overrides,
+    headers: &mut HeaderMap,
+    query: &mut Vec<(String, String)>,
+    path_values: &mut Vec<(String, String)>,
+    log: &mut ExecutionLog,
+) {
+    for (name, value) in &overrides.request_headers {
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(name), Ok(value)) => {
+                headers.insert(name, value);
+            }
+            _ => log.push_fmt(format_args!("Ignoring invalid header override {name}")),
         }
-        PassthroughBehavior::WhenNoTemplates | PassthroughBehavior::Never => TemplateChoice::Reject,
+    }
+    for (name, value) in &overrides.request_querystring {
+        query.retain(|(k, _)| k != name);
+        query.push((name.clone(), value.clone()));
+    }
+    for (name, value) in &overrides.request_path {
+        path_values.retain(|(k, _)| k != name);
+        path_values.push((name.clone(), value.clone()));
     }
 }
 
@@ -564,7 +641,7 @@ fn integration_response<'a>(
 /// template chosen by `Accept` (else `application/json`, else the first),
 /// or the endpoint body passed through.
 fn method_response(
-    _integration: &CompiledIntegration,
+    stage: &CompiledStage,
     selected: &super::compile::CompiledIntegrationResponse,
     response: &EndpointResponse,
     request: &MethodRequest,
@@ -572,42 +649,49 @@ fn method_response(
     log: &mut ExecutionLog,
 ) -> Result<Reply, GatewayError> {
     let accept = header_text(&request.headers, "accept");
-    let template = accept
-        .split(',')
-        .map(|part| {
-            part.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .find_map(|wanted| {
-            selected
-                .response_templates
-                .iter()
-                .find(|(ct, _)| *ct == wanted)
-        })
-        .or_else(|| {
-            selected
-                .response_templates
-                .iter()
-                .find(|(ct, _)| ct == "application/json")
-        })
-        .or_else(|| selected.response_templates.first());
-    let (content_type, body) = match template {
-        Some((content_type, template)) => {
-            let rendered = template.render(scope).map_err(|e| {
-                log.push_fmt(format_args!(
-                    "Execution failed due to configuration error: Unable to transform response: {e}"
-                ));
-                GatewayError::new(GatewayResponseType::ApiConfigurationError)
-            })?;
-            (content_type.clone(), Bytes::from(rendered))
+    let payload_binary = transform::is_binary(
+        &transform::media_type(&header_text(&response.headers, "content-type")),
+        &stage.binary_media_types,
+    );
+    let accept_binary =
+        transform::is_binary(&transform::media_type(&accept), &stage.binary_media_types);
+    let payload = transform::convert_response(
+        &response.body,
+        payload_binary,
+        accept_binary,
+        selected.content_handling,
+    )
+    .map_err(|e| {
+        log.push_fmt(format_args!(
+            "Execution failed: unable to convert the response body: {e}"
+        ));
+        GatewayError::new(GatewayResponseType::ApiConfigurationError)
+    })?;
+    let mut status = selected.status_code;
+    let mut overrides = vtl::Overrides::default();
+    let template = transform::select_response_template(&selected.response_templates, &accept);
+    let (content_type, body) = match (template, payload) {
+        (Some((content_type, template)), Payload::Text(text)) => {
+            let rendered = render_template(
+                template,
+                &text,
+                scope,
+                &stage.stage_variable_pairs,
+                request,
+                log,
+                "response",
+            )?;
+            overrides = rendered.overrides;
+            (content_type.as_str(), Bytes::from(rendered.output))
         }
-        None => ("application/json".to_string(), response.body.clone()),
+        (Some(_), Payload::Binary(bytes)) => {
+            log.push("Binary response body passes through: mapping templates apply to text payloads only");
+            ("application/json", bytes)
+        }
+        (None, payload) => ("application/json", payload.into_bytes()),
     };
     let mut headers = HeaderMap::with_capacity(4 + selected.response_parameters.len());
-    if let Ok(value) = HeaderValue::from_str(&content_type) {
+    if let Ok(value) = HeaderValue::from_str(content_type) {
         headers.insert(http::header::CONTENT_TYPE, value);
     }
     for (name, source) in &selected.response_parameters {
@@ -620,6 +704,25 @@ fn method_response(
             headers.insert(name, value);
         }
     }
+    // `$context.responseOverride`: AWS ignores a status outside 100-599
+    // (LocalStack's AWS-validated tests record the same).
+    if let Some(code) = overrides
+        .response_status
+        .filter(|c| (100..=599).contains(c))
+    {
+        log.push_fmt(format_args!(
+            "Overriding method response status with {code}"
+        ));
+        status = code;
+    }
+    for (name, value) in &overrides.response_headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(name, value);
+        }
+    }
     log.push_fmt(format_args!(
         "Method response body after transformations: {}",
         String::from_utf8_lossy(&body)
@@ -629,7 +732,7 @@ fn method_response(
         HeadersDisplay(&headers)
     ));
     Ok(Reply {
-        status: selected.status_code,
+        status,
         headers,
         body,
     })

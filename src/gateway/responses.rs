@@ -306,9 +306,11 @@ impl GatewayResponses {
     }
 }
 
-/// Gateway response templates see `$context`, `$stageVariables` and
-/// `$util`-free text. Until the Velocity engine lands, only `$context.x` and
-/// `$stageVariables.x` references are substituted.
+/// Gateway response templates are not Velocity: AWS "supports only simple
+/// variable substitution" in them and does not run the VTL engine
+/// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-gateway-responses.responseTemplates.html>).
+/// So `$context.x`, `${context.x}` and `$stageVariables.x` are replaced and
+/// everything else, `#if` included, is literal text.
 fn render_gateway_template(
     template: &str,
     error: &GatewayError,

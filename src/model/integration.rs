@@ -41,6 +41,16 @@ pub enum PassthroughBehavior {
     Never,
 }
 
+impl PassthroughBehavior {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PassthroughBehavior::WhenNoMatch => "WHEN_NO_MATCH",
+            PassthroughBehavior::WhenNoTemplates => "WHEN_NO_TEMPLATES",
+            PassthroughBehavior::Never => "NEVER",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ContentHandling {
