@@ -42,7 +42,8 @@ enum Flow {
     Stop,
 }
 
-const MAX_MACRO_DEPTH: usize = 32;
+/// Velocity 1.7's `velocimacro.max.depth` default.
+const MAX_MACRO_DEPTH: usize = 20;
 
 pub struct Renderer<'t, 'b> {
     source: &'t str,

@@ -557,6 +557,14 @@ impl Parser<'_> {
                     }
                 }
                 self.swallow_line_end();
+                // Registered before its body is read, so it can call itself.
+                self.macros.insert(
+                    macro_name.clone(),
+                    Macro {
+                        parameters: parameters.clone(),
+                        body: Vec::new(),
+                    },
+                );
                 let body = self.body_until_end(start, "#macro")?;
                 self.macros.insert(macro_name, Macro { parameters, body });
             }
