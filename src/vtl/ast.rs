@@ -51,10 +51,19 @@ pub enum Node {
 pub struct Reference {
     pub quiet: bool,
     pub name: String,
+    /// `$foreach`, `$velocityCount`, `$velocityHasNext`, resolved once.
+    pub builtin: Option<Builtin>,
     pub parts: Vec<Part>,
     /// The whole reference as written, printed when it is undefined.
     pub source: Range<usize>,
     pub at: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    Foreach,
+    VelocityCount,
+    VelocityHasNext,
 }
 
 #[derive(Debug, Clone)]

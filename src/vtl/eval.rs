@@ -11,9 +11,8 @@
 //! - macros take arguments by value in a frame of their own.
 
 use std::collections::HashMap;
-use std::rc::Rc;
 
-use indexmap::IndexMap;
+use rustc_hash::FxHashMap;
 
 use super::ast::{BinaryOp, Expr, Macro, Node, Part, Reference};
 use super::input::InputState;
@@ -48,10 +47,10 @@ const MAX_MACRO_DEPTH: usize = 20;
 pub struct Renderer<'t, 'b> {
     source: &'t str,
     macros: &'t HashMap<String, Macro>,
-    globals: HashMap<String, Value>,
-    frames: Vec<HashMap<String, Value>>,
+    globals: FxHashMap<String, Value>,
+    frames: Vec<FxHashMap<String, Value>>,
     defines: HashMap<String, &'t [Node]>,
-    loops: Vec<Rc<LoopState>>,
+    loops: Vec<LoopState>,
     macro_depth: usize,
     pub input: InputState<'b>,
     context: Value,
@@ -64,10 +63,10 @@ impl<'t, 'b> Renderer<'t, 'b> {
         macros: &'t HashMap<String, Macro>,
         bindings: &Bindings<'b>,
     ) -> Self {
-        let mut globals = HashMap::new();
+        let mut globals = FxHashMap::default();
         globals.insert("input".to_string(), Value::Input);
         globals.insert("util".to_string(), Value::Util);
-        let stage_variables: IndexMap<String, Value> = bindings
+        let stage_variables: super::value::Entries = bindings
             .stage_variables
             .iter()
             .map(|(k, v)| (k.clone(), Value::str(v)))
@@ -196,6 +195,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
 
     fn print_reference(&mut self, reference: &'t Reference) -> Result<()> {
         if reference.parts.is_empty()
+            && !self.defines.is_empty()
             && self.lookup(&reference.name).is_none()
             && let Some(body) = self.defines.get(&reference.name).copied()
         {
@@ -216,8 +216,14 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 self.write(literal, reference.at)
             }
             value => {
-                let text = value.to_java_string();
-                self.write(&text, reference.at)
+                value.write_java(&mut self.out);
+                if self.out.len() > MAX_OUTPUT_BYTES {
+                    return fail(
+                        reference.at,
+                        format!("the output exceeds {MAX_OUTPUT_BYTES} bytes"),
+                    );
+                }
+                Ok(())
             }
         }
     }
@@ -229,7 +235,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
             return Some(value.clone());
         }
         match name {
-            "foreach" => self.loops.last().map(|state| Value::Loop(Rc::clone(state))),
+            "foreach" => self.loops.last().map(|state| Value::Loop(*state)),
             "velocityCount" => self
                 .loops
                 .last()
@@ -241,17 +247,26 @@ impl<'t, 'b> Renderer<'t, 'b> {
 
     fn set_variable(&mut self, name: &str, value: Value) {
         if let Some(frame) = self.frames.last_mut()
-            && frame.contains_key(name)
+            && let Some(slot) = frame.get_mut(name)
         {
-            frame.insert(name.to_string(), value);
+            *slot = value;
             return;
         }
-        self.globals.insert(name.to_string(), value);
+        match self.globals.get_mut(name) {
+            Some(slot) => *slot = value,
+            None => {
+                self.globals.insert(name.to_string(), value);
+            }
+        }
     }
 
     /// The value of a reference; `Null` when any step is undefined.
     pub fn reference(&mut self, reference: &'t Reference) -> Result<Value> {
-        let Some(mut value) = self.lookup(&reference.name) else {
+        let found = match reference.builtin {
+            None if self.frames.is_empty() => self.globals.get(&reference.name).cloned(),
+            _ => self.lookup(&reference.name),
+        };
+        let Some(mut value) = found else {
             return Ok(Value::Null);
         };
         for part in &reference.parts {
@@ -287,8 +302,29 @@ impl<'t, 'b> Renderer<'t, 'b> {
     /// `$a.name`: a map's entry, else the `getName()` / `isName()` method,
     /// as Velocity's introspection tries them.
     fn property(&mut self, value: &Value, name: &str, at: usize) -> Result<Value> {
-        if let Value::Map(entries) = value {
-            return Ok(entries.borrow().get(name).cloned().unwrap_or_default());
+        match value {
+            Value::Map(entries) => {
+                return Ok(entries.borrow().get(name).cloned().unwrap_or_default());
+            }
+            // `$foreach.hasNext` and friends, without building method names.
+            Value::Loop(state) => {
+                return Ok(match name {
+                    "index" => Value::integer(state.index as i64),
+                    "count" => Value::integer(state.count as i64),
+                    "hasNext" => Value::Bool(state.has_next),
+                    "first" => Value::Bool(state.index == 0),
+                    "last" => Value::Bool(!state.has_next),
+                    _ => Value::Null,
+                });
+            }
+            Value::Entry(entry) => {
+                return Ok(match name {
+                    "key" => Value::str(&entry.0),
+                    "value" => entry.1.clone(),
+                    _ => Value::Null,
+                });
+            }
+            _ => {}
         }
         let capitalized = capitalize(name);
         for method in [format!("get{capitalized}"), format!("is{capitalized}")] {
@@ -377,11 +413,11 @@ impl<'t, 'b> Renderer<'t, 'b> {
         let total = items.len().min(MAX_FOREACH_ITERATIONS);
         let mut flow = Flow::Normal;
         for (index, item) in items.into_iter().take(MAX_FOREACH_ITERATIONS).enumerate() {
-            self.loops.push(Rc::new(LoopState {
+            self.loops.push(LoopState {
                 index,
                 count: index + 1,
                 has_next: index + 1 < total,
-            }));
+            });
             if item.is_null() {
                 self.remove_variable(variable);
             } else {
@@ -434,7 +470,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 format!("macro #{name} recurses deeper than {MAX_MACRO_DEPTH} calls"),
             );
         }
-        let mut frame = HashMap::new();
+        let mut frame = FxHashMap::default();
         for (parameter, argument) in definition.parameters.iter().zip(arguments) {
             let value = self.expr(argument)?;
             frame.insert(parameter.clone(), value);
@@ -522,7 +558,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 Value::list(values)
             }
             Expr::Map(entries) => {
-                let mut map = IndexMap::with_capacity(entries.len());
+                let mut map = super::value::Entries::default();
                 for (key, value) in entries {
                     let key = self.expr(key)?.to_java_string();
                     let value = self.expr(value)?;

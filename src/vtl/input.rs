@@ -1,8 +1,6 @@
 //! AWS's bindings: `$input`, `$util` and the `$context` overrides
 //! (<https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html>).
 
-use indexmap::IndexMap;
-
 use super::Bindings;
 use super::value::Value;
 
@@ -44,6 +42,15 @@ impl<'b> InputState<'b> {
         Ok(self.parsed.as_ref().unwrap_or(&serde_json::Value::Null))
     }
 
+    /// `$input.path('$')`: the body parsed straight into template values.
+    fn root(&self) -> Result<Value, String> {
+        let text = self.body.trim();
+        if text.is_empty() {
+            return Ok(Value::map(super::value::Entries::default()));
+        }
+        serde_json::from_str(text).map_err(|e| format!("Unable to parse the body as JSON: {e}"))
+    }
+
     fn select(&mut self, path: &str) -> Result<Option<serde_json::Value>, String> {
         let document = self.document()?;
         crate::jsonpath::select(document, path)
@@ -67,13 +74,16 @@ impl<'b> InputState<'b> {
             // empty string.
             ("path", 1) => {
                 let path = text_argument().unwrap_or_else(|| "$".into());
+                if path == "$" && self.parsed.is_none() {
+                    return self.root();
+                }
                 Ok(match self.select(&path)? {
                     Some(selected) => Value::from_json(&selected),
                     None => Value::str(""),
                 })
             }
             ("params", 0) => {
-                let mut all = IndexMap::new();
+                let mut all = super::value::Entries::default();
                 all.insert("path".to_string(), pairs_map(self.path));
                 all.insert("querystring".to_string(), pairs_map(self.querystring));
                 all.insert("header".to_string(), pairs_map(self.header));

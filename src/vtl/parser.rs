@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::ast::{BinaryOp, Expr, Macro, Node, Part, Reference};
+use super::ast::{BinaryOp, Builtin, Expr, Macro, Node, Part, Reference};
 
 /// Directive names (an escaped `\\#name` of one of these is printed).
 const DIRECTIVES: [&str; 10] = [
@@ -286,9 +286,16 @@ impl Parser<'_> {
                 return self.error(start, "expected '}' to close '${'");
             }
         }
+        let builtin = match name.as_str() {
+            "foreach" => Some(Builtin::Foreach),
+            "velocityCount" => Some(Builtin::VelocityCount),
+            "velocityHasNext" => Some(Builtin::VelocityHasNext),
+            _ => None,
+        };
         Ok(Some(Reference {
             quiet,
             name,
+            builtin,
             parts,
             source: start..self.pos,
             at: start,

@@ -11,7 +11,10 @@ use std::rc::Rc;
 use indexmap::IndexMap;
 
 pub type List = Rc<RefCell<Vec<Value>>>;
-pub type Map = Rc<RefCell<IndexMap<String, Value>>>;
+/// Entries in insertion order (Java's `LinkedHashMap`), hashed with FxHash:
+/// keys are short and trusted-size, and lookups dominate rendering.
+pub type Entries = IndexMap<String, Value, rustc_hash::FxBuildHasher>;
+pub type Map = Rc<RefCell<Entries>>;
 
 /// A value during rendering.
 #[derive(Debug, Clone, Default)]
@@ -30,13 +33,13 @@ pub enum Value {
     /// A `Map.Entry` from `entrySet()`.
     Entry(Rc<(String, Value)>),
     /// `$foreach` inside a loop.
-    Loop(Rc<LoopState>),
+    Loop(LoopState),
     /// `$input`, `$util`: bound objects whose methods the engine knows.
     Input,
     Util,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct LoopState {
     pub index: usize,
     pub count: usize,
@@ -52,7 +55,7 @@ impl Value {
         Value::List(Rc::new(RefCell::new(items)), false)
     }
 
-    pub fn map(entries: IndexMap<String, Value>) -> Value {
+    pub fn map(entries: Entries) -> Value {
         Value::Map(Rc::new(RefCell::new(entries)))
     }
 
@@ -101,11 +104,10 @@ impl Value {
         match self {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Int(n) => {
-                let _ = write!(out, "{n}");
-            }
-            Value::Long(n) => {
-                let _ = write!(out, "{n}");
+            Value::Int(n) => out.push_str(itoa::Buffer::new().format(*n)),
+            Value::Long(n) => out.push_str(itoa::Buffer::new().format(*n)),
+            Value::Double(d) if d.is_finite() && (1e-3..1e7).contains(&d.abs()) => {
+                out.push_str(ryu::Buffer::new().format_finite(*d))
             }
             Value::Double(d) => out.push_str(&java_double(*d)),
             Value::Str(s) => out.push_str(s),
@@ -297,12 +299,10 @@ pub fn java_double(d: f64) -> String {
     }
     let magnitude = d.abs();
     if (1e-3..1e7).contains(&magnitude) {
-        let text = format!("{d}");
-        if text.contains('.') {
-            text
-        } else {
-            format!("{text}.0")
-        }
+        // ryu prints the shortest round-trip digits in plain notation in
+        // this range, with `.0` on whole numbers, as Java does.
+        let mut buffer = ryu::Buffer::new();
+        buffer.format_finite(d).to_string()
     } else {
         // `{:e}` gives the shortest round-trip digits: `1.5e-7`, `1e10`.
         let text = format!("{d:e}");
@@ -313,6 +313,69 @@ pub fn java_double(d: f64) -> String {
             format!("{mantissa}.0")
         };
         format!("{mantissa}E{exponent}")
+    }
+}
+
+/// Parses JSON straight into template values (no intermediate
+/// `serde_json::Value`), as `$input.path('$')` needs on every request.
+impl<'de> serde::Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::integer(n))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(i64::try_from(n).map_or(Value::Double(n as f64), Value::integer))
+    }
+
+    fn visit_f64<E>(self, d: f64) -> Result<Value, E> {
+        Ok(Value::Double(d))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::str(s))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(4));
+        while let Some(item) = seq.next_element::<Value>()? {
+            items.push(item);
+        }
+        Ok(Value::List(Rc::new(RefCell::new(items)), true))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries =
+            Entries::with_capacity_and_hasher(map.size_hint().unwrap_or(4), Default::default());
+        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+            entries.insert(key, value);
+        }
+        Ok(Value::map(entries))
     }
 }
 

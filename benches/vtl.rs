@@ -1,0 +1,39 @@
+//! VTL engine speed (issue: mapping templates): rendering the AWS docs'
+//! PetStore template over 100 pets, and parsing + compiling a 10 KB
+//! template. `cargo bench --bench vtl`.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use portico::vtl::{Bindings, Template};
+
+#[path = "petstore.rs"]
+mod petstore;
+
+fn render_petstore(c: &mut Criterion) {
+    let template = Template::compile(petstore::PETSTORE_TEMPLATE).expect("compiles");
+    let body = petstore::pets(100);
+    let context = serde_json::Value::Null;
+    c.bench_function("petstore_100_items_render", |b| {
+        b.iter(|| {
+            template
+                .render(&Bindings {
+                    body: &body,
+                    path: &[],
+                    querystring: &[],
+                    header: &[],
+                    context: &context,
+                    stage_variables: &[],
+                })
+                .expect("renders")
+        })
+    });
+}
+
+fn compile_ten_kilobytes(c: &mut Criterion) {
+    let source = petstore::ten_kilobyte_template();
+    c.bench_function("parse_compile_10kb", |b| {
+        b.iter(|| Template::compile(&source).expect("compiles"))
+    });
+}
+
+criterion_group!(benches, render_petstore, compile_ten_kilobytes);
+criterion_main!(benches);
