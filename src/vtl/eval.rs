@@ -69,7 +69,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
         let stage_variables: super::value::Entries = bindings
             .stage_variables
             .iter()
-            .map(|(k, v)| (k.clone(), Value::str(v)))
+            .map(|(k, v)| (super::value::Key::from(k.as_str()), Value::str(v)))
             .collect();
         globals.insert("stageVariables".to_string(), Value::map(stage_variables));
         let context = if bindings.context.is_object() {
@@ -380,7 +380,9 @@ impl<'t, 'b> Renderer<'t, 'b> {
         }
         match (last, &base) {
             (Part::Property(name), Value::Map(entries)) => {
-                entries.borrow_mut().insert(name.clone(), value);
+                entries
+                    .borrow_mut()
+                    .insert(super::value::Key::from(name.as_str()), value);
             }
             (Part::Index(index), _) => {
                 let index = self.expr(index)?;
@@ -560,7 +562,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
             Expr::Map(entries) => {
                 let mut map = super::value::Entries::default();
                 for (key, value) in entries {
-                    let key = self.expr(key)?.to_java_string();
+                    let key = super::value::Key::from(self.expr(key)?.to_java_string());
                     let value = self.expr(value)?;
                     map.insert(key, value);
                 }

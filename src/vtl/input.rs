@@ -84,9 +84,9 @@ impl<'b> InputState<'b> {
             }
             ("params", 0) => {
                 let mut all = super::value::Entries::default();
-                all.insert("path".to_string(), pairs_map(self.path));
-                all.insert("querystring".to_string(), pairs_map(self.querystring));
-                all.insert("header".to_string(), pairs_map(self.header));
+                all.insert("path".into(), pairs_map(self.path));
+                all.insert("querystring".into(), pairs_map(self.querystring));
+                all.insert("header".into(), pairs_map(self.header));
                 Ok(Value::map(all))
             }
             // `$input.params(x)`: path, then query string, then header.
@@ -113,7 +113,7 @@ fn pairs_map(pairs: &[(String, String)]) -> Value {
     Value::map(
         pairs
             .iter()
-            .map(|(k, v)| (k.clone(), Value::str(v)))
+            .map(|(k, v)| (k.as_str().into(), Value::str(v)))
             .collect(),
     )
 }
@@ -162,7 +162,7 @@ pub fn overrides(context: &Value) -> super::Overrides {
                     .borrow()
                     .iter()
                     .filter(|(_, v)| !v.is_null())
-                    .map(|(k, v)| (k.clone(), v.to_java_string()))
+                    .map(|(k, v)| (k.to_string(), v.to_java_string()))
                     .collect(),
                 _ => Vec::new(),
             },

@@ -324,13 +324,17 @@ fn map_method(
         ("size", 0) => Value::integer(entries.borrow().len() as i64),
         ("isEmpty", 0) => Value::Bool(entries.borrow().is_empty()),
         ("toString", 0) => Value::str(&Value::Map(Rc::clone(entries)).to_java_string()),
-        ("get", 1) => entries.borrow().get(&key(0)).cloned().unwrap_or_default(),
+        ("get", 1) => entries
+            .borrow()
+            .get(key(0).as_str())
+            .cloned()
+            .unwrap_or_default(),
         ("getOrDefault", 2) => entries
             .borrow()
-            .get(&key(0))
+            .get(key(0).as_str())
             .cloned()
             .unwrap_or_else(|| arguments[1].clone()),
-        ("containsKey", 1) => Value::Bool(entries.borrow().contains_key(&key(0))),
+        ("containsKey", 1) => Value::Bool(entries.borrow().contains_key(key(0).as_str())),
         ("containsValue", 1) => Value::Bool(
             entries
                 .borrow()
@@ -339,7 +343,7 @@ fn map_method(
         ),
         ("put" | "set_or_put", 2) => entries
             .borrow_mut()
-            .insert(key(0), arguments[1].clone())
+            .insert(key(0).into(), arguments[1].clone())
             .unwrap_or_default(),
         ("putAll", 1) => {
             if let Value::Map(other) = &arguments[0] {
@@ -350,7 +354,7 @@ fn map_method(
         }
         ("remove", 1) => entries
             .borrow_mut()
-            .shift_remove(&key(0))
+            .shift_remove(key(0).as_str())
             .unwrap_or_default(),
         ("keySet", 0) => Value::list(entries.borrow().keys().map(|k| Value::str(k)).collect()),
         ("values", 0) => Value::list(entries.borrow().values().cloned().collect()),

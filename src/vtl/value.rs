@@ -13,7 +13,10 @@ use indexmap::IndexMap;
 pub type List = Rc<RefCell<Vec<Value>>>;
 /// Entries in insertion order (Java's `LinkedHashMap`), hashed with FxHash:
 /// keys are short and trusted-size, and lookups dominate rendering.
-pub type Entries = IndexMap<String, Value, rustc_hash::FxBuildHasher>;
+pub type Entries = IndexMap<Key, Value, rustc_hash::FxBuildHasher>;
+/// Map keys: shared strings, so the keys repeated across a JSON array's
+/// objects are allocated once per document.
+pub type Key = Rc<str>;
 pub type Map = Rc<RefCell<Entries>>;
 
 /// A value during rendering.
@@ -31,7 +34,7 @@ pub enum Value {
     List(List, bool),
     Map(Map),
     /// A `Map.Entry` from `entrySet()`.
-    Entry(Rc<(String, Value)>),
+    Entry(Rc<(Key, Value)>),
     /// `$foreach` inside a loop.
     Loop(LoopState),
     /// `$input`, `$util`: bound objects whose methods the engine knows.
@@ -211,7 +214,7 @@ impl Value {
             serde_json::Value::Object(entries) => Value::map(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .map(|(k, v)| (Key::from(k.as_str()), Value::from_json(v)))
                     .collect(),
             ),
         }
@@ -223,7 +226,7 @@ impl Value {
             serde_json::Value::Object(entries) => Value::map(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.clone(), Value::from_context(v)))
+                    .map(|(k, v)| (Key::from(k.as_str()), Value::from_context(v)))
                     .collect(),
             ),
             serde_json::Value::Array(items) => {
@@ -326,6 +329,44 @@ impl<'de> serde::Deserialize<'de> for Value {
 
 struct JsonVisitor;
 
+/// Reads an object key, reusing one parsed recently ([`KEYS`]).
+struct KeySeed;
+
+thread_local! {
+    /// Keys seen recently while parsing, so `[{"id":..}, {"id":..}]`
+    /// allocates `id` once.
+    static KEYS: std::cell::RefCell<Vec<Key>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
+        struct KeyVisitor;
+        impl serde::de::Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Key, E> {
+                Ok(KEYS.with(|keys| {
+                    let mut keys = keys.borrow_mut();
+                    if let Some(key) = keys.iter().find(|k| ***k == *text) {
+                        return Key::clone(key);
+                    }
+                    let key = Key::from(text);
+                    if keys.len() >= 64 {
+                        keys.remove(0);
+                    }
+                    keys.push(Key::clone(&key));
+                    key
+                }))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
 impl<'de> serde::de::Visitor<'de> for JsonVisitor {
     type Value = Value;
 
@@ -372,7 +413,8 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries =
             Entries::with_capacity_and_hasher(map.size_hint().unwrap_or(4), Default::default());
-        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let value = map.next_value::<Value>()?;
             entries.insert(key, value);
         }
         Ok(Value::map(entries))
