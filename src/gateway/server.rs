@@ -204,29 +204,44 @@ async fn handle(
         .to_string(),
     };
     let execution = pipeline::execute(&stage, &method_request, &shared.services).await;
-    let ids = (
-        execution.context.request_id.clone(),
-        execution.context.extended_request_id.clone(),
-    );
-    let response = finish(execution.reply.clone(), &ids, true);
+    let pipeline::Execution {
+        reply,
+        log,
+        context,
+        integration_latency,
+        ..
+    } = execution;
+    // The live log keeps the request and the reply: the request's parts
+    // move into it, the reply's headers are copied once.
+    let status = reply.status;
+    let response_headers = reply.headers.clone();
+    let response_body = reply.body.clone();
+    let ids = (context.request_id, context.extended_request_id);
+    let response = finish(reply, &ids, true);
+    let MethodRequest {
+        http_method,
+        path,
+        headers,
+        body,
+        ..
+    } = method_request;
     shared.request_log.push(RequestRecord {
         seq: 0,
-        request_id: execution.context.request_id.clone(),
+        request_id: ids.0,
         at: received_at,
         api_id: stage.api_id.clone(),
         stage: stage.stage_name.clone(),
-        http_method: method_request.http_method.to_string(),
-        path: method_request.path.clone(),
-        resource_path: (!execution.context.resource_path.is_empty())
-            .then(|| execution.context.resource_path.clone()),
-        status: execution.reply.status,
+        http_method: http_method.to_string(),
+        path,
+        resource_path: (!context.resource_path.is_empty()).then_some(context.resource_path),
+        status,
         latency_us: started.elapsed().as_micros() as u64,
-        integration_latency_us: execution.integration_latency.map(|d| d.as_micros() as u64),
-        request_headers: method_request.headers.clone(),
-        request_body: method_request.body.clone(),
-        response_headers: execution.reply.headers.clone(),
-        response_body: execution.reply.body.clone(),
-        execution_log: execution.log,
+        integration_latency_us: integration_latency.map(|d| d.as_micros() as u64),
+        request_headers: headers,
+        request_body: body,
+        response_headers,
+        response_body,
+        execution_log: log,
     });
     response
 }

@@ -59,13 +59,23 @@ impl RequestLog {
 
     /// Appends a record, evicting the oldest when full.
     pub fn push(&self, mut record: RequestRecord) {
-        let mut records = self.inner.records.lock().unwrap_or_else(|e| e.into_inner());
         record.seq = self.inner.next_seq.fetch_add(1, Ordering::Relaxed);
-        if records.len() == self.inner.capacity {
-            records.pop_front();
-            self.inner.dropped.fetch_add(1, Ordering::Relaxed);
-        }
-        records.push_back(Arc::new(record));
+        let record = Arc::new(record);
+        // The evicted record is freed after the lock is released: dropping
+        // a record (headers, bodies, log) under the lock made the gateway's
+        // threads queue on it.
+        let evicted = {
+            let mut records = self.inner.records.lock().unwrap_or_else(|e| e.into_inner());
+            let evicted = if records.len() == self.inner.capacity {
+                self.inner.dropped.fetch_add(1, Ordering::Relaxed);
+                records.pop_front()
+            } else {
+                None
+            };
+            records.push_back(record);
+            evicted
+        };
+        drop(evicted);
     }
 
     /// Records with `seq > after`, oldest first.
