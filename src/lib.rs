@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod echo_backend;
 pub mod gateway;
+pub mod gui;
 pub mod integrations;
 pub mod jsonpath;
 pub mod model;

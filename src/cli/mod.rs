@@ -101,6 +101,24 @@ impl<E: std::fmt::Display> From<E> for CliError {
     }
 }
 
+/// `portico [--project DIR]`: the desktop app on the project, the gateway
+/// on 127.0.0.1:4455 and, for the bundled sample, the echo backend.
+fn open_gui(project_dir: &Path, bundled_sample: bool) -> Result<i32, CliError> {
+    let _echo = if bundled_sample {
+        let addr: SocketAddr = echo_backend::DEFAULT_ADDR
+            .parse()
+            .expect("a valid constant address");
+        Some(
+            EchoBackend::start(addr)
+                .map_err(|e| CliError(format!("echo backend on {addr}: {e}")))?,
+        )
+    } else {
+        None
+    };
+    crate::gui::run(project_dir, &GatewayConfig::default()).map_err(CliError)?;
+    Ok(0)
+}
+
 /// Runs the CLI; returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -113,19 +131,7 @@ pub fn main() -> i32 {
     };
     let project_dir = cli.project.clone().unwrap_or_else(default_project);
     let result = match cli.command {
-        None => serve(
-            &project_dir,
-            &ServeArgs {
-                bind: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
-                port: gateway::DEFAULT_PORT,
-                echo_backend: cli.project.is_none().then(|| {
-                    echo_backend::DEFAULT_ADDR
-                        .parse()
-                        .expect("a valid constant address")
-                }),
-                workers: None,
-            },
-        ),
+        None => open_gui(&project_dir, cli.project.is_none()),
         Some(Command::Serve(args)) => serve(&project_dir, &args),
         Some(Command::Deploy {
             api,

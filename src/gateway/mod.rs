@@ -182,6 +182,22 @@ impl Gateway {
         stage_urls(project, self.local_addr)
     }
 
+    /// Runs `future` on the gateway's runtime: how the GUI sends console
+    /// requests without blocking its frame.
+    pub fn spawn<F>(&self, future: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        if let Some(runtime) = self.runtime.as_ref() {
+            runtime.spawn(future);
+        }
+    }
+
+    /// The integration clients, for [`test_invoke`] on this runtime.
+    pub fn services(&self) -> Services {
+        self.shared.services.clone()
+    }
+
     /// Runs a request against an API's draft, as AWS's console "Test"
     /// button does (`$context.stage` is `test-invoke-stage`), in this
     /// gateway's runtime, and records it in the request log.

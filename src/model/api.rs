@@ -154,4 +154,55 @@ impl RestApi {
         self.resources.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(id)
     }
+
+    /// Adds `verb` to a resource with a MOCK integration answering 200,
+    /// as the console's "Create method" with "Mock" does. AWS's `PutMethod`
+    /// rules: one of the HTTP verbs or `ANY`, once per resource
+    /// (ConflictException "Method already exists for this resource").
+    pub fn put_mock_method(&mut self, resource_id: &str, verb: &str) -> Result<(), String> {
+        const VERBS: [&str; 8] = [
+            "ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT",
+        ];
+        let verb = verb.trim().to_ascii_uppercase();
+        if !VERBS.contains(&verb.as_str()) {
+            return Err(format!(
+                "Invalid HttpMethod specified. Valid options are {}",
+                VERBS.join(",")
+            ));
+        }
+        let resource = self
+            .resource_mut(resource_id)
+            .ok_or_else(|| format!("Invalid Resource identifier specified: {resource_id}"))?;
+        if resource.resource_methods.contains_key(&verb) {
+            return Err("Method already exists for this resource".into());
+        }
+        let mut method = super::Method::new(&verb);
+        method.method_responses.insert(
+            "200".into(),
+            super::MethodResponse {
+                status_code: "200".into(),
+                response_parameters: BTreeMap::new(),
+                response_models: BTreeMap::new(),
+            },
+        );
+        let mut integration = super::Integration::new(super::IntegrationType::Mock);
+        integration
+            .request_templates
+            .insert("application/json".into(), "{\"statusCode\": 200}".into());
+        integration.integration_responses.insert(
+            "200".into(),
+            super::IntegrationResponse {
+                status_code: "200".into(),
+                selection_pattern: None,
+                response_parameters: BTreeMap::new(),
+                response_templates: [("application/json".to_string(), String::new())]
+                    .into_iter()
+                    .collect(),
+                content_handling: None,
+            },
+        );
+        method.method_integration = Some(integration);
+        resource.resource_methods.insert(verb, method);
+        Ok(())
+    }
 }

@@ -1,0 +1,534 @@
+//! The window: top bar (project, save, undo/redo, deploy, gateway
+//! address), the API tree on the left, and tabs for the designer, the
+//! test console and the live request log. [`Studio`] is the whole state;
+//! [`Studio::ui`] draws it and is what the `egui_kittest` tests drive.
+
+use crate::gateway::Gateway;
+use crate::vtl;
+
+use super::console::Console;
+use super::workspace::Workspace;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Designer,
+    Console,
+    Logs,
+}
+
+pub struct Studio {
+    pub workspace: Workspace,
+    pub gateway: Option<Gateway>,
+    pub tab: Tab,
+    pub console: Console,
+    /// Text of the "new resource" and "new method" fields.
+    pub new_path_part: String,
+    pub new_verb: String,
+    /// The template being edited: (request side?, content type, text).
+    pub template: Option<(bool, String, String)>,
+    pub deploy_stage: String,
+    pub log_filter: String,
+    pub selected_log: Option<u64>,
+    /// The last message for the status bar (errors in red).
+    pub status: Result<String, String>,
+}
+
+impl Studio {
+    pub fn new(workspace: Workspace, gateway: Option<Gateway>) -> Studio {
+        Studio {
+            workspace,
+            gateway,
+            tab: Tab::Designer,
+            console: Console::default(),
+            new_path_part: String::new(),
+            new_verb: "GET".into(),
+            template: None,
+            deploy_stage: "dev".into(),
+            log_filter: String::new(),
+            selected_log: None,
+            status: Ok("Ready".into()),
+        }
+    }
+
+    fn report<T>(&mut self, result: Result<T, String>, done: impl FnOnce(T) -> String) {
+        self.status = result.map(done);
+    }
+
+    /// Draws one frame.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        if self.console.poll() {
+            self.status = Ok("Response received".into());
+        }
+        self.shortcuts(ui.ctx());
+        egui::Panel::top("top_bar").show(ui, |ui| self.top_bar(ui));
+        egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui));
+        egui::Panel::left("tree")
+            .default_size(260.0)
+            .resizable(true)
+            .show(ui, |ui| self.tree(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut self.tab, Tab::Designer, "Designer");
+                ui.selectable_value(&mut self.tab, Tab::Console, "Console");
+                ui.selectable_value(&mut self.tab, Tab::Logs, "Logs");
+            });
+            ui.separator();
+            match self.tab {
+                Tab::Designer => self.designer(ui),
+                Tab::Console => self.console_tab(ui),
+                Tab::Logs => self.logs(ui),
+            }
+        });
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        let save = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
+        let undo = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
+        let redo = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+        let deploy = KeyboardShortcut::new(Modifiers::COMMAND, Key::D);
+        if ctx.input_mut(|i| i.consume_shortcut(&redo)) {
+            self.workspace.redo();
+        } else if ctx.input_mut(|i| i.consume_shortcut(&undo)) {
+            self.workspace.undo();
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&save)) {
+            let result = self.workspace.save();
+            self.report(result, |()| "Saved".into());
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&deploy)) {
+            self.deploy();
+        }
+    }
+
+    fn deploy(&mut self) {
+        let stage = self.deploy_stage.clone();
+        let result = self.workspace.deploy(&stage, "Deployed from Portico");
+        let result = result.and_then(|id| {
+            if let Some(gateway) = &self.gateway {
+                gateway
+                    .reload(&self.workspace.project)
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(id)
+        });
+        self.report(result, |id| format!("Deployed to {stage}: deployment {id}"));
+    }
+
+    fn top_bar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let name = self
+                .workspace
+                .api()
+                .map_or("(no API)".to_string(), |a| a.name.clone());
+            let dirty = if self.workspace.dirty { " *" } else { "" };
+            ui.strong(format!("Portico: {name}{dirty}"));
+            ui.separator();
+            if ui.button("Save").clicked() {
+                let result = self.workspace.save();
+                self.report(result, |()| "Saved".into());
+            }
+            if ui
+                .add_enabled(self.workspace.can_undo(), egui::Button::new("Undo"))
+                .clicked()
+            {
+                self.workspace.undo();
+            }
+            if ui
+                .add_enabled(self.workspace.can_redo(), egui::Button::new("Redo"))
+                .clicked()
+            {
+                self.workspace.redo();
+            }
+            ui.separator();
+            let label = ui.label("Stage");
+            ui.add(egui::TextEdit::singleline(&mut self.deploy_stage).desired_width(70.0))
+                .labelled_by(label.id);
+            if ui.button("Deploy").clicked() {
+                self.deploy();
+            }
+            ui.separator();
+            match &self.gateway {
+                Some(gateway) => ui.label(format!("Gateway on http://{}", gateway.local_addr())),
+                None => ui.label("Gateway stopped"),
+            };
+        });
+    }
+
+    fn status_bar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| match &self.status {
+            Ok(message) => {
+                ui.label(message);
+            }
+            Err(message) => {
+                ui.colored_label(ui.visuals().error_fg_color, message);
+            }
+        });
+    }
+
+    fn tree(&mut self, ui: &mut egui::Ui) {
+        ui.heading("Resources");
+        let Some(api) = self.workspace.api() else {
+            ui.label("This project has no REST API.");
+            return;
+        };
+        let mut select = None;
+        egui::ScrollArea::vertical()
+            .max_height(ui.available_height() - 120.0)
+            .show(ui, |ui| {
+                for resource in &api.resources {
+                    let depth = resource.path.matches('/').count().saturating_sub(1);
+                    let label = if resource.path == "/" {
+                        "/".to_string()
+                    } else {
+                        format!("/{}", resource.path_part.as_deref().unwrap_or_default())
+                    };
+                    ui.horizontal(|ui| {
+                        ui.add_space(depth as f32 * 12.0);
+                        let selected = self.workspace.selection.resource_id.as_deref()
+                            == Some(resource.id.as_str())
+                            && self.workspace.selection.method.is_none();
+                        if ui.selectable_label(selected, label).clicked() {
+                            select = Some((resource.id.clone(), None));
+                        }
+                    });
+                    for verb in resource.resource_methods.keys() {
+                        ui.horizontal(|ui| {
+                            ui.add_space(depth as f32 * 12.0 + 16.0);
+                            let selected = self.workspace.selection.resource_id.as_deref()
+                                == Some(resource.id.as_str())
+                                && self.workspace.selection.method.as_deref() == Some(verb);
+                            if ui
+                                .selectable_label(selected, format!("{verb} {}", resource.path))
+                                .clicked()
+                            {
+                                select = Some((resource.id.clone(), Some(verb.clone())));
+                            }
+                        });
+                    }
+                }
+            });
+        if let Some((resource, method)) = select {
+            self.workspace.selection.resource_id = Some(resource);
+            self.workspace.selection.method = method;
+            self.template = None;
+            self.tab = Tab::Designer;
+        }
+        ui.separator();
+        ui.horizontal(|ui| {
+            let label = ui.label("Path part");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.new_path_part)
+                    .hint_text("e.g. {id}")
+                    .desired_width(110.0),
+            )
+            .labelled_by(label.id);
+            if ui.button("Add resource").clicked() {
+                let part = self.new_path_part.clone();
+                let result = self.workspace.add_resource(&part);
+                if result.is_ok() {
+                    self.new_path_part.clear();
+                }
+                self.report(result, |_| format!("Resource {part} created"));
+            }
+        });
+        ui.horizontal(|ui| {
+            egui::ComboBox::new("verb", "Verb")
+                .selected_text(self.new_verb.clone())
+                .show_ui(ui, |ui| {
+                    for verb in [
+                        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY",
+                    ] {
+                        ui.selectable_value(&mut self.new_verb, verb.to_string(), verb);
+                    }
+                });
+            if ui.button("Add method").clicked() {
+                let verb = self.new_verb.clone();
+                let result = self.workspace.add_method(&verb);
+                self.template = None;
+                self.report(result, |()| format!("{verb} method created (MOCK)"));
+            }
+        });
+    }
+
+    fn designer(&mut self, ui: &mut egui::Ui) {
+        let Some((request_templates, response_templates)) = self.workspace.templates() else {
+            ui.label("Select a method in the tree to edit its mapping templates, or add one.");
+            return;
+        };
+        let selection = self.workspace.selection.clone();
+        ui.heading(format!(
+            "{} {}",
+            selection.method.as_deref().unwrap_or_default(),
+            self.workspace
+                .api()
+                .and_then(|a| selection
+                    .resource_id
+                    .as_deref()
+                    .and_then(|id| a.resource(id)))
+                .map_or("", |r| r.path.as_str())
+        ));
+        if ui.button("Delete method").clicked() {
+            let result = self.workspace.delete_method();
+            self.report(result, |()| "Method deleted".into());
+            return;
+        }
+        ui.label("Method Request -> Integration Request (MOCK) -> Integration Response -> Method Response");
+        ui.separator();
+        ui.horizontal(|ui| {
+            for (request, templates, side) in [
+                (true, &request_templates, "Integration request"),
+                (false, &response_templates, "Integration response"),
+            ] {
+                for (content_type, text) in templates {
+                    let open = self
+                        .template
+                        .as_ref()
+                        .is_some_and(|(r, ct, _)| *r == request && ct == content_type);
+                    if ui
+                        .selectable_label(open, format!("{side} template {content_type}"))
+                        .clicked()
+                    {
+                        self.template = Some((request, content_type.clone(), text.clone()));
+                    }
+                }
+            }
+        });
+        let Some((request, content_type, mut text)) = self.template.clone() else {
+            return;
+        };
+        let label = ui.label(format!(
+            "{} template for {content_type}",
+            if request { "Request" } else { "Response" }
+        ));
+        let edited = ui
+            .add(
+                egui::TextEdit::multiline(&mut text)
+                    .code_editor()
+                    .desired_rows(10)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id)
+            .changed();
+        if edited {
+            self.template = Some((request, content_type.clone(), text.clone()));
+        }
+        match vtl::Template::compile(&text) {
+            Ok(template) => {
+                let preview = template.render_plain();
+                ui.label("Preview (empty request):");
+                match preview {
+                    Ok(rendered) => {
+                        ui.monospace(rendered.output);
+                    }
+                    Err(error) => {
+                        ui.colored_label(ui.visuals().error_fg_color, error.to_string());
+                    }
+                }
+            }
+            Err(error) => {
+                ui.colored_label(ui.visuals().error_fg_color, error.to_string());
+            }
+        }
+        if ui.button("Apply template").clicked() {
+            let result = self.workspace.set_template(request, &content_type, &text);
+            self.report(result, |()| "Template applied (not deployed yet)".into());
+        }
+    }
+
+    fn console_tab(&mut self, ui: &mut egui::Ui) {
+        let request = &mut self.console.request;
+        ui.horizontal(|ui| {
+            egui::ComboBox::new("console_method", "Method")
+                .selected_text(request.method.clone())
+                .show_ui(ui, |ui| {
+                    for verb in ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] {
+                        ui.selectable_value(&mut request.method, verb.to_string(), verb);
+                    }
+                });
+            let label = ui.label("Path");
+            ui.add(
+                egui::TextEdit::singleline(&mut request.path)
+                    .hint_text("/dev/pets")
+                    .desired_width(320.0),
+            )
+            .labelled_by(label.id);
+            ui.checkbox(&mut request.test_invoke, "Test invoke (draft)");
+        });
+        let label = ui.label("Headers (Name: value per line)");
+        ui.add(
+            egui::TextEdit::multiline(&mut request.headers)
+                .desired_rows(2)
+                .code_editor(),
+        )
+        .labelled_by(label.id);
+        let label = ui.label("Body");
+        ui.add(
+            egui::TextEdit::multiline(&mut request.body)
+                .desired_rows(4)
+                .code_editor(),
+        )
+        .labelled_by(label.id);
+        let send_shortcut = ui.input_mut(|i| {
+            i.consume_shortcut(&egui::KeyboardShortcut::new(
+                egui::Modifiers::COMMAND,
+                egui::Key::Enter,
+            ))
+        });
+        ui.horizontal(|ui| {
+            let send = ui
+                .add_enabled(
+                    !self.console.pending && self.gateway.is_some(),
+                    egui::Button::new("Send"),
+                )
+                .clicked();
+            if (send || send_shortcut)
+                && let Some(gateway) = &self.gateway
+            {
+                let ctx = ui.ctx().clone();
+                self.console
+                    .send(gateway, self.workspace.api(), move || ctx.request_repaint());
+                self.status = Ok("Sending...".into());
+            }
+            if ui.button("Copy as curl").clicked()
+                && let Some(gateway) = &self.gateway
+            {
+                let curl = self.console.as_curl(&gateway.local_addr().to_string());
+                ui.ctx().copy_text(curl);
+            }
+            if self.console.pending {
+                ui.spinner();
+            }
+        });
+        ui.separator();
+        let Some(response) = &self.console.response else {
+            return;
+        };
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            if let Some(error) = &response.error {
+                ui.colored_label(ui.visuals().error_fg_color, error);
+                return;
+            }
+            ui.strong(format!(
+                "Status {}   {:.1} ms{}   {} bytes",
+                response.status,
+                response.total_ms,
+                response
+                    .integration_ms
+                    .map_or(String::new(), |ms| format!(" (integration {ms:.1} ms)")),
+                response.body.len()
+            ));
+            ui.collapsing("Response headers", |ui| {
+                for (name, value) in &response.headers {
+                    ui.monospace(format!("{name}: {value}"));
+                }
+            });
+            ui.label("Response body");
+            let pretty = serde_json::from_str::<serde_json::Value>(&response.body)
+                .ok()
+                .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                .unwrap_or_else(|| response.body.clone());
+            ui.monospace(pretty);
+            ui.label("Execution log");
+            ui.monospace(&response.execution_log);
+        });
+    }
+
+    fn logs(&mut self, ui: &mut egui::Ui) {
+        let Some(gateway) = &self.gateway else {
+            ui.label("The gateway is not running.");
+            return;
+        };
+        let records = gateway.request_log().since(0);
+        ui.horizontal(|ui| {
+            ui.label(format!("{} requests", records.len()));
+            let label = ui.label("Filter");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.log_filter)
+                    .hint_text("path, method or status"),
+            )
+            .labelled_by(label.id);
+        });
+        let filter = self.log_filter.to_ascii_lowercase();
+        let shown: Vec<_> = records
+            .iter()
+            .rev()
+            .filter(|r| {
+                filter.is_empty()
+                    || r.path.to_ascii_lowercase().contains(&filter)
+                    || r.http_method.eq_ignore_ascii_case(&filter)
+                    || r.status.to_string().starts_with(&filter)
+            })
+            .collect();
+        let mut clicked = None;
+        egui_extras::TableBuilder::new(ui)
+            .striped(true)
+            .max_scroll_height(260.0)
+            .column(egui_extras::Column::auto())
+            .column(egui_extras::Column::auto())
+            .column(egui_extras::Column::auto())
+            .column(egui_extras::Column::remainder())
+            .column(egui_extras::Column::auto())
+            .column(egui_extras::Column::auto())
+            .header(18.0, |mut header| {
+                for title in ["#", "Stage", "Method", "Path", "Status", "Latency"] {
+                    header.col(|ui| {
+                        ui.strong(title);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(18.0, shown.len(), |mut row| {
+                    let record = shown[row.index()];
+                    row.col(|ui| {
+                        if ui
+                            .selectable_label(
+                                self.selected_log == Some(record.seq),
+                                record.seq.to_string(),
+                            )
+                            .clicked()
+                        {
+                            clicked = Some(record.seq);
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.label(&record.stage);
+                    });
+                    row.col(|ui| {
+                        ui.label(&record.http_method);
+                    });
+                    row.col(|ui| {
+                        ui.label(&record.path);
+                    });
+                    row.col(|ui| {
+                        ui.label(record.status.to_string());
+                    });
+                    row.col(|ui| {
+                        ui.label(format!("{:.2} ms", record.latency_us as f64 / 1000.0));
+                    });
+                });
+            });
+        if clicked.is_some() {
+            self.selected_log = clicked;
+        }
+        let Some(record) = self
+            .selected_log
+            .and_then(|seq| records.iter().find(|r| r.seq == seq))
+        else {
+            return;
+        };
+        ui.separator();
+        if ui.button("Open in console").clicked() {
+            self.console.request.method = record.http_method.clone();
+            self.console.request.path = format!("/{}{}", record.stage, record.path);
+            self.console.request.body = String::from_utf8_lossy(&record.request_body).into_owned();
+            self.console.request.test_invoke = false;
+            self.tab = Tab::Console;
+        }
+        egui::ScrollArea::vertical()
+            .id_salt("log_detail")
+            .show(ui, |ui| {
+                ui.monospace(record.execution_log.render());
+            });
+    }
+}

@@ -1,0 +1,261 @@
+//! What the designer edits: the project, the selection, undo/redo and the
+//! dirty flag. Every edit goes through a method here (which calls the
+//! model's operations, so AWS's rules live once) and is undoable; panels
+//! only read this and call these.
+
+use std::collections::BTreeMap;
+
+use crate::model::{Project, RestApi};
+
+/// What the tree has selected.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Selection {
+    pub api: usize,
+    pub resource_id: Option<String>,
+    pub method: Option<String>,
+}
+
+pub struct Workspace {
+    pub project: Project,
+    pub selection: Selection,
+    /// Unsaved edits.
+    pub dirty: bool,
+    undo: Vec<Vec<RestApi>>,
+    redo: Vec<Vec<RestApi>>,
+}
+
+/// How many edits undo remembers.
+const UNDO_DEPTH: usize = 200;
+
+impl Workspace {
+    pub fn new(project: Project) -> Workspace {
+        let selection = Selection {
+            api: 0,
+            resource_id: project
+                .rest_apis
+                .first()
+                .and_then(|api| api.root().map(|r| r.id.clone())),
+            method: None,
+        };
+        Workspace {
+            project,
+            selection,
+            dirty: false,
+            undo: Vec::new(),
+            redo: Vec::new(),
+        }
+    }
+
+    pub fn api(&self) -> Option<&RestApi> {
+        self.project.rest_apis.get(self.selection.api)
+    }
+
+    fn api_mut(&mut self) -> Result<&mut RestApi, String> {
+        self.project
+            .rest_apis
+            .get_mut(self.selection.api)
+            .ok_or_else(|| "the project has no REST API".to_string())
+    }
+
+    /// Runs `edit` on the selected API; on success the previous state goes
+    /// on the undo stack and the project is marked dirty; on failure
+    /// nothing changes.
+    fn edit<T>(
+        &mut self,
+        edit: impl FnOnce(&mut RestApi) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let before = self.project.rest_apis.clone();
+        match edit(self.api_mut()?) {
+            Ok(value) => {
+                self.undo.push(before);
+                if self.undo.len() > UNDO_DEPTH {
+                    self.undo.remove(0);
+                }
+                self.redo.clear();
+                self.dirty = true;
+                Ok(value)
+            }
+            Err(error) => {
+                self.project.rest_apis = before;
+                Err(error)
+            }
+        }
+    }
+
+    pub fn can_undo(&self) -> bool {
+        !self.undo.is_empty()
+    }
+
+    pub fn can_redo(&self) -> bool {
+        !self.redo.is_empty()
+    }
+
+    pub fn undo(&mut self) {
+        if let Some(previous) = self.undo.pop() {
+            let current = std::mem::replace(&mut self.project.rest_apis, previous);
+            self.redo.push(current);
+            self.dirty = true;
+            self.fix_selection();
+        }
+    }
+
+    pub fn redo(&mut self) {
+        if let Some(next) = self.redo.pop() {
+            let current = std::mem::replace(&mut self.project.rest_apis, next);
+            self.undo.push(current);
+            self.dirty = true;
+            self.fix_selection();
+        }
+    }
+
+    /// Drops a selection that no longer exists (after undo).
+    fn fix_selection(&mut self) {
+        let exists = self.api().is_some_and(|api| {
+            self.selection
+                .resource_id
+                .as_deref()
+                .and_then(|id| api.resource(id))
+                .is_some_and(|r| {
+                    self.selection
+                        .method
+                        .as_deref()
+                        .is_none_or(|m| r.resource_methods.contains_key(m))
+                })
+        });
+        if !exists {
+            self.selection.method = None;
+            self.selection.resource_id = self.api().and_then(|a| a.root().map(|r| r.id.clone()));
+        }
+    }
+
+    /// Adds a child of the selected resource (AWS's path-part rules) and
+    /// selects it.
+    pub fn add_resource(&mut self, path_part: &str) -> Result<String, String> {
+        let parent = self
+            .selection
+            .resource_id
+            .clone()
+            .ok_or("select a parent resource first")?;
+        let id = self.edit(|api| {
+            api.create_resource(&parent, path_part.trim())
+                .map_err(|e| e.to_string())
+        })?;
+        self.selection.resource_id = Some(id.clone());
+        self.selection.method = None;
+        Ok(id)
+    }
+
+    /// Adds a MOCK method to the selected resource and selects it.
+    pub fn add_method(&mut self, verb: &str) -> Result<(), String> {
+        let resource = self
+            .selection
+            .resource_id
+            .clone()
+            .ok_or("select a resource first")?;
+        let verb = verb.trim().to_ascii_uppercase();
+        self.edit(|api| api.put_mock_method(&resource, &verb))?;
+        self.selection.method = Some(verb);
+        Ok(())
+    }
+
+    /// Deletes the selected method.
+    pub fn delete_method(&mut self) -> Result<(), String> {
+        let (resource, verb) = self.selected_method_key().ok_or("select a method first")?;
+        self.edit(|api| {
+            api.resource_mut(&resource)
+                .and_then(|r| r.resource_methods.remove(&verb))
+                .map(|_| ())
+                .ok_or_else(|| "no such method".to_string())
+        })?;
+        self.selection.method = None;
+        Ok(())
+    }
+
+    fn selected_method_key(&self) -> Option<(String, String)> {
+        Some((
+            self.selection.resource_id.clone()?,
+            self.selection.method.clone()?,
+        ))
+    }
+
+    /// The selected method's integration templates: request templates and
+    /// the default (or first) integration response's templates.
+    pub fn templates(&self) -> Option<(BTreeMap<String, String>, BTreeMap<String, String>)> {
+        let (resource, verb) = self.selected_method_key()?;
+        let integration = self
+            .api()?
+            .resource(&resource)?
+            .resource_methods
+            .get(&verb)?
+            .method_integration
+            .as_ref()?;
+        let response = integration
+            .integration_responses
+            .values()
+            .find(|r| r.selection_pattern.is_none())
+            .or_else(|| integration.integration_responses.values().next())
+            .map(|r| r.response_templates.clone())
+            .unwrap_or_default();
+        Some((integration.request_templates.clone(), response))
+    }
+
+    /// Sets a mapping template of the selected method (request side, or the
+    /// default integration response's).
+    pub fn set_template(
+        &mut self,
+        request: bool,
+        content_type: &str,
+        text: &str,
+    ) -> Result<(), String> {
+        let (resource, verb) = self.selected_method_key().ok_or("select a method first")?;
+        self.edit(|api| {
+            let integration = api
+                .resource_mut(&resource)
+                .and_then(|r| r.resource_methods.get_mut(&verb))
+                .and_then(|m| m.method_integration.as_mut())
+                .ok_or("the method has no integration")?;
+            let templates = if request {
+                &mut integration.request_templates
+            } else {
+                let key = integration
+                    .integration_responses
+                    .iter()
+                    .find(|(_, r)| r.selection_pattern.is_none())
+                    .or_else(|| integration.integration_responses.iter().next())
+                    .map(|(k, _)| k.clone())
+                    .ok_or("the integration has no response")?;
+                let response = integration
+                    .integration_responses
+                    .get_mut(&key)
+                    .ok_or("the integration has no response")?;
+                &mut response.response_templates
+            };
+            templates.insert(content_type.to_string(), text.to_string());
+            Ok(())
+        })
+    }
+
+    /// Writes the project atomically.
+    pub fn save(&mut self) -> Result<(), String> {
+        self.project.save().map_err(|e| e.to_string())?;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// Snapshots the selected API into a new deployment on `stage` and saves.
+    pub fn deploy(&mut self, stage: &str, description: &str) -> Result<String, String> {
+        let api_id = self.api().ok_or("the project has no REST API")?.id.clone();
+        let variables = self
+            .api()
+            .and_then(|a| a.stage(stage))
+            .map(|s| s.variables.clone())
+            .unwrap_or_default();
+        let description = (!description.trim().is_empty()).then_some(description.trim());
+        let deployment = self
+            .project
+            .deploy(&api_id, stage, description, &variables)
+            .map_err(|e| e.to_string())?;
+        self.dirty = false;
+        Ok(deployment.id)
+    }
+}

@@ -1,0 +1,173 @@
+//! GUI flows with egui_kittest: find widgets by label, click, type, step
+//! frames, and assert on the workspace and on what the real embedded
+//! gateway answered.
+
+mod common;
+
+use common::*;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use portico::gateway::{Gateway, GatewayConfig};
+use portico::gui::{Studio, Workspace, app::Tab};
+
+fn studio(project: &TempProject) -> Studio {
+    let loaded = project.load();
+    let config = GatewayConfig {
+        port: 0,
+        worker_threads: 1,
+        ..GatewayConfig::default()
+    };
+    let gateway = Gateway::start(&loaded, &config).expect("gateway starts");
+    Studio::new(Workspace::new(loaded), Some(gateway))
+}
+
+fn harness(studio: Studio) -> Harness<'static, Studio> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(|ui, studio: &mut Studio| studio.ui(ui), studio)
+}
+
+/// Step frames until `done` holds (the console answers on another thread).
+fn run_until(harness: &mut Harness<'_, Studio>, done: impl Fn(&Studio) -> bool) {
+    for _ in 0..200 {
+        harness.step();
+        if done(harness.state()) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the condition never held");
+}
+
+/// The flow: add `{id}` under /pets and a GET with MOCK, edit its
+/// template, deploy to dev, send GET /dev/pets/7 from the console and
+/// see the response and the execution log; then undo.
+#[test]
+fn design_deploy_and_test_a_method() {
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+
+    // Select /pets in the tree; `{petId}` already exists there, so add a
+    // new child `toys` with a GET method.
+    harness.get_by_label("/pets").click();
+    harness.run();
+    harness.get_by_label("Add resource").click();
+    harness.run();
+    assert!(
+        matches!(&harness.state().status, Err(message) if message.contains("path part only allow")),
+        "an empty path part is refused: {:?}",
+        harness.state().status
+    );
+    harness.state_mut().new_path_part = "toys".into();
+    harness.get_by_label("Add resource").click();
+    harness.run();
+    let api = harness.state().workspace.api().unwrap();
+    assert!(
+        api.resource_by_path("/pets/toys").is_some(),
+        "{:?}",
+        harness.state().status
+    );
+    assert!(harness.state().workspace.dirty);
+
+    harness.get_by_label("Add method").click();
+    harness.run();
+    let toys = api_method(harness.state());
+    assert_eq!(toys.as_deref(), Some("GET"));
+
+    // Open the response template and write one that uses the request.
+    harness
+        .get_by_label("Integration response template application/json")
+        .click();
+    harness.run();
+    if let Some((_, _, text)) = harness.state_mut().template.as_mut() {
+        *text = "{\"toy\": \"ball\", \"stage\": \"$context.stage\"}".into();
+    }
+    harness.run();
+    harness.get_by_label("Apply template").click();
+    harness.run();
+    assert_eq!(
+        harness.state().status,
+        Ok("Template applied (not deployed yet)".into())
+    );
+
+    harness.get_by_label("Deploy").click();
+    harness.run();
+    assert!(
+        matches!(&harness.state().status, Ok(message) if message.starts_with("Deployed to dev")),
+        "{:?}",
+        harness.state().status
+    );
+
+    // Console: a real request to the real gateway.
+    harness.get_by_label("Console").click();
+    harness.run();
+    harness.state_mut().console.request.path = "/dev/pets/toys".into();
+    harness.get_by_label("Send").click();
+    run_until(&mut harness, |studio| studio.console.response.is_some());
+    let response = harness.state().console.response.clone().unwrap();
+    assert_eq!(response.error, None);
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body, "{\"toy\": \"ball\", \"stage\": \"dev\"}");
+    assert!(
+        response
+            .execution_log
+            .contains("Method completed with status: 200"),
+        "{}",
+        response.execution_log
+    );
+    harness.run();
+    harness.get_by_label_contains("Status 200");
+
+    // The live log shows it; "Open in console" copies it back.
+    harness.get_by_label("Logs").click();
+    harness.run();
+    assert_eq!(harness.state().tab, Tab::Logs);
+    harness.get_by_label("/pets/toys");
+
+    // Undo removes the method again (the deployment stays).
+    harness.get_by_label("Designer").click();
+    harness.run();
+    for _ in 0..2 {
+        harness.get_by_label("Undo").click();
+        harness.run();
+    }
+    assert!(
+        harness
+            .state()
+            .workspace
+            .api()
+            .unwrap()
+            .resource_by_path("/pets/toys")
+            .is_some_and(|r| r.resource_methods.is_empty())
+    );
+}
+
+fn api_method(studio: &Studio) -> Option<String> {
+    studio.workspace.selection.method.clone()
+}
+
+/// Test invoke runs the draft without deploying, as AWS's console does.
+#[test]
+fn test_invoke_runs_the_draft() {
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("Console").click();
+    harness.run();
+    {
+        let request = &mut harness.state_mut().console.request;
+        request.path = "/pets/5".into();
+        request.test_invoke = true;
+    }
+    harness.get_by_label("Send").click();
+    run_until(&mut harness, |studio| studio.console.response.is_some());
+    let response = harness.state().console.response.clone().unwrap();
+    assert_eq!(response.status, 200, "{response:?}");
+    assert!(response.body.contains("\"id\": \"5\""), "{}", response.body);
+    assert!(
+        response
+            .execution_log
+            .contains("Method request path: {petId=5}")
+    );
+}
