@@ -26,6 +26,9 @@ pub struct JsonPath {
     segments: Vec<Segment>,
     function: Option<Function>,
     definite: bool,
+    /// The path ends in several names (`$.a['b','c']`): Jayway returns an
+    /// object of those properties rather than a list.
+    merge_leaf: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -116,12 +119,35 @@ impl JsonPath {
 
     fn select_from(&self, document: &Value, root: &Value) -> Option<Value> {
         let mut current: Vec<&Value> = vec![document];
-        for segment in &self.segments {
+        let (leaf, walk) = match (self.merge_leaf, self.segments.split_last()) {
+            (true, Some((Segment::Names(names), rest))) => (Some(names), rest),
+            _ => (None, &self.segments[..]),
+        };
+        for segment in walk {
             let mut next = Vec::new();
             for value in current {
                 apply(segment, value, root, &mut next);
             }
             current = next;
+        }
+        if let Some(names) = leaf {
+            let merged: Vec<Value> = current
+                .iter()
+                .filter_map(|value| value.as_object())
+                .map(|object| {
+                    Value::Object(
+                        names
+                            .iter()
+                            .filter_map(|n| object.get(n).map(|v| (n.clone(), v.clone())))
+                            .collect(),
+                    )
+                })
+                .collect();
+            return if self.definite {
+                merged.into_iter().next()
+            } else {
+                Some(Value::Array(merged))
+            };
         }
         let selected = if self.definite {
             current.first().map(|v| (*v).clone())?
@@ -430,10 +456,24 @@ impl PathParser<'_> {
             }
         }
         self.depth -= 1;
+        // Several names at the end select an object of those properties;
+        // the path stays definite if everything before them is.
+        let merge_leaf = function.is_none()
+            && matches!(segments.last(), Some(Segment::Names(names)) if names.len() > 1);
+        if merge_leaf {
+            definite = segments[..segments.len() - 1]
+                .iter()
+                .all(|segment| match segment {
+                    Segment::Names(names) => names.len() == 1,
+                    Segment::Indexes(indexes) => indexes.len() == 1,
+                    _ => false,
+                });
+        }
         Ok(JsonPath {
             segments,
             function,
             definite,
+            merge_leaf,
         })
     }
 
