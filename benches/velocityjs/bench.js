@@ -1,4 +1,5 @@
-// Renders the AWS docs' PetStore template over the same 100 pets as
+// serverless-offline (renderVelocityTemplateObject) parses and compiles a template with velocityjs on
+// every request, so this does too. Renders the AWS docs' PetStore template over the same 100 pets as
 // benches/vtl_render.rs with velocityjs, as serverless-offline does
 // (`$input.path` returns the parsed body). Prints ns/render, then the output.
 const { render } = require("velocityjs");

@@ -26,7 +26,7 @@ use super::compile::{CompiledIntegration, CompiledMethod, CompiledStage, Paramet
 use super::context::RequestContext;
 use super::mapping::MappingScope;
 use super::responses::{GatewayError, Reply};
-use super::transform::{self, Payload, RequestTemplate, Template, TemplateInput};
+use super::transform::{self, Payload, RequestTemplate, Template};
 use crate::vtl;
 
 /// The client's request, as the gateway received it (below the stage).
@@ -323,12 +323,7 @@ fn integration_request(
                 query.push((name.clone(), value));
             }
             ParameterTarget::Header(name) => {
-                if let (Ok(name), Ok(value)) = (
-                    HeaderName::from_bytes(name.as_bytes()),
-                    HeaderValue::from_str(&value),
-                ) {
-                    headers.insert(name, value);
-                }
+                set_header(&mut headers, name, &value);
             }
         }
     }
@@ -500,7 +495,7 @@ fn render_template(
     } else {
         Vec::new()
     };
-    let input = TemplateInput {
+    let bindings = vtl::Bindings {
         body,
         path: scope.path_parameters,
         querystring: &request.query,
@@ -508,7 +503,7 @@ fn render_template(
         context: &context,
         stage_variables,
     };
-    template.render(&input).map_err(|e| {
+    template.render(&bindings).map_err(|e| {
         log.push_fmt(format_args!(
             "Execution failed due to configuration error: Unable to transform {what}: {e}"
         ));
@@ -526,14 +521,8 @@ fn apply_request_overrides(
     log: &mut ExecutionLog,
 ) {
     for (name, value) in &overrides.request_headers {
-        match (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            (Ok(name), Ok(value)) => {
-                headers.insert(name, value);
-            }
-            _ => log.push_fmt(format_args!("Ignoring invalid header override {name}")),
+        if !set_header(headers, name, value) {
+            log.push_fmt(format_args!("Ignoring invalid header override {name}"));
         }
     }
     for (name, value) in &overrides.request_querystring {
@@ -695,13 +684,8 @@ fn method_response(
         headers.insert(http::header::CONTENT_TYPE, value);
     }
     for (name, source) in &selected.response_parameters {
-        if let Some(value) = scope.resolve(source)
-            && let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(&value),
-            )
-        {
-            headers.insert(name, value);
+        if let Some(value) = scope.resolve(source) {
+            set_header(&mut headers, name, &value);
         }
     }
     // `$context.responseOverride`: AWS ignores a status outside 100-599
@@ -716,12 +700,7 @@ fn method_response(
         status = code;
     }
     for (name, value) in &overrides.response_headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            headers.insert(name, value);
-        }
+        set_header(&mut headers, name, value);
     }
     log.push_fmt(format_args!(
         "Method response body after transformations: {}",
@@ -898,6 +877,21 @@ fn fill_path_parameters(
     }
     out.push_str(rest);
     out
+}
+
+/// Sets `name: value` when both are valid HTTP; `false` (and nothing set)
+/// otherwise, as API Gateway drops a mapped header it cannot send.
+fn set_header(headers: &mut HeaderMap, name: &str, value: &str) -> bool {
+    match (
+        HeaderName::from_bytes(name.as_bytes()),
+        HeaderValue::from_str(value),
+    ) {
+        (Ok(name), Ok(value)) => {
+            headers.insert(name, value);
+            true
+        }
+        _ => false,
+    }
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> String {

@@ -62,7 +62,7 @@ impl Template {
         &self.source
     }
 
-    pub fn render(&self, input: &TemplateInput<'_>) -> Result<vtl::Rendered, vtl::VtlError> {
+    pub fn render(&self, bindings: &vtl::Bindings<'_>) -> Result<vtl::Rendered, vtl::VtlError> {
         let template = self.compiled.as_ref().map_err(Clone::clone)?;
         if self.is_plain_text {
             return Ok(vtl::Rendered {
@@ -70,26 +70,8 @@ impl Template {
                 overrides: vtl::Overrides::default(),
             });
         }
-        template.render(&vtl::Bindings {
-            body: input.body,
-            path: input.path,
-            querystring: input.querystring,
-            header: input.header,
-            context: input.context,
-            stage_variables: input.stage_variables,
-        })
+        template.render(bindings)
     }
-}
-
-/// What one render sees: `$input.body`, `$input.params()`, `$context`,
-/// `$stageVariables`.
-pub struct TemplateInput<'a> {
-    pub body: &'a str,
-    pub path: &'a [(String, String)],
-    pub querystring: &'a [(String, String)],
-    pub header: &'a [(String, String)],
-    pub context: &'a serde_json::Value,
-    pub stage_variables: &'a [(String, String)],
 }
 
 /// Request headers as `$input.params().header` holds them: one value per
