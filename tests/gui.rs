@@ -171,3 +171,161 @@ fn test_invoke_runs_the_draft() {
             .contains("Method request path: {petId=5}")
     );
 }
+
+/// "Enable CORS" does what the AWS console does; after a deploy a real
+/// browser-style preflight passes and error responses carry the header.
+#[test]
+fn enable_cors_answers_a_real_preflight() {
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("/pets").click();
+    harness.run();
+    harness.get_by_label("Enable CORS").click();
+    harness.run();
+    assert!(
+        matches!(&harness.state().status, Ok(m) if m.contains("GET,POST,OPTIONS")),
+        "{:?}",
+        harness.state().status
+    );
+    harness.get_by_label_contains("changes not deployed");
+    harness.get_by_label("Deploy").click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("changes not deployed")
+            .is_none()
+    );
+
+    let address = harness.state().gateway.as_ref().unwrap().local_addr();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = client();
+        let preflight = client
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("http://{address}/dev/pets"),
+            )
+            .header("origin", "http://app.example")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(preflight.status(), 200);
+        assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+        assert_eq!(
+            preflight.headers()["access-control-allow-methods"],
+            "GET,POST,OPTIONS"
+        );
+        assert_eq!(
+            preflight.headers()["access-control-allow-headers"],
+            portico::model::DEFAULT_ALLOW_HEADERS
+        );
+        let get = client
+            .get(format!("http://{address}/dev/pets"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(get.headers()["access-control-allow-origin"], "*");
+        let missing = client
+            .get(format!("http://{address}/dev/nope"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), 403);
+        assert_eq!(missing.headers()["access-control-allow-origin"], "*");
+    });
+}
+
+/// Stage variables edited in the Stages tab, and a roll back to an
+/// earlier deployment that the running gateway serves at once.
+#[test]
+fn stage_variables_and_rollback() {
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    let old_deployment = harness
+        .state()
+        .workspace
+        .api()
+        .unwrap()
+        .stage("dev")
+        .unwrap()
+        .deployment_id
+        .clone();
+    harness.get_by_label("Stages").click();
+    harness.run();
+    harness.get_by_label("Stage dev").click();
+    harness.run();
+    harness.get_by_label("Add variable").click();
+    harness.run();
+    if let Some((_, variables)) = harness.state_mut().stage_variables.as_mut() {
+        let last = variables.last_mut().unwrap();
+        *last = ("color".into(), "blue".into());
+    }
+    harness.get_by_label("Save variables").click();
+    harness.run();
+    let stage = harness
+        .state()
+        .workspace
+        .api()
+        .unwrap()
+        .stage("dev")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        stage.variables.get("color").map(String::as_str),
+        Some("blue")
+    );
+
+    // A new deployment with a changed welcome message, then roll back.
+    {
+        let workspace = &mut harness.state_mut().workspace;
+        workspace.selection.resource_id = workspace.api().unwrap().root().map(|r| r.id.clone());
+        workspace.selection.method = Some("GET".into());
+        workspace
+            .set_template(false, "application/json", "{\"message\": \"new\"}")
+            .unwrap();
+    }
+    harness.get_by_label("Deploy").click();
+    harness.run();
+    let address = harness.state().gateway.as_ref().unwrap().local_addr();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let welcome = |runtime: &tokio::runtime::Runtime| {
+        runtime.block_on(async {
+            client()
+                .get(format!("http://{address}/dev/"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        })
+    };
+    assert_eq!(welcome(&runtime), "{\"message\": \"new\"}");
+    harness
+        .get_by_label(&format!("Roll back dev to {old_deployment}"))
+        .click();
+    harness.run();
+    assert_eq!(
+        harness
+            .state()
+            .workspace
+            .api()
+            .unwrap()
+            .stage("dev")
+            .unwrap()
+            .deployment_id,
+        old_deployment,
+        "{:?}",
+        harness.state().status
+    );
+    let reloaded = portico::model::Project::load(&project.path()).unwrap();
+    assert_eq!(
+        reloaded.rest_apis[0].stage("dev").unwrap().deployment_id,
+        old_deployment
+    );
+    assert!(welcome(&runtime).contains("Welcome to the Portico PetStore"));
+}

@@ -235,6 +235,75 @@ impl Workspace {
         })
     }
 
+    /// "Enable CORS" on the selected resource (see `model::cors`).
+    pub fn enable_cors(&mut self, allow_origin: &str) -> Result<String, String> {
+        let resource = self
+            .selection
+            .resource_id
+            .clone()
+            .ok_or("select a resource first")?;
+        self.edit(|api| api.enable_cors(&resource, allow_origin))
+    }
+
+    /// Replaces a stage's variables (AWS's name and value rules).
+    pub fn set_stage_variables(
+        &mut self,
+        stage: &str,
+        variables: &[(String, String)],
+    ) -> Result<(), String> {
+        let mut checked = BTreeMap::new();
+        for (name, value) in variables {
+            let name = name.trim();
+            if name.is_empty() {
+                continue;
+            }
+            crate::model::validate_stage_variable(name, value)?;
+            checked.insert(name.to_string(), value.clone());
+        }
+        self.edit(|api| {
+            let stage = api
+                .stage_mut(stage)
+                .ok_or_else(|| format!("Invalid stage identifier specified: {stage}"))?;
+            stage.variables = checked;
+            Ok(())
+        })
+    }
+
+    /// Points `stage` at an earlier deployment ("roll back") and saves.
+    pub fn point_stage(&mut self, stage: &str, deployment_id: &str) -> Result<(), String> {
+        self.edit(|api| {
+            if !api.deployments.iter().any(|d| d.id == deployment_id) {
+                return Err(format!(
+                    "Invalid deployment identifier specified: {deployment_id}"
+                ));
+            }
+            let stage = api
+                .stage_mut(stage)
+                .ok_or_else(|| format!("Invalid stage identifier specified: {stage}"))?;
+            stage.deployment_id = deployment_id.to_string();
+            Ok(())
+        })?;
+        self.save()
+    }
+
+    /// Whether the draft differs from what `stage` serves.
+    pub fn has_undeployed_changes(&self, stage: &str) -> bool {
+        let Some(api) = self.api() else {
+            return false;
+        };
+        let Some(stage) = api.stage(stage) else {
+            return true;
+        };
+        match self.project.snapshot(&api.id, &stage.deployment_id) {
+            Some(snapshot) => {
+                snapshot.rest_api.resources != api.resources
+                    || snapshot.rest_api.gateway_responses != api.gateway_responses
+                    || snapshot.rest_api.binary_media_types != api.binary_media_types
+            }
+            None => true,
+        }
+    }
+
     /// Writes the project atomically.
     pub fn save(&mut self) -> Result<(), String> {
         self.project.save().map_err(|e| e.to_string())?;

@@ -6,6 +6,7 @@
 //! (snapshots of the draft); a [`Stage`] points at one deployment.
 
 mod api;
+mod cors;
 mod deployment;
 mod gateway_response;
 mod ids;
@@ -17,6 +18,7 @@ mod resource;
 mod stage;
 
 pub use api::{ApiKeySource, EndpointConfiguration, RestApi};
+pub use cors::DEFAULT_ALLOW_HEADERS;
 pub use deployment::{Deployment, DeploymentSnapshot};
 pub use gateway_response::{GatewayResponse, GatewayResponseType};
 pub use ids::{new_deployment_id, new_resource_id, new_rest_api_id};
