@@ -329,3 +329,60 @@ fn stage_variables_and_rollback() {
     );
     assert!(welcome(&runtime).contains("Welcome to the Portico PetStore"));
 }
+
+/// The integration request editor: switch a new MOCK method to HTTP_PROXY
+/// against a real backend (refusing a URI that is not http(s) first),
+/// deploy, and call it through the console.
+#[test]
+fn integration_editor_switches_to_http_proxy() {
+    let upstream = start_upstream(Upstream::Echo);
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("/pets").click();
+    harness.run();
+    harness.state_mut().new_path_part = "backend".into();
+    harness.get_by_label("Add resource").click();
+    harness.run();
+    harness.get_by_label("Add method").click();
+    harness.run();
+    {
+        let settings = harness
+            .state_mut()
+            .integration
+            .as_mut()
+            .expect("the editor is open");
+        assert_eq!(
+            settings.integration_type,
+            portico::model::IntegrationType::Mock
+        );
+        settings.integration_type = portico::model::IntegrationType::HttpProxy;
+        settings.uri = "ftp://nowhere".into();
+    }
+    harness.run();
+    harness.get_by_label("Apply integration").click();
+    harness.run();
+    assert_eq!(
+        harness.state().status,
+        Err("Invalid HTTP endpoint specified for URI".into())
+    );
+    harness.state_mut().integration.as_mut().unwrap().uri = format!("http://{upstream}/from-gui");
+    harness.get_by_label("Apply integration").click();
+    harness.run();
+    assert_eq!(
+        harness.state().status,
+        Ok("Integration updated (not deployed yet)".into())
+    );
+    harness.get_by_label("Deploy").click();
+    harness.run();
+    harness.get_by_label("Console").click();
+    harness.run();
+    harness.state_mut().console.request.path = "/dev/pets/backend?q=1".into();
+    harness.get_by_label("Send").click();
+    run_until(&mut harness, |studio| studio.console.response.is_some());
+    let response = harness.state().console.response.clone().unwrap();
+    assert_eq!(response.status, 200, "{response:?}");
+    let echo: serde_json::Value = serde_json::from_str(&response.body).unwrap();
+    assert_eq!(echo["path"], "/from-gui");
+    assert_eq!(echo["query"], "q=1");
+}

@@ -7,7 +7,7 @@ use crate::gateway::Gateway;
 use crate::vtl;
 
 use super::console::Console;
-use super::workspace::Workspace;
+use super::workspace::{IntegrationSettings, Workspace};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -28,6 +28,8 @@ pub struct Studio {
     /// The template being edited: (request side?, content type, text).
     pub template: Option<(bool, String, String)>,
     pub deploy_stage: String,
+    /// The integration settings being edited for the selected method.
+    pub integration: Option<IntegrationSettings>,
     pub log_filter: String,
     /// The stage the Stages tab edits, and its variables being edited.
     pub stage_variables: Option<(String, Vec<(String, String)>)>,
@@ -47,6 +49,7 @@ impl Studio {
             new_verb: "GET".into(),
             template: None,
             deploy_stage: "dev".into(),
+            integration: None,
             log_filter: String::new(),
             stage_variables: None,
             selected_log: None,
@@ -221,6 +224,7 @@ impl Studio {
             self.workspace.selection.resource_id = Some(resource);
             self.workspace.selection.method = method;
             self.template = None;
+            self.integration = None;
             self.tab = Tab::Designer;
         }
         ui.separator();
@@ -291,7 +295,10 @@ impl Studio {
             self.report(result, |()| "Method deleted".into());
             return;
         }
-        ui.label("Method Request -> Integration Request (MOCK) -> Integration Response -> Method Response");
+        ui.label(
+            "Method Request -> Integration Request -> Integration Response -> Method Response",
+        );
+        self.integration_editor(ui);
         ui.separator();
         ui.horizontal(|ui| {
             for (request, templates, side) in [
@@ -664,5 +671,76 @@ impl Studio {
                     });
             self.report(result, |()| format!("{stage} now serves deployment {id}"));
         }
+    }
+
+    /// Integration request settings: type, backend verb and URI (with
+    /// `${stageVariables.x}` placeholders), passthrough behaviour, timeout.
+    fn integration_editor(&mut self, ui: &mut egui::Ui) {
+        use crate::model::{IntegrationType, PassthroughBehavior};
+        if self.integration.is_none() {
+            self.integration = self.workspace.integration().map(IntegrationSettings::of);
+        }
+        let Some(mut settings) = self.integration.clone() else {
+            return;
+        };
+        ui.group(|ui| {
+            ui.strong("Integration request");
+            ui.horizontal(|ui| {
+                egui::ComboBox::new("integration_type", "Type")
+                    .selected_text(settings.integration_type.as_str())
+                    .show_ui(ui, |ui| {
+                        for kind in [
+                            IntegrationType::Mock,
+                            IntegrationType::Http,
+                            IntegrationType::HttpProxy,
+                        ] {
+                            ui.selectable_value(
+                                &mut settings.integration_type,
+                                kind,
+                                kind.as_str(),
+                            );
+                        }
+                    });
+                egui::ComboBox::new("passthrough", "Passthrough")
+                    .selected_text(settings.passthrough_behavior.as_str())
+                    .show_ui(ui, |ui| {
+                        for behavior in [
+                            PassthroughBehavior::WhenNoMatch,
+                            PassthroughBehavior::WhenNoTemplates,
+                            PassthroughBehavior::Never,
+                        ] {
+                            ui.selectable_value(
+                                &mut settings.passthrough_behavior,
+                                behavior,
+                                behavior.as_str(),
+                            );
+                        }
+                    });
+                let label = ui.label("Timeout (ms)");
+                ui.add(egui::DragValue::new(&mut settings.timeout_in_millis).range(50..=29_000))
+                    .labelled_by(label.id);
+            });
+            if settings.integration_type != IntegrationType::Mock {
+                ui.horizontal(|ui| {
+                    let label = ui.label("Backend method");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut settings.http_method).desired_width(70.0),
+                    )
+                    .labelled_by(label.id);
+                    let label = ui.label("URI");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut settings.uri)
+                            .hint_text("http://${stageVariables.backendHost}/{proxy}")
+                            .desired_width(420.0),
+                    )
+                    .labelled_by(label.id);
+                });
+            }
+            if ui.button("Apply integration").clicked() {
+                let result = self.workspace.set_integration(settings.clone());
+                self.report(result, |()| "Integration updated (not deployed yet)".into());
+            }
+        });
+        self.integration = Some(settings);
     }
 }

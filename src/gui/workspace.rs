@@ -7,6 +7,31 @@ use std::collections::BTreeMap;
 
 use crate::model::{Project, RestApi};
 
+/// The integration fields the designer edits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntegrationSettings {
+    pub integration_type: crate::model::IntegrationType,
+    pub http_method: String,
+    pub uri: String,
+    pub passthrough_behavior: crate::model::PassthroughBehavior,
+    pub timeout_in_millis: u32,
+}
+
+impl IntegrationSettings {
+    pub fn of(integration: &crate::model::Integration) -> IntegrationSettings {
+        IntegrationSettings {
+            integration_type: integration.integration_type,
+            http_method: integration
+                .http_method
+                .clone()
+                .unwrap_or_else(|| "GET".into()),
+            uri: integration.uri.clone().unwrap_or_default(),
+            passthrough_behavior: integration.passthrough_behavior,
+            timeout_in_millis: integration.timeout_in_millis,
+        }
+    }
+}
+
 /// What the tree has selected.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Selection {
@@ -302,6 +327,66 @@ impl Workspace {
             }
             None => true,
         }
+    }
+
+    /// The selected method's integration.
+    pub fn integration(&self) -> Option<&crate::model::Integration> {
+        let (resource, verb) = self.selected_method_key()?;
+        self.api()?
+            .resource(&resource)?
+            .resource_methods
+            .get(&verb)?
+            .method_integration
+            .as_ref()
+    }
+
+    /// Replaces the selected method's integration settings, with AWS's
+    /// `PutIntegration` checks: an HTTP integration needs an absolute
+    /// http(s) URI, `timeoutInMillis` is 50 to 29,000.
+    pub fn set_integration(&mut self, settings: IntegrationSettings) -> Result<(), String> {
+        use crate::model::IntegrationType;
+        let (resource, verb) = self.selected_method_key().ok_or("select a method first")?;
+        let is_http = matches!(
+            settings.integration_type,
+            IntegrationType::Http | IntegrationType::HttpProxy
+        );
+        let uri = settings.uri.trim().to_string();
+        if is_http && !(uri.starts_with("http://") || uri.starts_with("https://")) {
+            return Err("Invalid HTTP endpoint specified for URI".into());
+        }
+        if !(50..=29_000).contains(&settings.timeout_in_millis) {
+            return Err("Timeout should be between 50 ms and 29000 ms".into());
+        }
+        self.edit(|api| {
+            let method = api
+                .resource_mut(&resource)
+                .and_then(|r| r.resource_methods.get_mut(&verb))
+                .ok_or("no such method")?;
+            let integration = method
+                .method_integration
+                .get_or_insert_with(|| crate::model::Integration::new(settings.integration_type));
+            integration.integration_type = settings.integration_type;
+            integration.uri = (!uri.is_empty()).then_some(uri);
+            integration.http_method =
+                is_http.then(|| settings.http_method.trim().to_ascii_uppercase());
+            integration.passthrough_behavior = settings.passthrough_behavior;
+            integration.timeout_in_millis = settings.timeout_in_millis;
+            if integration.integration_responses.is_empty()
+                && settings.integration_type != IntegrationType::HttpProxy
+            {
+                integration.integration_responses.insert(
+                    "200".into(),
+                    crate::model::IntegrationResponse {
+                        status_code: "200".into(),
+                        selection_pattern: None,
+                        response_parameters: BTreeMap::new(),
+                        response_templates: BTreeMap::new(),
+                        content_handling: None,
+                    },
+                );
+            }
+            Ok(())
+        })
     }
 
     /// Writes the project atomically.
