@@ -8,6 +8,7 @@
 
 pub mod compile;
 pub mod context;
+mod endpoint;
 pub mod mapping;
 pub mod pipeline;
 pub mod responses;

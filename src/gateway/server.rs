@@ -20,7 +20,8 @@ use hyper_util::server::conn::auto;
 
 use crate::observe::RequestRecord;
 
-use super::pipeline::{self, MethodRequest, trace_id};
+use super::endpoint::trace_id;
+use super::pipeline::{self, MethodRequest};
 use super::responses::{self, Reply};
 use super::{MAX_PAYLOAD_BYTES, Shared};
 

@@ -8,6 +8,7 @@
 
 mod ast;
 mod eval;
+mod expression;
 mod input;
 mod methods;
 mod parser;

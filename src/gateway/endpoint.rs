@@ -1,0 +1,289 @@
+//! The endpoint side of the pipeline on the wire: the URI an integration
+//! calls (path parameters, encoded query), the headers API Gateway adds,
+//! an HTTP_PROXY answer on its way back, and header maps printed the way
+//! AWS's execution logs print them.
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+
+use crate::integrations::EndpointResponse;
+use crate::observe::ExecutionLog;
+
+use super::compile::CompiledStage;
+use super::context::RequestContext;
+use super::pipeline::MethodRequest;
+use super::responses::Reply;
+
+/// `name=value` pairs as a query string, names and values encoded.
+pub(super) fn utf8_query(query: &[(String, String)]) -> String {
+    let encoded: Vec<String> = query
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(k, QUERY),
+                utf8_percent_encode(v, QUERY)
+            )
+        })
+        .collect();
+    encoded.join("&")
+}
+
+/// HTTP_PROXY: the backend's answer goes back as is, minus hop-by-hop
+/// headers; headers API Gateway owns are renamed `x-amzn-Remapped-*`.
+pub(super) fn proxy_response(response: EndpointResponse, log: &mut ExecutionLog) -> Reply {
+    let mut headers = HeaderMap::with_capacity(response.headers.len() + 4);
+    let mut name = None;
+    for (next_name, value) in response.headers {
+        // `HeaderMap::into_iter` gives the name once per run of values.
+        if next_name.is_some() {
+            name = next_name;
+        }
+        let Some(name) = name.as_ref() else { continue };
+        let text = name.as_str();
+        if is_hop_by_hop(text) && text != "connection" {
+            continue;
+        }
+        if REMAPPED.contains(&text) {
+            if let Ok(remapped) =
+                HeaderName::from_bytes(format!("x-amzn-remapped-{text}").as_bytes())
+            {
+                headers.append(remapped, value);
+            }
+        } else {
+            headers.append(name.clone(), value);
+        }
+    }
+    log.push_fmt(format_args!(
+        "Method response headers: {}",
+        HeadersDisplay(&headers)
+    ));
+    Reply {
+        status: response.status,
+        headers,
+        body: response.body,
+    }
+}
+
+/// Response headers API Gateway keeps for itself and remaps from a proxy
+/// backend (<https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html>).
+const REMAPPED: [&str; 7] = [
+    "authorization",
+    "connection",
+    "content-md5",
+    "date",
+    "server",
+    "www-authenticate",
+    "x-amzn-requestid",
+];
+
+pub(super) fn is_hop_by_hop(name: &str) -> bool {
+    matches!(
+        name,
+        "connection"
+            | "keep-alive"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "content-length"
+    )
+}
+
+/// Headers API Gateway adds to every endpoint request.
+pub(super) fn add_gateway_headers(
+    headers: &mut HeaderMap,
+    stage: &CompiledStage,
+    request: &MethodRequest,
+    context: &RequestContext,
+    is_proxy: bool,
+) {
+    let forwarded = match request
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(existing) if is_proxy => format!("{existing}, {}", request.source_ip),
+        _ => request.source_ip.clone(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&forwarded) {
+        headers.insert("x-forwarded-for", value);
+    }
+    if !headers.contains_key(http::header::USER_AGENT)
+        && let Ok(value) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", stage.api_id))
+    {
+        headers.insert(http::header::USER_AGENT, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&stage.api_id) {
+        headers.insert("x-amzn-apigateway-api-id", value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&trace_id(&context.request_id)) {
+        headers.insert("x-amzn-trace-id", value);
+    }
+}
+
+/// An X-Ray style trace id derived from the request id.
+pub fn trace_id(request_id: &str) -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let hex: String = request_id.chars().filter(|c| *c != '-').take(24).collect();
+    format!("Root=1-{seconds:08x}-{hex}")
+}
+
+/// Characters escaped in query names and values we send.
+const QUERY: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'&')
+    .add(b'+')
+    .add(b'<')
+    .add(b'=')
+    .add(b'>')
+    .add(b'%');
+/// Characters escaped in a path parameter placed into a URI (a greedy
+/// `{proxy}` keeps its slashes).
+const PATH_SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'%');
+
+/// Fills `{name}` / `{name+}` placeholders in the URI: from mapped values
+/// first, then (proxy integrations) from the method's path parameters.
+pub(super) fn fill_path_parameters(
+    uri: &str,
+    mapped: &[(String, String)],
+    method: &[(String, String)],
+) -> String {
+    let mut out = String::with_capacity(uri.len() + 16);
+    let mut rest = uri;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let name = &rest[open + 1..open + close];
+        let key = name.strip_suffix('+').unwrap_or(name);
+        let value = mapped
+            .iter()
+            .chain(method.iter())
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str());
+        match value {
+            Some(value) => out.extend(utf8_percent_encode(value, PATH_SEGMENT)),
+            None => out.push_str(&rest[open..=open + close]),
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Sets `name: value` when both are valid HTTP; `false` (and nothing set)
+/// otherwise, as API Gateway drops a mapped header it cannot send.
+pub(super) fn set_header(headers: &mut HeaderMap, name: &str, value: &str) -> bool {
+    match (
+        HeaderName::from_bytes(name.as_bytes()),
+        HeaderValue::from_str(value),
+    ) {
+        (Ok(name), Ok(value)) => {
+            headers.insert(name, value);
+            true
+        }
+        _ => false,
+    }
+}
+
+pub(super) fn header_text(headers: &HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default()
+}
+
+/// A header map in Java's `Map.toString()` form, repeated headers joined
+/// with commas, as AWS's logs print them: `{Accept=*/*, X-A=1,2}`.
+pub struct HeadersDisplay<'a>(pub &'a HeaderMap);
+
+impl std::fmt::Display for HeadersDisplay<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("{")?;
+        for (i, name) in self.0.keys().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{name}=")?;
+            for (j, value) in self.0.get_all(name).iter().enumerate() {
+                if j > 0 {
+                    f.write_str(",")?;
+                }
+                f.write_str(&String::from_utf8_lossy(value.as_bytes()))?;
+            }
+        }
+        f.write_str("}")
+    }
+}
+
+/// Pairs in Java's `Map.toString()` form, as AWS's logs print maps: `{a=1, b=2}`.
+pub struct PairsDisplay<'a>(pub &'a [(String, String)]);
+
+impl std::fmt::Display for PairsDisplay<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("{")?;
+        for (i, (key, value)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{key}={value}")?;
+        }
+        f.write_str("}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_placeholders() {
+        let method = vec![("proxy".to_string(), "a/b c".to_string())];
+        assert_eq!(
+            fill_path_parameters("http://h/x/{proxy}", &[], &method),
+            "http://h/x/a/b%20c"
+        );
+        assert_eq!(
+            fill_path_parameters("http://h/{id}/{other}", &[("id".into(), "7".into())], &[]),
+            "http://h/7/{other}"
+        );
+    }
+
+    #[test]
+    fn java_map_format() {
+        let pairs = vec![
+            ("a".to_string(), "1".to_string()),
+            ("b".to_string(), "2".to_string()),
+        ];
+        assert_eq!(PairsDisplay(&pairs).to_string(), "{a=1, b=2}");
+        assert_eq!(PairsDisplay(&[]).to_string(), "{}");
+        let mut headers = HeaderMap::new();
+        headers.append("accept", HeaderValue::from_static("*/*"));
+        headers.append("x-a", HeaderValue::from_static("1"));
+        headers.append("x-a", HeaderValue::from_static("2"));
+        assert_eq!(
+            HeadersDisplay(&headers).to_string(),
+            "{accept=*/*, x-a=1,2}"
+        );
+    }
+}
