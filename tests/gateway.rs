@@ -186,16 +186,7 @@ async fn routing_prefers_literal_then_variable_then_greedy() {
 #[tokio::test]
 async fn http_proxy_passes_the_request_through_and_the_response_back() {
     let upstream = start_upstream(Upstream::Echo);
-    let project = TempProject::petstore();
-    let mut loaded = project.load();
-    // Point both stages at this test's echo backend.
-    let variables = [("backendHost".to_string(), upstream.to_string())]
-        .into_iter()
-        .collect();
-    loaded
-        .deploy("petstore42", "dev", None, &variables)
-        .unwrap();
-    let gateway = start_gateway(&loaded);
+    let (project, gateway) = serve_petstore_with_backend(upstream);
     let response = client()
         .put(format!("{}/dev/echo/a/b%20c?x=1&y=two&x=3", base(&gateway)))
         .header("X-Custom", "yes")
@@ -233,6 +224,9 @@ async fn http_proxy_passes_the_request_through_and_the_response_back() {
     // prod's stage variable env=prod reaches a different backend path.
     let project_prod = {
         let mut p = project.load();
+        let variables = [("backendHost".to_string(), upstream.to_string())]
+            .into_iter()
+            .collect();
         p.deploy("petstore42", "prod", None, &variables).unwrap();
         p
     };
@@ -331,16 +325,8 @@ async fn backend_connections_closed_by_the_backend_are_replaced() {
 
 #[tokio::test]
 async fn http_integration_selects_responses_by_status_pattern() {
-    let project = TempProject::petstore();
     let upstream = start_upstream(Upstream::Echo);
-    let mut loaded = project.load();
-    let variables = [("backendHost".to_string(), upstream.to_string())]
-        .into_iter()
-        .collect();
-    loaded
-        .deploy("petstore42", "dev", None, &variables)
-        .unwrap();
-    let gateway = start_gateway(&loaded);
+    let (_project, gateway) = serve_petstore_with_backend(upstream);
     let client = client();
     for (code, status, body, backend_status) in [
         ("200", 200, r#"{"status":200}"#, Some("200")),
@@ -602,15 +588,7 @@ async fn http2_prior_knowledge_is_served() {
 #[tokio::test]
 async fn execution_log_records_the_aws_steps() {
     let upstream = start_upstream(Upstream::Echo);
-    let project = TempProject::petstore();
-    let mut loaded = project.load();
-    let variables = [("backendHost".to_string(), upstream.to_string())]
-        .into_iter()
-        .collect();
-    loaded
-        .deploy("petstore42", "dev", None, &variables)
-        .unwrap();
-    let gateway = start_gateway(&loaded);
+    let (_project, gateway) = serve_petstore_with_backend(upstream);
     let response = client()
         .get(format!("{}/dev/status/200?verbose=1", base(&gateway)))
         .send()

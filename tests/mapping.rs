@@ -412,15 +412,7 @@ async fn binary_payloads_convert() {
 #[tokio::test]
 async fn sample_project_templates() {
     let upstream = start_upstream(Upstream::Echo);
-    let project = TempProject::petstore();
-    let mut loaded = project.load();
-    let variables = [("backendHost".to_string(), upstream.to_string())]
-        .into_iter()
-        .collect();
-    loaded
-        .deploy("petstore42", "dev", None, &variables)
-        .unwrap();
-    let gateway = start_gateway(&loaded);
+    let (_project, gateway) = serve_petstore_with_backend(upstream);
     let client = client();
     let catalog = client
         .get(format!("{}/dev/catalog", base(&gateway)))

@@ -201,3 +201,19 @@ pub fn deploy(project: &TempProject, stage: &str, variables: &[(&str, &str)]) ->
         .expect("deploys");
     loaded
 }
+
+/// The sample project with its `dev` stage redeployed against `upstream`
+/// (a backend the test started), served on an ephemeral port. The project
+/// directory lives as long as the returned `TempProject`.
+pub fn serve_petstore_with_backend(upstream: SocketAddr) -> (TempProject, Gateway) {
+    let project = TempProject::petstore();
+    let mut loaded = project.load();
+    let variables = [("backendHost".to_string(), upstream.to_string())]
+        .into_iter()
+        .collect();
+    loaded
+        .deploy("petstore42", "dev", None, &variables)
+        .expect("the sample deploys");
+    let gateway = start_gateway(&loaded);
+    (project, gateway)
+}
