@@ -34,6 +34,10 @@ pub struct Studio {
     /// The stage the Stages tab edits, and its variables being edited.
     pub stage_variables: Option<(String, Vec<(String, String)>)>,
     pub selected_log: Option<u64>,
+    /// `(revision, stage, answer)` of the last "changes not deployed" check,
+    /// so the draft is compared with the deployment once per change, not
+    /// once per frame.
+    undeployed: Option<(u64, String, bool)>,
     /// The last message for the status bar (errors in red).
     pub status: Result<String, String>,
 }
@@ -53,6 +57,7 @@ impl Studio {
             log_filter: String::new(),
             stage_variables: None,
             selected_log: None,
+            undeployed: None,
             status: Ok("Ready".into()),
         }
     }
@@ -156,7 +161,18 @@ impl Studio {
             if ui.button("Deploy").clicked() {
                 self.deploy();
             }
-            if self.workspace.has_undeployed_changes(&self.deploy_stage) {
+            let revision = self.workspace.revision;
+            let undeployed = match &self.undeployed {
+                Some((r, stage, answer)) if *r == revision && *stage == self.deploy_stage => {
+                    *answer
+                }
+                _ => {
+                    let answer = self.workspace.has_undeployed_changes(&self.deploy_stage);
+                    self.undeployed = Some((revision, self.deploy_stage.clone(), answer));
+                    answer
+                }
+            };
+            if undeployed {
                 ui.colored_label(ui.visuals().warn_fg_color, "changes not deployed");
             }
             ui.separator();

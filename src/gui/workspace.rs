@@ -45,6 +45,9 @@ pub struct Workspace {
     pub selection: Selection,
     /// Unsaved edits.
     pub dirty: bool,
+    /// Counts changes to the APIs (edits, undo, redo, deploys), so views
+    /// can cache what they derive from them.
+    pub revision: u64,
     undo: Vec<Vec<RestApi>>,
     redo: Vec<Vec<RestApi>>,
 }
@@ -66,6 +69,7 @@ impl Workspace {
             project,
             selection,
             dirty: false,
+            revision: 0,
             undo: Vec::new(),
             redo: Vec::new(),
         }
@@ -98,6 +102,7 @@ impl Workspace {
                 }
                 self.redo.clear();
                 self.dirty = true;
+                self.revision += 1;
                 Ok(value)
             }
             Err(error) => {
@@ -120,6 +125,7 @@ impl Workspace {
             let current = std::mem::replace(&mut self.project.rest_apis, previous);
             self.redo.push(current);
             self.dirty = true;
+            self.revision += 1;
             self.fix_selection();
         }
     }
@@ -129,6 +135,7 @@ impl Workspace {
             let current = std::mem::replace(&mut self.project.rest_apis, next);
             self.undo.push(current);
             self.dirty = true;
+            self.revision += 1;
             self.fix_selection();
         }
     }
@@ -410,6 +417,7 @@ impl Workspace {
             .deploy(&api_id, stage, description, &variables)
             .map_err(|e| e.to_string())?;
         self.dirty = false;
+        self.revision += 1;
         Ok(deployment.id)
     }
 }
