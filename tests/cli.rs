@@ -208,3 +208,28 @@ fn bad_input_exits_2_with_one_line() {
         assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
     }
 }
+
+/// A template that does not parse still deploys (AWS accepts any text at
+/// PutIntegration), and `deploy` says where it is wrong.
+#[test]
+fn deploy_warns_about_broken_templates() {
+    let definition = api_definition(serde_json::json!([
+        {"id": "root000001", "path": "/", "resourceMethods": {
+            "GET": mock_method("GET", 200, "ok\n#foreach($x in [1, 2])\n$x\n")
+        }}
+    ]));
+    let project = TempProject::from_json(&definition);
+    let output = portico()
+        .args(["deploy", "--api", "Test", "--stage", "dev", "--project"])
+        .arg(project.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with(
+            "warning: GET /: integration response 200 application/json: line 2, column 1: #foreach without #end"
+        ),
+        "{stderr}"
+    );
+}
