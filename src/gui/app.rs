@@ -7,6 +7,7 @@ use crate::gateway::Gateway;
 use crate::vtl;
 
 use super::console::Console;
+use super::highlight::Highlighter;
 use super::workspace::{IntegrationSettings, Workspace};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,7 @@ pub struct Studio {
     /// so the draft is compared with the deployment once per change, not
     /// once per frame.
     undeployed: Option<(u64, String, bool)>,
+    highlighter: Highlighter,
     /// The last message for the status bar (errors in red).
     pub status: Result<String, String>,
 }
@@ -58,6 +60,7 @@ impl Studio {
             stage_variables: None,
             selected_log: None,
             undeployed: None,
+            highlighter: Highlighter::new(),
             status: Ok("Ready".into()),
         }
     }
@@ -342,12 +345,20 @@ impl Studio {
             "{} template for {content_type}",
             if request { "Request" } else { "Response" }
         ));
+        let highlighter = &self.highlighter;
+        let mut layouter = |ui: &egui::Ui, buffer: &dyn egui::TextBuffer, wrap_width: f32| {
+            let mut job =
+                highlighter.layout_cached(buffer.as_str(), "vtl", ui.visuals().dark_mode, 13.0);
+            job.wrap.max_width = wrap_width;
+            ui.fonts_mut(|fonts| fonts.layout_job(job))
+        };
         let edited = ui
             .add(
                 egui::TextEdit::multiline(&mut text)
                     .code_editor()
                     .desired_rows(10)
-                    .desired_width(f32::INFINITY),
+                    .desired_width(f32::INFINITY)
+                    .layouter(&mut layouter),
             )
             .labelled_by(label.id)
             .changed();

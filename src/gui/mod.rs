@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod console;
+pub mod highlight;
 pub mod workspace;
 
 use std::path::Path;
