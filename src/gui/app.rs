@@ -476,11 +476,23 @@ impl Studio {
                 }
             });
             ui.label("Response body");
-            let pretty = serde_json::from_str::<serde_json::Value>(&response.body)
+            match serde_json::from_str::<serde_json::Value>(&response.body)
                 .ok()
                 .and_then(|v| serde_json::to_string_pretty(&v).ok())
-                .unwrap_or_else(|| response.body.clone());
-            ui.monospace(pretty);
+            {
+                Some(pretty) => {
+                    let job = self.highlighter.layout_cached(
+                        &pretty,
+                        "json",
+                        ui.visuals().dark_mode,
+                        13.0,
+                    );
+                    ui.label(job);
+                }
+                None => {
+                    ui.monospace(&response.body);
+                }
+            }
             ui.label("Execution log");
             ui.monospace(&response.execution_log);
         });
