@@ -386,3 +386,84 @@ fn integration_editor_switches_to_http_proxy() {
     assert_eq!(echo["path"], "/from-gui");
     assert_eq!(echo["query"], "q=1");
 }
+
+/// The integration responses editor: on an HTTP method, add a response
+/// selected by `4\d{2}` with a header mapped from the backend's header
+/// (an invalid pattern refused first); after Deploy the real gateway picks
+/// it for a backend 404.
+#[test]
+fn integration_responses_select_by_backend_status() {
+    let upstream = start_upstream(Upstream::Fixed(
+        404,
+        vec![("x-reason", "no such pet")],
+        "{}",
+    ));
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("/pets").click();
+    harness.run();
+    harness.state_mut().new_path_part = "lookup".into();
+    harness.get_by_label("Add resource").click();
+    harness.run();
+    harness.get_by_label("Add method").click();
+    harness.run();
+    {
+        let settings = harness.state_mut().integration.as_mut().unwrap();
+        settings.integration_type = portico::model::IntegrationType::Http;
+        settings.uri = format!("http://{upstream}/pets");
+    }
+    // One frame so the URI row appears and the button settles.
+    harness.run();
+    harness.get_by_label("Apply integration").click();
+    harness.run();
+    assert_eq!(
+        harness.state().status,
+        Ok("Integration updated (not deployed yet)".into())
+    );
+    harness.get_by_label("Add integration response").click();
+    harness.run();
+    {
+        let responses = harness.state_mut().responses.as_mut().unwrap();
+        let (settings, mappings) = responses.last_mut().unwrap();
+        settings.status_code = "404".into();
+        settings.selection_pattern = "4\\d{2".into();
+        *mappings = "X-Reason = integration.response.header.x-reason".into();
+    }
+    harness.run();
+    harness.get_by_label("Apply response 2").click();
+    harness.run();
+    assert!(
+        matches!(&harness.state().status, Err(m) if m.starts_with("Invalid selection pattern")),
+        "{:?}",
+        harness.state().status
+    );
+    harness
+        .state_mut()
+        .responses
+        .as_mut()
+        .unwrap()
+        .last_mut()
+        .unwrap()
+        .0
+        .selection_pattern = "4\\d{2}".into();
+    harness.get_by_label("Apply response 2").click();
+    harness.run();
+    assert_eq!(
+        harness.state().status,
+        Ok("Integration response updated (not deployed yet)".into())
+    );
+    harness.get_by_label("Deploy").click();
+    harness.run();
+    let address = harness.state().gateway.as_ref().unwrap().local_addr();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let response = client()
+            .get(format!("http://{address}/dev/pets/lookup"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404);
+        assert_eq!(response.headers()["x-reason"], "no such pet");
+    });
+}

@@ -8,7 +8,7 @@ use crate::vtl;
 
 use super::console::Console;
 use super::highlight::Highlighter;
-use super::workspace::{IntegrationSettings, Workspace};
+use super::workspace::{IntegrationSettings, ResponseSettings, Workspace};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -31,6 +31,9 @@ pub struct Studio {
     pub deploy_stage: String,
     /// The integration settings being edited for the selected method.
     pub integration: Option<IntegrationSettings>,
+    /// The integration responses being edited, each with its header
+    /// mappings as `Header = source` lines.
+    pub responses: Option<Vec<(ResponseSettings, String)>>,
     pub log_filter: String,
     /// The stage the Stages tab edits, and its variables being edited.
     pub stage_variables: Option<(String, Vec<(String, String)>)>,
@@ -56,6 +59,7 @@ impl Studio {
             template: None,
             deploy_stage: "dev".into(),
             integration: None,
+            responses: None,
             log_filter: String::new(),
             stage_variables: None,
             selected_log: None,
@@ -244,6 +248,7 @@ impl Studio {
             self.workspace.selection.method = method;
             self.template = None;
             self.integration = None;
+            self.responses = None;
             self.tab = Tab::Designer;
         }
         ui.separator();
@@ -318,6 +323,7 @@ impl Studio {
             "Method Request -> Integration Request -> Integration Response -> Method Response",
         );
         self.integration_editor(ui);
+        self.responses_editor(ui);
         ui.separator();
         ui.horizontal(|ui| {
             for (request, templates, side) in [
@@ -781,5 +787,78 @@ impl Studio {
             }
         });
         self.integration = Some(settings);
+    }
+
+    /// Integration responses: status, selection pattern (matched against the
+    /// backend status), header mappings (`X-Total = integration.response.header.X-Total`).
+    fn responses_editor(&mut self, ui: &mut egui::Ui) {
+        if self.responses.is_none() {
+            self.responses = self.workspace.integration().map(|integration| {
+                ResponseSettings::all_of(integration)
+                    .into_iter()
+                    .map(|settings| {
+                        let lines: Vec<String> = settings
+                            .header_mappings
+                            .iter()
+                            .map(|(header, source)| format!("{header} = {source}"))
+                            .collect();
+                        (settings, lines.join("\n"))
+                    })
+                    .collect()
+            });
+        }
+        let Some(mut responses) = self.responses.clone() else {
+            return;
+        };
+        let mut apply = None;
+        ui.group(|ui| {
+            ui.strong("Integration responses");
+            for (i, (settings, mappings)) in responses.iter_mut().enumerate() {
+                ui.horizontal(|ui| {
+                    let label = ui.label("Status");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut settings.status_code).desired_width(40.0),
+                    )
+                    .labelled_by(label.id);
+                    let label = ui.label("Selection pattern");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut settings.selection_pattern)
+                            .hint_text("default")
+                            .desired_width(120.0),
+                    )
+                    .labelled_by(label.id);
+                    let label = ui.label("Header mappings");
+                    ui.add(
+                        egui::TextEdit::multiline(mappings)
+                            .hint_text("X-Total = integration.response.header.X-Total")
+                            .desired_rows(1)
+                            .desired_width(360.0),
+                    )
+                    .labelled_by(label.id);
+                    if ui.button(format!("Apply response {}", i + 1)).clicked() {
+                        apply = Some(i);
+                    }
+                });
+            }
+            if ui.button("Add integration response").clicked() {
+                responses.push((ResponseSettings::default(), String::new()));
+            }
+        });
+        if let Some(i) = apply {
+            let (settings, mappings) = &mut responses[i];
+            settings.header_mappings = mappings
+                .lines()
+                .filter_map(|line| line.split_once('='))
+                .map(|(header, source)| (header.trim().to_string(), source.trim().to_string()))
+                .collect();
+            let result = self.workspace.set_integration_response(settings);
+            if result.is_ok() && settings.key.is_empty() {
+                settings.key = settings.status_code.trim().to_string();
+            }
+            self.report(result, |()| {
+                "Integration response updated (not deployed yet)".into()
+            });
+        }
+        self.responses = Some(responses);
     }
 }

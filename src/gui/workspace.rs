@@ -32,6 +32,45 @@ impl IntegrationSettings {
     }
 }
 
+/// An integration response as the designer edits it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ResponseSettings {
+    /// The key in `integrationResponses` (the status code it was added with).
+    pub key: String,
+    pub status_code: String,
+    /// Empty for the default response.
+    pub selection_pattern: String,
+    /// `(header name, source expression)`: `X-Total` <- `integration.response.header.X-Total`.
+    pub header_mappings: Vec<(String, String)>,
+}
+
+impl ResponseSettings {
+    pub fn all_of(integration: &crate::model::Integration) -> Vec<ResponseSettings> {
+        integration
+            .integration_responses
+            .iter()
+            .map(|(key, response)| ResponseSettings {
+                key: key.clone(),
+                status_code: response.status_code.clone(),
+                selection_pattern: response.selection_pattern.clone().unwrap_or_default(),
+                header_mappings: response
+                    .response_parameters
+                    .iter()
+                    .map(|(target, source)| {
+                        (
+                            target
+                                .strip_prefix("method.response.header.")
+                                .unwrap_or(target)
+                                .to_string(),
+                            source.clone(),
+                        )
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
 /// What the tree has selected.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Selection {
@@ -392,6 +431,85 @@ impl Workspace {
                     },
                 );
             }
+            Ok(())
+        })
+    }
+
+    /// Adds or replaces an integration response of the selected method, with
+    /// `PutIntegrationResponse`'s checks (a status code 100-599, a selection
+    /// pattern that compiles, mapping sources AWS accepts), and declares the
+    /// matching method response and its headers, which AWS requires first.
+    pub fn set_integration_response(&mut self, settings: &ResponseSettings) -> Result<(), String> {
+        let (resource, verb) = self.selected_method_key().ok_or("select a method first")?;
+        let status = settings.status_code.trim().to_string();
+        if !status
+            .parse::<u16>()
+            .is_ok_and(|s| (100..=599).contains(&s))
+        {
+            return Err(format!(
+                "Invalid status code {status:?}: expected 100 to 599"
+            ));
+        }
+        let pattern = settings.selection_pattern.trim().to_string();
+        if !pattern.is_empty() {
+            regex::Regex::new(&pattern)
+                .map_err(|e| format!("Invalid selection pattern specified: {e}"))?;
+        }
+        let mut parameters = BTreeMap::new();
+        for (header, source) in &settings.header_mappings {
+            let header = header.trim();
+            if header.is_empty() {
+                continue;
+            }
+            crate::gateway::mapping::Source::parse(source)?;
+            parameters.insert(
+                format!("method.response.header.{header}"),
+                source.trim().to_string(),
+            );
+        }
+        let key = if settings.key.is_empty() {
+            status.clone()
+        } else {
+            settings.key.clone()
+        };
+        self.edit(|api| {
+            let method = api
+                .resource_mut(&resource)
+                .and_then(|r| r.resource_methods.get_mut(&verb))
+                .ok_or("no such method")?;
+            let declared = method
+                .method_responses
+                .entry(status.clone())
+                .or_insert_with(|| crate::model::MethodResponse {
+                    status_code: status.clone(),
+                    response_parameters: BTreeMap::new(),
+                    response_models: BTreeMap::new(),
+                });
+            for target in parameters.keys() {
+                declared
+                    .response_parameters
+                    .entry(target.clone())
+                    .or_insert(false);
+            }
+            let integration = method
+                .method_integration
+                .as_mut()
+                .ok_or("the method has no integration")?;
+            let templates = integration
+                .integration_responses
+                .get(&key)
+                .map(|r| r.response_templates.clone())
+                .unwrap_or_default();
+            integration.integration_responses.insert(
+                key.clone(),
+                crate::model::IntegrationResponse {
+                    status_code: status.clone(),
+                    selection_pattern: (!pattern.is_empty()).then_some(pattern.clone()),
+                    response_parameters: parameters.clone(),
+                    response_templates: templates,
+                    content_handling: None,
+                },
+            );
             Ok(())
         })
     }
