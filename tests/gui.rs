@@ -467,3 +467,66 @@ fn integration_responses_select_by_backend_status() {
         assert_eq!(response.headers()["x-reason"], "no such pet");
     });
 }
+
+/// The method request editor writes AWS's fields (an unknown parameter
+/// source is refused) and undo takes them back.
+#[test]
+fn method_request_settings_are_validated_and_undoable() {
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("GET /pets").click();
+    harness.run();
+    harness.state_mut().method_request.as_mut().unwrap().2 = "method.request.cookie.x".into();
+    harness.run();
+    harness.get_by_label("Apply method request").click();
+    harness.run();
+    assert!(
+        matches!(&harness.state().status, Err(m) if m.starts_with("Invalid method request parameter")),
+        "{:?}",
+        harness.state().status
+    );
+    {
+        let settings = harness.state_mut().method_request.as_mut().unwrap();
+        settings.1 = true;
+        settings.2 =
+            "method.request.querystring.page required\nmethod.request.header.X-Trace".into();
+    }
+    harness.run();
+    harness.get_by_label("Apply method request").click();
+    harness.run();
+    let method = |studio: &Studio| {
+        studio
+            .workspace
+            .api()
+            .unwrap()
+            .resource_by_path("/pets")
+            .unwrap()
+            .resource_methods["GET"]
+            .clone()
+    };
+    let updated = method(harness.state());
+    assert!(updated.api_key_required);
+    assert_eq!(
+        updated
+            .request_parameters
+            .get("method.request.querystring.page"),
+        Some(&true)
+    );
+    assert_eq!(
+        updated
+            .request_parameters
+            .get("method.request.header.X-Trace"),
+        Some(&false)
+    );
+    harness.get_by_label("Undo").click();
+    harness.run();
+    let restored = method(harness.state());
+    assert!(!restored.api_key_required);
+    assert!(restored.request_parameters.is_empty());
+    // The editor shows the model again, not the undone edit.
+    assert_eq!(
+        harness.state().method_request,
+        Some(("NONE".to_string(), false, String::new()))
+    );
+}

@@ -34,6 +34,9 @@ pub struct Studio {
     /// The integration responses being edited, each with its header
     /// mappings as `Header = source` lines.
     pub responses: Option<Vec<(ResponseSettings, String)>>,
+    /// Method request settings being edited: authorization, API key
+    /// required, parameter lines.
+    pub method_request: Option<(String, bool, String)>,
     pub log_filter: String,
     /// The stage the Stages tab edits, and its variables being edited.
     pub stage_variables: Option<(String, Vec<(String, String)>)>,
@@ -43,6 +46,9 @@ pub struct Studio {
     /// once per frame.
     undeployed: Option<(u64, String, bool)>,
     highlighter: Highlighter,
+    /// The workspace revision the editors' buffers were read at: an undo,
+    /// redo or apply elsewhere makes them re-read the model.
+    seen_revision: u64,
     /// The last message for the status bar (errors in red).
     pub status: Result<String, String>,
 }
@@ -60,12 +66,32 @@ impl Studio {
             deploy_stage: "dev".into(),
             integration: None,
             responses: None,
+            method_request: None,
             log_filter: String::new(),
             stage_variables: None,
             selected_log: None,
             undeployed: None,
             highlighter: Highlighter::new(),
+            seen_revision: 0,
             status: Ok("Ready".into()),
+        }
+    }
+
+    /// Re-reads the editors' buffers from the model (after undo, redo or
+    /// any applied edit); an open template stays open with the model's text.
+    fn reload_editors(&mut self) {
+        self.integration = None;
+        self.responses = None;
+        self.method_request = None;
+        if let Some((request, content_type, _)) = self.template.take() {
+            self.template = self
+                .workspace
+                .templates()
+                .and_then(|(requests, responses)| {
+                    let side = if request { requests } else { responses };
+                    side.get(&content_type)
+                        .map(|text| (request, content_type.clone(), text.clone()))
+                });
         }
     }
 
@@ -77,6 +103,10 @@ impl Studio {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         if self.console.poll() {
             self.status = Ok("Response received".into());
+        }
+        if self.workspace.revision != self.seen_revision {
+            self.seen_revision = self.workspace.revision;
+            self.reload_editors();
         }
         self.shortcuts(ui.ctx());
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar(ui));
@@ -249,6 +279,7 @@ impl Studio {
             self.template = None;
             self.integration = None;
             self.responses = None;
+            self.method_request = None;
             self.tab = Tab::Designer;
         }
         ui.separator();
@@ -322,6 +353,7 @@ impl Studio {
         ui.label(
             "Method Request -> Integration Request -> Integration Response -> Method Response",
         );
+        self.method_request_editor(ui);
         self.integration_editor(ui);
         self.responses_editor(ui);
         ui.separator();
@@ -860,5 +892,47 @@ impl Studio {
             });
         }
         self.responses = Some(responses);
+    }
+
+    /// Method request settings: authorization type, API key required, the
+    /// declared request parameters.
+    fn method_request_editor(&mut self, ui: &mut egui::Ui) {
+        if self.method_request.is_none() {
+            self.method_request = self.workspace.method_request();
+        }
+        let Some((mut authorization, mut api_key, mut parameters)) = self.method_request.clone()
+        else {
+            return;
+        };
+        ui.group(|ui| {
+            ui.strong("Method request");
+            ui.horizontal(|ui| {
+                egui::ComboBox::new("authorization", "Authorization")
+                    .selected_text(authorization.clone())
+                    .show_ui(ui, |ui| {
+                        for kind in ["NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS"] {
+                            ui.selectable_value(&mut authorization, kind.to_string(), kind);
+                        }
+                    });
+                ui.checkbox(&mut api_key, "API key required");
+            });
+            let label = ui.label("Request parameters (one per line, 'required' after the name)");
+            ui.add(
+                egui::TextEdit::multiline(&mut parameters)
+                    .hint_text("method.request.querystring.page")
+                    .desired_rows(1)
+                    .desired_width(480.0),
+            )
+            .labelled_by(label.id);
+            if ui.button("Apply method request").clicked() {
+                let result =
+                    self.workspace
+                        .set_method_request(&authorization, api_key, &parameters);
+                self.report(result, |()| {
+                    "Method request updated (not deployed yet)".into()
+                });
+            }
+        });
+        self.method_request = Some((authorization, api_key, parameters));
     }
 }

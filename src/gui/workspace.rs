@@ -514,6 +514,89 @@ impl Workspace {
         })
     }
 
+    /// The selected method's request settings: authorization, API key
+    /// required, and its declared request parameters as
+    /// `method.request.querystring.page` lines (`required` after the name).
+    pub fn method_request(&self) -> Option<(String, bool, String)> {
+        let (resource, verb) = self.selected_method_key()?;
+        let method = self
+            .api()?
+            .resource(&resource)?
+            .resource_methods
+            .get(&verb)?;
+        let lines: Vec<String> = method
+            .request_parameters
+            .iter()
+            .map(|(name, required)| {
+                if *required {
+                    format!("{name} required")
+                } else {
+                    name.clone()
+                }
+            })
+            .collect();
+        Some((
+            method.authorization_type.clone(),
+            method.api_key_required,
+            lines.join("\n"),
+        ))
+    }
+
+    /// Sets the selected method's request settings, with `PutMethod`'s
+    /// checks: a known authorization type, and parameters named
+    /// `method.request.{path|querystring|header|multivaluequerystring|multivalueheader}.NAME`.
+    pub fn set_method_request(
+        &mut self,
+        authorization_type: &str,
+        api_key_required: bool,
+        parameters: &str,
+    ) -> Result<(), String> {
+        const TYPES: [&str; 4] = ["NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS"];
+        if !TYPES.contains(&authorization_type) {
+            return Err(format!("Invalid authorization type {authorization_type}"));
+        }
+        let mut declared = BTreeMap::new();
+        for line in parameters.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let (name, required) = match line.strip_suffix("required") {
+                Some(name) => (name.trim(), true),
+                None => (line, false),
+            };
+            let valid = [
+                "path",
+                "querystring",
+                "header",
+                "multivaluequerystring",
+                "multivalueheader",
+            ]
+            .iter()
+            .any(|kind| {
+                name.strip_prefix(&format!("method.request.{kind}."))
+                    .is_some_and(|n| {
+                        !n.is_empty()
+                            && n.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b"._$-".contains(&b))
+                    })
+            });
+            if !valid {
+                return Err(format!(
+                    "Invalid method request parameter {name:?}: expected method.request.{{path|querystring|header|multivaluequerystring|multivalueheader}}.NAME"
+                ));
+            }
+            declared.insert(name.to_string(), required);
+        }
+        let (resource, verb) = self.selected_method_key().ok_or("select a method first")?;
+        self.edit(|api| {
+            let method = api
+                .resource_mut(&resource)
+                .and_then(|r| r.resource_methods.get_mut(&verb))
+                .ok_or("no such method")?;
+            method.authorization_type = authorization_type.to_string();
+            method.api_key_required = api_key_required;
+            method.request_parameters = declared;
+            Ok(())
+        })
+    }
+
     /// Writes the project atomically.
     pub fn save(&mut self) -> Result<(), String> {
         self.project.save().map_err(|e| e.to_string())?;
