@@ -7,7 +7,10 @@
 
 pub mod app;
 pub mod console;
+mod designer;
 pub mod highlight;
+mod logs;
+mod stages;
 pub mod workspace;
 
 use std::path::Path;

@@ -1,0 +1,304 @@
+//! The designer tab: a method's boxes as editors (method request,
+//! integration request, integration responses) and its mapping templates
+//! with highlighting, live preview and parse errors; "Enable CORS" on a
+//! resource.
+
+use crate::vtl;
+
+use super::app::Studio;
+use super::workspace::{IntegrationSettings, ResponseSettings};
+
+impl Studio {
+    pub(super) fn designer(&mut self, ui: &mut egui::Ui) {
+        let Some((request_templates, response_templates)) = self.workspace.templates() else {
+            if self.workspace.selection.resource_id.is_some() {
+                if ui.button("Enable CORS").clicked() {
+                    let result = self.workspace.enable_cors("*");
+                    self.report(result, |methods| {
+                        format!("CORS enabled: OPTIONS answers {methods} (deploy to serve it)")
+                    });
+                }
+                ui.label("Adds an OPTIONS method answering the preflight, maps Access-Control-Allow-Origin on the other methods and on DEFAULT_4XX/5XX, as the AWS console does.");
+            }
+            ui.label("Select a method in the tree to edit its mapping templates, or add one.");
+            return;
+        };
+        let selection = self.workspace.selection.clone();
+        ui.heading(format!(
+            "{} {}",
+            selection.method.as_deref().unwrap_or_default(),
+            self.workspace
+                .api()
+                .and_then(|a| selection
+                    .resource_id
+                    .as_deref()
+                    .and_then(|id| a.resource(id)))
+                .map_or("", |r| r.path.as_str())
+        ));
+        if ui.button("Delete method").clicked() {
+            let result = self.workspace.delete_method();
+            self.report(result, |()| "Method deleted".into());
+            return;
+        }
+        ui.label(
+            "Method Request -> Integration Request -> Integration Response -> Method Response",
+        );
+        self.method_request_editor(ui);
+        self.integration_editor(ui);
+        self.responses_editor(ui);
+        ui.separator();
+        ui.horizontal(|ui| {
+            for (request, templates, side) in [
+                (true, &request_templates, "Integration request"),
+                (false, &response_templates, "Integration response"),
+            ] {
+                for (content_type, text) in templates {
+                    let open = self
+                        .template
+                        .as_ref()
+                        .is_some_and(|(r, ct, _)| *r == request && ct == content_type);
+                    if ui
+                        .selectable_label(open, format!("{side} template {content_type}"))
+                        .clicked()
+                    {
+                        self.template = Some((request, content_type.clone(), text.clone()));
+                    }
+                }
+            }
+        });
+        let Some((request, content_type, mut text)) = self.template.clone() else {
+            return;
+        };
+        let label = ui.label(format!(
+            "{} template for {content_type}",
+            if request { "Request" } else { "Response" }
+        ));
+        let highlighter = &self.highlighter;
+        let mut layouter = |ui: &egui::Ui, buffer: &dyn egui::TextBuffer, wrap_width: f32| {
+            let mut job =
+                highlighter.layout_cached(buffer.as_str(), "vtl", ui.visuals().dark_mode, 13.0);
+            job.wrap.max_width = wrap_width;
+            ui.fonts_mut(|fonts| fonts.layout_job(job))
+        };
+        let edited = ui
+            .add(
+                egui::TextEdit::multiline(&mut text)
+                    .code_editor()
+                    .desired_rows(10)
+                    .desired_width(f32::INFINITY)
+                    .layouter(&mut layouter),
+            )
+            .labelled_by(label.id)
+            .changed();
+        if edited {
+            self.template = Some((request, content_type.clone(), text.clone()));
+        }
+        match vtl::Template::compile(&text) {
+            Ok(template) => {
+                let preview = template.render_plain();
+                ui.label("Preview (empty request):");
+                match preview {
+                    Ok(rendered) => {
+                        ui.monospace(rendered.output);
+                    }
+                    Err(error) => {
+                        ui.colored_label(ui.visuals().error_fg_color, error.to_string());
+                    }
+                }
+            }
+            Err(error) => {
+                ui.colored_label(ui.visuals().error_fg_color, error.to_string());
+            }
+        }
+        if ui.button("Apply template").clicked() {
+            let result = self.workspace.set_template(request, &content_type, &text);
+            self.report(result, |()| "Template applied (not deployed yet)".into());
+        }
+    }
+
+    /// Integration request settings: type, backend verb and URI (with
+    /// `${stageVariables.x}` placeholders), passthrough behaviour, timeout.
+    pub(super) fn integration_editor(&mut self, ui: &mut egui::Ui) {
+        use crate::model::{IntegrationType, PassthroughBehavior};
+        if self.integration.is_none() {
+            self.integration = self.workspace.integration().map(IntegrationSettings::of);
+        }
+        let Some(mut settings) = self.integration.clone() else {
+            return;
+        };
+        ui.group(|ui| {
+            ui.strong("Integration request");
+            ui.horizontal(|ui| {
+                egui::ComboBox::new("integration_type", "Type")
+                    .selected_text(settings.integration_type.as_str())
+                    .show_ui(ui, |ui| {
+                        for kind in [
+                            IntegrationType::Mock,
+                            IntegrationType::Http,
+                            IntegrationType::HttpProxy,
+                        ] {
+                            ui.selectable_value(
+                                &mut settings.integration_type,
+                                kind,
+                                kind.as_str(),
+                            );
+                        }
+                    });
+                egui::ComboBox::new("passthrough", "Passthrough")
+                    .selected_text(settings.passthrough_behavior.as_str())
+                    .show_ui(ui, |ui| {
+                        for behavior in [
+                            PassthroughBehavior::WhenNoMatch,
+                            PassthroughBehavior::WhenNoTemplates,
+                            PassthroughBehavior::Never,
+                        ] {
+                            ui.selectable_value(
+                                &mut settings.passthrough_behavior,
+                                behavior,
+                                behavior.as_str(),
+                            );
+                        }
+                    });
+                let label = ui.label("Timeout (ms)");
+                ui.add(egui::DragValue::new(&mut settings.timeout_in_millis).range(50..=29_000))
+                    .labelled_by(label.id);
+            });
+            if settings.integration_type != IntegrationType::Mock {
+                ui.horizontal(|ui| {
+                    let label = ui.label("Backend method");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut settings.http_method).desired_width(70.0),
+                    )
+                    .labelled_by(label.id);
+                    let label = ui.label("URI");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut settings.uri)
+                            .hint_text("http://${stageVariables.backendHost}/{proxy}")
+                            .desired_width(420.0),
+                    )
+                    .labelled_by(label.id);
+                });
+            }
+            if ui.button("Apply integration").clicked() {
+                let result = self.workspace.set_integration(settings.clone());
+                self.report(result, |()| "Integration updated (not deployed yet)".into());
+            }
+        });
+        self.integration = Some(settings);
+    }
+
+    /// Integration responses: status, selection pattern (matched against the
+    /// backend status), header mappings (`X-Total = integration.response.header.X-Total`).
+    pub(super) fn responses_editor(&mut self, ui: &mut egui::Ui) {
+        if self.responses.is_none() {
+            self.responses = self.workspace.integration().map(|integration| {
+                ResponseSettings::all_of(integration)
+                    .into_iter()
+                    .map(|settings| {
+                        let lines: Vec<String> = settings
+                            .header_mappings
+                            .iter()
+                            .map(|(header, source)| format!("{header} = {source}"))
+                            .collect();
+                        (settings, lines.join("\n"))
+                    })
+                    .collect()
+            });
+        }
+        let Some(mut responses) = self.responses.clone() else {
+            return;
+        };
+        let mut apply = None;
+        ui.group(|ui| {
+            ui.strong("Integration responses");
+            for (i, (settings, mappings)) in responses.iter_mut().enumerate() {
+                ui.horizontal(|ui| {
+                    let label = ui.label("Status");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut settings.status_code).desired_width(40.0),
+                    )
+                    .labelled_by(label.id);
+                    let label = ui.label("Selection pattern");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut settings.selection_pattern)
+                            .hint_text("default")
+                            .desired_width(120.0),
+                    )
+                    .labelled_by(label.id);
+                    let label = ui.label("Header mappings");
+                    ui.add(
+                        egui::TextEdit::multiline(mappings)
+                            .hint_text("X-Total = integration.response.header.X-Total")
+                            .desired_rows(1)
+                            .desired_width(360.0),
+                    )
+                    .labelled_by(label.id);
+                    if ui.button(format!("Apply response {}", i + 1)).clicked() {
+                        apply = Some(i);
+                    }
+                });
+            }
+            if ui.button("Add integration response").clicked() {
+                responses.push((ResponseSettings::default(), String::new()));
+            }
+        });
+        if let Some(i) = apply {
+            let (settings, mappings) = &mut responses[i];
+            settings.header_mappings = mappings
+                .lines()
+                .filter_map(|line| line.split_once('='))
+                .map(|(header, source)| (header.trim().to_string(), source.trim().to_string()))
+                .collect();
+            let result = self.workspace.set_integration_response(settings);
+            if result.is_ok() && settings.key.is_empty() {
+                settings.key = settings.status_code.trim().to_string();
+            }
+            self.report(result, |()| {
+                "Integration response updated (not deployed yet)".into()
+            });
+        }
+        self.responses = Some(responses);
+    }
+
+    /// Method request settings: authorization type, API key required, the
+    /// declared request parameters.
+    pub(super) fn method_request_editor(&mut self, ui: &mut egui::Ui) {
+        if self.method_request.is_none() {
+            self.method_request = self.workspace.method_request();
+        }
+        let Some((mut authorization, mut api_key, mut parameters)) = self.method_request.clone()
+        else {
+            return;
+        };
+        ui.group(|ui| {
+            ui.strong("Method request");
+            ui.horizontal(|ui| {
+                egui::ComboBox::new("authorization", "Authorization")
+                    .selected_text(authorization.clone())
+                    .show_ui(ui, |ui| {
+                        for kind in ["NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS"] {
+                            ui.selectable_value(&mut authorization, kind.to_string(), kind);
+                        }
+                    });
+                ui.checkbox(&mut api_key, "API key required");
+            });
+            let label = ui.label("Request parameters (one per line, 'required' after the name)");
+            ui.add(
+                egui::TextEdit::multiline(&mut parameters)
+                    .hint_text("method.request.querystring.page")
+                    .desired_rows(1)
+                    .desired_width(480.0),
+            )
+            .labelled_by(label.id);
+            if ui.button("Apply method request").clicked() {
+                let result =
+                    self.workspace
+                        .set_method_request(&authorization, api_key, &parameters);
+                self.report(result, |()| {
+                    "Method request updated (not deployed yet)".into()
+                });
+            }
+        });
+        self.method_request = Some((authorization, api_key, parameters));
+    }
+}
