@@ -530,3 +530,33 @@ fn method_request_settings_are_validated_and_undoable() {
         Some(("NONE".to_string(), false, String::new()))
     );
 }
+
+/// The live log shows what the gateway served, newest first, and the
+/// filter narrows it by status.
+#[test]
+fn live_log_filters_by_status() {
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    let address = harness.state().gateway.as_ref().unwrap().local_addr();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = client();
+        for path in ["/dev/pets", "/dev/nope"] {
+            client
+                .get(format!("http://{address}{path}"))
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    harness.get_by_label("Logs").click();
+    harness.run();
+    // The status column: both requests, then only the 403 one.
+    harness.get_by_label("200");
+    harness.get_by_label("403");
+    harness.get_by_label("/nope");
+    harness.state_mut().log_filter = "403".into();
+    harness.run();
+    harness.get_by_label("403");
+    assert!(harness.query_by_label("200").is_none());
+}

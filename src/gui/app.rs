@@ -37,6 +37,7 @@ pub struct Studio {
     /// required, parameter lines.
     pub method_request: Option<(String, bool, String)>,
     pub log_filter: String,
+    pub(super) log_view: super::logs::LogView,
     /// The stage the Stages tab edits, and its variables being edited.
     pub stage_variables: Option<(String, Vec<(String, String)>)>,
     pub selected_log: Option<u64>,
@@ -67,6 +68,7 @@ impl Studio {
             responses: None,
             method_request: None,
             log_filter: String::new(),
+            log_view: Default::default(),
             stage_variables: None,
             selected_log: None,
             undeployed: None,

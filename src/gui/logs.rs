@@ -9,9 +9,32 @@ impl Studio {
             ui.label("The gateway is not running.");
             return;
         };
-        let records = gateway.request_log().since(0);
+        let filter = self.log_filter.trim().to_ascii_lowercase();
+        let view = &mut self.log_view;
+        if view.filter != filter {
+            *view = LogView {
+                filter,
+                ..LogView::default()
+            };
+        }
+        // Only the requests that arrived since the last frame are fetched
+        // and filtered; the view keeps at most the gateway log's capacity.
+        let new = gateway.request_log().since(view.last_seq);
+        if let Some(last) = new.last() {
+            view.last_seq = last.seq;
+        }
+        view.total += new.len();
+        for record in new {
+            if view.matches(&record) {
+                view.shown.push_back(record);
+            }
+        }
+        let capacity = gateway.request_log().capacity();
+        while view.shown.len() > capacity {
+            view.shown.pop_front();
+        }
         ui.horizontal(|ui| {
-            ui.label(format!("{} requests", records.len()));
+            ui.label(format!("{} requests", view.total.min(capacity)));
             let label = ui.label("Filter");
             ui.add(
                 egui::TextEdit::singleline(&mut self.log_filter)
@@ -19,17 +42,7 @@ impl Studio {
             )
             .labelled_by(label.id);
         });
-        let filter = self.log_filter.to_ascii_lowercase();
-        let shown: Vec<_> = records
-            .iter()
-            .rev()
-            .filter(|r| {
-                filter.is_empty()
-                    || r.path.to_ascii_lowercase().contains(&filter)
-                    || r.http_method.eq_ignore_ascii_case(&filter)
-                    || r.status.to_string().starts_with(&filter)
-            })
-            .collect();
+        let shown: Vec<_> = self.log_view.shown.iter().rev().collect();
         let mut clicked = None;
         egui_extras::TableBuilder::new(ui)
             .striped(true)
@@ -83,7 +96,7 @@ impl Studio {
         }
         let Some(record) = self
             .selected_log
-            .and_then(|seq| records.iter().find(|r| r.seq == seq))
+            .and_then(|seq| shown.iter().copied().find(|r| r.seq == seq))
         else {
             return;
         };
@@ -100,5 +113,26 @@ impl Studio {
             .show(ui, |ui| {
                 ui.monospace(record.execution_log.render());
             });
+    }
+}
+
+/// The live log as the tab shows it: the requests matching the filter,
+/// oldest first, kept across frames.
+#[derive(Default)]
+pub struct LogView {
+    filter: String,
+    last_seq: u64,
+    total: usize,
+    shown: std::collections::VecDeque<std::sync::Arc<crate::observe::RequestRecord>>,
+}
+
+impl LogView {
+    fn matches(&self, record: &crate::observe::RequestRecord) -> bool {
+        self.filter.is_empty()
+            || record.path.to_ascii_lowercase().contains(&self.filter)
+            || record.http_method.eq_ignore_ascii_case(&self.filter)
+            || itoa::Buffer::new()
+                .format(record.status)
+                .starts_with(&self.filter)
     }
 }

@@ -81,7 +81,9 @@ impl RequestLog {
     /// Records with `seq > after`, oldest first.
     pub fn since(&self, after: u64) -> Vec<Arc<RequestRecord>> {
         let records = self.inner.records.lock().unwrap_or_else(|e| e.into_inner());
-        records.iter().filter(|r| r.seq > after).cloned().collect()
+        // Records are in `seq` order: the new ones are a suffix.
+        let first_new = records.partition_point(|r| r.seq <= after);
+        records.range(first_new..).cloned().collect()
     }
 
     pub fn find(&self, request_id: &str) -> Option<Arc<RequestRecord>> {
@@ -91,6 +93,11 @@ impl RequestLog {
             .rev()
             .find(|r| r.request_id == request_id)
             .cloned()
+    }
+
+    /// How many requests the log keeps.
+    pub fn capacity(&self) -> usize {
+        self.inner.capacity
     }
 
     pub fn len(&self) -> usize {

@@ -1,0 +1,96 @@
+//! GUI frame time (issue: the desktop app): the live log tab with 100,000
+//! requests in the log while 1,000 requests/s arrive (16 per frame at
+//! 60 frames/s). egui_kittest runs the UI pass without a GPU, so this is
+//! the CPU cost of a frame. `cargo bench --bench gui_frame`.
+
+use std::time::{Duration, SystemTime};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use egui_kittest::Harness;
+use portico::gateway::{Gateway, GatewayConfig};
+use portico::gui::{Studio, Workspace, app::Tab};
+use portico::model::Project;
+use portico::observe::{ExecutionLog, RequestRecord};
+
+fn record(i: u64) -> RequestRecord {
+    let mut log = ExecutionLog::new();
+    log.push("Starting execution for request");
+    log.push("Method completed with status: 200");
+    RequestRecord {
+        seq: 0,
+        request_id: format!("req-{i}"),
+        at: SystemTime::now(),
+        api_id: "petstore42".into(),
+        stage: "dev".into(),
+        http_method: "GET".into(),
+        path: format!("/pets/{}", i % 1000),
+        resource_path: Some("/pets/{petId}".into()),
+        status: if i % 10 == 0 { 404 } else { 200 },
+        latency_us: 300 + i % 200,
+        integration_latency_us: None,
+        request_headers: http::HeaderMap::new(),
+        request_body: bytes::Bytes::new(),
+        response_headers: http::HeaderMap::new(),
+        response_body: bytes::Bytes::from_static(b"{}"),
+        execution_log: log,
+    }
+}
+
+fn log_frame(c: &mut Criterion) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/petstore");
+    let project = Project::load(&dir).expect("the sample loads");
+    let config = GatewayConfig {
+        port: 0,
+        worker_threads: 1,
+        request_log_capacity: 100_000,
+        ..GatewayConfig::default()
+    };
+    let gateway = Gateway::start(&project, &config).expect("gateway starts");
+    for i in 0..100_000 {
+        gateway.request_log().push(record(i));
+    }
+    let mut studio = Studio::new(Workspace::new(project), Some(gateway));
+    studio.tab = Tab::Logs;
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, studio: &mut Studio| studio.ui(ui), studio);
+    harness.run();
+    let mut next = 100_000;
+    let mut group = c.benchmark_group("gui");
+    group.measurement_time(Duration::from_secs(5));
+    group.bench_function("logs_frame_100k_entries_1000_rps", |b| {
+        b.iter(|| {
+            for _ in 0..16 {
+                harness
+                    .state()
+                    .gateway
+                    .as_ref()
+                    .unwrap()
+                    .request_log()
+                    .push(record(next));
+                next += 1;
+            }
+            harness.step();
+        })
+    });
+    harness.state_mut().log_filter = "pets/7".into();
+    group.bench_function("logs_frame_100k_entries_1000_rps_filtered", |b| {
+        b.iter(|| {
+            for _ in 0..16 {
+                harness
+                    .state()
+                    .gateway
+                    .as_ref()
+                    .unwrap()
+                    .request_log()
+                    .push(record(next));
+                next += 1;
+            }
+            harness.step();
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, log_frame);
+criterion_main!(benches);
