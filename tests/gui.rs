@@ -560,3 +560,40 @@ fn live_log_filters_by_status() {
     harness.get_by_label("403");
     assert!(harness.query_by_label("200").is_none());
 }
+
+/// Light theme, a deployment description, and a past console request
+/// restored from the history.
+#[test]
+fn theme_description_and_console_history() {
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("Light").click();
+    harness.run();
+    assert_eq!(harness.ctx.theme(), egui::Theme::Light);
+
+    harness.state_mut().deploy_description = "first from the GUI".into();
+    harness.get_by_label("Deploy").click();
+    harness.run();
+    let api = harness.state().workspace.api().unwrap().clone();
+    let serving = &api.stage("dev").unwrap().deployment_id;
+    let deployment = api.deployments.iter().find(|d| &d.id == serving).unwrap();
+    assert_eq!(
+        deployment.description.as_deref(),
+        Some("first from the GUI")
+    );
+    assert!(harness.state().deploy_description.is_empty());
+
+    harness.get_by_label("Console").click();
+    harness.run();
+    harness.state_mut().console.request.path = "/dev/pets/3".into();
+    harness.get_by_label("Send").click();
+    run_until(&mut harness, |studio| studio.console.response.is_some());
+    harness.state_mut().console.request.path = "/dev/other".into();
+    harness.run();
+    harness.get_by_label("History (1)").click();
+    harness.run();
+    harness.get_by_label("GET /dev/pets/3").click();
+    harness.run();
+    assert_eq!(harness.state().console.request.path, "/dev/pets/3");
+}

@@ -28,6 +28,8 @@ pub struct Studio {
     /// The template being edited: (request side?, content type, text).
     pub template: Option<(bool, String, String)>,
     pub deploy_stage: String,
+    /// The description of the next deployment.
+    pub deploy_description: String,
     /// The integration settings being edited for the selected method.
     pub integration: Option<IntegrationSettings>,
     /// The integration responses being edited, each with its header
@@ -64,6 +66,7 @@ impl Studio {
             new_verb: "GET".into(),
             template: None,
             deploy_stage: "dev".into(),
+            deploy_description: String::new(),
             integration: None,
             responses: None,
             method_request: None,
@@ -155,7 +158,10 @@ impl Studio {
 
     fn deploy(&mut self) {
         let stage = self.deploy_stage.clone();
-        let result = self.workspace.deploy(&stage, "Deployed from Portico");
+        let result = self.workspace.deploy(&stage, &self.deploy_description);
+        if result.is_ok() {
+            self.deploy_description.clear();
+        }
         let result = result.and_then(|id| {
             if let Some(gateway) = &self.gateway {
                 gateway
@@ -196,6 +202,13 @@ impl Studio {
             let label = ui.label("Stage");
             ui.add(egui::TextEdit::singleline(&mut self.deploy_stage).desired_width(70.0))
                 .labelled_by(label.id);
+            let label = ui.label("Description");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.deploy_description)
+                    .hint_text("optional")
+                    .desired_width(120.0),
+            )
+            .labelled_by(label.id);
             if ui.button("Deploy").clicked() {
                 self.deploy();
             }
@@ -218,6 +231,15 @@ impl Studio {
                 Some(gateway) => ui.label(format!("Gateway on http://{}", gateway.local_addr())),
                 None => ui.label("Gateway stopped"),
             };
+            ui.separator();
+            // Text, not egui's emoji switch: the bundled fonts have no emoji.
+            let dark = ui.visuals().dark_mode;
+            if ui.selectable_label(dark, "Dark").clicked() {
+                ui.ctx().set_theme(egui::Theme::Dark);
+            }
+            if ui.selectable_label(!dark, "Light").clicked() {
+                ui.ctx().set_theme(egui::Theme::Light);
+            }
         });
     }
 
@@ -384,6 +406,27 @@ impl Studio {
                 ui.spinner();
             }
         });
+        if !self.console.history.is_empty() {
+            let mut restore = None;
+            ui.collapsing(format!("History ({})", self.console.history.len()), |ui| {
+                for (i, past) in self.console.history.iter().enumerate().rev().take(20) {
+                    let test = if past.test_invoke {
+                        " (test invoke)"
+                    } else {
+                        ""
+                    };
+                    if ui
+                        .selectable_label(false, format!("{} {}{test}", past.method, past.path))
+                        .clicked()
+                    {
+                        restore = Some(i);
+                    }
+                }
+            });
+            if let Some(i) = restore {
+                self.console.request = self.console.history[i].clone();
+            }
+        }
         ui.separator();
         let Some(response) = &self.console.response else {
             return;

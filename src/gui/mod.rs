@@ -25,7 +25,20 @@ struct StudioApp {
     studio: Studio,
 }
 
+/// What the window remembers between runs (eframe storage).
+const STORAGE_KEY: &str = "portico.ui";
+
 impl eframe::App for StudioApp {
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        let tab = match self.studio.tab {
+            app::Tab::Designer => "designer",
+            app::Tab::Console => "console",
+            app::Tab::Logs => "logs",
+            app::Tab::Stages => "stages",
+        };
+        storage.set_string(STORAGE_KEY, format!("{tab}\n{}", self.studio.deploy_stage));
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.studio.ui(ui);
         // Keep the live log moving while requests arrive.
@@ -45,7 +58,7 @@ pub fn run(project_dir: &Path, config: &GatewayConfig) -> Result<(), String> {
         "Portico gateway listening on http://{}",
         gateway.local_addr()
     );
-    let studio = Studio::new(Workspace::new(project), Some(gateway));
+    let mut studio = Studio::new(Workspace::new(project), Some(gateway));
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Portico")
@@ -55,7 +68,21 @@ pub fn run(project_dir: &Path, config: &GatewayConfig) -> Result<(), String> {
     eframe::run_native(
         "Portico",
         options,
-        Box::new(move |_creation| Ok(Box::new(StudioApp { studio }))),
+        Box::new(move |creation| {
+            if let Some(saved) = creation.storage.and_then(|s| s.get_string(STORAGE_KEY)) {
+                let mut lines = saved.lines();
+                studio.tab = match lines.next() {
+                    Some("console") => app::Tab::Console,
+                    Some("logs") => app::Tab::Logs,
+                    Some("stages") => app::Tab::Stages,
+                    _ => app::Tab::Designer,
+                };
+                if let Some(stage) = lines.next().filter(|s| !s.is_empty()) {
+                    studio.deploy_stage = stage.to_string();
+                }
+            }
+            Ok(Box::new(StudioApp { studio }))
+        }),
     )
     .map_err(|e| format!("the window could not open: {e}"))
 }
