@@ -143,6 +143,38 @@ fn design_deploy_and_test_a_method() {
     );
 }
 
+/// Selects `/pets`, adds the child `path_part` and a GET (MOCK) on it.
+fn add_get_under_pets(harness: &mut Harness<'_, Studio>, path_part: &str) {
+    harness.get_by_label("/pets").click();
+    harness.run();
+    harness.state_mut().new_path_part = path_part.into();
+    harness.get_by_label("Add resource").click();
+    harness.run();
+    harness.get_by_label("Add method").click();
+    harness.run();
+}
+
+/// `GET path` against the studio's running gateway: status, headers, body.
+fn served(harness: &Harness<'_, Studio>, path: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    let address = harness
+        .state()
+        .gateway
+        .as_ref()
+        .expect("a gateway")
+        .local_addr();
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let response = client()
+            .get(format!("http://{address}{path}"))
+            .send()
+            .await
+            .expect("the gateway answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.text().await.unwrap_or_default())
+    })
+}
+
 fn api_method(studio: &Studio) -> Option<String> {
     studio.workspace.selection.method.clone()
 }
@@ -222,20 +254,14 @@ fn enable_cors_answers_a_real_preflight() {
             preflight.headers()["access-control-allow-headers"],
             portico::model::DEFAULT_ALLOW_HEADERS
         );
-        let get = client
-            .get(format!("http://{address}/dev/pets"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(get.headers()["access-control-allow-origin"], "*");
-        let missing = client
-            .get(format!("http://{address}/dev/nope"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(missing.status(), 403);
-        assert_eq!(missing.headers()["access-control-allow-origin"], "*");
     });
+    assert_eq!(
+        served(&harness, "/dev/pets").1["access-control-allow-origin"],
+        "*"
+    );
+    let (status, headers, _) = served(&harness, "/dev/nope");
+    assert_eq!(status, 403);
+    assert_eq!(headers["access-control-allow-origin"], "*");
 }
 
 /// Stage variables edited in the Stages tab, and a roll back to an
@@ -290,21 +316,7 @@ fn stage_variables_and_rollback() {
     }
     harness.get_by_label("Deploy").click();
     harness.run();
-    let address = harness.state().gateway.as_ref().unwrap().local_addr();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let welcome = |runtime: &tokio::runtime::Runtime| {
-        runtime.block_on(async {
-            client()
-                .get(format!("http://{address}/dev/"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        })
-    };
-    assert_eq!(welcome(&runtime), "{\"message\": \"new\"}");
+    assert_eq!(served(&harness, "/dev/").2, "{\"message\": \"new\"}");
     harness
         .get_by_label(&format!("Roll back dev to {old_deployment}"))
         .click();
@@ -327,7 +339,11 @@ fn stage_variables_and_rollback() {
         reloaded.rest_apis[0].stage("dev").unwrap().deployment_id,
         old_deployment
     );
-    assert!(welcome(&runtime).contains("Welcome to the Portico PetStore"));
+    assert!(
+        served(&harness, "/dev/")
+            .2
+            .contains("Welcome to the Portico PetStore")
+    );
 }
 
 /// The integration request editor: switch a new MOCK method to HTTP_PROXY
@@ -339,13 +355,7 @@ fn integration_editor_switches_to_http_proxy() {
     let project = TempProject::petstore();
     let mut harness = harness(studio(&project));
     harness.run();
-    harness.get_by_label("/pets").click();
-    harness.run();
-    harness.state_mut().new_path_part = "backend".into();
-    harness.get_by_label("Add resource").click();
-    harness.run();
-    harness.get_by_label("Add method").click();
-    harness.run();
+    add_get_under_pets(&mut harness, "backend");
     {
         let settings = harness
             .state_mut()
@@ -401,13 +411,7 @@ fn integration_responses_select_by_backend_status() {
     let project = TempProject::petstore();
     let mut harness = harness(studio(&project));
     harness.run();
-    harness.get_by_label("/pets").click();
-    harness.run();
-    harness.state_mut().new_path_part = "lookup".into();
-    harness.get_by_label("Add resource").click();
-    harness.run();
-    harness.get_by_label("Add method").click();
-    harness.run();
+    add_get_under_pets(&mut harness, "lookup");
     {
         let settings = harness.state_mut().integration.as_mut().unwrap();
         settings.integration_type = portico::model::IntegrationType::Http;
@@ -455,17 +459,9 @@ fn integration_responses_select_by_backend_status() {
     );
     harness.get_by_label("Deploy").click();
     harness.run();
-    let address = harness.state().gateway.as_ref().unwrap().local_addr();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let response = client()
-            .get(format!("http://{address}/dev/pets/lookup"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 404);
-        assert_eq!(response.headers()["x-reason"], "no such pet");
-    });
+    let (status, headers, _) = served(&harness, "/dev/pets/lookup");
+    assert_eq!(status, 404);
+    assert_eq!(headers["x-reason"], "no such pet");
 }
 
 /// The method request editor writes AWS's fields (an unknown parameter
@@ -537,18 +533,9 @@ fn method_request_settings_are_validated_and_undoable() {
 fn live_log_filters_by_status() {
     let project = TempProject::petstore();
     let mut harness = harness(studio(&project));
-    let address = harness.state().gateway.as_ref().unwrap().local_addr();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let client = client();
-        for path in ["/dev/pets", "/dev/nope"] {
-            client
-                .get(format!("http://{address}{path}"))
-                .send()
-                .await
-                .unwrap();
-        }
-    });
+    for path in ["/dev/pets", "/dev/nope"] {
+        served(&harness, path);
+    }
     harness.get_by_label("Logs").click();
     harness.run();
     // The status column: both requests, then only the 403 one.
