@@ -6,8 +6,7 @@
 //! and the jars. (Jayway 2.0 predates path functions such as `length()`;
 //! those are tested against Jayway's README in `src/jsonpath.rs`.)
 
-use std::path::Path;
-use std::process::Command;
+mod oracle;
 
 const JARS: [&str; 4] = [
     "/usr/share/java/json-path.jar",
@@ -113,37 +112,17 @@ const CASES: [(&str, &[&str]); 4] = [
 ];
 
 fn jayway(cases: &[(&str, &str)]) -> Vec<String> {
-    let work = tempfile::tempdir().expect("temp dir");
-    let source =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/jsonpath_oracle/JsonPathOracle.java");
-    let classpath = JARS.join(":");
-    let status = Command::new("javac")
-        .args(["-cp", &classpath, "-d"])
-        .arg(work.path())
-        .arg(&source)
-        .status()
-        .expect("javac runs");
-    assert!(status.success(), "javac failed");
-    let input = work.path().join("cases.tsv");
     let lines: Vec<String> = cases.iter().map(|(d, p)| format!("{d}\t{p}")).collect();
-    std::fs::write(&input, lines.join("\n") + "\n").expect("write cases");
-    let output = Command::new("java")
-        .arg("-cp")
-        .arg(format!("{classpath}:{}", work.path().display()))
-        .arg("JsonPathOracle")
-        .arg(&input)
-        .output()
-        .expect("java runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout)
-        .expect("UTF-8")
-        .lines()
-        .map(str::to_string)
-        .collect()
+    oracle::run(
+        "jsonpath_oracle/JsonPathOracle.java",
+        "JsonPathOracle",
+        &JARS,
+        "libjsonpath-java",
+        &(lines.join("\n") + "\n"),
+    )
+    .lines()
+    .map(str::to_string)
+    .collect()
 }
 
 fn ours(document: &str, path: &str) -> String {
@@ -174,13 +153,6 @@ fn same(a: &str, b: &str) -> bool {
 
 #[test]
 fn jsonpath_matches_jayway() {
-    if JARS.iter().any(|jar| !Path::new(jar).exists())
-        || Command::new("javac").arg("-version").output().is_err()
-    {
-        panic!(
-            "Jayway JsonPath and a JDK are needed: apt-get install libjsonpath-java default-jdk-headless (.ci/run does)"
-        );
-    }
     let cases: Vec<(&str, &str)> = CASES
         .iter()
         .flat_map(|(d, paths)| paths.iter().map(move |p| (*d, *p)))

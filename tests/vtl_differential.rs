@@ -11,8 +11,9 @@
 //! renders them. `getClass()` and `String[]` (from `split`) print Java
 //! identities, which are not reproducible.
 
+mod oracle;
+
 use std::path::Path;
-use std::process::Command;
 
 const VELOCITY_JARS: [&str; 3] = [
     "/usr/share/java/velocity.jar",
@@ -42,32 +43,13 @@ fn stage_variables() -> Vec<(String, String)> {
 
 /// Runs every case through Velocity 1.7; `None` marks a Velocity error.
 fn velocity(cases: &[String]) -> Vec<Option<String>> {
-    let work = tempfile::tempdir().expect("temp dir");
-    let source =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/velocity_oracle/VelocityOracle.java");
-    let classpath = VELOCITY_JARS.join(":");
-    let status = Command::new("javac")
-        .args(["-cp", &classpath, "-d"])
-        .arg(work.path())
-        .arg(&source)
-        .status()
-        .expect("javac runs");
-    assert!(status.success(), "javac failed");
-    let input = work.path().join("cases.txt");
-    std::fs::write(&input, cases.join("\n=====\n")).expect("write cases");
-    let output = Command::new("java")
-        .arg("-cp")
-        .arg(format!("{classpath}:{}", work.path().display()))
-        .arg("VelocityOracle")
-        .arg(&input)
-        .output()
-        .expect("java runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let text = oracle::run(
+        "velocity_oracle/VelocityOracle.java",
+        "VelocityOracle",
+        &VELOCITY_JARS,
+        "velocity",
+        &cases.join("\n=====\n"),
     );
-    let text = String::from_utf8(output.stdout).expect("UTF-8 output");
     let mut results = Vec::with_capacity(cases.len());
     let mut rest = text.as_str();
     for i in 0..cases.len() {
@@ -212,13 +194,6 @@ fn generated(count: usize) -> Vec<String> {
 
 #[test]
 fn engine_matches_velocity_1_7() {
-    if VELOCITY_JARS.iter().any(|jar| !Path::new(jar).exists())
-        || Command::new("javac").arg("-version").output().is_err()
-    {
-        panic!(
-            "Velocity 1.7 and a JDK are needed: apt-get install velocity default-jdk-headless (.ci/run does)"
-        );
-    }
     let corpus = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/velocity_oracle/cases.vtl"),
     )
