@@ -23,9 +23,9 @@ pub struct CompiledStage {
     pub api_name: String,
     pub stage_name: String,
     pub deployment_id: String,
-    pub stage_variables: BTreeMap<String, String>,
-    /// The same, in the form templates read (`$stageVariables`).
-    pub stage_variable_pairs: Vec<(String, String)>,
+    /// `name -> value`, sorted by name: what `$stageVariables` and
+    /// `stageVariables.x` mappings read.
+    pub stage_variables: Vec<(String, String)>,
     /// The API's `binaryMediaTypes`.
     pub binary_media_types: Vec<String>,
     pub router: Router,
@@ -136,8 +136,7 @@ pub fn compile_stage(api: &RestApi, stage: &Stage) -> Result<CompiledStage, Comp
         api_name: api.name.clone(),
         stage_name: stage.stage_name.clone(),
         deployment_id: stage.deployment_id.clone(),
-        stage_variables: stage.variables.clone(),
-        stage_variable_pairs: stage
+        stage_variables: stage
             .variables
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))

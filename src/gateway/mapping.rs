@@ -87,7 +87,7 @@ pub struct MappingScope<'a> {
     pub query: &'a [(String, String)],
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
-    pub stage_variables: &'a std::collections::BTreeMap<String, String>,
+    pub stage_variables: &'a [(String, String)],
     pub context: &'a RequestContext,
     pub integration_headers: Option<&'a HeaderMap>,
     pub integration_body: &'a [u8],
@@ -126,7 +126,7 @@ impl MappingScope<'_> {
                 Some(String::from_utf8_lossy(self.integration_body).into_owned())
             }
             Source::IntegrationBodyPath(path) => json_path(self.integration_body, path),
-            Source::StageVariable(name) => self.stage_variables.get(name).cloned(),
+            Source::StageVariable(name) => lookup(self.stage_variables, name),
             Source::Context(name) => self.context.get(name),
         }
     }

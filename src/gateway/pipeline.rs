@@ -454,15 +454,7 @@ fn request_body(
             return Ok((bytes, false, vtl::Overrides::default()));
         }
     };
-    let rendered = render_template(
-        template,
-        &text,
-        scope,
-        &stage.stage_variable_pairs,
-        request,
-        log,
-        "request",
-    )?;
+    let rendered = render_template(template, &text, scope, request, log, "request")?;
     Ok((Bytes::from(rendered.output), true, rendered.overrides))
 }
 
@@ -473,7 +465,6 @@ fn render_template(
     template: &Template,
     body: &str,
     scope: &MappingScope<'_>,
-    stage_variables: &[(String, String)],
     request: &MethodRequest,
     log: &mut ExecutionLog,
     what: &str,
@@ -494,7 +485,7 @@ fn render_template(
         querystring: &request.query,
         header: &header,
         context: &context,
-        stage_variables,
+        stage_variables: scope.stage_variables,
     };
     template.render(&bindings).map_err(|e| {
         log.push_fmt(format_args!(
@@ -654,15 +645,7 @@ fn method_response(
     let template = transform::select_response_template(&selected.response_templates, &accept);
     let (content_type, body) = match (template, payload) {
         (Some((content_type, template)), Payload::Text(text)) => {
-            let rendered = render_template(
-                template,
-                &text,
-                scope,
-                &stage.stage_variable_pairs,
-                request,
-                log,
-                "response",
-            )?;
+            let rendered = render_template(template, &text, scope, request, log, "response")?;
             overrides = rendered.overrides;
             (content_type.as_str(), Bytes::from(rendered.output))
         }

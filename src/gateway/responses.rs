@@ -337,8 +337,9 @@ fn render_gateway_template(
             name.strip_prefix("stageVariables.").map(|variable| {
                 scope
                     .stage_variables
-                    .get(variable)
-                    .cloned()
+                    .iter()
+                    .find(|(k, _)| k == variable)
+                    .map(|(_, v)| v.clone())
                     .unwrap_or_default()
             })
         };
