@@ -61,3 +61,19 @@ pub fn ten_kilobyte_template() -> String {
     }
     template
 }
+
+/// Renders `template` over `body` with nothing else bound, as both
+/// benchmarks do.
+pub fn render(template: &portico::vtl::Template, body: &str) -> String {
+    template
+        .render(&portico::vtl::Bindings {
+            body,
+            path: &[],
+            querystring: &[],
+            header: &[],
+            context: &serde_json::Value::Null,
+            stage_variables: &[],
+        })
+        .expect("renders")
+        .output
+}

@@ -3,7 +3,7 @@
 //! template. `cargo bench --bench vtl`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use portico::vtl::{Bindings, Template};
+use portico::vtl::Template;
 
 #[path = "petstore.rs"]
 mod petstore;
@@ -11,20 +11,8 @@ mod petstore;
 fn render_petstore(c: &mut Criterion) {
     let template = Template::compile(petstore::PETSTORE_TEMPLATE).expect("compiles");
     let body = petstore::pets(100);
-    let context = serde_json::Value::Null;
     c.bench_function("petstore_100_items_render", |b| {
-        b.iter(|| {
-            template
-                .render(&Bindings {
-                    body: &body,
-                    path: &[],
-                    querystring: &[],
-                    header: &[],
-                    context: &context,
-                    stage_variables: &[],
-                })
-                .expect("renders")
-        })
+        b.iter(|| petstore::render(&template, &body))
     });
 }
 

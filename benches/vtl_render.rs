@@ -3,7 +3,7 @@
 //! which runs velocityjs on the same input.
 //! Usage: `vtl_render [iterations]`.
 
-use portico::vtl::{Bindings, Template};
+use portico::vtl::Template;
 
 /// The allocator the `portico` binary ships with.
 #[global_allocator]
@@ -19,20 +19,7 @@ fn main() {
         .unwrap_or(20_000);
     let template = Template::compile(petstore::PETSTORE_TEMPLATE).expect("compiles");
     let body = petstore::pets(100);
-    let context = serde_json::Value::Null;
-    let render = || {
-        template
-            .render(&Bindings {
-                body: &body,
-                path: &[],
-                querystring: &[],
-                header: &[],
-                context: &context,
-                stage_variables: &[],
-            })
-            .expect("renders")
-            .output
-    };
+    let render = || petstore::render(&template, &body);
     for _ in 0..iterations / 10 {
         std::hint::black_box(render());
     }
