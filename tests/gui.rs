@@ -584,3 +584,65 @@ fn theme_description_and_console_history() {
     harness.run();
     assert_eq!(harness.state().console.request.path, "/dev/pets/3");
 }
+
+/// Rename a resource (descendants follow, AWS's rules shown inline), delete
+/// it with its subtree, undo brings it back.
+#[test]
+fn rename_and_delete_resources() {
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    add_get_under_pets(&mut harness, "toys");
+    harness.get_by_label("/pets").click();
+    harness.run();
+    harness.get_by_label_contains("Resource /pets");
+
+    harness.state_mut().rename_part.1 = "an imal".into();
+    harness.run();
+    harness.get_by_label_contains("path part only allow");
+    harness.get_by_label("Rename").click();
+    harness.run();
+    assert!(harness.state().status.is_err());
+
+    harness.state_mut().rename_part.1 = "animals".into();
+    harness.run();
+    harness.get_by_label("Rename").click();
+    harness.run();
+    assert_eq!(
+        harness.state().status,
+        Ok("Resource renamed to /animals".into())
+    );
+    let api = harness.state().workspace.api().unwrap();
+    assert!(api.resource_by_path("/pets").is_none());
+    assert!(
+        api.resource_by_path("/animals/toys")
+            .is_some_and(|r| r.resource_methods.contains_key("GET"))
+    );
+    assert!(api.resource_by_path("/animals/{petId}").is_some());
+
+    harness.get_by_label("Delete resource").click();
+    harness.run();
+    let api = harness.state().workspace.api().unwrap();
+    assert!(
+        api.resources
+            .iter()
+            .all(|r| !r.path.starts_with("/animals")),
+        "{:?}",
+        harness.state().status
+    );
+    assert_eq!(
+        harness.state().workspace.selection.resource_id,
+        api.root().map(|r| r.id.clone())
+    );
+    harness.get_by_label("Undo").click();
+    harness.run();
+    assert!(
+        harness
+            .state()
+            .workspace
+            .api()
+            .unwrap()
+            .resource_by_path("/animals/toys")
+            .is_some()
+    );
+}

@@ -25,6 +25,9 @@ pub struct Studio {
     /// Text of the "new resource" and "new method" fields.
     pub new_path_part: String,
     pub new_verb: String,
+    /// The selected resource's path and the path part being typed to
+    /// rename it.
+    pub rename_part: (String, String),
     /// The template being edited: (request side?, content type, text).
     pub template: Option<(bool, String, String)>,
     pub deploy_stage: String,
@@ -64,6 +67,7 @@ impl Studio {
             console: Console::default(),
             new_path_part: String::new(),
             new_verb: "GET".into(),
+            rename_part: Default::default(),
             template: None,
             deploy_stage: "dev".into(),
             deploy_description: String::new(),

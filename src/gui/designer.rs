@@ -12,6 +12,7 @@ impl Studio {
     pub(super) fn designer(&mut self, ui: &mut egui::Ui) {
         let Some((request_templates, response_templates)) = self.workspace.templates() else {
             if self.workspace.selection.resource_id.is_some() {
+                self.resource_editor(ui);
                 if ui.button("Enable CORS").clicked() {
                     let result = self.workspace.enable_cors("*");
                     self.report(result, |methods| {
@@ -114,6 +115,51 @@ impl Studio {
             let result = self.workspace.set_template(request, &content_type, &text);
             self.report(result, |()| "Template applied (not deployed yet)".into());
         }
+    }
+
+    /// The selected resource: its path, rename (AWS's path-part rules,
+    /// descendants follow) and delete (with its subtree).
+    fn resource_editor(&mut self, ui: &mut egui::Ui) {
+        let Some((path, part, is_root)) = self.workspace.api().and_then(|api| {
+            let resource = api.resource(self.workspace.selection.resource_id.as_deref()?)?;
+            Some((
+                resource.path.clone(),
+                resource.path_part.clone().unwrap_or_default(),
+                resource.parent_id.is_none(),
+            ))
+        }) else {
+            return;
+        };
+        ui.heading(format!("Resource {path}"));
+        if is_root {
+            return;
+        }
+        if self.rename_part.0 != path {
+            self.rename_part = (path.clone(), part);
+        }
+        ui.horizontal(|ui| {
+            let label = ui.label("Rename path part");
+            ui.add(egui::TextEdit::singleline(&mut self.rename_part.1).desired_width(140.0))
+                .labelled_by(label.id);
+            if ui.button("Rename").clicked() {
+                let part = self.rename_part.1.clone();
+                let result = self.workspace.rename_resource(&part);
+                self.report(result, |path| format!("Resource renamed to {path}"));
+            }
+            if ui.button("Delete resource").clicked() {
+                let result = self.workspace.delete_resource();
+                self.report(result, |n| {
+                    format!(
+                        "Deleted {path} ({n} resource{})",
+                        if n == 1 { "" } else { "s" }
+                    )
+                });
+            }
+        });
+        if let Err(error) = crate::model::validate_path_part(self.rename_part.1.trim()) {
+            ui.colored_label(ui.visuals().error_fg_color, error.to_string());
+        }
+        ui.separator();
     }
 
     /// Integration request settings: type, backend verb and URI (with

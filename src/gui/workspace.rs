@@ -216,6 +216,40 @@ impl Workspace {
         Ok(id)
     }
 
+    /// Renames the selected resource's path part (descendants follow).
+    pub fn rename_resource(&mut self, path_part: &str) -> Result<String, String> {
+        let id = self
+            .selection
+            .resource_id
+            .clone()
+            .ok_or("select a resource first")?;
+        self.edit(|api| {
+            api.rename_resource(&id, path_part.trim())
+                .map_err(|e| e.to_string())?;
+            Ok(api
+                .resource(&id)
+                .map(|r| r.path.clone())
+                .unwrap_or_default())
+        })
+    }
+
+    /// Deletes the selected resource and its subtree; selects its parent.
+    pub fn delete_resource(&mut self) -> Result<usize, String> {
+        let id = self
+            .selection
+            .resource_id
+            .clone()
+            .ok_or("select a resource first")?;
+        let parent = self
+            .api()
+            .and_then(|a| a.resource(&id))
+            .and_then(|r| r.parent_id.clone());
+        let removed = self.edit(|api| api.delete_resource(&id).map_err(|e| e.to_string()))?;
+        self.selection.resource_id = parent;
+        self.selection.method = None;
+        Ok(removed)
+    }
+
     /// Adds a MOCK method to the selected resource and selects it.
     pub fn add_method(&mut self, verb: &str) -> Result<(), String> {
         let resource = self

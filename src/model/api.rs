@@ -155,6 +155,85 @@ impl RestApi {
         Ok(id)
     }
 
+    /// Changes a resource's path part (AWS's `UpdateResource` with
+    /// `replace /pathPart`): the same rules as creating it, and the paths of
+    /// every descendant follow. A resource with children cannot become
+    /// greedy (`{proxy+}`), and the root has no path part to change.
+    pub fn rename_resource(
+        &mut self,
+        id: &str,
+        path_part: &str,
+    ) -> Result<(), super::ResourceError> {
+        super::validate_path_part(path_part)?;
+        let resource = self
+            .resource(id)
+            .ok_or_else(|| super::ResourceError::NoParent(id.to_string()))?;
+        let Some(parent_id) = resource.parent_id.clone() else {
+            return Err(super::ResourceError::Root);
+        };
+        let old_path = resource.path.clone();
+        let parent_path = self
+            .resource(&parent_id)
+            .map_or_else(|| "/".to_string(), |p| p.path.clone());
+        let new_path = if parent_path == "/" {
+            format!("/{path_part}")
+        } else {
+            format!("{parent_path}/{path_part}")
+        };
+        if new_path == old_path {
+            return Ok(());
+        }
+        let siblings = || {
+            self.resources
+                .iter()
+                .filter(|r| r.parent_id.as_deref() == Some(parent_id.as_str()) && r.id != id)
+        };
+        if siblings().any(|r| r.path == new_path) {
+            return Err(super::ResourceError::Exists(new_path));
+        }
+        if path_part.starts_with('{')
+            && siblings().any(|r| r.path_part.as_deref().is_some_and(|p| p.starts_with('{')))
+        {
+            return Err(super::ResourceError::ConflictingVariable(new_path));
+        }
+        let has_children = self
+            .resources
+            .iter()
+            .any(|r| r.parent_id.as_deref() == Some(id));
+        if path_part.ends_with("+}") && has_children {
+            return Err(super::ResourceError::UnderGreedy(new_path));
+        }
+        let prefix = format!("{old_path}/");
+        for resource in &mut self.resources {
+            if resource.id == id {
+                resource.path_part = Some(path_part.to_string());
+                resource.path = new_path.clone();
+            } else if let Some(rest) = resource.path.strip_prefix(&prefix) {
+                resource.path = format!("{new_path}/{rest}");
+            }
+        }
+        self.resources.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(())
+    }
+
+    /// Deletes a resource with its methods and every descendant, as AWS's
+    /// `DeleteResource` does. The root cannot be deleted. Returns how many
+    /// resources went.
+    pub fn delete_resource(&mut self, id: &str) -> Result<usize, super::ResourceError> {
+        let resource = self
+            .resource(id)
+            .ok_or_else(|| super::ResourceError::NoParent(id.to_string()))?;
+        if resource.parent_id.is_none() {
+            return Err(super::ResourceError::Root);
+        }
+        let prefix = format!("{}/", resource.path);
+        let path = resource.path.clone();
+        let before = self.resources.len();
+        self.resources
+            .retain(|r| r.path != path && !r.path.starts_with(&prefix));
+        Ok(before - self.resources.len())
+    }
+
     /// Adds `verb` to a resource with a MOCK integration answering 200,
     /// as the console's "Create method" with "Mock" does. AWS's `PutMethod`
     /// rules: one of the HTTP verbs or `ANY`, once per resource
@@ -204,5 +283,68 @@ impl RestApi {
         method.method_integration = Some(integration);
         resource.resource_methods.insert(verb, method);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ResourceError;
+
+    fn api_with_pets() -> (RestApi, String, String) {
+        let mut api = RestApi::new("t");
+        let root = api.root().expect("root").id.clone();
+        let pets = api.create_resource(&root, "pets").expect("pets");
+        let id = api.create_resource(&pets, "{id}").expect("{id}");
+        api.create_resource(&id, "toys").expect("toys");
+        api.create_resource(&root, "petshop").expect("petshop");
+        (api, pets, id)
+    }
+
+    fn paths(api: &RestApi) -> Vec<&str> {
+        api.resources.iter().map(|r| r.path.as_str()).collect()
+    }
+
+    #[test]
+    fn renaming_moves_descendants_and_keeps_rules() {
+        let (mut api, pets, id) = api_with_pets();
+        api.rename_resource(&pets, "animals").expect("rename");
+        assert_eq!(
+            paths(&api),
+            [
+                "/",
+                "/animals",
+                "/animals/{id}",
+                "/animals/{id}/toys",
+                "/petshop"
+            ]
+        );
+        assert_eq!(
+            api.rename_resource(&pets, "petshop"),
+            Err(ResourceError::Exists("/petshop".into()))
+        );
+        assert!(matches!(
+            api.rename_resource(&pets, "a b"),
+            Err(ResourceError::InvalidPathPart(_))
+        ));
+        // {id} has a child: it cannot become greedy.
+        assert!(matches!(
+            api.rename_resource(&id, "{proxy+}"),
+            Err(ResourceError::UnderGreedy(_))
+        ));
+        api.rename_resource(&id, "{petId}")
+            .expect("variable rename");
+        assert!(api.resource_by_path("/animals/{petId}/toys").is_some());
+        let root = api.root().expect("root").id.clone();
+        assert_eq!(api.rename_resource(&root, "x"), Err(ResourceError::Root));
+    }
+
+    #[test]
+    fn deleting_takes_the_subtree_only() {
+        let (mut api, pets, _) = api_with_pets();
+        assert_eq!(api.delete_resource(&pets), Ok(3));
+        assert_eq!(paths(&api), ["/", "/petshop"]);
+        let root = api.root().expect("root").id.clone();
+        assert_eq!(api.delete_resource(&root), Err(ResourceError::Root));
     }
 }

@@ -52,6 +52,8 @@ pub enum ResourceError {
     UnderGreedy(String),
     #[error("Invalid Resource identifier specified: {0}")]
     NoParent(String),
+    #[error("The root resource cannot be renamed or deleted")]
+    Root,
 }
 
 /// Validates a path part as AWS does: `a-zA-Z0-9._-`, or a `{name}` variable,
