@@ -646,3 +646,101 @@ fn rename_and_delete_resources() {
             .is_some()
     );
 }
+
+/// File menu: New (asks about unsaved edits: Cancel keeps them, Save and
+/// continue writes them), Save As copies deployments, Recent reopens, and
+/// the gateway serves whichever project is open.
+#[test]
+fn file_menu_new_save_as_and_recent() {
+    let first = TempProject::petstore();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let mut studio = studio(&first);
+    studio.recent = portico::gui::recent::RecentProjects::load(&scratch.path().join("recent.json"));
+    // As `portico` does for the project it opens with.
+    studio.recent.add(&first.path()).expect("stored");
+    let mut harness = harness(studio);
+    harness.run();
+    assert_eq!(served(&harness, "/dev/pets").0, 200);
+
+    add_get_under_pets(&mut harness, "toys");
+    assert!(harness.state().workspace.dirty);
+    let fresh = scratch.path().join("fresh");
+    harness.get_by_label("File").click();
+    harness.run();
+    harness.state_mut().file.folder = fresh.display().to_string();
+    harness.get_by_label("New project in folder").click();
+    harness.run();
+    harness.get_by_label_contains("has unsaved changes");
+    harness.get_by_label("Cancel").click();
+    harness.run();
+    assert_eq!(harness.state().workspace.project.dir, first.path());
+    assert!(harness.state().workspace.dirty);
+
+    harness.get_by_label("File").click();
+    harness.run();
+    harness.get_by_label("New project in folder").click();
+    harness.run();
+    harness.get_by_label("Save and continue").click();
+    harness.run();
+    assert_eq!(
+        harness.state().status,
+        Ok(format!("Created a new project in {}", fresh.display()))
+    );
+    // The edit was saved to the first project before switching.
+    let saved = portico::model::Project::load(&first.path()).expect("loads");
+    assert!(saved.rest_apis[0].resource_by_path("/pets/toys").is_some());
+    let state = harness.state();
+    assert_eq!(state.workspace.project.dir, fresh);
+    assert_eq!(
+        state.workspace.api().map(|a| a.name.as_str()),
+        Some("fresh")
+    );
+    assert!(!state.workspace.dirty);
+    assert_eq!(
+        state.recent.projects.first(),
+        Some(&fresh.canonicalize().unwrap())
+    );
+    // Nothing of the new project is deployed: the old stage is gone.
+    assert_eq!(served(&harness, "/dev/pets").0, 403);
+
+    // Reopen the first project from File -> Recent; Save As copies it,
+    // deployments included, and the copy serves the same stage.
+    harness.get_by_label("File").click();
+    harness.run();
+    harness.get_by_label("Recent").click();
+    harness.run();
+    harness
+        .get_by_label(&first.path().canonicalize().unwrap().display().to_string())
+        .click();
+    harness.run();
+    assert_eq!(
+        harness.state().workspace.project.dir,
+        first.path().canonicalize().unwrap()
+    );
+    assert_eq!(served(&harness, "/dev/pets").0, 200);
+    let copy = scratch.path().join("copy");
+    harness.get_by_label("File").click();
+    harness.run();
+    harness.state_mut().file.folder = copy.display().to_string();
+    harness.get_by_label("Save as folder").click();
+    harness.run();
+    assert_eq!(
+        harness.state().status,
+        Ok(format!("Saved as {}", copy.display()))
+    );
+    let copied = portico::model::Project::load(&copy).expect("the copy loads");
+    let api = &copied.rest_apis[0];
+    let dev = api.stage("dev").expect("dev stage");
+    assert!(copied.snapshot(&api.id, &dev.deployment_id).is_some());
+    // Saving over an existing project is refused.
+    harness.get_by_label("File").click();
+    harness.run();
+    harness.state_mut().file.folder = fresh.display().to_string();
+    harness.get_by_label("Save as folder").click();
+    harness.run();
+    assert!(
+        matches!(&harness.state().status, Err(m) if m.contains("a project already exists there")),
+        "{:?}",
+        harness.state().status
+    );
+}

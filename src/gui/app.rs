@@ -56,6 +56,9 @@ pub struct Studio {
     seen_revision: u64,
     /// The last message for the status bar (errors in red).
     pub status: Result<String, String>,
+    /// Recently opened projects (File -> Recent).
+    pub recent: super::recent::RecentProjects,
+    pub file: super::file::FileMenu,
 }
 
 impl Studio {
@@ -82,7 +85,23 @@ impl Studio {
             highlighter: Highlighter::new(),
             seen_revision: 0,
             status: Ok("Ready".into()),
+            recent: Default::default(),
+            file: Default::default(),
         }
+    }
+
+    /// Drops every editor buffer and per-project view state (another
+    /// project was opened).
+    pub(super) fn reset_editors(&mut self) {
+        self.template = None;
+        self.integration = None;
+        self.responses = None;
+        self.method_request = None;
+        self.stage_variables = None;
+        self.selected_log = None;
+        self.undeployed = None;
+        self.rename_part = Default::default();
+        self.seen_revision = self.workspace.revision;
     }
 
     /// Re-reads the editors' buffers from the model (after undo, redo or
@@ -116,6 +135,8 @@ impl Studio {
             self.seen_revision = self.workspace.revision;
             self.reload_editors();
         }
+        self.poll_file_dialog();
+        self.confirm_window(ui.ctx());
         self.shortcuts(ui.ctx());
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar(ui));
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui));
@@ -184,6 +205,7 @@ impl Studio {
                 .api()
                 .map_or("(no API)".to_string(), |a| a.name.clone());
             let dirty = if self.workspace.dirty { " *" } else { "" };
+            self.file_menu(ui);
             ui.strong(format!("Portico: {name}{dirty}"));
             ui.separator();
             if ui.button("Save").clicked() {

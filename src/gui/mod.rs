@@ -8,8 +8,10 @@
 pub mod app;
 pub mod console;
 mod designer;
+pub mod file;
 pub mod highlight;
 mod logs;
+pub mod recent;
 mod stages;
 pub mod workspace;
 
@@ -59,6 +61,8 @@ pub fn run(project_dir: &Path, config: &GatewayConfig) -> Result<(), String> {
         gateway.local_addr()
     );
     let mut studio = Studio::new(Workspace::new(project), Some(gateway));
+    studio.recent = recent::RecentProjects::for_user();
+    let _ = studio.recent.add(project_dir);
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Portico")

@@ -182,6 +182,32 @@ impl Project {
         write_json_atomic(&self.dir.join(PROJECT_FILE), &file)
     }
 
+    /// Writes the whole project (definition and every deployment snapshot)
+    /// into `dir` and makes it the project's directory. Refuses a directory
+    /// that already holds another project, so nothing is overwritten.
+    pub fn save_as(&mut self, dir: &Path) -> Result<(), ProjectError> {
+        let target = dir.join(PROJECT_FILE);
+        let same = std::fs::canonicalize(dir).ok() == std::fs::canonicalize(&self.dir).ok();
+        if !same && target.exists() {
+            return Err(ProjectError::Io {
+                path: target,
+                message: "a project already exists there; choose an empty folder".into(),
+            });
+        }
+        let previous = std::mem::replace(&mut self.dir, dir.to_path_buf());
+        let written = self
+            .snapshots
+            .iter()
+            .try_for_each(|((api_id, deployment_id), snapshot)| {
+                write_json_atomic(&self.snapshot_path(api_id, deployment_id), &**snapshot)
+            })
+            .and_then(|()| self.save());
+        if written.is_err() {
+            self.dir = previous;
+        }
+        written
+    }
+
     pub fn snapshot_path(&self, api_id: &str, deployment_id: &str) -> PathBuf {
         self.dir
             .join(DEPLOYMENTS_DIR)
