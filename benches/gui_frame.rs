@@ -24,6 +24,7 @@ fn record(i: u64) -> RequestRecord {
         stage: "dev".into(),
         http_method: "GET".into(),
         path: format!("/pets/{}", i % 1000),
+        raw_query: String::new(),
         resource_path: Some("/pets/{petId}".into()),
         status: if i % 10 == 0 { 404 } else { 200 },
         latency_us: 300 + i % 200,

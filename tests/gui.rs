@@ -102,7 +102,7 @@ fn design_deploy_and_test_a_method() {
     // Console: a real request to the real gateway.
     harness.get_by_label("Console").click();
     harness.run();
-    harness.state_mut().console.request.path = "/dev/pets/toys".into();
+    harness.state_mut().console.request.path = "/pets/toys".into();
     harness.get_by_label("Send").click();
     run_until(&mut harness, |studio| studio.console.response.is_some());
     let response = harness.state().console.response.clone().unwrap();
@@ -387,7 +387,7 @@ fn integration_editor_switches_to_http_proxy() {
     harness.run();
     harness.get_by_label("Console").click();
     harness.run();
-    harness.state_mut().console.request.path = "/dev/pets/backend?q=1".into();
+    harness.state_mut().console.request.path = "/pets/backend?q=1".into();
     harness.get_by_label("Send").click();
     run_until(&mut harness, |studio| studio.console.response.is_some());
     let response = harness.state().console.response.clone().unwrap();
@@ -573,16 +573,16 @@ fn theme_description_and_console_history() {
 
     harness.get_by_label("Console").click();
     harness.run();
-    harness.state_mut().console.request.path = "/dev/pets/3".into();
+    harness.state_mut().console.request.path = "/pets/3".into();
     harness.get_by_label("Send").click();
     run_until(&mut harness, |studio| studio.console.response.is_some());
-    harness.state_mut().console.request.path = "/dev/other".into();
+    harness.state_mut().console.request.path = "/other".into();
     harness.run();
     harness.get_by_label("History (1)").click();
     harness.run();
     harness.get_by_label("GET /dev/pets/3").click();
     harness.run();
-    assert_eq!(harness.state().console.request.path, "/dev/pets/3");
+    assert_eq!(harness.state().console.request.path, "/pets/3");
 }
 
 /// Rename a resource (descendants follow, AWS's rules shown inline), delete
@@ -742,5 +742,82 @@ fn file_menu_new_save_as_and_recent() {
         matches!(&harness.state().status, Err(m) if m.contains("a project already exists there")),
         "{:?}",
         harness.state().status
+    );
+}
+
+/// Selecting a method prefills the console; `{petId}` becomes a field;
+/// query and header rows are sent; "Open in console" from the live log
+/// restores all of it.
+#[test]
+fn console_path_parameters_query_and_header_tables() {
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("GET /pets/{petId}").click();
+    harness.run();
+    harness.get_by_label("Console").click();
+    harness.run();
+    assert_eq!(harness.state().console.request.path, "/pets/{petId}");
+    harness.get_by_label("petId").click();
+    harness.run();
+    harness.get_by_label("petId").type_text("42");
+    harness.run();
+    harness.get_by_label("Add query parameter").click();
+    harness.run();
+    harness.get_by_label("Add header").click();
+    harness.run();
+    {
+        let request = &mut harness.state_mut().console.request;
+        assert_eq!(
+            request.path_params,
+            [("petId".to_string(), "42".to_string())]
+        );
+        request.query[0] = ("color".into(), "dark red".into());
+        request.headers[0] = ("X-Trace".into(), "abc".into());
+    }
+    harness.run();
+    harness.get_by_label("GET /dev/pets/42?color=dark%20red");
+    harness.get_by_label("Send").click();
+    run_until(&mut harness, |studio| studio.console.response.is_some());
+    let response = harness.state().console.response.clone().unwrap();
+    assert_eq!(response.status, 200, "{response:?}");
+    assert!(
+        response.body.contains("\"id\": \"42\""),
+        "{}",
+        response.body
+    );
+    assert!(
+        response
+            .execution_log
+            .contains("Method request query string: {color=dark red}"),
+        "{}",
+        response.execution_log
+    );
+    assert!(
+        response
+            .execution_log
+            .to_lowercase()
+            .contains("x-trace=abc"),
+        "{}",
+        response.execution_log
+    );
+
+    // Replay from the live log after clearing the console.
+    harness.state_mut().console.request = Default::default();
+    harness.get_by_label("Logs").click();
+    harness.run();
+    harness.get_by_label("/pets/42").click();
+    harness.run();
+    harness.get_by_label("Open in console").click();
+    harness.run();
+    let request = &harness.state().console.request;
+    assert_eq!(request.target(), "/dev/pets/42?color=dark%20red");
+    assert!(
+        request
+            .headers
+            .iter()
+            .any(|(k, v)| k == "x-trace" && v == "abc"),
+        "{:?}",
+        request.headers
     );
 }

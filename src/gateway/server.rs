@@ -222,6 +222,7 @@ async fn handle(
     let MethodRequest {
         http_method,
         path,
+        raw_query,
         headers,
         body,
         ..
@@ -234,6 +235,7 @@ async fn handle(
         stage: stage.stage_name.clone(),
         http_method: http_method.to_string(),
         path,
+        raw_query,
         resource_path: (!context.resource_path.is_empty()).then_some(context.resource_path),
         status,
         latency_us: started.elapsed().as_micros() as u64,

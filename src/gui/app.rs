@@ -323,6 +323,21 @@ impl Studio {
                 }
             });
         if let Some((resource, method)) = select {
+            // The console follows the selected method, as the AWS
+            // console's Test page does.
+            if let Some(verb) = &method
+                && let Some(path) = api.resource(&resource).map(|r| r.path.clone())
+            {
+                let request = &mut self.console.request;
+                request.method = if verb == "ANY" {
+                    "GET".into()
+                } else {
+                    verb.clone()
+                };
+                request.path = path;
+                request.stage = self.deploy_stage.clone();
+                request.sync_path_params();
+            }
             self.workspace.selection.resource_id = Some(resource);
             self.workspace.selection.method = method;
             self.template = None;
@@ -378,22 +393,41 @@ impl Studio {
                         ui.selectable_value(&mut request.method, verb.to_string(), verb);
                     }
                 });
+            let label = ui.label("Stage");
+            ui.add_enabled(
+                !request.test_invoke,
+                egui::TextEdit::singleline(&mut request.stage).desired_width(60.0),
+            )
+            .labelled_by(label.id);
             let label = ui.label("Path");
             ui.add(
                 egui::TextEdit::singleline(&mut request.path)
-                    .hint_text("/dev/pets")
+                    .hint_text("/pets/{petId}")
                     .desired_width(320.0),
             )
             .labelled_by(label.id);
             ui.checkbox(&mut request.test_invoke, "Test invoke (draft)");
         });
-        let label = ui.label("Headers (Name: value per line)");
-        ui.add(
-            egui::TextEdit::multiline(&mut request.headers)
-                .desired_rows(2)
-                .code_editor(),
-        )
-        .labelled_by(label.id);
+        request.sync_path_params();
+        if !request.path_params.is_empty() {
+            ui.horizontal(|ui| {
+                ui.label("Path parameters:");
+                for (name, value) in &mut request.path_params {
+                    let label = ui.label(name.as_str());
+                    ui.add(egui::TextEdit::singleline(value).desired_width(100.0))
+                        .labelled_by(label.id);
+                }
+            });
+        }
+        ui.weak(if request.test_invoke {
+            format!("Test invoke {}", request.resource_target())
+        } else {
+            format!("{} {}", request.method, request.target())
+        });
+        ui.columns(2, |columns| {
+            pairs_table(&mut columns[0], "Query parameter", &mut request.query);
+            pairs_table(&mut columns[1], "Header", &mut request.headers);
+        });
         let label = ui.label("Body");
         ui.add(
             egui::TextEdit::multiline(&mut request.body)
@@ -441,8 +475,13 @@ impl Studio {
                     } else {
                         ""
                     };
+                    let target = if past.test_invoke {
+                        past.resource_target()
+                    } else {
+                        past.target()
+                    };
                     if ui
-                        .selectable_label(false, format!("{} {}{test}", past.method, past.path))
+                        .selectable_label(false, format!("{} {target}{test}", past.method))
                         .clicked()
                     {
                         restore = Some(i);
@@ -476,18 +515,32 @@ impl Studio {
                     ui.monospace(format!("{name}: {value}"));
                 }
             });
-            ui.label("Response body");
-            match serde_json::from_str::<serde_json::Value>(&response.body)
-                .ok()
-                .and_then(|v| serde_json::to_string_pretty(&v).ok())
-            {
-                Some(pretty) => {
-                    let job = self.highlighter.layout_cached(
-                        &pretty,
-                        "json",
-                        ui.visuals().dark_mode,
-                        13.0,
-                    );
+            ui.horizontal(|ui| {
+                ui.label("Response body");
+                ui.checkbox(&mut self.console.raw, "Raw");
+            });
+            let content_type = response
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                .map_or("", |(_, v)| v.as_str());
+            let pretty = (!self.console.raw)
+                .then(|| {
+                    serde_json::from_str::<serde_json::Value>(&response.body)
+                        .ok()
+                        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                        .map(|text| (text, "json"))
+                        .or_else(|| {
+                            (content_type.contains("xml") || response.body.starts_with("<?xml"))
+                                .then(|| (response.body.clone(), "xml"))
+                        })
+                })
+                .flatten();
+            match pretty {
+                Some((text, syntax)) => {
+                    let job =
+                        self.highlighter
+                            .layout_cached(&text, syntax, ui.visuals().dark_mode, 13.0);
                     ui.label(job);
                 }
                 None => {
@@ -497,5 +550,40 @@ impl Studio {
             ui.label("Execution log");
             ui.monospace(&response.execution_log);
         });
+    }
+}
+
+/// An editable name/value table with a remove button per row and an add
+/// button (the console's query parameters and headers).
+fn pairs_table(ui: &mut egui::Ui, what: &str, rows: &mut Vec<(String, String)>) {
+    ui.label(format!("{what}s"));
+    let mut remove = None;
+    egui::Grid::new(what).num_columns(3).show(ui, |ui| {
+        for (i, (name, value)) in rows.iter_mut().enumerate() {
+            ui.add(
+                egui::TextEdit::singleline(name)
+                    .hint_text("name")
+                    .desired_width(110.0),
+            );
+            ui.add(
+                egui::TextEdit::singleline(value)
+                    .hint_text("value")
+                    .desired_width(150.0),
+            );
+            if ui
+                .small_button("x")
+                .on_hover_text(format!("Remove this {}", what.to_lowercase()))
+                .clicked()
+            {
+                remove = Some(i);
+            }
+            ui.end_row();
+        }
+    });
+    if let Some(i) = remove {
+        rows.remove(i);
+    }
+    if ui.button(format!("Add {}", what.to_lowercase())).clicked() {
+        rows.push(Default::default());
     }
 }

@@ -13,11 +13,18 @@ use crate::model::RestApi;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsoleRequest {
     pub method: String,
-    /// Below the gateway's address: `/dev/pets/7?x=1`, or for test invoke
-    /// the resource path `/pets/7?x=1`.
+    /// The stage the request goes to (ignored by test invoke, which runs
+    /// the draft).
+    pub stage: String,
+    /// The resource path below the stage, as typed: `/pets/7`, or with
+    /// placeholders `/pets/{petId}` filled from `path_params`.
     pub path: String,
-    /// `Name: value` lines.
-    pub headers: String,
+    /// Values for the path's `{name}` placeholders, in order.
+    pub path_params: Vec<(String, String)>,
+    /// Query parameters (rows of the table), appended to any `?` in `path`.
+    pub query: Vec<(String, String)>,
+    /// Request headers (rows of the table).
+    pub headers: Vec<(String, String)>,
     pub body: String,
     /// Run against the draft without deploying.
     pub test_invoke: bool,
@@ -27,11 +34,132 @@ impl Default for ConsoleRequest {
     fn default() -> Self {
         ConsoleRequest {
             method: "GET".into(),
-            path: "/dev/pets".into(),
-            headers: String::new(),
+            stage: "dev".into(),
+            path: "/pets".into(),
+            path_params: Vec::new(),
+            query: Vec::new(),
+            headers: Vec::new(),
             body: String::new(),
             test_invoke: false,
         }
+    }
+}
+
+/// Characters a path parameter value keeps escaped: everything but
+/// RFC 3986 unreserved characters.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+impl ConsoleRequest {
+    /// The names of the path's `{name}` / `{name+}` placeholders.
+    pub fn placeholders(&self) -> Vec<String> {
+        let path = self.path.split('?').next().unwrap_or_default();
+        path.split('/')
+            .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+            .map(|name| name.trim_end_matches('+').to_string())
+            .filter(|name| !name.is_empty())
+            .collect()
+    }
+
+    /// Keeps one `path_params` row per placeholder, values kept by name.
+    pub fn sync_path_params(&mut self) {
+        let names = self.placeholders();
+        if names.len() == self.path_params.len()
+            && names
+                .iter()
+                .zip(&self.path_params)
+                .all(|(n, (p, _))| n == p)
+        {
+            return;
+        }
+        let old = std::mem::take(&mut self.path_params);
+        self.path_params = names
+            .into_iter()
+            .map(|name| {
+                let value = old
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                (name, value)
+            })
+            .collect();
+    }
+
+    /// The resource path with placeholders filled (values percent-encoded;
+    /// a greedy `{name+}` keeps its slashes) and the query table appended.
+    pub fn resource_target(&self) -> String {
+        let (path, typed_query) = self
+            .path
+            .split_once('?')
+            .map_or((self.path.as_str(), None), |(p, q)| (p, Some(q)));
+        let filled: Vec<String> = path
+            .split('/')
+            .map(|segment| {
+                let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
+                    return segment.to_string();
+                };
+                let (name, greedy) = match name.strip_suffix('+') {
+                    Some(name) => (name, true),
+                    None => (name, false),
+                };
+                let Some((_, value)) = self.path_params.iter().find(|(n, _)| n == name) else {
+                    return segment.to_string();
+                };
+                if greedy {
+                    value
+                        .split('/')
+                        .map(|part| {
+                            percent_encoding::utf8_percent_encode(part, SEGMENT).to_string()
+                        })
+                        .collect::<Vec<_>>()
+                        .join("/")
+                } else {
+                    percent_encoding::utf8_percent_encode(value, SEGMENT).to_string()
+                }
+            })
+            .collect();
+        let mut target = filled.join("/");
+        if !target.starts_with('/') {
+            target.insert(0, '/');
+        }
+        let mut pairs: Vec<String> = typed_query
+            .filter(|q| !q.is_empty())
+            .map(str::to_string)
+            .into_iter()
+            .collect();
+        for (name, value) in self.query.iter().filter(|(n, _)| !n.trim().is_empty()) {
+            pairs.push(format!(
+                "{}={}",
+                percent_encoding::utf8_percent_encode(name.trim(), SEGMENT),
+                percent_encoding::utf8_percent_encode(value, SEGMENT)
+            ));
+        }
+        if !pairs.is_empty() {
+            target.push('?');
+            target.push_str(&pairs.join("&"));
+        }
+        target
+    }
+
+    /// What goes after the gateway's address: `/{stage}{resource path}`.
+    pub fn target(&self) -> String {
+        format!(
+            "/{}{}",
+            self.stage.trim_matches('/'),
+            self.resource_target()
+        )
+    }
+
+    /// The header rows with a name.
+    fn header_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers
+            .iter()
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .filter(|(k, _)| !k.is_empty())
     }
 }
 
@@ -49,6 +177,8 @@ pub struct ConsoleResponse {
 
 pub struct Console {
     pub request: ConsoleRequest,
+    /// Show the response body as received, not pretty-printed.
+    pub raw: bool,
     pub response: Option<ConsoleResponse>,
     pub pending: bool,
     pub history: Vec<ConsoleRequest>,
@@ -61,6 +191,7 @@ impl Default for Console {
         let (sender, receiver) = channel();
         Console {
             request: ConsoleRequest::default(),
+            raw: false,
             response: None,
             pending: false,
             history: Vec::new(),
@@ -68,14 +199,6 @@ impl Default for Console {
             receiver,
         }
     }
-}
-
-fn header_lines(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .filter_map(|line| line.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .filter(|(k, _)| !k.is_empty())
-        .collect()
 }
 
 impl Console {
@@ -118,7 +241,7 @@ impl Console {
             });
             return;
         }
-        let url = format!("http://{}{}", gateway.local_addr(), request.path);
+        let url = format!("http://{}{}", gateway.local_addr(), request.target());
         let log = gateway.request_log().clone();
         gateway.spawn(async move {
             let _ = sender.send(send_http(&url, &request, &log).await);
@@ -130,9 +253,10 @@ impl Console {
     pub fn as_curl(&self, address: &str) -> String {
         let mut command = format!(
             "curl -i -X {} 'http://{address}{}'",
-            self.request.method, self.request.path
+            self.request.method,
+            self.request.target()
         );
-        for (name, value) in header_lines(&self.request.headers) {
+        for (name, value) in self.request.header_pairs() {
             command.push_str(&format!(" -H '{name}: {value}'"));
         }
         if !self.request.body.is_empty() {
@@ -159,7 +283,7 @@ async fn send_http(
     };
     let client = reqwest::Client::new();
     let mut builder = client.request(method, url);
-    for (name, value) in header_lines(&request.headers) {
+    for (name, value) in request.header_pairs() {
         builder = builder.header(name, value);
     }
     if !request.body.is_empty() {
@@ -207,15 +331,15 @@ async fn test_invoke(
     request: &ConsoleRequest,
     services: &crate::gateway::Services,
 ) -> ConsoleResponse {
-    let (path, raw_query) = request
-        .path
+    let target = request.resource_target();
+    let (path, raw_query) = target
         .split_once('?')
-        .map_or((request.path.as_str(), ""), |(p, q)| (p, q));
+        .map_or((target.as_str(), ""), |(p, q)| (p, q));
     let mut headers = http::HeaderMap::new();
-    for (name, value) in header_lines(&request.headers) {
+    for (name, value) in request.header_pairs() {
         if let (Ok(name), Ok(value)) = (
             http::HeaderName::from_bytes(name.as_bytes()),
-            http::HeaderValue::from_str(&value),
+            http::HeaderValue::from_str(value),
         ) {
             headers.append(name, value);
         }
@@ -277,10 +401,9 @@ mod tests {
         let console = Console {
             request: ConsoleRequest {
                 method: "POST".into(),
-                path: "/dev/pets".into(),
-                headers: "Content-Type: application/json\n".into(),
+                headers: vec![("Content-Type".into(), "application/json".into())],
                 body: "{\"name\": \"it's\"}".into(),
-                test_invoke: false,
+                ..ConsoleRequest::default()
             },
             ..Console::default()
         };
@@ -288,5 +411,33 @@ mod tests {
             console.as_curl("127.0.0.1:4455"),
             "curl -i -X POST 'http://127.0.0.1:4455/dev/pets' -H 'Content-Type: application/json' --data-raw '{\"name\": \"it'\\''s\"}'"
         );
+    }
+
+    #[test]
+    fn placeholders_fill_from_fields_and_query_rows_append() {
+        let mut request = ConsoleRequest {
+            path: "/pets/{petId}/files/{path+}?a=1".into(),
+            query: vec![("q".into(), "two words".into()), ("".into(), "x".into())],
+            ..ConsoleRequest::default()
+        };
+        request.sync_path_params();
+        assert_eq!(
+            request.path_params,
+            [
+                ("petId".to_string(), String::new()),
+                ("path".into(), String::new())
+            ]
+        );
+        request.path_params[0].1 = "7 8".into();
+        request.path_params[1].1 = "a/b c.txt".into();
+        assert_eq!(
+            request.target(),
+            "/dev/pets/7%208/files/a/b%20c.txt?a=1&q=two%20words"
+        );
+        // Renaming a placeholder keeps the others' values.
+        request.path = "/pets/{id}/files/{path+}".into();
+        request.sync_path_params();
+        assert_eq!(request.path_params[0], ("id".into(), String::new()));
+        assert_eq!(request.path_params[1].1, "a/b c.txt");
     }
 }

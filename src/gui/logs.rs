@@ -63,32 +63,24 @@ impl Studio {
             .body(|body| {
                 body.rows(18.0, shown.len(), |mut row| {
                     let record = shown[row.index()];
-                    row.col(|ui| {
-                        if ui
-                            .selectable_label(
-                                self.selected_log == Some(record.seq),
-                                record.seq.to_string(),
-                            )
-                            .clicked()
-                        {
-                            clicked = Some(record.seq);
-                        }
-                    });
-                    row.col(|ui| {
-                        ui.label(&record.stage);
-                    });
-                    row.col(|ui| {
-                        ui.label(&record.http_method);
-                    });
-                    row.col(|ui| {
-                        ui.label(&record.path);
-                    });
-                    row.col(|ui| {
-                        ui.label(record.status.to_string());
-                    });
-                    row.col(|ui| {
-                        ui.label(format!("{:.2} ms", record.latency_us as f64 / 1000.0));
-                    });
+                    let selected = self.selected_log == Some(record.seq);
+                    row.set_selected(selected);
+                    // Every cell selects the row (a click anywhere on it).
+                    let cells = [
+                        record.seq.to_string(),
+                        record.stage.clone(),
+                        record.http_method.clone(),
+                        record.path.clone(),
+                        record.status.to_string(),
+                        format!("{:.2} ms", record.latency_us as f64 / 1000.0),
+                    ];
+                    for text in cells {
+                        row.col(|ui| {
+                            if ui.selectable_label(selected, text).clicked() {
+                                clicked = Some(record.seq);
+                            }
+                        });
+                    }
                 });
             });
         if clicked.is_some() {
@@ -102,10 +94,25 @@ impl Studio {
         };
         ui.separator();
         if ui.button("Open in console").clicked() {
-            self.console.request.method = record.http_method.clone();
-            self.console.request.path = format!("/{}{}", record.stage, record.path);
-            self.console.request.body = String::from_utf8_lossy(&record.request_body).into_owned();
-            self.console.request.test_invoke = false;
+            let request = &mut self.console.request;
+            request.method = record.http_method.clone();
+            request.stage = record.stage.clone();
+            request.path = record.path.clone();
+            request.path_params.clear();
+            request.query = crate::gateway::MethodRequest::parse_query(&record.raw_query);
+            request.headers = record
+                .request_headers
+                .iter()
+                .filter(|(name, _)| !matches!(name.as_str(), "host" | "content-length"))
+                .map(|(name, value)| {
+                    (
+                        name.to_string(),
+                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            request.body = String::from_utf8_lossy(&record.request_body).into_owned();
+            request.test_invoke = false;
             self.tab = Tab::Console;
         }
         egui::ScrollArea::vertical()

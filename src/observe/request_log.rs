@@ -19,7 +19,10 @@ pub struct RequestRecord {
     pub api_id: String,
     pub stage: String,
     pub http_method: String,
+    /// The path below the stage, without the query.
     pub path: String,
+    /// The raw query string, without `?`.
+    pub raw_query: String,
     pub resource_path: Option<String>,
     pub status: u16,
     pub latency_us: u64,
