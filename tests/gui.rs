@@ -821,3 +821,42 @@ fn console_path_parameters_query_and_header_tables() {
         request.headers
     );
 }
+
+/// The template editor: line numbers, a parse error named by line and
+/// column under the editor, and a live preview of the sample request with
+/// the stage's variables.
+#[test]
+fn template_preview_renders_the_sample_request() {
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("GET /pets/{petId}").click();
+    harness.run();
+    harness
+        .get_by_label("Integration request template application/json")
+        .click();
+    harness.run();
+    if let Some((_, _, text)) = harness.state_mut().template.as_mut() {
+        *text = "{\n  \"name\": \"$input.json('$.name')\",\n  #if($x \n}".into();
+    }
+    harness.run();
+    harness.get_by_label("Line 4, column 1: expected ')' to close #if");
+    harness.get_by_label("  1\n  2\n  3\n  4");
+
+    if let Some((_, _, text)) = harness.state_mut().template.as_mut() {
+        *text = "{\"name\": $input.json('$.name'), \"id\": \"$input.params('petId')\", \"q\": \"$input.params().querystring.page\", \"stage\": \"$context.stage\"}".into();
+    }
+    harness.run();
+    harness
+        .get_by_label("Sample request for the preview")
+        .click();
+    harness.run();
+    {
+        let preview = &mut harness.state_mut().preview;
+        preview.body = "{\"name\": \"Rex\"}".into();
+        preview.path = "petId=7".into();
+        preview.query = "page=2".into();
+    }
+    harness.run();
+    harness.get_by_label("{\"name\": \"Rex\", \"id\": \"7\", \"q\": \"2\", \"stage\": \"dev\"}");
+}

@@ -56,6 +56,8 @@ pub struct Studio {
     seen_revision: u64,
     /// The last message for the status bar (errors in red).
     pub status: Result<String, String>,
+    /// The sample request the template preview renders against.
+    pub preview: super::designer::PreviewSample,
     /// Recently opened projects (File -> Recent).
     pub recent: super::recent::RecentProjects,
     pub file: super::file::FileMenu,
@@ -85,6 +87,7 @@ impl Studio {
             highlighter: Highlighter::new(),
             seen_revision: 0,
             status: Ok("Ready".into()),
+            preview: Default::default(),
             recent: Default::default(),
             file: Default::default(),
         }

@@ -74,47 +74,133 @@ impl Studio {
             "{} template for {content_type}",
             if request { "Request" } else { "Response" }
         ));
+        let compiled = vtl::Template::compile(&text);
+        let error_lines = compiled
+            .as_ref()
+            .err()
+            .map(|e| line_range(&text, e.line as usize));
+        let error_color = ui.visuals().error_fg_color;
         let highlighter = &self.highlighter;
         let mut layouter = |ui: &egui::Ui, buffer: &dyn egui::TextBuffer, wrap_width: f32| {
             let mut job =
                 highlighter.layout_cached(buffer.as_str(), "vtl", ui.visuals().dark_mode, 13.0);
+            // The line the parse error is on, underlined in the error colour.
+            if let Some(range) = &error_lines
+                && buffer.as_str().len() >= range.end
+            {
+                for section in &mut job.sections {
+                    if section.byte_range.start.0 < range.end
+                        && section.byte_range.end.0 > range.start
+                    {
+                        section.format.underline = egui::Stroke::new(1.5, error_color);
+                        section.format.background = error_color.gamma_multiply(0.15);
+                    }
+                }
+            }
             job.wrap.max_width = wrap_width;
             ui.fonts_mut(|fonts| fonts.layout_job(job))
         };
-        let edited = ui
-            .add(
-                egui::TextEdit::multiline(&mut text)
-                    .code_editor()
-                    .desired_rows(10)
-                    .desired_width(f32::INFINITY)
-                    .layouter(&mut layouter),
-            )
-            .labelled_by(label.id)
-            .changed();
+        let mut edited = false;
+        egui::ScrollArea::vertical()
+            .id_salt("template_editor")
+            .max_height(320.0)
+            .show(ui, |ui| {
+                ui.horizontal_top(|ui| {
+                    // Line numbers, in the editor's font so they line up.
+                    let count = text.split('\n').count();
+                    let numbers: Vec<String> = (1..=count).map(|n| format!("{n:>3}")).collect();
+                    ui.add(
+                        egui::Label::new(
+                            egui::RichText::new(numbers.join("\n"))
+                                .font(egui::FontId::monospace(13.0))
+                                .weak(),
+                        )
+                        .selectable(false),
+                    );
+                    edited = ui
+                        .add(
+                            egui::TextEdit::multiline(&mut text)
+                                .code_editor()
+                                .desired_rows(10)
+                                .desired_width(f32::INFINITY)
+                                .layouter(&mut layouter),
+                        )
+                        .labelled_by(label.id)
+                        .changed();
+                });
+            });
         if edited {
             self.template = Some((request, content_type.clone(), text.clone()));
         }
-        match vtl::Template::compile(&text) {
+        match &compiled {
             Ok(template) => {
-                let preview = template.render_plain();
-                ui.label("Preview (empty request):");
-                match preview {
+                self.preview_sample(ui);
+                match self
+                    .preview
+                    .render(template, &self.workspace, &self.deploy_stage)
+                {
                     Ok(rendered) => {
-                        ui.monospace(rendered.output);
+                        ui.label("Preview");
+                        ui.monospace(rendered);
                     }
                     Err(error) => {
-                        ui.colored_label(ui.visuals().error_fg_color, error.to_string());
+                        ui.colored_label(error_color, format!("Preview failed: {error}"));
                     }
                 }
             }
             Err(error) => {
-                ui.colored_label(ui.visuals().error_fg_color, error.to_string());
+                ui.colored_label(
+                    error_color,
+                    format!(
+                        "Line {}, column {}: {}",
+                        error.line, error.column, error.message
+                    ),
+                );
+                ui.monospace(&error.excerpt);
             }
         }
         if ui.button("Apply template").clicked() {
             let result = self.workspace.set_template(request, &content_type, &text);
             self.report(result, |()| "Template applied (not deployed yet)".into());
         }
+    }
+
+    /// The sample request the template preview renders against.
+    fn preview_sample(&mut self, ui: &mut egui::Ui) {
+        ui.collapsing("Sample request for the preview", |ui| {
+            let sample = &mut self.preview;
+            ui.horizontal(|ui| {
+                let label = ui.label("Path parameters");
+                ui.add(
+                    egui::TextEdit::singleline(&mut sample.path)
+                        .hint_text("petId=7")
+                        .desired_width(140.0),
+                )
+                .labelled_by(label.id);
+                let label = ui.label("Query string");
+                ui.add(
+                    egui::TextEdit::singleline(&mut sample.query)
+                        .hint_text("type=dog&page=2")
+                        .desired_width(160.0),
+                )
+                .labelled_by(label.id);
+                let label = ui.label("Headers");
+                ui.add(
+                    egui::TextEdit::singleline(&mut sample.headers)
+                        .hint_text("Accept=application/json")
+                        .desired_width(160.0),
+                )
+                .labelled_by(label.id);
+            });
+            let label = ui.label("Sample body");
+            ui.add(
+                egui::TextEdit::multiline(&mut sample.body)
+                    .code_editor()
+                    .desired_rows(3)
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(label.id);
+        });
     }
 
     /// The selected resource: its path, rename (AWS's path-part rules,
@@ -346,5 +432,88 @@ impl Studio {
             }
         });
         self.method_request = Some((authorization, api_key, parameters));
+    }
+}
+
+/// Byte range of line `line` (1-based) in `text`, without its newline.
+fn line_range(text: &str, line: usize) -> std::ops::Range<usize> {
+    let mut start = 0;
+    for (i, l) in text.split('\n').enumerate() {
+        if i + 1 == line {
+            return start..start + l.len().max(1).min(text.len() - start);
+        }
+        start += l.len() + 1;
+    }
+    text.len()..text.len()
+}
+
+/// The sample request a template's live preview renders against: the
+/// method's path parameters, query, headers and body as a user types them,
+/// with the selected stage's variables and a `$context` like a real
+/// request's.
+#[derive(Debug, Clone, Default)]
+pub struct PreviewSample {
+    /// `name=value` pairs separated by `&` or `,`.
+    pub path: String,
+    pub query: String,
+    pub headers: String,
+    pub body: String,
+}
+
+impl PreviewSample {
+    fn pairs(text: &str) -> Vec<(String, String)> {
+        text.split(['&', ','])
+            .filter_map(|pair| {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                let name = name.trim();
+                (!name.is_empty()).then(|| (name.to_string(), value.trim().to_string()))
+            })
+            .collect()
+    }
+
+    /// Renders `template` as the gateway would for this sample on the
+    /// selected method and the deploy stage.
+    pub fn render(
+        &self,
+        template: &vtl::Template,
+        workspace: &super::workspace::Workspace,
+        stage_name: &str,
+    ) -> Result<String, vtl::VtlError> {
+        let api = workspace.api();
+        let stage_variables: Vec<(String, String)> = api
+            .and_then(|a| a.stage(stage_name))
+            .map(|stage| {
+                stage
+                    .variables
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut context = crate::gateway::context::RequestContext::new(
+            api.map_or("", |a| a.id.as_str()),
+            stage_name,
+        );
+        if let Some(resource) =
+            api.and_then(|a| a.resource(workspace.selection.resource_id.as_deref()?))
+        {
+            context.resource_id = resource.id.clone();
+            context.resource_path = resource.path.clone();
+        }
+        context.http_method = workspace.selection.method.clone().unwrap_or_default();
+        let context = context.to_json();
+        let path = Self::pairs(&self.path);
+        let query = Self::pairs(&self.query);
+        let headers = Self::pairs(&self.headers);
+        template
+            .render(&vtl::Bindings {
+                body: &self.body,
+                path: &path,
+                querystring: &query,
+                header: &headers,
+                context: &context,
+                stage_variables: &stage_variables,
+            })
+            .map(|rendered| rendered.output)
     }
 }

@@ -7,7 +7,7 @@
 
 pub mod app;
 pub mod console;
-mod designer;
+pub mod designer;
 pub mod file;
 pub mod highlight;
 mod logs;
