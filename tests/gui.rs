@@ -425,6 +425,8 @@ fn integration_responses_select_by_backend_status() {
         harness.state().status,
         Ok("Integration updated (not deployed yet)".into())
     );
+    harness.get_by_label("Integration Response").click();
+    harness.run();
     harness.get_by_label("Add integration response").click();
     harness.run();
     {
@@ -472,6 +474,8 @@ fn method_request_settings_are_validated_and_undoable() {
     let mut harness = harness(studio(&project));
     harness.run();
     harness.get_by_label("GET /pets").click();
+    harness.run();
+    harness.get_by_label("Method Request").click();
     harness.run();
     harness.state_mut().method_request.as_mut().unwrap().2 = "method.request.cookie.x".into();
     harness.run();
@@ -859,4 +863,79 @@ fn template_preview_renders_the_sample_request() {
     }
     harness.run();
     harness.get_by_label("{\"name\": \"Rex\", \"id\": \"7\", \"q\": \"2\", \"stage\": \"dev\"}");
+}
+
+/// The method execution view's four boxes; the Method Response box edits
+/// status codes, declared headers and models, with AWS's checks.
+#[test]
+fn method_response_box_edits_statuses_headers_and_models() {
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("GET /pets").click();
+    harness.run();
+    for title in [
+        "Method Request",
+        "Integration Request",
+        "Integration Response",
+    ] {
+        harness.get_by_label(title);
+    }
+    harness.get_by_label("Method Response").click();
+    harness.run();
+    harness.get_by_label("Add method response").click();
+    harness.run();
+    {
+        let responses = harness.state_mut().method_responses.as_mut().unwrap();
+        let added = responses.last_mut().unwrap();
+        added.status_code = "700".into();
+    }
+    harness.get_by_label("Apply method responses").click();
+    harness.run();
+    assert!(
+        matches!(&harness.state().status, Err(m) if m.contains("from 100 to 599")),
+        "{:?}",
+        harness.state().status
+    );
+    {
+        let responses = harness.state_mut().method_responses.as_mut().unwrap();
+        let added = responses.last_mut().unwrap();
+        added.status_code = "404".into();
+        added.headers = "X-Reason required\nRetry-After".into();
+        added.models = "application/json = Error".into();
+    }
+    harness.get_by_label("Apply method responses").click();
+    harness.run();
+    assert_eq!(
+        harness.state().status,
+        Ok("Method responses updated (not deployed yet)".into())
+    );
+    let api = harness.state().workspace.api().unwrap();
+    let method = &api.resource_by_path("/pets").unwrap().resource_methods["GET"];
+    let declared = &method.method_responses["404"];
+    assert_eq!(
+        declared
+            .response_parameters
+            .get("method.response.header.X-Reason"),
+        Some(&true)
+    );
+    assert_eq!(
+        declared
+            .response_parameters
+            .get("method.response.header.Retry-After"),
+        Some(&false)
+    );
+    assert_eq!(declared.response_models["application/json"], "Error");
+    harness.get_by_label_contains("2 status(es)");
+
+    // 200 is what the integration response maps to: it cannot go.
+    harness.get_by_label("Remove status 1").click();
+    harness.run();
+    harness.get_by_label("Apply method responses").click();
+    harness.run();
+    assert!(
+        matches!(&harness.state().status, Err(m) if m.contains("Method response 200 is used")),
+        "{:?}",
+        harness.state().status
+    );
 }

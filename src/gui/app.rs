@@ -56,8 +56,14 @@ pub struct Studio {
     seen_revision: u64,
     /// The last message for the status bar (errors in red).
     pub status: Result<String, String>,
+    /// Which box of the method execution view is open.
+    pub method_box: super::designer::MethodBox,
+    /// The method responses being edited.
+    pub method_responses: Option<Vec<super::workspace::MethodResponseSettings>>,
     /// The sample request the template preview renders against.
     pub preview: super::designer::PreviewSample,
+    /// Requests per second for the status bar.
+    rate: RateMeter,
     /// Recently opened projects (File -> Recent).
     pub recent: super::recent::RecentProjects,
     pub file: super::file::FileMenu,
@@ -87,7 +93,10 @@ impl Studio {
             highlighter: Highlighter::new(),
             seen_revision: 0,
             status: Ok("Ready".into()),
+            method_box: Default::default(),
+            method_responses: None,
             preview: Default::default(),
+            rate: RateMeter::default(),
             recent: Default::default(),
             file: Default::default(),
         }
@@ -100,6 +109,7 @@ impl Studio {
         self.integration = None;
         self.responses = None;
         self.method_request = None;
+        self.method_responses = None;
         self.stage_variables = None;
         self.selected_log = None;
         self.undeployed = None;
@@ -113,6 +123,7 @@ impl Studio {
         self.integration = None;
         self.responses = None;
         self.method_request = None;
+        self.method_responses = None;
         if let Some((request, content_type, _)) = self.template.take() {
             self.template = self
                 .workspace
@@ -273,13 +284,38 @@ impl Studio {
     }
 
     fn status_bar(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| match &self.status {
-            Ok(message) => {
-                ui.label(message);
+        ui.horizontal(|ui| {
+            match &self.status {
+                Ok(message) => {
+                    ui.label(message);
+                }
+                Err(message) => {
+                    ui.colored_label(ui.visuals().error_fg_color, message);
+                }
             }
-            Err(message) => {
-                ui.colored_label(ui.visuals().error_fg_color, message);
-            }
+            let Some(gateway) = &self.gateway else {
+                return;
+            };
+            let per_second = self.rate.sample(gateway.request_log().total());
+            let stages: Vec<String> = gateway
+                .stage_urls(&self.workspace.project)
+                .into_iter()
+                .map(|s| s.stage)
+                .collect();
+            let served = if stages.is_empty() {
+                "no stage deployed".to_string()
+            } else {
+                format!("serving {}", stages.join(", "))
+            };
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.label(format!(
+                    "http://{}  |  {served}  |  {per_second:.1} req/s",
+                    gateway.local_addr()
+                ));
+            });
+            // Keep the rate fresh while the window is idle.
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_secs(1));
         });
     }
 
@@ -347,6 +383,7 @@ impl Studio {
             self.integration = None;
             self.responses = None;
             self.method_request = None;
+            self.method_responses = None;
             self.tab = Tab::Designer;
         }
         ui.separator();
@@ -588,5 +625,30 @@ fn pairs_table(ui: &mut egui::Ui, what: &str, rows: &mut Vec<(String, String)>) 
     }
     if ui.button(format!("Add {}", what.to_lowercase())).clicked() {
         rows.push(Default::default());
+    }
+}
+
+/// Requests per second over the last full second, from the gateway's
+/// running request count.
+#[derive(Debug, Default)]
+struct RateMeter {
+    last: Option<(std::time::Instant, u64)>,
+    per_second: f64,
+}
+
+impl RateMeter {
+    fn sample(&mut self, total: u64) -> f64 {
+        let now = std::time::Instant::now();
+        match self.last {
+            None => self.last = Some((now, total)),
+            Some((at, count)) => {
+                let elapsed = now.duration_since(at).as_secs_f64();
+                if elapsed >= 1.0 {
+                    self.per_second = total.saturating_sub(count) as f64 / elapsed;
+                    self.last = Some((now, total));
+                }
+            }
+        }
+        self.per_second
     }
 }

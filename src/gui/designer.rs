@@ -41,12 +41,13 @@ impl Studio {
             self.report(result, |()| "Method deleted".into());
             return;
         }
-        ui.label(
-            "Method Request -> Integration Request -> Integration Response -> Method Response",
-        );
-        self.method_request_editor(ui);
-        self.integration_editor(ui);
-        self.responses_editor(ui);
+        self.execution_boxes(ui);
+        match self.method_box {
+            MethodBox::MethodRequest => self.method_request_editor(ui),
+            MethodBox::IntegrationRequest => self.integration_editor(ui),
+            MethodBox::IntegrationResponse => self.responses_editor(ui),
+            MethodBox::MethodResponse => self.method_responses_editor(ui),
+        }
         ui.separator();
         ui.horizontal(|ui| {
             for (request, templates, side) in [
@@ -163,6 +164,173 @@ impl Studio {
             let result = self.workspace.set_template(request, &content_type, &text);
             self.report(result, |()| "Template applied (not deployed yet)".into());
         }
+    }
+
+    /// AWS's method execution view: four boxes in the order a request
+    /// flows, each with a summary; clicking one opens its editor below.
+    fn execution_boxes(&mut self, ui: &mut egui::Ui) {
+        let Some(api) = self.workspace.api() else {
+            return;
+        };
+        let Some(method) = self
+            .workspace
+            .selection
+            .resource_id
+            .as_deref()
+            .and_then(|id| api.resource(id))
+            .and_then(|r| {
+                r.resource_methods
+                    .get(self.workspace.selection.method.as_deref()?)
+            })
+        else {
+            return;
+        };
+        let integration = method.method_integration.as_ref();
+        let summaries = [
+            (
+                MethodBox::MethodRequest,
+                format!(
+                    "Auth: {}\nAPI key: {}\n{} parameter(s)",
+                    method.authorization_type,
+                    if method.api_key_required {
+                        "required"
+                    } else {
+                        "not required"
+                    },
+                    method.request_parameters.len()
+                ),
+            ),
+            (
+                MethodBox::IntegrationRequest,
+                match integration {
+                    None => "No integration".to_string(),
+                    Some(i) => match &i.uri {
+                        Some(uri) => format!(
+                            "{}\n{} {}",
+                            i.integration_type.as_str(),
+                            i.http_method.as_deref().unwrap_or("ANY"),
+                            uri
+                        ),
+                        None => i.integration_type.as_str().to_string(),
+                    },
+                },
+            ),
+            (
+                MethodBox::IntegrationResponse,
+                match integration {
+                    None => String::new(),
+                    Some(i) => {
+                        let statuses: Vec<&str> = i
+                            .integration_responses
+                            .values()
+                            .map(|r| r.status_code.as_str())
+                            .collect();
+                        format!("{} response(s)\n{}", statuses.len(), statuses.join(", "))
+                    }
+                },
+            ),
+            (
+                MethodBox::MethodResponse,
+                format!(
+                    "{} status(es)\n{}",
+                    method.method_responses.len(),
+                    method
+                        .method_responses
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+        ];
+        let mut chosen = None;
+        ui.horizontal(|ui| {
+            for (i, (which, summary)) in summaries.into_iter().enumerate() {
+                if i > 0 {
+                    ui.label("->");
+                }
+                ui.group(|ui| {
+                    ui.set_width(190.0);
+                    ui.vertical(|ui| {
+                        if ui
+                            .selectable_label(self.method_box == which, which.title())
+                            .clicked()
+                        {
+                            chosen = Some(which);
+                        }
+                        ui.add(
+                            egui::Label::new(egui::RichText::new(summary).small().weak())
+                                .truncate(),
+                        );
+                    });
+                });
+            }
+        });
+        if let Some(which) = chosen {
+            self.method_box = which;
+        }
+    }
+
+    /// Method responses: status codes the method declares, with their
+    /// response headers and models (the Method Response box).
+    pub(super) fn method_responses_editor(&mut self, ui: &mut egui::Ui) {
+        if self.method_responses.is_none() {
+            self.method_responses = self.workspace.method_responses();
+        }
+        let Some(mut responses) = self.method_responses.clone() else {
+            return;
+        };
+        let mut remove = None;
+        let mut apply = false;
+        ui.group(|ui| {
+            ui.strong("Method responses");
+            for (i, response) in responses.iter_mut().enumerate() {
+                ui.horizontal(|ui| {
+                    let label = ui.label("HTTP status");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut response.status_code).desired_width(40.0),
+                    )
+                    .labelled_by(label.id);
+                    let label = ui.label("Response headers");
+                    ui.add(
+                        egui::TextEdit::multiline(&mut response.headers)
+                            .hint_text("Access-Control-Allow-Origin")
+                            .desired_rows(1)
+                            .desired_width(220.0),
+                    )
+                    .labelled_by(label.id);
+                    let label = ui.label("Models");
+                    ui.add(
+                        egui::TextEdit::multiline(&mut response.models)
+                            .hint_text("application/json = Empty")
+                            .desired_rows(1)
+                            .desired_width(200.0),
+                    )
+                    .labelled_by(label.id);
+                    if ui.button(format!("Remove status {}", i + 1)).clicked() {
+                        remove = Some(i);
+                    }
+                });
+            }
+            ui.horizontal(|ui| {
+                if ui.button("Add method response").clicked() {
+                    responses.push(super::workspace::MethodResponseSettings::default());
+                }
+                if ui.button("Apply method responses").clicked() {
+                    apply = true;
+                }
+            });
+        });
+        if let Some(i) = remove {
+            responses.remove(i);
+        }
+        if apply {
+            let result = self.workspace.set_method_responses(&responses);
+            self.report(result, |()| {
+                "Method responses updated (not deployed yet)".into()
+            });
+        }
+        self.method_responses = Some(responses);
     }
 
     /// The sample request the template preview renders against.
@@ -432,6 +600,27 @@ impl Studio {
             }
         });
         self.method_request = Some((authorization, api_key, parameters));
+    }
+}
+
+/// The four boxes of the method execution view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MethodBox {
+    MethodRequest,
+    #[default]
+    IntegrationRequest,
+    IntegrationResponse,
+    MethodResponse,
+}
+
+impl MethodBox {
+    fn title(self) -> &'static str {
+        match self {
+            MethodBox::MethodRequest => "Method Request",
+            MethodBox::IntegrationRequest => "Integration Request",
+            MethodBox::IntegrationResponse => "Integration Response",
+            MethodBox::MethodResponse => "Method Response",
+        }
     }
 }
 

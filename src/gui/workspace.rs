@@ -71,6 +71,15 @@ impl ResponseSettings {
     }
 }
 
+/// One method response as its editor shows it: status, declared headers
+/// (`Name` or `Name required` per line), models (`type = Model` per line).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MethodResponseSettings {
+    pub status_code: String,
+    pub headers: String,
+    pub models: String,
+}
+
 /// What the tree has selected.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Selection {
@@ -627,6 +636,139 @@ impl Workspace {
             method.authorization_type = authorization_type.to_string();
             method.api_key_required = api_key_required;
             method.request_parameters = declared;
+            Ok(())
+        })
+    }
+
+    /// The selected method's method responses, as the Method Response box
+    /// edits them.
+    pub fn method_responses(&self) -> Option<Vec<MethodResponseSettings>> {
+        let (resource, verb) = self.selected_method_key()?;
+        let method = self
+            .api()?
+            .resource(&resource)?
+            .resource_methods
+            .get(&verb)?;
+        Some(
+            method
+                .method_responses
+                .values()
+                .map(|response| MethodResponseSettings {
+                    status_code: response.status_code.clone(),
+                    headers: response
+                        .response_parameters
+                        .iter()
+                        .map(|(name, required)| {
+                            let name = name.strip_prefix("method.response.header.").unwrap_or(name);
+                            if *required {
+                                format!("{name} required")
+                            } else {
+                                name.to_string()
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    models: response
+                        .response_models
+                        .iter()
+                        .map(|(content_type, model)| format!("{content_type} = {model}"))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                })
+                .collect(),
+        )
+    }
+
+    /// Replaces the selected method's method responses (AWS's
+    /// `PutMethodResponse` checks: a `[1-5]XX` status, header names,
+    /// `content/type = Model` lines). A status an integration response
+    /// still maps to cannot go.
+    pub fn set_method_responses(
+        &mut self,
+        responses: &[MethodResponseSettings],
+    ) -> Result<(), String> {
+        let mut built = BTreeMap::new();
+        for settings in responses {
+            let status = settings.status_code.trim();
+            let valid_status = status.len() == 3
+                && status.bytes().all(|b| b.is_ascii_digit())
+                && (b'1'..=b'5').contains(&status.as_bytes()[0]);
+            if !valid_status {
+                return Err(format!(
+                    "Invalid status code {status:?}: expected a number from 100 to 599"
+                ));
+            }
+            let mut parameters = BTreeMap::new();
+            for line in settings
+                .headers
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+            {
+                let (name, required) = match line.strip_suffix("required") {
+                    Some(name) => (name.trim(), true),
+                    None => (line, false),
+                };
+                if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                    return Err(format!("Invalid response header name {name:?}"));
+                }
+                parameters.insert(format!("method.response.header.{name}"), required);
+            }
+            let mut models = BTreeMap::new();
+            for line in settings
+                .models
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+            {
+                let Some((content_type, model)) = line.split_once('=') else {
+                    return Err(format!(
+                        "Invalid response model line {line:?}: expected content/type = ModelName"
+                    ));
+                };
+                let (content_type, model) = (content_type.trim(), model.trim());
+                if !content_type.contains('/')
+                    || model.is_empty()
+                    || !model.bytes().all(|b| b.is_ascii_alphanumeric())
+                {
+                    return Err(format!(
+                        "Invalid response model line {line:?}: expected content/type = ModelName (letters and digits)"
+                    ));
+                }
+                models.insert(content_type.to_string(), model.to_string());
+            }
+            if built
+                .insert(
+                    status.to_string(),
+                    crate::model::MethodResponse {
+                        status_code: status.to_string(),
+                        response_parameters: parameters,
+                        response_models: models,
+                    },
+                )
+                .is_some()
+            {
+                return Err(format!("Status {status} is listed twice"));
+            }
+        }
+        let (resource, verb) = self.selected_method_key().ok_or("select a method first")?;
+        self.edit(|api| {
+            let method = api
+                .resource_mut(&resource)
+                .and_then(|r| r.resource_methods.get_mut(&verb))
+                .ok_or("no such method")?;
+            if let Some(integration) = &method.method_integration
+                && let Some(used) = integration
+                    .integration_responses
+                    .values()
+                    .find(|r| !built.contains_key(&r.status_code))
+            {
+                return Err(format!(
+                    "Method response {} is used by an integration response; change or remove that first",
+                    used.status_code
+                ));
+            }
+            method.method_responses = built;
             Ok(())
         })
     }
