@@ -260,7 +260,7 @@ impl Studio {
                         }
                         ui.add(
                             egui::Label::new(egui::RichText::new(summary).small().weak())
-                                .truncate(),
+                                .wrap_mode(egui::TextWrapMode::Wrap),
                         );
                     });
                 });
