@@ -16,6 +16,7 @@ fn record(i: u64) -> RequestRecord {
     let mut log = ExecutionLog::new();
     log.push("Starting execution for request");
     log.push("Method completed with status: 200");
+    log.compact();
     RequestRecord {
         seq: 0,
         request_id: format!("req-{i}"),
@@ -29,9 +30,9 @@ fn record(i: u64) -> RequestRecord {
         status: if i % 10 == 0 { 404 } else { 200 },
         latency_us: 300 + i % 200,
         integration_latency_us: None,
-        request_headers: http::HeaderMap::new(),
+        request_headers: Default::default(),
         request_body: bytes::Bytes::new(),
-        response_headers: http::HeaderMap::new(),
+        response_headers: Default::default(),
         response_body: bytes::Bytes::from_static(b"{}"),
         execution_log: log,
     }
@@ -44,6 +45,7 @@ fn log_frame(c: &mut Criterion) {
         port: 0,
         worker_threads: 1,
         request_log_capacity: 100_000,
+        request_log_bytes: portico::gui::LOG_BYTES,
         ..GatewayConfig::default()
     };
     let gateway = Gateway::start(&project, &config).expect("gateway starts");

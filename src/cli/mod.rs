@@ -115,7 +115,12 @@ fn open_gui(project_dir: &Path, bundled_sample: bool) -> Result<i32, CliError> {
     } else {
         None
     };
-    crate::gui::run(project_dir, &GatewayConfig::default()).map_err(CliError)?;
+    let config = GatewayConfig {
+        request_log_capacity: crate::gui::LOG_CAPACITY,
+        request_log_bytes: crate::gui::LOG_BYTES,
+        ..GatewayConfig::default()
+    };
+    crate::gui::run(project_dir, &config).map_err(CliError)?;
     Ok(0)
 }
 

@@ -82,6 +82,8 @@ pub struct GatewayConfig {
     pub worker_threads: usize,
     /// Requests kept for the live log.
     pub request_log_capacity: usize,
+    /// The most bytes the request log's records may hold.
+    pub request_log_bytes: usize,
 }
 
 impl Default for GatewayConfig {
@@ -93,6 +95,7 @@ impl Default for GatewayConfig {
                 .map(|n| n.get())
                 .unwrap_or(2),
             request_log_capacity: 2_000,
+            request_log_bytes: 16 << 20,
         }
     }
 }
@@ -138,7 +141,7 @@ impl Gateway {
             Arc::new(Shared {
                 routes: ArcSwap::from_pointee(routes),
                 services: Services::default(),
-                request_log: RequestLog::new(config.request_log_capacity),
+                request_log: RequestLog::new(config.request_log_capacity, config.request_log_bytes),
             })
         };
         // Bound synchronously so that `start` works from any thread, inside

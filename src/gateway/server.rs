@@ -18,7 +18,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 
-use crate::observe::RequestRecord;
+use crate::observe::{RequestRecord, StoredHeaders};
 
 use super::endpoint::trace_id;
 use super::pipeline::{self, MethodRequest};
@@ -207,7 +207,7 @@ async fn handle(
     let execution = pipeline::execute(&stage, &method_request, &shared.services).await;
     let pipeline::Execution {
         reply,
-        log,
+        mut log,
         context,
         integration_latency,
         ..
@@ -215,7 +215,7 @@ async fn handle(
     // The live log keeps the request and the reply: the request's parts
     // move into it, the reply's headers are copied once.
     let status = reply.status;
-    let response_headers = reply.headers.clone();
+    let response_headers = StoredHeaders::from_map(&reply.headers);
     let response_body = reply.body.clone();
     let ids = (context.request_id, context.extended_request_id);
     let response = finish(reply, &ids, true);
@@ -227,6 +227,7 @@ async fn handle(
         body,
         ..
     } = method_request;
+    log.compact();
     shared.request_log.push(RequestRecord {
         seq: 0,
         request_id: ids.0,
@@ -240,7 +241,7 @@ async fn handle(
         status,
         latency_us: started.elapsed().as_micros() as u64,
         integration_latency_us: integration_latency.map(|d| d.as_micros() as u64),
-        request_headers: headers,
+        request_headers: StoredHeaders::from_map(&headers),
         request_body: body,
         response_headers,
         response_body,

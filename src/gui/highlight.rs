@@ -11,7 +11,11 @@ use syntect::parsing::{SyntaxDefinition, SyntaxSet, SyntaxSetBuilder};
 const VTL_SYNTAX: &str = include_str!("../../assets/vtl.sublime-syntax");
 
 pub struct Highlighter {
+    /// syntect's bundled grammars (JSON, XML...), as shipped: turning them
+    /// into a builder to add ours expanded every one of them, tens of MB.
     syntaxes: SyntaxSet,
+    /// Our VTL grammar, in a set of its own.
+    vtl: SyntaxSet,
     dark: Theme,
     light: Theme,
     /// The last layout, so an unchanged text is not highlighted again on
@@ -30,14 +34,15 @@ impl Default for Highlighter {
 
 impl Highlighter {
     pub fn new() -> Highlighter {
-        let mut builder: SyntaxSetBuilder = SyntaxSet::load_defaults_newlines().into_builder();
+        let mut builder = SyntaxSetBuilder::new();
         if let Ok(vtl) = SyntaxDefinition::load_from_str(VTL_SYNTAX, true, Some("vtl")) {
             builder.add(vtl);
         }
         let themes = ThemeSet::load_defaults();
         let theme = |name: &str| themes.themes.get(name).cloned().unwrap_or_default();
         Highlighter {
-            syntaxes: builder.build(),
+            syntaxes: SyntaxSet::load_defaults_newlines(),
+            vtl: builder.build(),
             dark: theme("base16-ocean.dark"),
             light: theme("InspiredGitHub"),
             last: std::cell::RefCell::new(None),
@@ -46,7 +51,7 @@ impl Highlighter {
 
     /// Whether the VTL grammar loaded (it is compiled in; a test checks it).
     pub fn knows_vtl(&self) -> bool {
-        self.syntaxes.find_syntax_by_extension("vtl").is_some()
+        self.vtl.find_syntax_by_extension("vtl").is_some()
     }
 
     /// [`Highlighter::layout`], reusing the previous result when nothing
@@ -98,14 +103,19 @@ impl Highlighter {
                 ),
             );
         };
-        let Some(syntax) = self.syntaxes.find_syntax_by_extension(extension) else {
+        let set = if extension == "vtl" {
+            &self.vtl
+        } else {
+            &self.syntaxes
+        };
+        let Some(syntax) = set.find_syntax_by_extension(extension) else {
             plain(&mut job, text);
             return job;
         };
         let theme = if dark_mode { &self.dark } else { &self.light };
         let mut lines = HighlightLines::new(syntax, theme);
         for line in syntect::util::LinesWithEndings::from(text) {
-            match lines.highlight_line(line, &self.syntaxes) {
+            match lines.highlight_line(line, set) {
                 Ok(ranges) => {
                     for (style, piece) in ranges {
                         let color = egui::Color32::from_rgb(

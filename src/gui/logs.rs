@@ -47,9 +47,9 @@ impl Studio {
         egui_extras::TableBuilder::new(ui)
             .striped(true)
             .max_scroll_height(260.0)
-            .column(egui_extras::Column::auto())
-            .column(egui_extras::Column::auto())
-            .column(egui_extras::Column::auto())
+            .column(egui_extras::Column::auto().at_least(56.0))
+            .column(egui_extras::Column::auto().at_least(40.0))
+            .column(egui_extras::Column::auto().at_least(52.0))
             .column(egui_extras::Column::remainder())
             .column(egui_extras::Column::auto())
             .column(egui_extras::Column::auto())
@@ -76,6 +76,8 @@ impl Studio {
                     ];
                     for text in cells {
                         row.col(|ui| {
+                            // Cells never wrap: a column grows to its text.
+                            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
                             if ui.selectable_label(selected, text).clicked() {
                                 clicked = Some(record.seq);
                             }
@@ -103,13 +105,8 @@ impl Studio {
             request.headers = record
                 .request_headers
                 .iter()
-                .filter(|(name, _)| !matches!(name.as_str(), "host" | "content-length"))
-                .map(|(name, value)| {
-                    (
-                        name.to_string(),
-                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                    )
-                })
+                .filter(|(name, _)| !matches!(*name, "host" | "content-length"))
+                .map(|(name, value)| (name.to_string(), value.to_string()))
                 .collect();
             request.body = String::from_utf8_lossy(&record.request_body).into_owned();
             request.test_invoke = false;

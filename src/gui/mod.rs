@@ -27,6 +27,13 @@ struct StudioApp {
     studio: Studio,
 }
 
+/// How many requests the window's live log keeps (a ring buffer: the
+/// oldest go first).
+pub const LOG_CAPACITY: usize = 100_000;
+/// ... and at most this many bytes of requests, responses and execution
+/// logs, so large bodies shorten the history instead of growing memory.
+pub const LOG_BYTES: usize = 64 << 20;
+
 /// What the window remembers between runs (eframe storage).
 const STORAGE_KEY: &str = "portico.ui";
 

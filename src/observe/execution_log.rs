@@ -5,7 +5,6 @@
 //! hot path.
 
 use std::fmt::Write as _;
-use std::ops::Range;
 use std::time::{Duration, SystemTime};
 
 /// The execution log of one request, in the order the pipeline ran. Lines
@@ -15,7 +14,9 @@ pub struct ExecutionLog {
     /// When the request started; AWS stamps each line to the second.
     pub started: SystemTime,
     text: String,
-    lines: Vec<Range<usize>>,
+    /// Where each line ends in `text`; a line starts where the previous
+    /// one ended.
+    ends: Vec<u32>,
 }
 
 impl Default for ExecutionLog {
@@ -29,46 +30,64 @@ impl ExecutionLog {
         ExecutionLog {
             started: SystemTime::now(),
             text: String::with_capacity(1024),
-            lines: Vec::with_capacity(16),
+            ends: Vec::with_capacity(16),
         }
     }
 
     pub fn push(&mut self, message: &str) {
-        let start = self.text.len();
         self.text.push_str(message);
-        self.lines.push(start..self.text.len());
+        self.end_line();
+    }
+
+    fn end_line(&mut self) {
+        // Logs stay far below 4 GiB (bodies are capped at 10 MB).
+        self.ends
+            .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+    }
+
+    /// Bytes the log holds on the heap.
+    pub fn heap_size(&self) -> usize {
+        self.text.capacity() + self.ends.capacity() * 4
+    }
+
+    /// Gives back the spare capacity: a finished log kept in the request
+    /// log holds only its text.
+    pub fn compact(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
     }
 
     /// Appends a formatted line: `log.push_fmt(format_args!("Status: {}", s))`.
     pub fn push_fmt(&mut self, message: std::fmt::Arguments<'_>) {
-        let start = self.text.len();
         let _ = self.text.write_fmt(message);
-        self.lines.push(start..self.text.len());
+        self.end_line();
     }
 
     /// Starts a line to be written piecewise with [`LineWriter`].
     pub fn line(&mut self) -> LineWriter<'_> {
-        let start = self.text.len();
-        LineWriter { log: self, start }
+        LineWriter { log: self }
     }
 
     /// The lines, oldest first.
     pub fn lines(&self) -> impl Iterator<Item = &str> {
-        self.lines.iter().map(|range| &self.text[range.clone()])
+        let starts = std::iter::once(0).chain(self.ends.iter().map(|&end| end as usize));
+        starts
+            .zip(self.ends.iter())
+            .map(|(start, &end)| self.text.get(start..end as usize).unwrap_or_default())
     }
 
     pub fn len(&self) -> usize {
-        self.lines.len()
+        self.ends.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.ends.is_empty()
     }
 
     /// The log as AWS's console prints it: `Thu Nov 24 20:07:01 UTC 2026 : message`.
     pub fn render(&self) -> String {
         let stamp = aws_log_time(self.started);
-        let mut out = String::with_capacity(self.text.len() + self.lines.len() * (stamp.len() + 4));
+        let mut out = String::with_capacity(self.text.len() + self.ends.len() * (stamp.len() + 4));
         for line in self.lines() {
             let _ = writeln!(out, "{stamp} : {line}");
         }
@@ -79,7 +98,6 @@ impl ExecutionLog {
 /// Writes one log line in pieces; the line ends when this is dropped.
 pub struct LineWriter<'a> {
     log: &'a mut ExecutionLog,
-    start: usize,
 }
 
 impl std::fmt::Write for LineWriter<'_> {
@@ -91,8 +109,7 @@ impl std::fmt::Write for LineWriter<'_> {
 
 impl Drop for LineWriter<'_> {
     fn drop(&mut self) {
-        let end = self.log.text.len();
-        self.log.lines.push(self.start..end);
+        self.log.end_line();
     }
 }
 

@@ -5,4 +5,4 @@ mod execution_log;
 mod request_log;
 
 pub use execution_log::{ExecutionLog, LineWriter, aws_log_time};
-pub use request_log::{RequestLog, RequestRecord};
+pub use request_log::{RequestLog, RequestRecord, StoredHeaders};
