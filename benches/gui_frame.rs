@@ -44,14 +44,17 @@ fn log_frame(c: &mut Criterion) {
     let config = GatewayConfig {
         port: 0,
         worker_threads: 1,
+        // The target is a frame with 100,000 entries loaded: no byte
+        // budget, so all of them stay.
         request_log_capacity: 100_000,
-        request_log_bytes: portico::gui::LOG_BYTES,
+        request_log_bytes: usize::MAX,
         ..GatewayConfig::default()
     };
     let gateway = Gateway::start(&project, &config).expect("gateway starts");
     for i in 0..100_000 {
         gateway.request_log().push(record(i));
     }
+    assert_eq!(gateway.request_log().len(), 100_000);
     let mut studio = Studio::new(Workspace::new(project), Some(gateway));
     studio.tab = Tab::Logs;
     let mut harness = Harness::builder()
