@@ -939,3 +939,56 @@ fn method_response_box_edits_statuses_headers_and_models() {
         harness.state().status
     );
 }
+
+/// Keyboard shortcuts: Ctrl+Z / Ctrl+Shift+Z undo and redo, Ctrl+S saves,
+/// Ctrl+D deploys, Ctrl+Enter sends from the console.
+#[test]
+fn keyboard_shortcuts() {
+    use egui::{Key, Modifiers};
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    add_get_under_pets(&mut harness, "toys");
+    let has_toys = |harness: &Harness<'_, Studio>| {
+        harness
+            .state()
+            .workspace
+            .api()
+            .unwrap()
+            .resource_by_path("/pets/toys")
+            .is_some()
+    };
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run();
+    assert!(!has_toys(&harness));
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    harness.run();
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    harness.run();
+    assert!(has_toys(&harness));
+
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    harness.run();
+    assert!(!harness.state().workspace.dirty);
+    let saved = portico::model::Project::load(&project.path()).expect("loads");
+    assert!(saved.rest_apis[0].resource_by_path("/pets/toys").is_some());
+
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::D);
+    harness.run();
+    assert!(
+        matches!(&harness.state().status, Ok(m) if m.starts_with("Deployed to dev")),
+        "{:?}",
+        harness.state().status
+    );
+    harness.get_by_label("Console").click();
+    harness.run();
+    harness.state_mut().console.request.path = "/pets/toys".into();
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Enter);
+    run_until(&mut harness, |studio| studio.console.response.is_some());
+    assert_eq!(
+        harness.state().console.response.as_ref().unwrap().status,
+        200
+    );
+}

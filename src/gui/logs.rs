@@ -38,7 +38,7 @@ impl Studio {
             let label = ui.label("Filter");
             ui.add(
                 egui::TextEdit::singleline(&mut self.log_filter)
-                    .hint_text("path, method or status"),
+                    .hint_text("e.g. post 4xx /pets stage:prod"),
             )
             .labelled_by(label.id);
         });
@@ -131,12 +131,75 @@ pub struct LogView {
 }
 
 impl LogView {
+    /// Every word of the filter must match: an HTTP verb (`post`), a
+    /// status or status class (`404`, `4xx`, `5`), a stage (`stage:prod`),
+    /// or else a piece of the path (`/pets`).
     fn matches(&self, record: &crate::observe::RequestRecord) -> bool {
-        self.filter.is_empty()
-            || record.path.to_ascii_lowercase().contains(&self.filter)
-            || record.http_method.eq_ignore_ascii_case(&self.filter)
-            || itoa::Buffer::new()
-                .format(record.status)
-                .starts_with(&self.filter)
+        self.filter
+            .split_whitespace()
+            .all(|term| term_matches(term, record))
+    }
+}
+
+const VERBS: [&str; 8] = [
+    "get", "post", "put", "patch", "delete", "head", "options", "any",
+];
+
+fn term_matches(term: &str, record: &crate::observe::RequestRecord) -> bool {
+    if VERBS.contains(&term) {
+        return record.http_method.eq_ignore_ascii_case(term);
+    }
+    if let Some(stage) = term.strip_prefix("stage:") {
+        return record.stage.eq_ignore_ascii_case(stage);
+    }
+    let class = term.trim_end_matches('x');
+    if !class.is_empty() && class.len() <= 3 && class.bytes().all(|b| b.is_ascii_digit()) {
+        return itoa::Buffer::new().format(record.status).starts_with(class);
+    }
+    record.path.to_ascii_lowercase().contains(term)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(method: &str, stage: &str, path: &str, status: u16) -> crate::observe::RequestRecord {
+        crate::observe::RequestRecord {
+            seq: 1,
+            request_id: String::new(),
+            at: std::time::SystemTime::now(),
+            api_id: String::new(),
+            stage: stage.into(),
+            http_method: method.into(),
+            path: path.into(),
+            raw_query: String::new(),
+            resource_path: None,
+            status,
+            latency_us: 0,
+            integration_latency_us: None,
+            request_headers: Default::default(),
+            request_body: Default::default(),
+            response_headers: Default::default(),
+            response_body: Default::default(),
+            execution_log: Default::default(),
+        }
+    }
+
+    #[test]
+    fn filter_words_all_match() {
+        let view = |filter: &str| LogView {
+            filter: filter.into(),
+            ..Default::default()
+        };
+        let post = record("POST", "prod", "/pets/7", 404);
+        assert!(view("").matches(&post));
+        assert!(view("4xx").matches(&post));
+        assert!(view("post 4xx /pets").matches(&post));
+        assert!(view("40").matches(&post));
+        assert!(view("stage:prod 404").matches(&post));
+        assert!(!view("get").matches(&post));
+        assert!(!view("5xx").matches(&post));
+        assert!(!view("post stage:dev").matches(&post));
+        assert!(!view("/toys").matches(&post));
     }
 }
