@@ -992,3 +992,46 @@ fn keyboard_shortcuts() {
         200
     );
 }
+
+/// The API picker: a new API, renamed from its root resource, selected and
+/// switched back; the tree follows the picked API.
+#[test]
+fn api_picker_adds_renames_and_switches() {
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("API").click();
+    harness.run();
+    harness.get_by_label("New API").click();
+    harness.run();
+    assert_eq!(harness.state().workspace.selection.api, 1);
+    assert_eq!(harness.state().workspace.api().unwrap().name, "API 2");
+    assert!(
+        harness.query_by_label("/pets").is_none(),
+        "the tree shows the new API"
+    );
+    harness.state_mut().rename_part.1 = "Orders".into();
+    harness.get_by_label("Rename API").click();
+    harness.run();
+    assert_eq!(harness.state().workspace.api().unwrap().name, "Orders");
+
+    harness.get_by_label("API").click();
+    harness.run();
+    harness.get_by_label("PetStore").click();
+    harness.run();
+    assert_eq!(harness.state().workspace.selection.api, 0);
+    harness.get_by_label("/pets");
+    harness.get_by_label("API").click();
+    harness.run();
+    harness.get_by_label("Orders").click();
+    harness.run();
+    // Undoing the rename and the creation while the new API is selected
+    // falls back to the remaining one.
+    harness.get_by_label("Undo").click();
+    harness.run();
+    harness.get_by_label("Undo").click();
+    harness.run();
+    assert_eq!(harness.state().workspace.project.rest_apis.len(), 1);
+    assert_eq!(harness.state().workspace.api().unwrap().name, "PetStore");
+    harness.get_by_label("/pets");
+}

@@ -220,7 +220,15 @@ impl Studio {
                 .map_or("(no API)".to_string(), |a| a.name.clone());
             let dirty = if self.workspace.dirty { " *" } else { "" };
             self.file_menu(ui);
-            ui.strong(format!("Portico: {name}{dirty}"));
+            let folder = self
+                .workspace
+                .project
+                .dir
+                .file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+            ui.strong(format!("{folder}{dirty}"))
+                .on_hover_text(self.workspace.project.dir.display().to_string());
+            self.api_picker(ui, &name);
             ui.separator();
             if ui.button("Save").clicked() {
                 let result = self.workspace.save();
@@ -281,6 +289,49 @@ impl Studio {
                 ui.ctx().set_theme(egui::Theme::Light);
             }
         });
+    }
+
+    /// The API picker: every REST API of the project, and a new one.
+    fn api_picker(&mut self, ui: &mut egui::Ui, current: &str) {
+        let names: Vec<String> = self
+            .workspace
+            .project
+            .rest_apis
+            .iter()
+            .map(|api| api.name.clone())
+            .collect();
+        let mut chosen = None;
+        let mut add = false;
+        egui::ComboBox::new("api_picker", "API")
+            .selected_text(current)
+            .show_ui(ui, |ui| {
+                for (i, name) in names.iter().enumerate() {
+                    if ui
+                        .selectable_label(i == self.workspace.selection.api, name)
+                        .clicked()
+                    {
+                        chosen = Some(i);
+                    }
+                }
+                ui.separator();
+                if ui.button("New API").clicked() {
+                    add = true;
+                }
+            });
+        if let Some(i) = chosen
+            && i != self.workspace.selection.api
+        {
+            self.workspace.select_api(i);
+            self.reset_editors();
+        }
+        if add {
+            let name = format!("API {}", names.len() + 1);
+            let result = self.workspace.add_api(&name);
+            self.reset_editors();
+            self.report(result, |()| {
+                format!("{name} created: select / to rename it")
+            });
+        }
     }
 
     fn status_bar(&mut self, ui: &mut egui::Ui) {

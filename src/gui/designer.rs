@@ -386,6 +386,25 @@ impl Studio {
         };
         ui.heading(format!("Resource {path}"));
         if is_root {
+            let current = self
+                .workspace
+                .api()
+                .map(|a| a.name.clone())
+                .unwrap_or_default();
+            if self.rename_part.0 != "/" {
+                self.rename_part = ("/".into(), current);
+            }
+            ui.horizontal(|ui| {
+                let label = ui.label("API name");
+                ui.add(egui::TextEdit::singleline(&mut self.rename_part.1).desired_width(180.0))
+                    .labelled_by(label.id);
+                if ui.button("Rename API").clicked() {
+                    let name = self.rename_part.1.clone();
+                    let result = self.workspace.rename_api(&name);
+                    self.report(result, |()| format!("API renamed to {}", name.trim()));
+                }
+            });
+            ui.separator();
             return;
         }
         if self.rename_part.0 != path {

@@ -48,13 +48,22 @@ impl Studio {
             .striped(true)
             .max_scroll_height(260.0)
             .column(egui_extras::Column::auto().at_least(56.0))
+            .column(egui_extras::Column::auto().at_least(90.0))
             .column(egui_extras::Column::auto().at_least(40.0))
             .column(egui_extras::Column::auto().at_least(52.0))
             .column(egui_extras::Column::remainder())
             .column(egui_extras::Column::auto())
             .column(egui_extras::Column::auto())
             .header(18.0, |mut header| {
-                for title in ["#", "Stage", "Method", "Path", "Status", "Latency"] {
+                for title in [
+                    "#",
+                    "Time (UTC)",
+                    "Stage",
+                    "Method",
+                    "Path",
+                    "Status",
+                    "Latency",
+                ] {
                     header.col(|ui| {
                         ui.strong(title);
                     });
@@ -68,6 +77,7 @@ impl Studio {
                     // Every cell selects the row (a click anywhere on it).
                     let cells = [
                         record.seq.to_string(),
+                        clock(record.at),
                         record.stage.clone(),
                         record.http_method.clone(),
                         record.path.clone(),
@@ -115,9 +125,59 @@ impl Studio {
         egui::ScrollArea::vertical()
             .id_salt("log_detail")
             .show(ui, |ui| {
+                let query = if record.raw_query.is_empty() {
+                    String::new()
+                } else {
+                    format!("?{}", record.raw_query)
+                };
+                ui.strong(format!(
+                    "{} /{}{}{query} -> {}   {:.2} ms{}   request id {}",
+                    record.http_method,
+                    record.stage,
+                    record.path,
+                    record.status,
+                    record.latency_us as f64 / 1000.0,
+                    record
+                        .integration_latency_us
+                        .map_or(String::new(), |us| format!(
+                            " (integration {:.2} ms)",
+                            us as f64 / 1000.0
+                        )),
+                    record.request_id
+                ));
+                ui.collapsing("Request headers and body", |ui| {
+                    for (name, value) in record.request_headers.iter() {
+                        ui.monospace(format!("{name}: {value}"));
+                    }
+                    ui.separator();
+                    ui.monospace(String::from_utf8_lossy(&record.request_body));
+                });
+                ui.collapsing("Response headers and body", |ui| {
+                    for (name, value) in record.response_headers.iter() {
+                        ui.monospace(format!("{name}: {value}"));
+                    }
+                    ui.separator();
+                    ui.monospace(String::from_utf8_lossy(&record.response_body));
+                });
+                ui.label("Execution log");
                 ui.monospace(record.execution_log.render());
             });
     }
+}
+
+/// `HH:MM:SS.mmm` (UTC) of a request, for the log's time column.
+fn clock(at: std::time::SystemTime) -> String {
+    let since = at
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seconds = since.as_secs() % 86_400;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60,
+        since.subsec_millis()
+    )
 }
 
 /// The live log as the tab shows it: the requests matching the filter,

@@ -160,6 +160,49 @@ impl Workspace {
         }
     }
 
+    /// Selects the `index`th API (its root resource).
+    pub fn select_api(&mut self, index: usize) {
+        if index < self.project.rest_apis.len() {
+            self.selection = Selection {
+                api: index,
+                resource_id: self.project.rest_apis[index].root().map(|r| r.id.clone()),
+                method: None,
+            };
+            self.revision += 1;
+        }
+    }
+
+    /// Adds a new REST API with only its root resource (undoable) and
+    /// selects it.
+    pub fn add_api(&mut self, name: &str) -> Result<(), String> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err("Give the API a name".into());
+        }
+        let before = self.project.rest_apis.clone();
+        self.project.rest_apis.push(RestApi::new(name));
+        self.undo.push(before);
+        if self.undo.len() > UNDO_DEPTH {
+            self.undo.remove(0);
+        }
+        self.redo.clear();
+        self.dirty = true;
+        self.select_api(self.project.rest_apis.len() - 1);
+        Ok(())
+    }
+
+    /// Renames the selected API.
+    pub fn rename_api(&mut self, name: &str) -> Result<(), String> {
+        let name = name.trim().to_string();
+        if name.is_empty() {
+            return Err("Give the API a name".into());
+        }
+        self.edit(|api| {
+            api.name = name;
+            Ok(())
+        })
+    }
+
     pub fn can_undo(&self) -> bool {
         !self.undo.is_empty()
     }
@@ -190,6 +233,9 @@ impl Workspace {
 
     /// Drops a selection that no longer exists (after undo).
     fn fix_selection(&mut self) {
+        if self.selection.api >= self.project.rest_apis.len() {
+            self.selection.api = self.project.rest_apis.len().saturating_sub(1);
+        }
         let exists = self.api().is_some_and(|api| {
             self.selection
                 .resource_id
