@@ -11,4 +11,5 @@ pub mod integrations;
 pub mod jsonpath;
 pub mod model;
 pub mod observe;
+pub mod openapi;
 pub mod vtl;

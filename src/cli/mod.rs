@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::echo_backend::{self, EchoBackend};
 use crate::gateway::{self, Gateway, GatewayConfig, MethodRequest};
 use crate::model::Project;
+use crate::openapi;
 
 /// The bundled sample project, used when `--project` is not given.
 pub fn default_project() -> PathBuf {
@@ -68,11 +69,63 @@ enum Command {
         #[arg(long)]
         body: Option<String>,
     },
+    /// Import an OpenAPI 3 / Swagger 2 definition (JSON or YAML) as a new
+    /// API, or into an existing one with --api; prints the API's id.
+    Import {
+        /// The definition file.
+        file: PathBuf,
+        /// API type: REST (HTTP APIs arrive with their issue).
+        #[arg(long = "type", default_value = "REST")]
+        api_type: String,
+        /// Apply to this existing API (id or name) instead of creating one.
+        #[arg(long)]
+        api: Option<String>,
+        /// With --api: replace its definition (overwrite) or add to it (merge).
+        #[arg(long, value_enum, default_value_t = ImportModeArg::Overwrite, requires = "api")]
+        mode: ImportModeArg,
+        /// Fail, changing nothing, if the import warns (AWS failonwarnings).
+        #[arg(long)]
+        fail_on_warnings: bool,
+    },
+    /// Print an API's definition as OpenAPI 3.0 or Swagger 2.0.
+    Export {
+        #[arg(long)]
+        api: String,
+        /// Export this stage's deployment (and its URL) instead of the draft.
+        #[arg(long)]
+        stage: Option<String>,
+        #[arg(long, value_enum, default_value_t = FormatArg::Oas30)]
+        format: FormatArg,
+        /// Include every x-amazon-apigateway-* extension.
+        #[arg(long)]
+        aws_extensions: bool,
+        /// Extension sets as AWS names them: integrations,authorizers,apigateway.
+        #[arg(long, value_name = "LIST", conflicts_with = "aws_extensions")]
+        extensions: Option<String>,
+        /// YAML instead of JSON.
+        #[arg(long)]
+        yaml: bool,
+        /// Write to this file (atomically) instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// List APIs, stages, deployments and URLs.
     Ls {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ImportModeArg {
+    Overwrite,
+    Merge,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    Oas30,
+    Swagger,
 }
 
 #[derive(Debug, clap::Args)]
@@ -158,6 +211,51 @@ pub fn main() -> i32 {
             query,
             body,
         }) => invoke(&project_dir, &api, &method, &path, &headers, &query, body),
+        Some(Command::Import {
+            file,
+            api_type,
+            api,
+            mode,
+            fail_on_warnings,
+        }) => import(
+            &project_dir,
+            &file,
+            &api_type,
+            api.as_deref(),
+            mode,
+            fail_on_warnings,
+        ),
+        Some(Command::Export {
+            api,
+            stage,
+            format,
+            aws_extensions,
+            extensions,
+            yaml,
+            output,
+        }) => {
+            let extensions = match (aws_extensions, extensions) {
+                (true, _) => Ok(openapi::Extensions::ALL),
+                (false, Some(list)) => openapi::Extensions::parse(&list)
+                    .map_err(|e| CliError(format!("--extensions: {e}"))),
+                (false, None) => Ok(openapi::Extensions::NONE),
+            };
+            extensions.and_then(|extensions| {
+                let format = match format {
+                    FormatArg::Oas30 => openapi::ExportFormat::Oas30,
+                    FormatArg::Swagger => openapi::ExportFormat::Swagger2,
+                };
+                export(
+                    &project_dir,
+                    &api,
+                    stage.as_deref(),
+                    format,
+                    extensions,
+                    yaml,
+                    output.as_deref(),
+                )
+            })
+        }
         Some(Command::Ls { json }) => ls(&project_dir, json),
     };
     match result {
@@ -347,6 +445,107 @@ fn ls(project_dir: &Path, json: bool) -> Result<i32, CliError> {
                 println!("  {} -> {} {}", url.stage, url.deployment_id, url.url);
             }
         }
+    }
+    Ok(0)
+}
+
+fn import(
+    project_dir: &Path,
+    file: &Path,
+    api_type: &str,
+    api: Option<&str>,
+    mode: ImportModeArg,
+    fail_on_warnings: bool,
+) -> Result<i32, CliError> {
+    if !api_type.eq_ignore_ascii_case("REST") {
+        return Err(CliError(format!(
+            "--type {api_type}: only REST APIs can be imported by this version"
+        )));
+    }
+    let mut project = Project::load(project_dir)?;
+    let text =
+        std::fs::read_to_string(file).map_err(|e| CliError(format!("{}: {e}", file.display())))?;
+    let at_file = |e: openapi::OpenApiError| match e {
+        openapi::OpenApiError::Syntax {
+            line,
+            column,
+            message,
+        } => CliError(format!("{}:{line}:{column}: {message}", file.display())),
+        other => CliError(format!("{}: {other}", file.display())),
+    };
+    let document = openapi::parse_document(&text).map_err(at_file)?;
+    let imported = match api {
+        None => openapi::import(&document),
+        Some(api) => {
+            let existing = project.find_api(api)?;
+            let mode = match mode {
+                ImportModeArg::Overwrite => openapi::ImportMode::Overwrite,
+                ImportModeArg::Merge => openapi::ImportMode::Merge,
+            };
+            openapi::import_into(existing, &document, mode)
+        }
+    }
+    .map_err(at_file)?;
+    let imported = if fail_on_warnings {
+        imported.fail_on_warnings().map_err(at_file)?
+    } else {
+        for warning in &imported.warnings {
+            eprintln!("warning: {}: {warning}", file.display());
+        }
+        imported
+    };
+    let id = imported.api.id.clone();
+    match project.api_mut(&id) {
+        Some(existing) => *existing = imported.api,
+        None => project.rest_apis.push(imported.api),
+    }
+    project.save()?;
+    println!("{id}");
+    Ok(0)
+}
+
+fn export(
+    project_dir: &Path,
+    api: &str,
+    stage: Option<&str>,
+    format: openapi::ExportFormat,
+    extensions: openapi::Extensions,
+    yaml: bool,
+    output: Option<&Path>,
+) -> Result<i32, CliError> {
+    let project = Project::load(project_dir)?;
+    let draft = project.find_api(api)?;
+    let (definition, stage) = match stage {
+        None => (draft, None),
+        Some(name) => {
+            let stage = draft.stage(name).ok_or_else(|| {
+                CliError(format!("API {} has no stage named {name:?}", draft.name))
+            })?;
+            let snapshot = project
+                .snapshot(&draft.id, &stage.deployment_id)
+                .ok_or_else(|| CliError(format!("stage {name}: its deployment is missing")))?;
+            let addr = SocketAddr::new(
+                IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+                gateway::DEFAULT_PORT,
+            );
+            let url = gateway::stage_urls(&project, addr)
+                .into_iter()
+                .find(|u| u.api_id == draft.id && u.stage == name)
+                .map(|u| u.url)
+                .unwrap_or_default();
+            (&snapshot.rest_api, Some((name.to_string(), url)))
+        }
+    };
+    let options = openapi::ExportOptions {
+        format,
+        extensions,
+        stage,
+    };
+    let document = openapi::export(definition, &options)?;
+    let text = openapi::to_text(&document, yaml);
+    match output {
+        Some(path) => crate::model::project::write_text_atomic(path, &text)?,
+        None => print!("{text}"),
     }
     Ok(0)
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Deployment, GatewayResponse, Resource, Stage};
+use super::{Authorizer, Deployment, GatewayResponse, Model, RequestValidator, Resource, Stage};
 
 /// Where a method that requires an API key reads it from (AWS `apiKeySource`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +21,8 @@ pub struct EndpointConfiguration {
     /// `EDGE`, `REGIONAL` or `PRIVATE`; kept for export, no local effect.
     #[serde(default)]
     pub types: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vpc_endpoint_ids: Vec<String>,
 }
 
 /// AWS `RestApi`. `resources`, `gatewayResponses` and the API-level settings
@@ -35,6 +37,9 @@ pub struct RestApi {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_date: Option<String>,
+    /// The API's version label (OpenAPI `info.version`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     #[serde(default)]
     pub api_key_source: ApiKeySource,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -45,6 +50,24 @@ pub struct RestApi {
     pub minimum_compression_size: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_execute_api_endpoint: Option<bool>,
+    /// The resource policy, a JSON IAM policy document as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// Payload schemas (JSON Schema draft 4), by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<Model>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_validators: Vec<RequestValidator>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorizers: Vec<Authorizer>,
+    /// `x-amazon-apigateway-documentation` as imported: documentation parts
+    /// and version, kept for export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documentation: Option<serde_json::Value>,
+    /// OpenAPI extensions (`x-...`) Portico does not interpret, kept so an
+    /// export gives them back.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
     /// The resource tree, flat as AWS's `GetResources` returns it: every
     /// resource names its `parentId`; the root has path `/` and no parent.
     pub resources: Vec<Resource>,
@@ -65,13 +88,21 @@ impl RestApi {
             name: name.to_string(),
             description: None,
             created_date: Some(super::deployment::now_rfc3339()),
+            version: None,
             api_key_source: ApiKeySource::Header,
             binary_media_types: Vec::new(),
             endpoint_configuration: Some(EndpointConfiguration {
                 types: vec!["EDGE".into()],
+                vpc_endpoint_ids: Vec::new(),
             }),
             minimum_compression_size: None,
             disable_execute_api_endpoint: None,
+            policy: None,
+            models: Vec::new(),
+            request_validators: Vec::new(),
+            authorizers: Vec::new(),
+            documentation: None,
+            extensions: serde_json::Map::new(),
             resources: vec![Resource::root()],
             gateway_responses: BTreeMap::new(),
             deployments: Vec::new(),

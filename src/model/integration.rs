@@ -74,6 +74,9 @@ pub struct Integration {
     pub uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_type: Option<String>,
+    /// The VPC link of a `VPC_LINK` connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<String>,
     /// `integration.request.{path,querystring,header}.name` -> source expression.
@@ -95,6 +98,16 @@ pub struct Integration {
     /// By status code.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub integration_responses: BTreeMap<String, IntegrationResponse>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_config: Option<TlsConfig>,
+}
+
+/// AWS `TlsConfig` of an HTTP integration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TlsConfig {
+    #[serde(default)]
+    pub insecure_skip_verification: bool,
 }
 
 fn default_timeout() -> u32 {
@@ -108,6 +121,7 @@ impl Integration {
             http_method: None,
             uri: None,
             connection_type: None,
+            connection_id: None,
             credentials: None,
             request_parameters: BTreeMap::new(),
             request_templates: BTreeMap::new(),
@@ -117,6 +131,7 @@ impl Integration {
             cache_namespace: None,
             cache_key_parameters: Vec::new(),
             integration_responses: BTreeMap::new(),
+            tls_config: None,
         }
     }
 }

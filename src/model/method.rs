@@ -16,6 +16,9 @@ pub struct Method {
     pub authorization_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorizer_id: Option<String>,
+    /// OAuth scopes a Cognito authorizer checks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorization_scopes: Vec<String>,
     #[serde(default)]
     pub api_key_required: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -33,6 +36,10 @@ pub struct Method {
     pub method_responses: BTreeMap<String, MethodResponse>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method_integration: Option<Integration>,
+    /// OpenAPI operation extensions (`x-...`) Portico does not interpret,
+    /// kept so an export gives them back.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 fn none() -> String {
@@ -45,6 +52,7 @@ impl Method {
             http_method: http_method.to_string(),
             authorization_type: none(),
             authorizer_id: None,
+            authorization_scopes: Vec::new(),
             api_key_required: false,
             operation_name: None,
             request_validator_id: None,
@@ -52,6 +60,7 @@ impl Method {
             request_models: BTreeMap::new(),
             method_responses: BTreeMap::new(),
             method_integration: None,
+            extensions: serde_json::Map::new(),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! (snapshots of the draft); a [`Stage`] points at one deployment.
 
 mod api;
+mod authorizer;
 mod cors;
 mod deployment;
 mod gateway_response;
@@ -13,20 +14,23 @@ mod ids;
 mod integration;
 pub mod locate;
 mod method;
+mod model_schema;
 pub mod project;
 mod resource;
 mod stage;
 
 pub use api::{ApiKeySource, EndpointConfiguration, RestApi};
+pub use authorizer::Authorizer;
 pub use cors::DEFAULT_ALLOW_HEADERS;
 pub use deployment::{Deployment, DeploymentSnapshot};
 pub use gateway_response::{GatewayResponse, GatewayResponseType};
 pub use ids::{new_deployment_id, new_resource_id, new_rest_api_id};
 pub use integration::{
     ContentHandling, DEFAULT_TIMEOUT_MILLIS, Integration, IntegrationResponse, IntegrationType,
-    PassthroughBehavior,
+    PassthroughBehavior, TlsConfig,
 };
 pub use method::{Method, MethodResponse};
+pub use model_schema::{JSON_CONTENT_TYPE, Model, RequestValidator, validate_model_name};
 pub use project::{Project, ProjectError};
 pub use resource::{Resource, ResourceError, validate_path_part};
 pub use stage::{Stage, validate_stage_name, validate_stage_variable};

@@ -334,13 +334,21 @@ fn parse<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Result<T, Pro
 /// Writes `value` as pretty JSON to `path` atomically: a temp file in the same
 /// directory, fsync, rename over the target, fsync the directory.
 pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), ProjectError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| ProjectError::io(dir, e))?;
     let mut text = serde_json::to_string_pretty(value).map_err(|e| ProjectError::Io {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
     text.push('\n');
+    write_text_atomic(path, &text)
+}
+
+/// Writes `text` to `path` atomically (see [`write_json_atomic`]).
+pub fn write_text_atomic(path: &Path, text: &str) -> Result<(), ProjectError> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| ProjectError::io(dir, e))?;
     let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| ProjectError::io(dir, e))?;
     // A temp file is created 0600; keep the target's permissions (or the
     // usual 0644 for a new file) so saving never changes who can read it.
@@ -484,6 +492,51 @@ fn validate(apis: &[RestApi]) -> Result<(), Invalid> {
                         ),
                     ));
                 }
+                let field = |key: &str| {
+                    let mut steps = steps.clone();
+                    steps.push(key.into());
+                    steps
+                };
+                if let Some(id) = &method.request_validator_id
+                    && !api.request_validators.iter().any(|v| &v.id == id)
+                {
+                    return Err((
+                        field("requestValidatorId"),
+                        format!("no request validator with id {id:?} in this API"),
+                    ));
+                }
+                if let Some(id) = &method.authorizer_id
+                    && !api.authorizers.iter().any(|a| &a.id == id)
+                {
+                    return Err((
+                        field("authorizerId"),
+                        format!("no authorizer with id {id:?} in this API"),
+                    ));
+                }
+                for model in method.request_models.values() {
+                    if !api.models.iter().any(|m| &m.name == model) {
+                        return Err((
+                            field("requestModels"),
+                            format!("no model named {model:?} in this API"),
+                        ));
+                    }
+                }
+            }
+        }
+        let mut model_names = HashSet::new();
+        for (index, model) in api.models.iter().enumerate() {
+            let here = |key: &str| at(&["models".into(), index.into(), key.into()]);
+            super::validate_model_name(&model.name).map_err(|m| (here("name"), m))?;
+            if !model_names.insert(model.name.as_str()) {
+                return Err((
+                    here("name"),
+                    format!("duplicate model name {:?}", model.name),
+                ));
+            }
+            if let Some(schema) = &model.schema
+                && let Err(e) = serde_json::from_str::<serde_json::Value>(schema)
+            {
+                return Err((here("schema"), format!("the schema is not valid JSON: {e}")));
             }
         }
         let mut seen_paths = HashSet::new();
