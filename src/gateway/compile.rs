@@ -45,6 +45,7 @@ pub struct CompiledResource {
 pub struct CompiledMethod {
     pub http_method: String,
     pub api_key_required: bool,
+    pub validation: Option<super::validate::CompiledValidation>,
     pub integration: Option<CompiledIntegration>,
 }
 
@@ -102,6 +103,7 @@ pub fn compile_stage(api: &RestApi, stage: &Stage) -> Result<CompiledStage, Comp
         message,
     };
     let router = Router::new(api.resources.iter().map(|r| r.path.as_str()));
+    let mut models = super::validate::ModelCompiler::new(api);
     let mut resources = Vec::with_capacity(api.resources.len());
     for resource in &api.resources {
         let mut methods = HashMap::new();
@@ -114,11 +116,15 @@ pub fn compile_stage(api: &RestApi, stage: &Stage) -> Result<CompiledStage, Comp
                 ),
                 None => None,
             };
+            let validation = models
+                .validation(method)
+                .map_err(|message| error(location.clone(), message))?;
             methods.insert(
                 verb.clone(),
                 Arc::new(CompiledMethod {
                     http_method: verb.clone(),
                     api_key_required: method.api_key_required,
+                    validation,
                     integration,
                 }),
             );

@@ -15,6 +15,7 @@ pub mod responses;
 pub mod router;
 mod server;
 pub mod transform;
+pub mod validate;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -203,6 +203,10 @@ async fn run_phases(
     let params = routed.path_parameters.clone();
     let fail = |e: GatewayError| (e, params.clone());
     method_request(request, &routed, log);
+    if let Some(validation) = &routed.method.validation {
+        super::validate::validate(validation, request, &routed.path_parameters, log)
+            .map_err(fail)?;
+    }
     let Some(integration) = routed.method.integration.as_ref() else {
         log.push("Execution failed due to configuration error: No integration defined for method");
         return Err(fail(GatewayError::new(
