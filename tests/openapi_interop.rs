@@ -62,8 +62,14 @@ fn every_export_of_every_sample_passes_openapi_spec_validator() {
             for (name, args) in [
                 ("oas30.json", vec!["--aws-extensions"]),
                 ("oas30.yaml", vec!["--yaml"]),
-                ("swagger.json", vec!["--format", "swagger", "--aws-extensions"]),
-                ("swagger.yaml", vec!["--format", "swagger", "--yaml", "--stage", "dev"]),
+                (
+                    "swagger.json",
+                    vec!["--format", "swagger", "--aws-extensions"],
+                ),
+                (
+                    "swagger.yaml",
+                    vec!["--format", "swagger", "--yaml", "--stage", "dev"],
+                ),
                 ("oas30-dev.json", vec!["--stage", "dev", "--aws-extensions"]),
             ] {
                 let file = dir.path().join(format!("{id}-{name}"));
@@ -122,7 +128,11 @@ async fn prism_serves_an_exported_spec_and_enforces_its_parameters_and_models() 
     let base = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(60);
     let listed = loop {
-        match client.get(format!("{base}/orders?status=open")).send().await {
+        match client
+            .get(format!("{base}/orders?status=open"))
+            .send()
+            .await
+        {
             Ok(response) => break response,
             Err(_) if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -135,7 +145,11 @@ async fn prism_serves_an_exported_spec_and_enforces_its_parameters_and_models() 
     assert!(body.is_array(), "{body}");
 
     // The required query parameter and the Order model, as Portico exported them.
-    let missing = client.get(format!("{base}/orders")).send().await.expect("sent");
+    let missing = client
+        .get(format!("{base}/orders"))
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(missing.status(), 422);
     let invalid = client
         .post(format!("{base}/orders"))

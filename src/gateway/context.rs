@@ -31,6 +31,8 @@ pub struct RequestContext {
     /// Set when the pipeline fails: what `$context.error.message` shows.
     pub error_message: Option<String>,
     pub error_response_type: Option<&'static str>,
+    /// Set when request validation fails: `$context.error.validationErrorString`.
+    pub validation_error_string: Option<String>,
     pub integration_status: Option<u16>,
     pub integration_latency_ms: Option<u64>,
 }
@@ -54,6 +56,7 @@ impl RequestContext {
             deployment_id: String::new(),
             error_message: None,
             error_response_type: None,
+            validation_error_string: None,
             integration_status: None,
             integration_latency_ms: None,
         }
@@ -111,6 +114,9 @@ impl RequestContext {
                     .unwrap_or_default()
             }
             "error.responseType" => self.error_response_type.unwrap_or_default().to_string(),
+            "error.validationErrorString" => {
+                self.validation_error_string.clone().unwrap_or_default()
+            }
             "integration.status" | "integrationStatus" => self
                 .integration_status
                 .map(|s| s.to_string())
@@ -140,7 +146,7 @@ impl RequestContext {
                 "message": message,
                 "messageString": serde_json::to_string(message).unwrap_or_default(),
                 "responseType": self.error_response_type.unwrap_or_default(),
-                "validationErrorString": "",
+                "validationErrorString": self.validation_error_string.as_deref().unwrap_or_default(),
             }),
             None => json!({
                 "message": "",

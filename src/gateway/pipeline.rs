@@ -204,7 +204,7 @@ async fn run_phases(
     let fail = |e: GatewayError| (e, params.clone());
     method_request(request, &routed, log);
     if let Some(validation) = &routed.method.validation {
-        super::validate::validate(validation, request, &routed.path_parameters, log)
+        super::validate::validate(validation, request, &routed.path_parameters, context, log)
             .map_err(fail)?;
     }
     let Some(integration) = routed.method.integration.as_ref() else {

@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::model::{GatewayResponseType, Method, Model, RestApi};
 use crate::observe::ExecutionLog;
 
+use super::context::RequestContext;
 use super::pipeline::MethodRequest;
 use super::responses::GatewayError;
 
@@ -184,6 +185,7 @@ pub fn validate(
     validation: &CompiledValidation,
     request: &MethodRequest,
     path_parameters: &[(String, String)],
+    context: &mut RequestContext,
     log: &mut ExecutionLog,
 ) -> Result<(), GatewayError> {
     if let Some(required) = &validation.required {
@@ -204,6 +206,7 @@ pub fn validate(
                 missing.join(", ")
             );
             log.push_fmt(format_args!("Request validation failed: {message}"));
+            context.validation_error_string = Some(message.clone());
             return Err(GatewayError::with_message(
                 GatewayResponseType::BadRequestParameters,
                 message,
@@ -233,10 +236,11 @@ pub fn validate(
         if let Some((_, model)) = model {
             let violations = body_violations(&model.validator, &request.body);
             if !violations.is_empty() {
+                let detail = format!("[{}]", violations.join(", "));
                 log.push_fmt(format_args!(
-                    "Request body does not match model schema for content type {content_type}: [{}]",
-                    violations.join(", ")
+                    "Request body does not match model schema for content type {content_type}: {detail}"
                 ));
+                context.validation_error_string = Some(detail);
                 log.push("Request validation failed");
                 return Err(GatewayError::new(GatewayResponseType::BadRequestBody));
             }

@@ -22,7 +22,12 @@ pub struct TempProject {
 impl TempProject {
     /// Copies the bundled sample project.
     pub fn petstore() -> TempProject {
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/petstore");
+        TempProject::copy_of("projects/petstore")
+    }
+
+    /// Copies a directory of the repository (a sample project).
+    pub fn copy_of(relative: &str) -> TempProject {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
         let dir = tempfile::tempdir().expect("temp dir");
         copy_dir(&source, dir.path());
         TempProject { dir }
