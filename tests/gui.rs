@@ -1035,3 +1035,163 @@ fn api_picker_adds_renames_and_switches() {
     assert_eq!(harness.state().workspace.api().unwrap().name, "PetStore");
     harness.get_by_label("/pets");
 }
+
+/// File -> Import OpenAPI adds the definition as a new, selected API
+/// (undoable) and lists the import's warnings; File -> Export OpenAPI
+/// writes the selected API's draft.
+#[test]
+fn openapi_import_and_export_from_the_file_menu() {
+    let project = TempProject::petstore();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let spec = scratch.path().join("toys.yaml");
+    std::fs::write(
+        &spec,
+        "openapi: 3.0.1\ninfo: {title: Toys, version: '1'}\npaths:\n  /toys:\n    get:\n      parameters:\n        - {name: session, in: cookie}\n      responses:\n        '200': {description: ok}\n      x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates: {application/json: '{\"statusCode\": 200}'}\n        responses: {default: {statusCode: '200'}}\n",
+    )
+    .expect("write spec");
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("File").click();
+    harness.run();
+    harness.state_mut().openapi.file = spec.display().to_string();
+    harness.get_by_label("Import file").click();
+    harness.run();
+    let state = harness.state();
+    assert_eq!(
+        state.status,
+        Ok("Imported Toys (1 warnings); deploy it to serve it".into())
+    );
+    assert_eq!(state.workspace.api().map(|a| a.name.as_str()), Some("Toys"));
+    assert_eq!(state.workspace.project.rest_apis.len(), 2);
+    harness.get_by_label("Import warnings");
+    harness.get_by_label_contains("cookie parameters are not supported");
+    harness.get_by_label("Close").click();
+    harness.run();
+    assert!(harness.state().openapi.warnings.is_none());
+
+    // Export the imported API as Swagger 2.0 JSON, without AWS extensions.
+    let out = scratch.path().join("toys-swagger.json");
+    harness.get_by_label("File").click();
+    harness.run();
+    harness.state_mut().openapi.file = out.display().to_string();
+    harness.state_mut().openapi.format = portico::openapi::ExportFormat::Swagger2;
+    harness.state_mut().openapi.aws_extensions = false;
+    harness.get_by_label("Export to file").click();
+    harness.run();
+    let exported: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("json");
+    assert_eq!(exported["swagger"], "2.0");
+    assert_eq!(exported["info"]["title"], "Toys");
+    assert!(
+        exported["paths"]["/toys"]["get"]
+            .get("x-amazon-apigateway-integration")
+            .is_none()
+    );
+
+    // A broken file is an error naming the file, line and column.
+    std::fs::write(&spec, "openapi: 3.0.1\ninfo: [\n").expect("write");
+    harness.get_by_label("File").click();
+    harness.run();
+    harness.state_mut().openapi.file = spec.display().to_string();
+    harness.get_by_label("Import file").click();
+    harness.run();
+    assert!(
+        matches!(&harness.state().status, Err(m) if m.starts_with(&format!("{}:3:", spec.display()))),
+        "{:?}",
+        harness.state().status
+    );
+
+    harness.get_by_label("Undo").click();
+    harness.run();
+    assert_eq!(harness.state().workspace.project.rest_apis.len(), 1);
+}
+
+/// The Models tab checks a schema as it is typed (JSON position, draft 4
+/// validity) and applies it; the Method Request box picks a validator and
+/// body model; the test invoke then validates against it.
+#[test]
+fn models_and_request_validation_from_the_designer() {
+    let project = TempProject::copy_of("projects/orders");
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("Models").click();
+    harness.run();
+    harness.get_by_label("LineItem").click();
+    harness.run();
+    assert_eq!(
+        harness
+            .state()
+            .model_draft
+            .as_ref()
+            .map(|d| d.name.as_str()),
+        Some("LineItem")
+    );
+    harness.state_mut().model_draft.as_mut().unwrap().schema =
+        "{\n  \"type\": \"object\",\n  \"properties\": {\"sku\": }\n}".into();
+    harness.run();
+    harness.get_by_label_contains("Line 3, column");
+    harness.state_mut().model_draft.as_mut().unwrap().schema =
+        r#"{"type": "object", "properties": {"sku": {"type": 7}}}"#.into();
+    harness.run();
+    harness.get_by_label_contains("Invalid model schema");
+
+    // A new model, applied, then used by POST /orders's validator.
+    harness.get_by_label("New model").click();
+    harness.run();
+    {
+        let draft = harness.state_mut().model_draft.as_mut().unwrap();
+        draft.name = "Ping".into();
+        draft.schema = r#"{"type": "object", "required": ["ping"]}"#.into();
+    }
+    harness.run();
+    harness.get_by_label("Valid draft 4 schema");
+    harness.get_by_label("Apply model").click();
+    harness.run();
+    assert!(
+        harness
+            .state()
+            .workspace
+            .models()
+            .iter()
+            .any(|(n, _)| n == "Ping")
+    );
+
+    harness.get_by_label("GET /orders/{orderId}").click();
+    harness.run();
+    harness.get_by_label("Method Request").click();
+    harness.run();
+    assert_eq!(
+        harness.state().request_validation,
+        Some(("NONE".to_string(), String::new()))
+    );
+    harness.state_mut().request_validation =
+        Some(("Validate body".into(), "application/json = Ping".into()));
+    harness.run();
+    harness.get_by_label("Apply request validation").click();
+    harness.run();
+    let api = harness.state().workspace.api().unwrap().clone();
+    let method = &api
+        .resource_by_path("/orders/{orderId}")
+        .unwrap()
+        .resource_methods["GET"];
+    let validator = api
+        .request_validators
+        .iter()
+        .find(|v| Some(&v.id) == method.request_validator_id.as_ref())
+        .expect("the console's standard validator was created");
+    assert_eq!(validator.name, "Validate body");
+    assert!(validator.validate_request_body && !validator.validate_request_parameters);
+    assert_eq!(method.request_models["application/json"], "Ping");
+
+    // An unknown model is refused; the model in use cannot be deleted.
+    harness.state_mut().request_validation =
+        Some(("Validate body".into(), "application/json = Nope".into()));
+    harness.run();
+    harness.get_by_label("Apply request validation").click();
+    harness.run();
+    assert_eq!(
+        harness.state().status,
+        Err("Invalid model name specified: Nope".into())
+    );
+    assert!(harness.state_mut().workspace.delete_model("Ping").is_err());
+}

@@ -15,6 +15,7 @@ pub enum Tab {
     Console,
     Logs,
     Stages,
+    Models,
 }
 
 pub struct Studio {
@@ -41,6 +42,10 @@ pub struct Studio {
     /// Method request settings being edited: authorization, API key
     /// required, parameter lines.
     pub method_request: Option<(String, bool, String)>,
+    /// The Method Request box's validator and body model lines being edited.
+    pub request_validation: Option<(String, String)>,
+    /// The model open in the Models tab.
+    pub model_draft: Option<super::models::ModelDraft>,
     pub log_filter: String,
     pub(super) log_view: super::logs::LogView,
     /// The stage the Stages tab edits, and its variables being edited.
@@ -67,6 +72,7 @@ pub struct Studio {
     /// Recently opened projects (File -> Recent).
     pub recent: super::recent::RecentProjects,
     pub file: super::file::FileMenu,
+    pub openapi: super::openapi::OpenApiMenu,
 }
 
 impl Studio {
@@ -85,6 +91,8 @@ impl Studio {
             integration: None,
             responses: None,
             method_request: None,
+            request_validation: None,
+            model_draft: None,
             log_filter: String::new(),
             log_view: Default::default(),
             stage_variables: None,
@@ -99,16 +107,19 @@ impl Studio {
             rate: RateMeter::default(),
             recent: Default::default(),
             file: Default::default(),
+            openapi: Default::default(),
         }
     }
 
     /// Drops every editor buffer and per-project view state (another
     /// project was opened).
     pub(super) fn reset_editors(&mut self) {
+        self.model_draft = None;
         self.template = None;
         self.integration = None;
         self.responses = None;
         self.method_request = None;
+        self.request_validation = None;
         self.method_responses = None;
         self.stage_variables = None;
         self.selected_log = None;
@@ -123,6 +134,7 @@ impl Studio {
         self.integration = None;
         self.responses = None;
         self.method_request = None;
+        self.request_validation = None;
         self.method_responses = None;
         if let Some((request, content_type, _)) = self.template.take() {
             self.template = self
@@ -150,7 +162,9 @@ impl Studio {
             self.reload_editors();
         }
         self.poll_file_dialog();
+        self.poll_openapi_dialog();
         self.confirm_window(ui.ctx());
+        self.openapi_warnings_window(ui.ctx());
         self.shortcuts(ui.ctx());
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar(ui));
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui));
@@ -164,6 +178,7 @@ impl Studio {
                 ui.selectable_value(&mut self.tab, Tab::Console, "Console");
                 ui.selectable_value(&mut self.tab, Tab::Logs, "Logs");
                 ui.selectable_value(&mut self.tab, Tab::Stages, "Stages");
+                ui.selectable_value(&mut self.tab, Tab::Models, "Models");
             });
             ui.separator();
             match self.tab {
@@ -171,6 +186,7 @@ impl Studio {
                 Tab::Console => self.console_tab(ui),
                 Tab::Logs => self.logs(ui),
                 Tab::Stages => self.stages(ui),
+                Tab::Models => self.models_tab(ui),
             }
         });
     }
@@ -434,6 +450,7 @@ impl Studio {
             self.integration = None;
             self.responses = None;
             self.method_request = None;
+            self.request_validation = None;
             self.method_responses = None;
             self.tab = Tab::Designer;
         }

@@ -43,7 +43,10 @@ impl Studio {
         }
         self.execution_boxes(ui);
         match self.method_box {
-            MethodBox::MethodRequest => self.method_request_editor(ui),
+            MethodBox::MethodRequest => {
+                self.method_request_editor(ui);
+                self.request_validation_editor(ui);
+            }
             MethodBox::IntegrationRequest => self.integration_editor(ui),
             MethodBox::IntegrationResponse => self.responses_editor(ui),
             MethodBox::MethodResponse => self.method_responses_editor(ui),

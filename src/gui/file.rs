@@ -74,6 +74,8 @@ impl Studio {
                 }
             });
             ui.separator();
+            self.openapi_menu(ui);
+            ui.separator();
             let label = ui.label("Project folder");
             ui.add(
                 egui::TextEdit::singleline(&mut self.file.folder)

@@ -11,6 +11,8 @@ pub mod designer;
 pub mod file;
 pub mod highlight;
 mod logs;
+pub mod models;
+pub mod openapi;
 pub mod recent;
 mod stages;
 pub mod workspace;
@@ -44,6 +46,7 @@ impl eframe::App for StudioApp {
             app::Tab::Console => "console",
             app::Tab::Logs => "logs",
             app::Tab::Stages => "stages",
+            app::Tab::Models => "models",
         };
         storage.set_string(STORAGE_KEY, format!("{tab}\n{}", self.studio.deploy_stage));
     }
@@ -86,6 +89,7 @@ pub fn run(project_dir: &Path, config: &GatewayConfig) -> Result<(), String> {
                     Some("console") => app::Tab::Console,
                     Some("logs") => app::Tab::Logs,
                     Some("stages") => app::Tab::Stages,
+                    Some("models") => app::Tab::Models,
                     _ => app::Tab::Designer,
                 };
                 if let Some(stage) = lines.next().filter(|s| !s.is_empty()) {

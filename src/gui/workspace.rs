@@ -127,7 +127,7 @@ impl Workspace {
         self.project.rest_apis.get(self.selection.api)
     }
 
-    fn api_mut(&mut self) -> Result<&mut RestApi, String> {
+    pub(super) fn api_mut(&mut self) -> Result<&mut RestApi, String> {
         self.project
             .rest_apis
             .get_mut(self.selection.api)
@@ -137,7 +137,7 @@ impl Workspace {
     /// Runs `edit` on the selected API; on success the previous state goes
     /// on the undo stack and the project is marked dirty; on failure
     /// nothing changes.
-    fn edit<T>(
+    pub(super) fn edit<T>(
         &mut self,
         edit: impl FnOnce(&mut RestApi) -> Result<T, String>,
     ) -> Result<T, String> {
@@ -179,8 +179,14 @@ impl Workspace {
         if name.is_empty() {
             return Err("Give the API a name".into());
         }
+        self.push_api(RestApi::new(name));
+        Ok(())
+    }
+
+    /// Adds `api` to the project (undoable) and selects it.
+    pub fn push_api(&mut self, api: RestApi) {
         let before = self.project.rest_apis.clone();
-        self.project.rest_apis.push(RestApi::new(name));
+        self.project.rest_apis.push(api);
         self.undo.push(before);
         if self.undo.len() > UNDO_DEPTH {
             self.undo.remove(0);
@@ -188,7 +194,6 @@ impl Workspace {
         self.redo.clear();
         self.dirty = true;
         self.select_api(self.project.rest_apis.len() - 1);
-        Ok(())
     }
 
     /// Renames the selected API.
@@ -331,7 +336,7 @@ impl Workspace {
         Ok(())
     }
 
-    fn selected_method_key(&self) -> Option<(String, String)> {
+    pub(super) fn selected_method_key(&self) -> Option<(String, String)> {
         Some((
             self.selection.resource_id.clone()?,
             self.selection.method.clone()?,
