@@ -233,3 +233,119 @@ fn deploy_warns_about_broken_templates() {
         "{stderr}"
     );
 }
+
+/// `import` prints the new API's id and saves it; `export` of that API
+/// gives the same definition back; `--fail-on-warnings` refuses a spec
+/// that warns and leaves the project as it was.
+#[test]
+fn import_then_export_and_fail_on_warnings() {
+    let project = TempProject::petstore();
+    let spec = project.path().join("toys.yaml");
+    std::fs::write(
+        &spec,
+        "openapi: 3.0.1\ninfo: {title: Toys, version: '3'}\npaths:\n  /toys/{id}:\n    get:\n      parameters:\n        - {name: id, in: path, required: true, schema: {type: string}}\n        - {name: session, in: cookie}\n      responses:\n        '200': {description: ok}\n      x-amazon-apigateway-integration:\n        type: mock\n        requestTemplates: {application/json: '{\"statusCode\": 200}'}\n        responses: {default: {statusCode: '200'}}\n",
+    )
+    .unwrap();
+    let before = std::fs::read_to_string(project.path().join("portico.json")).unwrap();
+    let refused = portico()
+        .args(["import", "--fail-on-warnings", "--project"])
+        .arg(project.path())
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8(refused.stderr).unwrap();
+    assert!(
+        stderr
+            .contains("/paths/~1toys~1{id}/get/parameters/1: cookie parameters are not supported"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.path().join("portico.json")).unwrap(),
+        before
+    );
+
+    let imported = portico()
+        .args(["import", "--project"])
+        .arg(project.path())
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert!(imported.status.success());
+    let id = String::from_utf8(imported.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(id.len(), 10, "{id}");
+    assert!(String::from_utf8_lossy(&imported.stderr).starts_with("warning: "));
+    let loaded = project.load();
+    assert_eq!(loaded.find_api(&id).unwrap().name, "Toys");
+
+    let exported = portico()
+        .args([
+            "export",
+            "--api",
+            &id,
+            "--yaml",
+            "--aws-extensions",
+            "--project",
+        ])
+        .arg(project.path())
+        .output()
+        .unwrap();
+    assert!(exported.status.success());
+    let text = String::from_utf8(exported.stdout).unwrap();
+    assert!(text.starts_with("openapi: 3.0.1\n"), "{text}");
+    let document = portico::openapi::parse_document(&text).unwrap();
+    assert_eq!(
+        document["paths"]["/toys/{id}"]["get"]["x-amazon-apigateway-integration"]["type"],
+        "mock"
+    );
+}
+
+#[test]
+fn import_errors_name_the_file_and_where() {
+    let project = TempProject::petstore();
+    let broken = project.path().join("broken.json");
+    std::fs::write(&broken, "{\n  \"openapi\": \"3.0.1\",\n  \"info\": \n}\n").unwrap();
+    let bad_type = project.path().join("bad.json");
+    std::fs::write(
+        &bad_type,
+        r#"{"openapi": "3.0.1", "info": {"title": "x", "version": "1"}, "paths": {"/pets": {"get": {"x-amazon-apigateway-integration": {"type": "lambda"}}}}}"#,
+    )
+    .unwrap();
+    for (file, expected) in [
+        (&broken, format!("error: {}:4:1: ", broken.display())),
+        (
+            &bad_type,
+            format!(
+                "error: {}: /paths/~1pets/get/x-amazon-apigateway-integration/type: expected one of: aws, aws_proxy, http, http_proxy, mock; found \"lambda\"",
+                bad_type.display()
+            ),
+        ),
+    ] {
+        let output = portico()
+            .args(["import", "--project"])
+            .arg(project.path())
+            .arg(file)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.starts_with(&expected), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+    let output = portico()
+        .args([
+            "export",
+            "--api",
+            "PetStore",
+            "--extensions",
+            "postman",
+            "--project",
+        ])
+        .arg(project.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
