@@ -193,14 +193,19 @@ impl Studio {
             (
                 MethodBox::MethodRequest,
                 format!(
-                    "Auth: {}\nAPI key: {}\n{} parameter(s)",
+                    "Auth: {}\nAPI key: {}\n{} parameter(s)\nValidator: {}",
                     method.authorization_type,
                     if method.api_key_required {
                         "required"
                     } else {
                         "not required"
                     },
-                    method.request_parameters.len()
+                    method.request_parameters.len(),
+                    method
+                        .request_validator_id
+                        .as_deref()
+                        .and_then(|id| api.request_validators.iter().find(|v| v.id == id))
+                        .map_or("NONE", |v| v.name.as_str())
                 ),
             ),
             (

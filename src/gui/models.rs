@@ -279,7 +279,13 @@ impl Studio {
 
     fn model_editor(&mut self, ui: &mut egui::Ui) {
         let Some(mut draft) = self.model_draft.clone() else {
-            ui.weak("Pick a model, or make a new one. Models are JSON Schema draft 4; reference another model with {\"$ref\": \"https://apigateway.amazonaws.com/restapis/API_ID/models/NAME\"}.");
+            let example = Model::url(
+                self.workspace.api().map_or("API_ID", |api| api.id.as_str()),
+                "NAME",
+            );
+            ui.weak(format!(
+                "Pick a model, or make a new one. Models are JSON Schema draft 4; reference another model with {{\"$ref\": \"{example}\"}}."
+            ));
             return;
         };
         ui.horizontal(|ui| {
