@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod echo_backend;
+pub mod functions;
 pub mod gateway;
 pub mod gui;
 pub mod integrations;

@@ -395,7 +395,10 @@ fn invoke(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let services = gateway::Services::default();
+    let services = gateway::Services {
+        functions: crate::functions::FunctionHost::new(&project),
+        ..gateway::Services::default()
+    };
     let execution = runtime.block_on(gateway::test_invoke(api, request, &services))?;
     let reply = &execution.reply;
     println!("Status: {}", reply.status);

@@ -62,6 +62,8 @@ pub struct CompiledIntegration {
     pub content_handling: Option<ContentHandling>,
     pub timeout_ms: u64,
     pub responses: Vec<CompiledIntegrationResponse>,
+    /// The Lambda function an `AWS` / `AWS_PROXY` integration invokes.
+    pub function: Option<String>,
 }
 
 /// Where a request parameter mapping writes.
@@ -224,12 +226,19 @@ fn compile_integration(
     Ok(CompiledIntegration {
         integration_type: integration.integration_type,
         http_method: integration.http_method.clone(),
-        uri,
         request_parameters,
         request_templates,
         passthrough_behavior: integration.passthrough_behavior,
         content_handling: integration.content_handling,
         timeout_ms: u64::from(integration.timeout_in_millis.clamp(50, 29_000)),
+        function: match integration.integration_type {
+            IntegrationType::Aws | IntegrationType::AwsProxy => uri
+                .as_deref()
+                .and_then(crate::model::function_from_uri)
+                .map(|(name, _qualifier)| name.to_string()),
+            _ => None,
+        },
+        uri,
         responses,
     })
 }

@@ -141,7 +141,10 @@ impl Gateway {
             let _guard = runtime.enter();
             Arc::new(Shared {
                 routes: ArcSwap::from_pointee(routes),
-                services: Services::default(),
+                services: Services {
+                    functions: crate::functions::FunctionHost::new(project),
+                    ..Services::default()
+                },
                 request_log: RequestLog::new(config.request_log_capacity, config.request_log_bytes),
             })
         };
@@ -178,6 +181,7 @@ impl Gateway {
     /// requests finish on the configuration they started with.
     pub fn reload(&self, project: &Project) -> Result<(), CompileError> {
         let routes = Routes::compile(project)?;
+        self.shared.services.functions.update(project);
         self.shared.routes.store(Arc::new(routes));
         Ok(())
     }

@@ -76,6 +76,7 @@ fn decode_query(text: &str) -> String {
 #[derive(Debug, Clone, Default)]
 pub struct Services {
     pub http: HttpIntegration,
+    pub functions: crate::functions::FunctionHost,
 }
 
 /// The result of running a request through the pipeline.
@@ -213,6 +214,20 @@ async fn run_phases(
             GatewayResponseType::ApiConfigurationError,
         )));
     };
+    if integration.integration_type == IntegrationType::AwsProxy {
+        return lambda_proxy(
+            stage,
+            integration,
+            request,
+            &routed,
+            context,
+            services,
+            log,
+            integration_latency,
+        )
+        .await
+        .map_err(fail);
+    }
     let scope = mapping_scope(stage, request, &routed.path_parameters, context, None);
     let (endpoint_request, from_template) =
         integration_request(stage, integration, request, &scope, log).map_err(fail)?;
@@ -523,6 +538,202 @@ fn apply_request_overrides(
     }
 }
 
+/// The header a Lambda integration's endpoint response carries when the
+/// function failed (as Lambda's Invoke API answers).
+const FUNCTION_ERROR: &str = "x-amz-function-error";
+
+/// Calls a Lambda function with the mapped body (`AWS` integration):
+/// synchronously, or as an event when the mapped request has
+/// `X-Amz-Invocation-Type: Event` (Lambda then answers 202, no body).
+async fn lambda_invoke(
+    function: &str,
+    request: EndpointRequest,
+    services: &Services,
+    log: &mut ExecutionLog,
+) -> Result<EndpointResponse, IntegrationError> {
+    let arn = function_arn(services, function);
+    log.push_fmt(format_args!(
+        "Endpoint request URI: https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/{arn}/invocations"
+    ));
+    log.push_fmt(format_args!(
+        "Endpoint request body after transformations: {}",
+        String::from_utf8_lossy(&request.body)
+    ));
+    log.push_fmt(format_args!("Sending request to https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/{arn}/invocations"));
+    let asynchronous = request
+        .headers
+        .get("x-amz-invocation-type")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"event"));
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if asynchronous {
+        services
+            .functions
+            .invoke_event(function, request.body)
+            .map_err(|e| IntegrationError::Configuration(e.to_string()))?;
+        return Ok(EndpointResponse {
+            status: 202,
+            headers,
+            body: Bytes::new(),
+        });
+    }
+    match services.functions.invoke(function, request.body).await {
+        Ok(crate::functions::Outcome::Success(body)) => Ok(EndpointResponse {
+            status: 200,
+            headers,
+            body,
+        }),
+        Ok(crate::functions::Outcome::Error {
+            error_type,
+            payload,
+        }) => {
+            if let Ok(value) = HeaderValue::from_str(&error_type) {
+                headers.insert(FUNCTION_ERROR, value);
+            }
+            Ok(EndpointResponse {
+                status: 200,
+                headers,
+                body: payload,
+            })
+        }
+        Err(error) => Err(IntegrationError::Configuration(error.to_string())),
+    }
+}
+
+fn function_arn(services: &Services, function: &str) -> String {
+    services
+        .functions
+        .definition(function)
+        .map(|d| d.arn())
+        .unwrap_or_else(|| {
+            format!(
+                "arn:aws:lambda:{}:{}:function:{function}",
+                crate::model::function::REGION,
+                crate::model::function::ACCOUNT_ID
+            )
+        })
+}
+
+/// The `AWS_PROXY` integration: the request as a proxy event to the
+/// function, the function's answer as the response (AWS's rules; anything
+/// else is a 502).
+#[allow(clippy::too_many_arguments)]
+async fn lambda_proxy(
+    stage: &CompiledStage,
+    integration: &CompiledIntegration,
+    request: &MethodRequest,
+    routed: &Routed,
+    context: &mut RequestContext,
+    services: &Services,
+    log: &mut ExecutionLog,
+    integration_latency: &mut Option<Duration>,
+) -> Result<Reply, GatewayError> {
+    let internal = || {
+        GatewayError::with_message(GatewayResponseType::Default5xx, "Internal server error")
+            .with_status(502)
+    };
+    let Some(function) = &integration.function else {
+        log.push("Execution failed due to configuration error: Invalid Lambda function ARN in the integration URI");
+        return Err(GatewayError::new(
+            GatewayResponseType::ApiConfigurationError,
+        ));
+    };
+    let content_type = transform::media_type(&header_text(&request.headers, "content-type"));
+    let event =
+        crate::integrations::lambda::proxy_event(&crate::integrations::lambda::ProxyRequest {
+            resource_path: &context.resource_path,
+            path: &request.path,
+            http_method: request.http_method.as_str(),
+            headers: &request.headers,
+            query: &request.query,
+            path_parameters: &routed.path_parameters,
+            stage_variables: &stage.stage_variables,
+            context: context.to_json(),
+            body: &request.body,
+            binary: transform::is_binary(&content_type, &stage.binary_media_types),
+        });
+    let payload = Bytes::from(event.to_string());
+    let arn = function_arn(services, function);
+    log.push_fmt(format_args!(
+        "Endpoint request URI: https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/{arn}/invocations"
+    ));
+    log.push_fmt(format_args!(
+        "Endpoint request body after transformations: {}",
+        String::from_utf8_lossy(&payload)
+    ));
+    log.push_fmt(format_args!("Sending request to https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/{arn}/invocations"));
+    let started = Instant::now();
+    let outcome = services.functions.invoke(function, payload).await;
+    let latency = started.elapsed();
+    *integration_latency = Some(latency);
+    context.integration_latency_ms = Some(latency.as_millis() as u64);
+    let result = match outcome {
+        Err(crate::functions::InvokeError::Throttled) => {
+            log.push("Execution failed: Lambda throttled the invocation (TooManyRequestsException: Rate Exceeded.)");
+            return Err(GatewayError::new(GatewayResponseType::Throttled));
+        }
+        Err(error) => {
+            log.push_fmt(format_args!(
+                "Execution failed due to configuration error: {error}"
+            ));
+            return Err(GatewayError::new(
+                GatewayResponseType::ApiConfigurationError,
+            ));
+        }
+        Ok(crate::functions::Outcome::Error { payload, .. }) => {
+            log.push_fmt(format_args!(
+                "Received response. Status: 200, Integration latency: {} ms",
+                latency.as_millis()
+            ));
+            log.push_fmt(format_args!(
+                "Lambda execution failed with status 200 due to customer function error: {}",
+                crate::integrations::lambda::error_message(&payload)
+            ));
+            log.push_fmt(format_args!(
+                "Endpoint response body before transformations: {}",
+                String::from_utf8_lossy(&payload)
+            ));
+            return Err(internal());
+        }
+        Ok(crate::functions::Outcome::Success(payload)) => payload,
+    };
+    log.push_fmt(format_args!(
+        "Received response. Status: 200, Integration latency: {} ms",
+        latency.as_millis()
+    ));
+    log.push_fmt(format_args!(
+        "Endpoint response body before transformations: {}",
+        String::from_utf8_lossy(&result)
+    ));
+    match crate::integrations::lambda::proxy_response(&result) {
+        Ok(response) => {
+            context.integration_status = Some(response.status);
+            log.push_fmt(format_args!(
+                "Method response body after transformations: {}",
+                String::from_utf8_lossy(&response.body)
+            ));
+            log.push_fmt(format_args!(
+                "Method response headers: {}",
+                HeadersDisplay(&response.headers)
+            ));
+            Ok(Reply {
+                status: response.status,
+                headers: response.headers,
+                body: response.body,
+            })
+        }
+        Err(reason) => {
+            log.push_fmt(format_args!(
+                "Execution failed due to configuration error: Malformed Lambda proxy response ({reason})"
+            ));
+            Err(internal())
+        }
+    }
+}
+
 /// Phase: call the endpoint.
 async fn integrate(
     integration: &CompiledIntegration,
@@ -535,12 +746,15 @@ async fn integrate(
     let result = match integration.integration_type {
         IntegrationType::Mock => MockIntegration { from_template }.invoke(request).await,
         IntegrationType::Http | IntegrationType::HttpProxy => services.http.invoke(request).await,
-        IntegrationType::Aws | IntegrationType::AwsProxy => {
-            Err(IntegrationError::Configuration(format!(
-                "{} integrations are not supported by this version of Portico",
-                integration.integration_type.as_str()
-            )))
-        }
+        IntegrationType::Aws => match &integration.function {
+            Some(function) => lambda_invoke(function, request, services, log).await,
+            None => Err(IntegrationError::Configuration(
+                "AWS service integrations other than Lambda are not supported by this version of Portico".into(),
+            )),
+        },
+        IntegrationType::AwsProxy => Err(IntegrationError::Configuration(
+            "AWS_PROXY is handled before integration".into(),
+        )),
     };
     match result {
         Ok(response) => {
@@ -585,14 +799,27 @@ fn integration_response<'a>(
     response: &EndpointResponse,
     log: &mut ExecutionLog,
 ) -> Result<&'a super::compile::CompiledIntegrationResponse, GatewayError> {
+    // Lambda: patterns match a function error's errorMessage; a success
+    // takes the default response. HTTP: patterns match the status code.
+    let function_error = response.headers.contains_key(FUNCTION_ERROR);
+    let subject = if integration.integration_type == IntegrationType::Aws {
+        if function_error {
+            crate::integrations::lambda::error_message(&response.body)
+        } else {
+            String::new()
+        }
+    } else {
+        response.status.to_string()
+    };
     let status = response.status.to_string();
     let matched = integration
         .responses
         .iter()
         .find(|r| {
-            r.selection_pattern
-                .as_ref()
-                .is_some_and(|p| p.is_match(&status))
+            (integration.integration_type != IntegrationType::Aws || function_error)
+                && r.selection_pattern
+                    .as_ref()
+                    .is_some_and(|p| p.is_match(&subject))
         })
         .or_else(|| {
             integration

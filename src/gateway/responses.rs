@@ -17,6 +17,9 @@ pub struct GatewayError {
     pub response_type: GatewayResponseType,
     /// `$context.error.message`.
     pub message: String,
+    /// A status other than the type's default (a malformed Lambda proxy
+    /// response is `DEFAULT_5XX` with 502), unless the API customizes it.
+    pub status: Option<u16>,
 }
 
 impl GatewayError {
@@ -24,6 +27,7 @@ impl GatewayError {
         GatewayError {
             response_type,
             message: defaults(response_type).message.to_string(),
+            status: None,
         }
     }
 
@@ -34,7 +38,13 @@ impl GatewayError {
         GatewayError {
             response_type,
             message: message.into(),
+            status: None,
         }
+    }
+
+    pub fn with_status(mut self, status: u16) -> GatewayError {
+        self.status = Some(status);
+        self
     }
 }
 
@@ -262,7 +272,10 @@ impl GatewayResponses {
             .custom
             .get(&error.response_type)
             .or_else(|| self.custom.get(&fallback));
-        let status = custom.and_then(|c| c.status).unwrap_or(defaults.status);
+        let status = custom
+            .and_then(|c| c.status)
+            .or(error.status)
+            .unwrap_or(defaults.status);
         let mut headers = json_headers(defaults.error_type);
         let template = custom.and_then(|c| {
             c.templates

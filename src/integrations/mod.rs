@@ -4,6 +4,7 @@
 
 mod http;
 mod http1_pool;
+pub mod lambda;
 mod mock;
 
 use std::future::Future;

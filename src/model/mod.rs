@@ -9,6 +9,7 @@ mod api;
 mod authorizer;
 mod cors;
 mod deployment;
+pub mod function;
 mod gateway_response;
 mod ids;
 mod integration;
@@ -23,6 +24,7 @@ pub use api::{ApiKeySource, EndpointConfiguration, RestApi};
 pub use authorizer::Authorizer;
 pub use cors::DEFAULT_ALLOW_HEADERS;
 pub use deployment::{Deployment, DeploymentSnapshot};
+pub use function::{FunctionDefinition, RuntimeKind, function_from_uri};
 pub use gateway_response::{GatewayResponse, GatewayResponseType};
 pub use ids::{new_deployment_id, new_resource_id, new_rest_api_id};
 pub use integration::{

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::deployment::now_rfc3339;
 use super::locate::{Step, locate};
-use super::{Deployment, DeploymentSnapshot, RestApi, Stage};
+use super::{Deployment, DeploymentSnapshot, FunctionDefinition, RestApi, Stage};
 
 /// The project format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -33,6 +33,9 @@ struct ProjectFile {
     version: u32,
     #[serde(default)]
     rest_apis: Vec<RestApi>,
+    /// Local Lambda functions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    functions: Vec<FunctionDefinition>,
 }
 
 /// What went wrong loading or saving a project. `Display` is one line:
@@ -83,6 +86,7 @@ impl ProjectError {
 pub struct Project {
     pub dir: PathBuf,
     pub rest_apis: Vec<RestApi>,
+    pub functions: Vec<FunctionDefinition>,
     /// Snapshots by `(apiId, deploymentId)`.
     snapshots: BTreeMap<(String, String), Arc<DeploymentSnapshot>>,
 }
@@ -93,6 +97,7 @@ impl Project {
         Project {
             dir: dir.to_path_buf(),
             rest_apis: Vec::new(),
+            functions: Vec::new(),
             snapshots: BTreeMap::new(),
         }
     }
@@ -116,8 +121,25 @@ impl Project {
         let mut project = Project {
             dir: dir.to_path_buf(),
             rest_apis: file.rest_apis,
+            functions: file.functions,
             snapshots: BTreeMap::new(),
         };
+        let mut names = HashSet::new();
+        for (index, function) in project.functions.iter().enumerate() {
+            let problem = function.validate().err().or_else(|| {
+                (!names.insert(function.function_name.as_str()))
+                    .then(|| format!("duplicate function name {:?}", function.function_name))
+            });
+            if let Some(message) = problem {
+                let (line, column) = locate(&text, &["functions".into(), index.into()]);
+                return Err(ProjectError::Invalid {
+                    path,
+                    line,
+                    column,
+                    message,
+                });
+            }
+        }
         if let Err((steps, message)) = validate(&project.rest_apis) {
             let (line, column) = locate(&text, &steps);
             return Err(ProjectError::Invalid {
@@ -178,6 +200,7 @@ impl Project {
         let file = ProjectFile {
             version: FORMAT_VERSION,
             rest_apis: self.rest_apis.clone(),
+            functions: self.functions.clone(),
         };
         write_json_atomic(&self.dir.join(PROJECT_FILE), &file)
     }
@@ -194,6 +217,11 @@ impl Project {
                 message: "a project already exists there; choose an empty folder".into(),
             });
         }
+        // Function code stays where it is: relative code paths become absolute.
+        let functions = self.functions.clone();
+        for function in &mut self.functions {
+            function.code_uri = function.code_dir(&self.dir).display().to_string();
+        }
         let previous = std::mem::replace(&mut self.dir, dir.to_path_buf());
         let written = self
             .snapshots
@@ -204,6 +232,7 @@ impl Project {
             .and_then(|()| self.save());
         if written.is_err() {
             self.dir = previous;
+            self.functions = functions;
         }
         written
     }

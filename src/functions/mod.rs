@@ -1,0 +1,222 @@
+//! Local Lambda functions: each worker is a real process speaking the AWS
+//! Lambda Runtime API (`/2018-06-01/runtime/invocation/next`, `/response`,
+//! `/error`, `/init/error`) to a server of ours on a loopback port of its
+//! own. Python and Node run our bootstraps (`assets/bootstrap/`); `provided`
+//! runs the code directory's `bootstrap` executable, so official runtime
+//! clients work unchanged. A pool per function reuses warm workers, starts
+//! more up to the concurrency limit, queues a little beyond it and then
+//! throttles, kills a worker whose invocation times out and replaces
+//! crashed ones. Workers' output goes to the function's log with the START
+//! / END / REPORT lines CloudWatch shows.
+
+mod log;
+mod pool;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+
+pub use log::{FunctionLog, LogLine};
+pub use pool::PoolStatus;
+
+use crate::model::{FunctionDefinition, Project};
+
+/// What an invocation gave back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The handler's result (JSON).
+    Success(Bytes),
+    /// The handler failed (`X-Amz-Function-Error: Unhandled` on AWS): the
+    /// error document `{"errorMessage", "errorType", ...}`.
+    Error { error_type: String, payload: Bytes },
+}
+
+impl Outcome {
+    pub fn error(error_type: &str, message: &str) -> Outcome {
+        Outcome::Error {
+            error_type: "Unhandled".into(),
+            payload: Bytes::from(
+                serde_json::json!({"errorMessage": message, "errorType": error_type}).to_string(),
+            ),
+        }
+    }
+}
+
+/// Why an invocation could not run at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvokeError {
+    #[error("Function not found: {0}")]
+    NotFound(String),
+    /// AWS's `TooManyRequestsException` (`Rate Exceeded.`).
+    #[error("Rate Exceeded.")]
+    Throttled,
+    #[error("{0}")]
+    Start(String),
+}
+
+/// Every function of a project, and their worker pools (started on first
+/// use, inside the tokio runtime that invokes them).
+#[derive(Clone, Default)]
+pub struct FunctionHost {
+    inner: Arc<Mutex<HostState>>,
+}
+
+impl std::fmt::Debug for FunctionHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FunctionHost").finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct HostState {
+    project_dir: PathBuf,
+    definitions: HashMap<String, FunctionDefinition>,
+    pools: HashMap<String, Arc<pool::Pool>>,
+    logs: HashMap<String, Arc<FunctionLog>>,
+}
+
+impl FunctionHost {
+    pub fn new(project: &Project) -> FunctionHost {
+        let host = FunctionHost::default();
+        host.update(project);
+        host
+    }
+
+    /// Takes the project's function definitions; pools whose definition
+    /// changed (or went away) are stopped, their logs kept.
+    pub fn update(&self, project: &Project) {
+        let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let definitions: HashMap<String, FunctionDefinition> = project
+            .functions
+            .iter()
+            .map(|f| (f.function_name.clone(), f.clone()))
+            .collect();
+        let dir_changed = state.project_dir != project.dir;
+        let stale: Vec<String> = state
+            .pools
+            .keys()
+            .filter(|name| dir_changed || state.definitions.get(*name) != definitions.get(*name))
+            .cloned()
+            .collect();
+        for name in stale {
+            if let Some(pool) = state.pools.remove(&name) {
+                pool.shutdown();
+            }
+        }
+        state.project_dir = project.dir.clone();
+        state.definitions = definitions;
+    }
+
+    pub fn definition(&self, name: &str) -> Option<FunctionDefinition> {
+        let state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        state.definitions.get(name).cloned()
+    }
+
+    /// The function's log (created empty for a defined function).
+    pub fn log(&self, name: &str) -> Option<Arc<FunctionLog>> {
+        let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if !state.definitions.contains_key(name) {
+            return state.logs.get(name).cloned();
+        }
+        Some(Arc::clone(state.logs.entry(name.to_string()).or_default()))
+    }
+
+    /// Workers running / busy per started function.
+    pub fn status(&self) -> Vec<(String, PoolStatus)> {
+        let state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<(String, PoolStatus)> = state
+            .pools
+            .iter()
+            .map(|(name, pool)| (name.clone(), pool.status()))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    fn pool(&self, name: &str) -> Result<Arc<pool::Pool>, InvokeError> {
+        let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(pool) = state.pools.get(name) {
+            return Ok(Arc::clone(pool));
+        }
+        let definition = state
+            .definitions
+            .get(name)
+            .cloned()
+            .ok_or_else(|| InvokeError::NotFound(name.to_string()))?;
+        let log = Arc::clone(state.logs.entry(name.to_string()).or_default());
+        let code_dir = definition.code_dir(&state.project_dir);
+        // Absolute, so the worker's working directory and LAMBDA_TASK_ROOT agree.
+        let code_dir = std::fs::canonicalize(&code_dir)
+            .or_else(|_| std::path::absolute(&code_dir))
+            .unwrap_or(code_dir);
+        let pool = Arc::new(pool::Pool::new(definition, code_dir, log));
+        state.pools.insert(name.to_string(), Arc::clone(&pool));
+        Ok(pool)
+    }
+
+    /// Invokes `name` synchronously (`RequestResponse`) with `payload`.
+    pub async fn invoke(&self, name: &str, payload: Bytes) -> Result<Outcome, InvokeError> {
+        let pool = self.pool(name)?;
+        pool.invoke(payload).await
+    }
+
+    /// Invokes `name` asynchronously (`Event`): queued, its result dropped.
+    pub fn invoke_event(&self, name: &str, payload: Bytes) -> Result<(), InvokeError> {
+        let pool = self.pool(name)?;
+        tokio::spawn(async move {
+            let _ = pool.invoke(payload).await;
+        });
+        Ok(())
+    }
+
+    /// Stops every worker.
+    pub fn shutdown(&self) {
+        let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        for (_, pool) in state.pools.drain() {
+            pool.shutdown();
+        }
+    }
+}
+
+/// Where the bootstraps are written for the interpreters to run (they are
+/// compiled into the binary, so an installed `portico` needs no assets).
+fn bootstrap_file(name: &str, text: &str) -> std::io::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("portico-bootstrap-{}", env!("CARGO_PKG_VERSION")));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(name);
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
+        let temp = dir.join(format!("{name}.{}", std::process::id()));
+        std::fs::write(&temp, text)?;
+        std::fs::rename(&temp, &path)?;
+    }
+    Ok(path)
+}
+
+pub(crate) const PYTHON_BOOTSTRAP: &str = include_str!("../../assets/bootstrap/python.py");
+pub(crate) const NODE_BOOTSTRAP: &str = include_str!("../../assets/bootstrap/node.js");
+
+/// The interpreter and arguments that start a worker for `definition`.
+fn worker_command(
+    definition: &FunctionDefinition,
+    code_dir: &Path,
+) -> Result<(PathBuf, Vec<PathBuf>), String> {
+    use crate::model::RuntimeKind;
+    match definition.kind() {
+        Some(RuntimeKind::Python) => {
+            let bootstrap =
+                bootstrap_file("python.py", PYTHON_BOOTSTRAP).map_err(|e| e.to_string())?;
+            Ok((
+                PathBuf::from("python3"),
+                vec![PathBuf::from("-u"), bootstrap],
+            ))
+        }
+        Some(RuntimeKind::Node) => {
+            let bootstrap = bootstrap_file("node.js", NODE_BOOTSTRAP).map_err(|e| e.to_string())?;
+            Ok((PathBuf::from("node"), vec![bootstrap]))
+        }
+        Some(RuntimeKind::Provided) => Ok((code_dir.join("bootstrap"), Vec::new())),
+        None => Err(format!("Unsupported runtime {}", definition.runtime)),
+    }
+}

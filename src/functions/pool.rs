@@ -1,0 +1,588 @@
+//! One function's workers and the Runtime API each of them talks to.
+
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{FunctionLog, InvokeError, Outcome};
+use crate::model::FunctionDefinition;
+
+/// AWS's synchronous response payload limit.
+const RESPONSE_LIMIT: usize = 6 * 1024 * 1024;
+/// Invocations that may wait for a worker when every allowed worker is
+/// busy, per allowed worker; beyond that the invocation is throttled.
+const QUEUE_PER_WORKER: usize = 4;
+/// How long an invocation may wait for a worker before it is throttled.
+const QUEUE_WAIT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub workers: usize,
+    pub busy: usize,
+    pub queued: usize,
+    pub invocations: u64,
+}
+
+struct Pending {
+    request_id: String,
+    payload: Bytes,
+    dispatched: oneshot::Sender<()>,
+    reply: oneshot::Sender<Outcome>,
+}
+
+struct Running {
+    request_id: String,
+    reply: oneshot::Sender<Outcome>,
+    started: Instant,
+}
+
+struct Worker {
+    id: u64,
+    pid: Mutex<Option<u32>>,
+    spawned: Instant,
+    /// Time from start to the first `/next`: the Init Duration of a cold start.
+    init: Mutex<Option<Duration>>,
+    /// Set at the first `/next`.
+    started: AtomicBool,
+    current: Mutex<Option<Running>>,
+    init_error: Mutex<Option<Bytes>>,
+    kill: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+#[derive(Default)]
+struct PoolState {
+    workers: Vec<Arc<Worker>>,
+    /// Workers waiting in `/next`.
+    idle: usize,
+    queued: usize,
+    next_id: u64,
+}
+
+pub struct Pool {
+    definition: FunctionDefinition,
+    code_dir: PathBuf,
+    log: Arc<FunctionLog>,
+    queue: mpsc::UnboundedSender<Pending>,
+    receiver: tokio::sync::Mutex<mpsc::UnboundedReceiver<Pending>>,
+    state: Mutex<PoolState>,
+    invocations: AtomicU64,
+    shut: AtomicBool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Decrements the idle count when a `/next` ends, however it ends.
+struct IdleGuard<'a>(&'a Pool);
+
+impl Drop for IdleGuard<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.state).idle -= 1;
+    }
+}
+
+fn iso_now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl Pool {
+    pub fn new(definition: FunctionDefinition, code_dir: PathBuf, log: Arc<FunctionLog>) -> Pool {
+        let (queue, receiver) = mpsc::unbounded_channel();
+        Pool {
+            definition,
+            code_dir,
+            log,
+            queue,
+            receiver: tokio::sync::Mutex::new(receiver),
+            state: Mutex::new(PoolState::default()),
+            invocations: AtomicU64::new(0),
+            shut: AtomicBool::new(false),
+        }
+    }
+
+    pub fn status(&self) -> PoolStatus {
+        let state = lock(&self.state);
+        PoolStatus {
+            workers: state.workers.len(),
+            busy: state
+                .workers
+                .iter()
+                .filter(|w| lock(&w.current).is_some())
+                .count(),
+            queued: state.queued,
+            invocations: self.invocations.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn shutdown(&self) {
+        self.shut.store(true, Ordering::SeqCst);
+        let workers = std::mem::take(&mut lock(&self.state).workers);
+        for worker in workers {
+            if let Some(kill) = lock(&worker.kill).take() {
+                let _ = kill.send(());
+            }
+        }
+    }
+
+    pub async fn invoke(self: &Arc<Self>, payload: Bytes) -> Result<Outcome, InvokeError> {
+        if self.shut.load(Ordering::SeqCst) {
+            return Err(InvokeError::Start(
+                "the function was redefined; try again".into(),
+            ));
+        }
+        let limit = self.definition.concurrency() as usize;
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let (dispatched_tx, dispatched) = oneshot::channel();
+        let (reply_tx, reply) = oneshot::channel();
+        {
+            let mut state = lock(&self.state);
+            let busy = state.workers.len().saturating_sub(state.idle);
+            if busy >= limit && state.queued >= limit * QUEUE_PER_WORKER {
+                return Err(InvokeError::Throttled);
+            }
+            state.queued += 1;
+        }
+        self.invocations.fetch_add(1, Ordering::Relaxed);
+        let _ = self.queue.send(Pending {
+            request_id: request_id.clone(),
+            payload,
+            dispatched: dispatched_tx,
+            reply: reply_tx,
+        });
+        self.scale();
+        match tokio::time::timeout(QUEUE_WAIT, dispatched).await {
+            Ok(Ok(())) => {}
+            // The pending invocation was answered without running (a worker
+            // that failed to start took it with its error).
+            Ok(Err(_)) => {}
+            Err(_) => return Err(InvokeError::Throttled),
+        }
+        let timeout = Duration::from_secs(u64::from(self.definition.timeout));
+        match tokio::time::timeout(timeout, reply).await {
+            Ok(Ok(outcome)) => Ok(outcome),
+            Ok(Err(_)) => Ok(Outcome::error(
+                "Runtime.ExitError",
+                &format!(
+                    "RequestId: {request_id} Error: Runtime exited without providing a reason"
+                ),
+            )),
+            Err(_) => {
+                let message = format!(
+                    "{} {request_id} Task timed out after {}.00 seconds",
+                    iso_now(),
+                    self.definition.timeout
+                );
+                self.log.push(message.clone());
+                self.kill_running(&request_id);
+                Ok(Outcome::Error {
+                    error_type: "Unhandled".into(),
+                    payload: Bytes::from(serde_json::json!({"errorMessage": message}).to_string()),
+                })
+            }
+        }
+    }
+
+    /// Kills the worker running `request_id` (a timeout): AWS stops the
+    /// execution environment; the next invocation gets a fresh one.
+    fn kill_running(&self, request_id: &str) {
+        let state = lock(&self.state);
+        for worker in &state.workers {
+            let mut current = lock(&worker.current);
+            if current.as_ref().is_some_and(|r| r.request_id == request_id) {
+                if let Some(running) = current.take() {
+                    self.report(worker, &running);
+                }
+                if let Some(kill) = lock(&worker.kill).take() {
+                    let _ = kill.send(());
+                }
+            }
+        }
+    }
+
+    /// Starts a worker when invocations wait and no worker is idle.
+    fn scale(self: &Arc<Self>) {
+        let limit = self.definition.concurrency() as usize;
+        let id = {
+            let mut state = lock(&self.state);
+            if self.shut.load(Ordering::SeqCst)
+                || state.queued <= state.idle
+                || state.workers.len() >= limit
+            {
+                return;
+            }
+            state.next_id += 1;
+            state.next_id
+        };
+        if let Err(error) = self.spawn_worker(id) {
+            self.log.push(format!("Worker could not start: {error}"));
+            self.fail_one_pending(Outcome::error("Runtime.InvalidEntrypoint", &error));
+        }
+    }
+
+    /// Answers one waiting invocation with `outcome` (a worker that could
+    /// not start or failed its init).
+    fn fail_one_pending(&self, outcome: Outcome) {
+        let Ok(mut receiver) = self.receiver.try_lock() else {
+            return;
+        };
+        if let Ok(pending) = receiver.try_recv() {
+            lock(&self.state).queued -= 1;
+            let _ = pending.dispatched.send(());
+            let _ = pending.reply.send(outcome);
+        }
+    }
+
+    fn spawn_worker(self: &Arc<Self>, id: u64) -> Result<(), String> {
+        let (program, args) = super::worker_command(&self.definition, &self.code_dir)?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
+        let (kill_tx, kill_rx) = oneshot::channel();
+        let worker = Arc::new(Worker {
+            id,
+            pid: Mutex::new(None),
+            spawned: Instant::now(),
+            init: Mutex::new(None),
+            started: AtomicBool::new(false),
+            current: Mutex::new(None),
+            init_error: Mutex::new(None),
+            kill: Mutex::new(Some(kill_tx)),
+        });
+        let definition = &self.definition;
+        let mut command = tokio::process::Command::new(&program);
+        command
+            .args(&args)
+            .current_dir(&self.code_dir)
+            .env_clear()
+            .envs(
+                std::env::vars()
+                    .filter(|(k, _)| matches!(k.as_str(), "PATH" | "LANG" | "HOME" | "SYSTEMROOT")),
+            )
+            .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+            .env("_HANDLER", &definition.handler)
+            .env("LAMBDA_TASK_ROOT", &self.code_dir)
+            .env("AWS_LAMBDA_FUNCTION_NAME", &definition.function_name)
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env(
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                definition.memory_size.to_string(),
+            )
+            .env(
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{}", definition.function_name),
+            )
+            .env(
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                format!(
+                    "{}/[$LATEST]{:032x}",
+                    time::OffsetDateTime::now_utc().date(),
+                    id
+                ),
+            )
+            .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+            .env(
+                "AWS_EXECUTION_ENV",
+                format!("AWS_Lambda_{}", definition.runtime),
+            )
+            .env("AWS_REGION", crate::model::function::REGION)
+            .env("AWS_DEFAULT_REGION", crate::model::function::REGION)
+            .env("TZ", ":UTC")
+            .envs(&definition.environment)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("{}: {e}", program.display()))?;
+        *lock(&worker.pid) = child.id();
+        lock(&self.state).workers.push(Arc::clone(&worker));
+
+        if let Some(stdout) = child.stdout.take() {
+            self.forward_output(stdout);
+        }
+        if let Some(stderr) = child.stderr.take() {
+            self.forward_output(stderr);
+        }
+        let server = {
+            let pool = Arc::clone(self);
+            let worker = Arc::clone(&worker);
+            tokio::spawn(async move {
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let pool = Arc::clone(&pool);
+                    let worker = Arc::clone(&worker);
+                    tokio::spawn(async move {
+                        let service = service_fn(move |request| {
+                            let pool = Arc::clone(&pool);
+                            let worker = Arc::clone(&worker);
+                            async move { Ok::<_, Infallible>(pool.runtime_api(&worker, request).await) }
+                        });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            })
+        };
+        let pool = Arc::clone(self);
+        tokio::spawn(async move {
+            let status = tokio::select! {
+                status = child.wait() => status.ok(),
+                _ = kill_rx => {
+                    let _ = child.kill().await;
+                    None
+                }
+            };
+            server.abort();
+            pool.worker_gone(&worker, status);
+        });
+        Ok(())
+    }
+
+    fn forward_output(&self, stream: impl tokio::io::AsyncRead + Unpin + Send + 'static) {
+        let log = Arc::clone(&self.log);
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stream).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                log.push(line);
+            }
+        });
+    }
+
+    /// A worker's process ended: answer what it was running, fail one
+    /// waiting invocation with its init error, start a replacement if
+    /// invocations wait.
+    fn worker_gone(
+        self: &Arc<Self>,
+        worker: &Arc<Worker>,
+        status: Option<std::process::ExitStatus>,
+    ) {
+        lock(&self.state).workers.retain(|w| w.id != worker.id);
+        let reason = match status {
+            Some(status) => format!("Runtime exited with error: {status}"),
+            None => "Runtime was stopped".to_string(),
+        };
+        if let Some(running) = lock(&worker.current).take() {
+            self.log
+                .push(format!("RequestId: {} Error: {reason}", running.request_id));
+            self.report(worker, &running);
+            let _ = running.reply.send(Outcome::error(
+                "Runtime.ExitError",
+                &format!("RequestId: {} Error: {reason}", running.request_id),
+            ));
+        }
+        if let Some(error) = lock(&worker.init_error).take() {
+            self.fail_one_pending(Outcome::Error {
+                error_type: "Unhandled".into(),
+                payload: error,
+            });
+        }
+        if !self.shut.load(Ordering::SeqCst) {
+            self.scale();
+        }
+    }
+
+    fn report(&self, worker: &Worker, running: &Running) {
+        let elapsed = running.started.elapsed().as_secs_f64() * 1000.0;
+        let used = worker
+            .pid
+            .lock()
+            .ok()
+            .and_then(|pid| *pid)
+            .and_then(max_memory_mb)
+            .unwrap_or(0);
+        let mut line = format!(
+            "REPORT RequestId: {}\tDuration: {elapsed:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {used} MB",
+            running.request_id,
+            elapsed.ceil().max(1.0) as u64,
+            self.definition.memory_size
+        );
+        if let Some(init) = lock(&worker.init).take() {
+            line.push_str(&format!(
+                "\tInit Duration: {:.2} ms",
+                init.as_secs_f64() * 1000.0
+            ));
+        }
+        self.log
+            .push(format!("END RequestId: {}", running.request_id));
+        self.log.push(line);
+    }
+
+    fn finish(&self, worker: &Worker, request_id: &str, outcome: Outcome) -> bool {
+        let mut current = lock(&worker.current);
+        if current.as_ref().is_none_or(|r| r.request_id != request_id) {
+            return false;
+        }
+        let Some(running) = current.take() else {
+            return false;
+        };
+        drop(current);
+        self.report(worker, &running);
+        let _ = running.reply.send(outcome);
+        true
+    }
+
+    /// The Runtime API, for one worker.
+    async fn runtime_api(
+        &self,
+        worker: &Arc<Worker>,
+        request: Request<hyper::body::Incoming>,
+    ) -> Response<Full<Bytes>> {
+        const PREFIX: &str = "/2018-06-01/runtime/";
+        let path = request.uri().path().to_string();
+        let Some(route) = path.strip_prefix(PREFIX) else {
+            return json(
+                StatusCode::NOT_FOUND,
+                r#"{"errorMessage":"Not found","errorType":"NotFound"}"#,
+            );
+        };
+        let method = request.method().clone();
+        if method == hyper::Method::GET && route == "invocation/next" {
+            return self.next(worker).await;
+        }
+        if method != hyper::Method::POST {
+            return json(
+                StatusCode::METHOD_NOT_ALLOWED,
+                r#"{"errorMessage":"Method not allowed","errorType":"MethodNotAllowed"}"#,
+            );
+        }
+        let error_type = request
+            .headers()
+            .get("lambda-runtime-function-error-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("Unhandled")
+            .to_string();
+        let body = match Limited::new(request.into_body(), RESPONSE_LIMIT + 1)
+            .collect()
+            .await
+        {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => Bytes::new(),
+        };
+        if route == "init/error" {
+            self.log.push(format!("INIT_REPORT Init Duration: {:.2} ms\tPhase: init\tStatus: error\tError Type: {error_type}", worker.spawned.elapsed().as_secs_f64() * 1000.0));
+            *lock(&worker.init_error) = Some(body);
+            return json(StatusCode::ACCEPTED, r#"{"status":"OK"}"#);
+        }
+        let Some(rest) = route.strip_prefix("invocation/") else {
+            return json(
+                StatusCode::NOT_FOUND,
+                r#"{"errorMessage":"Not found","errorType":"NotFound"}"#,
+            );
+        };
+        let (request_id, kind) = rest.split_once('/').unwrap_or((rest, ""));
+        let outcome = match kind {
+            "response" if body.len() > RESPONSE_LIMIT => Outcome::error(
+                "Function.ResponseSizeTooLarge",
+                &format!(
+                    "Response payload size ({} bytes) exceeded maximum allowed payload size ({RESPONSE_LIMIT} bytes).",
+                    body.len()
+                ),
+            ),
+            "response" => Outcome::Success(body),
+            "error" => Outcome::Error {
+                error_type,
+                payload: body,
+            },
+            _ => {
+                return json(
+                    StatusCode::NOT_FOUND,
+                    r#"{"errorMessage":"Not found","errorType":"NotFound"}"#,
+                );
+            }
+        };
+        if self.finish(worker, request_id, outcome) {
+            json(StatusCode::ACCEPTED, r#"{"status":"OK"}"#)
+        } else {
+            json(
+                StatusCode::BAD_REQUEST,
+                r#"{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}"#,
+            )
+        }
+    }
+
+    async fn next(&self, worker: &Arc<Worker>) -> Response<Full<Bytes>> {
+        if !worker.started.swap(true, Ordering::SeqCst) {
+            *lock(&worker.init) = Some(worker.spawned.elapsed());
+        }
+        loop {
+            let pending = {
+                lock(&self.state).idle += 1;
+                let _idle = IdleGuard(self);
+                let mut receiver = self.receiver.lock().await;
+                receiver.recv().await
+            };
+            let Some(pending) = pending else {
+                return json(
+                    StatusCode::GONE,
+                    r#"{"errorMessage":"Shut down","errorType":"ShutDown"}"#,
+                );
+            };
+            lock(&self.state).queued -= 1;
+            if pending.dispatched.send(()).is_err() {
+                // The caller stopped waiting (throttled); take the next.
+                continue;
+            }
+            let timeout_ms = u64::from(self.definition.timeout) * 1000;
+            let deadline = super::log::now_ms() + timeout_ms;
+            self.log.push(format!(
+                "START RequestId: {} Version: $LATEST",
+                pending.request_id
+            ));
+            *lock(&worker.current) = Some(Running {
+                request_id: pending.request_id.clone(),
+                reply: pending.reply,
+                started: Instant::now(),
+            });
+            let trace = format!(
+                "Root=1-{:08x}-{};Parent={};Sampled=0",
+                deadline / 1000,
+                &pending.request_id.replace('-', "")[..24],
+                &pending.request_id.replace('-', "")[..16]
+            );
+            return Response::builder()
+                .status(StatusCode::OK)
+                .header("content-type", "application/json")
+                .header("lambda-runtime-aws-request-id", &pending.request_id)
+                .header("lambda-runtime-deadline-ms", deadline.to_string())
+                .header("lambda-runtime-invoked-function-arn", self.definition.arn())
+                .header("lambda-runtime-trace-id", trace)
+                .body(Full::new(pending.payload))
+                .unwrap_or_default();
+        }
+    }
+}
+
+fn json(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .unwrap_or_default()
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), in MB.
+fn max_memory_mb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb.div_ceil(1024))
+}
