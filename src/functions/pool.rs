@@ -66,6 +66,8 @@ struct PoolState {
     /// Workers waiting in `/next`.
     idle: usize,
     queued: usize,
+    /// Workers being started (counted against the limit already).
+    starting: usize,
     next_id: u64,
 }
 
@@ -219,15 +221,18 @@ impl Pool {
         let id = {
             let mut state = lock(&self.state);
             if self.shut.load(Ordering::SeqCst)
-                || state.queued <= state.idle
-                || state.workers.len() >= limit
+                || state.queued <= state.idle + state.starting
+                || state.workers.len() + state.starting >= limit
             {
                 return;
             }
+            state.starting += 1;
             state.next_id += 1;
             state.next_id
         };
-        if let Err(error) = self.spawn_worker(id) {
+        let spawned = self.spawn_worker(id);
+        lock(&self.state).starting -= 1;
+        if let Err(error) = spawned {
             self.log.push(format!("Worker could not start: {error}"));
             self.fail_one_pending(Outcome::error("Runtime.InvalidEntrypoint", &error));
         }

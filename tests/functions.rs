@@ -1,0 +1,487 @@
+//! Local Lambda functions through the gateway on a real port: real worker
+//! processes (our python and node bootstraps, and AWS's own runtime client
+//! `awslambdaric` as a `provided` bootstrap) speaking the Lambda Runtime API.
+//!
+//! AWS facts used here, from the API Gateway developer guide
+//! (<https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html>):
+//! the REST proxy event (payload 1.0) has `resource`, `path`, `httpMethod`,
+//! `headers`, `multiValueHeaders`, `queryStringParameters`,
+//! `multiValueQueryStringParameters`, `pathParameters`, `stageVariables`,
+//! `requestContext`, `body` and `isBase64Encoded`; the function answers
+//! `statusCode`, `headers`, `multiValueHeaders`, `body`, `isBase64Encoded`,
+//! and a malformed answer or a function error gives 502
+//! `{"message": "Internal server error"}`.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::{TempProject, client, start_gateway};
+use portico::gateway::Gateway;
+use portico::model::{FunctionDefinition, Project};
+use serde_json::{Value, json};
+
+/// A project with one API whose methods call `functions` (written into the
+/// project's `functions/NAME/` directories), deployed to `dev`.
+struct Fixture {
+    project: TempProject,
+    gateway: Gateway,
+}
+
+fn proxy_method(function: &str) -> Value {
+    json!({
+        "httpMethod": "ANY",
+        "authorizationType": "NONE",
+        "methodIntegration": {
+            "type": "AWS_PROXY",
+            "httpMethod": "POST",
+            "uri": format!("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:{function}/invocations")
+        }
+    })
+}
+
+fn fixture(
+    functions: &[(FunctionDefinition, &[(&str, &str)])],
+    extra_resources: Vec<Value>,
+) -> Fixture {
+    let mut resources = vec![json!({"id": "root000001", "path": "/"})];
+    for (i, (function, _)) in functions.iter().enumerate() {
+        resources.push(json!({
+            "id": format!("res{i:07}"), "parentId": "root000001",
+            "pathPart": function.function_name, "path": format!("/{}", function.function_name),
+            "resourceMethods": {"ANY": proxy_method(&function.function_name)}
+        }));
+        resources.push(json!({
+            "id": format!("prx{i:07}"), "parentId": format!("res{i:07}"),
+            "pathPart": "{proxy+}", "path": format!("/{}/{{proxy+}}", function.function_name),
+            "resourceMethods": {"ANY": proxy_method(&function.function_name)}
+        }));
+    }
+    resources.extend(extra_resources);
+    let definitions: Vec<Value> = functions
+        .iter()
+        .map(|(f, _)| serde_json::to_value(f).unwrap())
+        .collect();
+    let project = TempProject::from_json(&json!({
+        "version": 1,
+        "restApis": [{"id": "fnapi00001", "name": "Fn", "resources": resources}],
+        "functions": definitions,
+    }));
+    for (function, files) in functions {
+        let dir = project.path().join(&function.code_uri);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in *files {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            #[cfg(unix)]
+            if *name == "bootstrap" {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+        }
+    }
+    let mut loaded = project.load();
+    loaded
+        .deploy(
+            "fnapi00001",
+            "dev",
+            None,
+            &[("v".to_string(), "1".to_string())].into(),
+        )
+        .unwrap();
+    let loaded = Project::load(&project.path()).unwrap();
+    let gateway = start_gateway(&loaded);
+    Fixture { project, gateway }
+}
+
+fn python(name: &str) -> FunctionDefinition {
+    FunctionDefinition::new(
+        name,
+        "python3.12",
+        "app.handler",
+        &format!("functions/{name}"),
+    )
+}
+
+impl Fixture {
+    fn url(&self, path: &str) -> String {
+        format!("http://{}/dev{path}", self.gateway.local_addr())
+    }
+
+    fn log(&self, function: &str) -> String {
+        self.gateway
+            .services()
+            .functions
+            .log(function)
+            .map(|l| l.render())
+            .unwrap_or_default()
+    }
+}
+
+const ECHO_EVENT: &str = r#"
+import json
+def handler(event, context):
+    print("invoked", context.aws_request_id)
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
+            "body": json.dumps({"event": event, "function": context.function_name,
+                                "arn": context.invoked_function_arn,
+                                "memory": context.memory_limit_in_mb,
+                                "remaining": context.get_remaining_time_in_millis()})}
+"#;
+
+#[tokio::test]
+async fn aws_proxy_sends_the_rest_proxy_event_and_returns_the_functions_answer() {
+    let fx = fixture(&[(python("echo"), &[("app.py", ECHO_EVENT)])], Vec::new());
+    let response = client()
+        .post(fx.url("/echo/a/b?x=1&x=2&y=3"))
+        .header("X-Multi", "one")
+        .header("content-type", "text/plain")
+        .body("hello body")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let event = &body["event"];
+    let mut keys: Vec<&str> = event
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "body",
+            "headers",
+            "httpMethod",
+            "isBase64Encoded",
+            "multiValueHeaders",
+            "multiValueQueryStringParameters",
+            "path",
+            "pathParameters",
+            "queryStringParameters",
+            "requestContext",
+            "resource",
+            "stageVariables"
+        ]
+    );
+    assert_eq!(event["resource"], "/echo/{proxy+}");
+    assert_eq!(event["path"], "/echo/a/b");
+    assert_eq!(event["httpMethod"], "POST");
+    assert_eq!(event["queryStringParameters"], json!({"x": "2", "y": "3"}));
+    assert_eq!(
+        event["multiValueQueryStringParameters"],
+        json!({"x": ["1", "2"], "y": ["3"]})
+    );
+    assert_eq!(event["pathParameters"], json!({"proxy": "a/b"}));
+    assert_eq!(event["stageVariables"], json!({"v": "1"}));
+    assert_eq!(event["headers"]["x-multi"], "one");
+    assert_eq!(event["multiValueHeaders"]["x-multi"], json!(["one"]));
+    assert_eq!(event["body"], "hello body");
+    assert_eq!(event["isBase64Encoded"], false);
+    let context = &event["requestContext"];
+    assert_eq!(context["stage"], "dev");
+    assert_eq!(context["resourcePath"], "/echo/{proxy+}");
+    assert_eq!(context["httpMethod"], "POST");
+    assert_eq!(context["path"], "/dev/echo/a/b");
+    assert_eq!(context["apiId"], "fnapi00001");
+    assert_eq!(context["identity"]["sourceIp"], "127.0.0.1");
+    assert!(context["requestId"].as_str().unwrap().len() == 36);
+    assert_eq!(body["function"], "echo");
+    assert_eq!(
+        body["arn"],
+        "arn:aws:lambda:us-east-1:000000000000:function:echo"
+    );
+    assert_eq!(body["memory"], "128");
+    assert!(body["remaining"].as_u64().unwrap() > 2000);
+
+    // No query, no body: nulls, as AWS sends them.
+    let response = client().get(fx.url("/echo")).send().await.unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["event"]["queryStringParameters"], Value::Null);
+    assert_eq!(body["event"]["pathParameters"], Value::Null);
+    assert_eq!(body["event"]["body"], Value::Null);
+
+    let log = fx.log("echo");
+    assert!(log.contains("START RequestId: "), "{log}");
+    assert!(log.contains("invoked "), "{log}");
+    assert!(log.contains("\tBilled Duration: "), "{log}");
+    assert!(
+        log.contains("\tInit Duration: "),
+        "the first invocation is a cold start: {log}"
+    );
+    assert_eq!(
+        log.matches("Init Duration").count(),
+        1,
+        "the second is warm: {log}"
+    );
+}
+
+#[tokio::test]
+async fn malformed_answers_and_function_errors_are_502_internal_server_error() {
+    let handler = r#"
+def handler(event, context):
+    mode = event["path"].rsplit("/", 1)[-1]
+    if mode == "raise":
+        raise RuntimeError("boom")
+    if mode == "extra":
+        return {"statusCode": 200, "body": "x", "extra": 1}
+    if mode == "nostatus":
+        return {"body": "x"}
+    if mode == "objectbody":
+        return {"statusCode": 200, "body": {"a": 1}}
+    if mode == "base64":
+        return {"statusCode": 201, "body": "aGVsbG8=", "isBase64Encoded": True,
+                "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]}}
+    return "just a string"
+"#;
+    let fx = fixture(&[(python("modes"), &[("app.py", handler)])], Vec::new());
+    for mode in ["raise", "extra", "nostatus", "objectbody", "string"] {
+        let response = client()
+            .get(fx.url(&format!("/modes/{mode}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 502, "{mode}");
+        assert_eq!(
+            response.text().await.unwrap(),
+            r#"{"message": "Internal server error"}"#
+        );
+    }
+    let response = client().get(fx.url("/modes/base64")).send().await.unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers().get_all("set-cookie").iter().count(), 2);
+    assert_eq!(response.text().await.unwrap(), "hello");
+    let log = fx.log("modes");
+    assert!(log.contains("[ERROR] RuntimeError: boom"), "{log}");
+}
+
+#[tokio::test]
+async fn a_timed_out_invocation_kills_its_worker_and_the_next_gets_a_fresh_one() {
+    let handler = r#"
+import time
+def handler(event, context):
+    if event["path"].endswith("/slow"):
+        time.sleep(5)
+    return {"statusCode": 200, "body": "fast"}
+"#;
+    let mut definition = python("sleepy");
+    definition.timeout = 1;
+    let fx = fixture(&[(definition, &[("app.py", handler)])], Vec::new());
+    let started = std::time::Instant::now();
+    let response = client().get(fx.url("/sleepy/slow")).send().await.unwrap();
+    assert_eq!(response.status(), 502);
+    assert!(started.elapsed() < Duration::from_secs(4));
+    let response = client().get(fx.url("/sleepy/ok")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "fast");
+    let log = fx.log("sleepy");
+    assert!(log.contains("Task timed out after 1.00 seconds"), "{log}");
+    assert_eq!(
+        log.matches("Init Duration").count(),
+        2,
+        "a new worker after the timeout: {log}"
+    );
+}
+
+#[tokio::test]
+async fn a_crashed_worker_fails_its_invocation_and_is_replaced() {
+    let handler = r#"
+import os
+def handler(event, context):
+    if event["path"].endswith("/crash"):
+        os._exit(3)
+    return {"statusCode": 200, "body": "alive"}
+"#;
+    let fx = fixture(&[(python("crashy"), &[("app.py", handler)])], Vec::new());
+    let response = client().get(fx.url("/crashy/crash")).send().await.unwrap();
+    assert_eq!(response.status(), 502);
+    let response = client().get(fx.url("/crashy/again")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let log = fx.log("crashy");
+    assert!(
+        log.contains("Runtime exited with error: exit status: 3"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn import_errors_fail_the_invocation_with_the_init_error() {
+    let fx = fixture(
+        &[(python("broken"), &[("app.py", "import not_a_module\n")])],
+        Vec::new(),
+    );
+    let response = client().get(fx.url("/broken")).send().await.unwrap();
+    assert_eq!(response.status(), 502);
+    let log = fx.log("broken");
+    assert!(
+        log.contains("Unable to import module 'app': No module named 'not_a_module'"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn workers_scale_to_the_concurrency_limit_and_are_reused() {
+    let handler = r#"
+import os, time
+def handler(event, context):
+    time.sleep(0.4)
+    return {"statusCode": 200, "body": str(os.getpid())}
+"#;
+    let mut definition = python("pool");
+    definition.reserved_concurrent_executions = Some(2);
+    let fx = fixture(&[(definition, &[("app.py", handler)])], Vec::new());
+    let requests = (0..6).map(|_| {
+        let url = fx.url("/pool");
+        async move {
+            client()
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    });
+    let pids: Vec<String> = futures_join(requests).await;
+    let distinct: std::collections::BTreeSet<&String> = pids.iter().collect();
+    assert_eq!(distinct.len(), 2, "{pids:?}");
+    let status = fx.gateway.services().functions.status();
+    assert_eq!(status[0].0, "pool");
+    assert_eq!(status[0].1.workers, 2);
+    assert_eq!(status[0].1.invocations, 6);
+}
+
+async fn futures_join<F: std::future::Future<Output = String> + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<String> {
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn beyond_the_limit_and_its_queue_invocations_are_throttled() {
+    let handler = r#"
+import time
+def handler(event, context):
+    time.sleep(1.5)
+    return {"statusCode": 200, "body": "done"}
+"#;
+    let mut definition = python("narrow");
+    definition.reserved_concurrent_executions = Some(1);
+    let fx = fixture(&[(definition, &[("app.py", handler)])], Vec::new());
+    // One runs, four wait (the queue holds four per allowed worker), the rest are throttled.
+    let requests = (0..8).map(|_| {
+        let url = fx.url("/narrow");
+        async move {
+            client()
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+                .to_string()
+        }
+    });
+    let statuses = futures_join(requests).await;
+    let throttled = statuses.iter().filter(|s| *s == "429").count();
+    let served = statuses.iter().filter(|s| *s == "200").count();
+    assert_eq!(throttled + served, 8, "{statuses:?}");
+    assert!(throttled >= 3, "{statuses:?}");
+    assert!(served >= 1, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn node_handlers_run_through_the_node_bootstrap() {
+    let handler = r#"
+exports.handler = async (event, context) => ({
+  statusCode: 200,
+  headers: {'content-type': 'application/json'},
+  body: JSON.stringify({path: event.path, fn: context.functionName, left: context.getRemainingTimeInMillis() > 0}),
+});
+"#;
+    let definition =
+        FunctionDefinition::new("nodey", "nodejs20.x", "index.handler", "functions/nodey");
+    let fx = fixture(&[(definition, &[("index.js", handler)])], Vec::new());
+    let response = client().get(fx.url("/nodey/x")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"path": "/nodey/x", "fn": "nodey", "left": true})
+    );
+}
+
+/// AWS's own runtime interface client for python (`awslambdaric`, PyPI) as
+/// a `provided` function's bootstrap: the Runtime API is AWS's.
+#[tokio::test]
+async fn awss_own_runtime_client_works_unchanged() {
+    let handler = r#"
+def handler(event, context):
+    return {"statusCode": 200, "body": "ric " + context.aws_request_id[:8] + " " + event["httpMethod"]}
+"#;
+    let bootstrap = "#!/bin/sh\nexec python3 -m awslambdaric app.handler\n";
+    let definition =
+        FunctionDefinition::new("ric", "provided.al2023", "app.handler", "functions/ric");
+    let fx = fixture(
+        &[(definition, &[("app.py", handler), ("bootstrap", bootstrap)])],
+        Vec::new(),
+    );
+    let response = client().put(fx.url("/ric")).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{}", fx.log("ric"));
+    let text = response.text().await.unwrap();
+    assert!(text.starts_with("ric ") && text.ends_with(" PUT"), "{text}");
+}
+
+/// The non-proxy `AWS` integration: the request template shapes the
+/// function's input; integration responses match a function error's
+/// `errorMessage`; an error no pattern matches takes the default response.
+#[tokio::test]
+async fn lambda_integration_selects_responses_by_error_message() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("projects/functions");
+    let project = TempProject::copy_of("projects/functions");
+    assert!(sample.join("functions/calc/app.py").exists());
+    let gateway = start_gateway(&project.load());
+    let base = format!("http://{}/dev", gateway.local_addr());
+    let post = |op: &str, body: &'static str| {
+        client()
+            .post(format!("{base}/calc?op={op}"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let ok = post("add", r#"{"a": 2, "b": 3}"#).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.text().await.unwrap(), r#"{"result": 5}"#);
+    let bad = post("pow", r#"{"a": 2, "b": 3}"#).await.unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(
+        bad.text().await.unwrap(),
+        r#"{"error": "Invalid operation: pow"}"#
+    );
+    // ZeroDivisionError matches no pattern: the default response (200), as on AWS.
+    let unmatched = post("div", r#"{"a": 2, "b": 0}"#).await.unwrap();
+    assert_eq!(unmatched.status(), 200);
+
+    let hello = client()
+        .get(format!("{base}/hello/ada"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        hello.status(),
+        200,
+        "the URI's ${{stageVariables.helloFunction}} picks the function"
+    );
+    let body: Value = hello.json().await.unwrap();
+    assert_eq!(body["message"], "Hello, ada!");
+}
