@@ -349,3 +349,109 @@ fn import_errors_name_the_file_and_where() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// `function add` validates and saves a definition; `function invoke` runs
+/// it in a real worker and prints the result (exit 0) or the error
+/// document (exit 1) with the function's log on stderr.
+#[test]
+fn function_add_and_invoke() {
+    let project = TempProject::petstore();
+    let code = project.path().join("fn/greet");
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::write(
+        code.join("main.py"),
+        "def run(event, context):\n    if event.get('fail'):\n        raise KeyError('nope')\n    print('greeting', event['who'])\n    return {'hi': event['who']}\n",
+    )
+    .unwrap();
+    let add = |args: &[&str]| {
+        portico()
+            .args(["function", "add", "--project"])
+            .arg(project.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let bad = add(&[
+        "--name",
+        "greet",
+        "--runtime",
+        "cobol",
+        "--handler",
+        "main.run",
+        "--code",
+        "fn/greet",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("Unsupported runtime"));
+    let missing = add(&[
+        "--name",
+        "greet",
+        "--runtime",
+        "python3.12",
+        "--handler",
+        "main.run",
+        "--code",
+        "fn/none",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    let added = add(&[
+        "--name",
+        "greet",
+        "--runtime",
+        "python3.12",
+        "--handler",
+        "main.run",
+        "--code",
+        "fn/greet",
+        "--env",
+        "GREETING=hi",
+        "--timeout",
+        "5",
+    ]);
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(added.stdout).unwrap().trim(),
+        "arn:aws:lambda:us-east-1:000000000000:function:greet"
+    );
+    let loaded = project.load();
+    assert_eq!(loaded.functions[0].environment["GREETING"], "hi");
+    assert_eq!(loaded.functions[0].timeout, 5);
+
+    let invoke = |payload: &str| {
+        portico()
+            .args([
+                "function",
+                "invoke",
+                "--name",
+                "greet",
+                "--payload",
+                payload,
+                "--project",
+            ])
+            .arg(project.path())
+            .output()
+            .unwrap()
+    };
+    let ok = invoke(r#"{"who": "ada"}"#);
+    assert_eq!(ok.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(ok.stdout).unwrap().trim(),
+        r#"{"hi": "ada"}"#
+    );
+    let log = String::from_utf8(ok.stderr).unwrap();
+    assert!(
+        log.contains("greeting ada") && log.contains("REPORT RequestId: "),
+        "{log}"
+    );
+    let failed = invoke(r#"{"fail": true}"#);
+    assert_eq!(failed.status.code(), Some(1));
+    let error: serde_json::Value = serde_json::from_slice(&failed.stdout).unwrap();
+    assert_eq!(error["errorType"], "KeyError");
+    assert_eq!(error["errorMessage"], "'nope'");
+    let trace = error["stackTrace"].as_array().unwrap();
+    assert_eq!(trace.len(), 1, "only the handler's frame: {trace:?}");
+}

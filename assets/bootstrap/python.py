@@ -29,7 +29,8 @@ def error_body(error, error_type=None):
         "errorMessage": str(error),
         "errorType": error_type or type(error).__name__,
         "requestId": "",
-        "stackTrace": traceback.format_list(traceback.extract_tb(error.__traceback__))
+        # The handler's frames only, as AWS's runtime reports them.
+        "stackTrace": traceback.format_list(traceback.extract_tb(error.__traceback__)[1:])
         if error.__traceback__
         else [],
     }
@@ -95,7 +96,8 @@ def main():
             body = error_body(error)
             body["requestId"] = request_id
             print("[ERROR] %s: %s" % (body["errorType"], body["errorMessage"]), flush=True)
-            print("".join(traceback.format_exception(type(error), error, error.__traceback__)),
+            user_frames = error.__traceback__.tb_next if error.__traceback__ else None
+            print("".join(traceback.format_exception(type(error), error, user_frames)),
                   end="", flush=True)
             post("/invocation/%s/error" % request_id, body,
                  {"Lambda-Runtime-Function-Error-Type": "Unhandled"})

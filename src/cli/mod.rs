@@ -109,10 +109,53 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Local Lambda functions: add one, list them, invoke one.
+    #[command(subcommand)]
+    Function(FunctionCommand),
     /// List APIs, stages, deployments and URLs.
     Ls {
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum FunctionCommand {
+    /// Add (or replace) a function definition in the project.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// python3.x, nodejs*, provided*
+        #[arg(long)]
+        runtime: String,
+        /// module.function (e.g. app.handler)
+        #[arg(long)]
+        handler: String,
+        /// The code directory (relative to the project or absolute).
+        #[arg(long)]
+        code: String,
+        /// Environment variable, K=V (repeatable).
+        #[arg(long = "env", value_name = "K=V")]
+        env: Vec<String>,
+        /// Seconds (1-900).
+        #[arg(long, default_value_t = 3)]
+        timeout: u32,
+        /// MB (128-10240).
+        #[arg(long, default_value_t = 128)]
+        memory: u32,
+        /// Most concurrent executions.
+        #[arg(long)]
+        concurrency: Option<u32>,
+    },
+    /// List the project's functions.
+    Ls,
+    /// Invoke a function with an event and print its result and log.
+    Invoke {
+        #[arg(long)]
+        name: String,
+        /// The event (JSON); default {}.
+        #[arg(long, default_value = "{}")]
+        payload: String,
     },
 }
 
@@ -256,6 +299,7 @@ pub fn main() -> i32 {
                 )
             })
         }
+        Some(Command::Function(command)) => function(&project_dir, command),
         Some(Command::Ls { json }) => ls(&project_dir, json),
     };
     match result {
@@ -298,6 +342,7 @@ fn serve(project_dir: &Path, args: &ServeArgs) -> Result<i32, CliError> {
         println!("{} {} {}", url.api_name, url.stage, url.url);
     }
     let _ = std::io::stdout().flush();
+    follow_function_logs(&gateway, &project);
     let waiter = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -551,4 +596,117 @@ fn export(
         None => print!("{text}"),
     }
     Ok(0)
+}
+
+fn function(project_dir: &Path, command: FunctionCommand) -> Result<i32, CliError> {
+    match command {
+        FunctionCommand::Add {
+            name,
+            runtime,
+            handler,
+            code,
+            env,
+            timeout,
+            memory,
+            concurrency,
+        } => {
+            let mut project = Project::load(project_dir)?;
+            let mut definition =
+                crate::model::FunctionDefinition::new(&name, &runtime, &handler, &code);
+            for pair in &env {
+                let (k, v) = pair
+                    .split_once('=')
+                    .ok_or_else(|| CliError(format!("--env {pair:?}: expected K=V")))?;
+                definition.environment.insert(k.to_string(), v.to_string());
+            }
+            definition.timeout = timeout;
+            definition.memory_size = memory;
+            definition.reserved_concurrent_executions = concurrency;
+            definition.validate().map_err(CliError)?;
+            let code_dir = definition.code_dir(&project.dir);
+            if !code_dir.is_dir() {
+                return Err(CliError(format!(
+                    "--code {code:?}: {} is not a directory",
+                    code_dir.display()
+                )));
+            }
+            project.functions.retain(|f| f.function_name != name);
+            let arn = definition.arn();
+            project.functions.push(definition);
+            project.save()?;
+            println!("{arn}");
+            Ok(0)
+        }
+        FunctionCommand::Ls => {
+            let project = Project::load(project_dir)?;
+            for f in &project.functions {
+                println!(
+                    "{} {} {} {} (timeout {} s, {} MB)",
+                    f.function_name, f.runtime, f.handler, f.code_uri, f.timeout, f.memory_size
+                );
+            }
+            Ok(0)
+        }
+        FunctionCommand::Invoke { name, payload } => {
+            let project = Project::load(project_dir)?;
+            serde_json::from_str::<serde_json::Value>(&payload)
+                .map_err(|e| CliError(format!("--payload: not JSON: {e}")))?;
+            let host = crate::functions::FunctionHost::new(&project);
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()?;
+            let outcome =
+                runtime.block_on(host.invoke(&name, bytes::Bytes::from(payload.into_bytes())))?;
+            let code = match &outcome {
+                crate::functions::Outcome::Success(body) => {
+                    println!("{}", String::from_utf8_lossy(body));
+                    0
+                }
+                crate::functions::Outcome::Error {
+                    error_type,
+                    payload,
+                } => {
+                    println!("{}", String::from_utf8_lossy(payload));
+                    eprintln!("function error: {error_type}");
+                    1
+                }
+            };
+            if let Some(log) = host.log(&name) {
+                eprint!("{}", log.render());
+            }
+            host.shutdown();
+            Ok(code)
+        }
+    }
+}
+
+/// Prints every function's new log lines as `[name] line`, as they come.
+fn follow_function_logs(gateway: &Gateway, project: &Project) {
+    let host = gateway.services().functions;
+    let names: Vec<String> = project
+        .functions
+        .iter()
+        .map(|f| f.function_name.clone())
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    let _ = std::thread::Builder::new()
+        .name("portico-function-logs".into())
+        .spawn(move || {
+            let mut seen = vec![0u64; names.len()];
+            loop {
+                for (name, next) in names.iter().zip(seen.iter_mut()) {
+                    let Some(log) = host.log(name) else { continue };
+                    let mut out = std::io::stdout().lock();
+                    for line in log.since(*next) {
+                        let _ = writeln!(out, "[{name}] {}", line.text);
+                        *next = line.seq + 1;
+                    }
+                    let _ = out.flush();
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        });
 }
