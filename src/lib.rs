@@ -3,6 +3,7 @@
 //! The library holds everything; `src/main.rs` only parses the command line.
 //! See `ARCHITECTURE.md` (shared) for the layout and the request pipeline.
 
+pub mod auth;
 pub mod cli;
 pub mod echo_backend;
 pub mod functions;

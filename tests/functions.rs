@@ -45,6 +45,14 @@ fn fixture(
     functions: &[(FunctionDefinition, &[(&str, &str)])],
     extra_resources: Vec<Value>,
 ) -> Fixture {
+    fixture_full(functions, extra_resources, Vec::new())
+}
+
+fn fixture_full(
+    functions: &[(FunctionDefinition, &[(&str, &str)])],
+    extra_resources: Vec<Value>,
+    authorizers: Vec<Value>,
+) -> Fixture {
     let mut resources = vec![json!({"id": "root000001", "path": "/"})];
     for (i, (function, _)) in functions.iter().enumerate() {
         resources.push(json!({
@@ -65,7 +73,7 @@ fn fixture(
         .collect();
     let project = TempProject::from_json(&json!({
         "version": 1,
-        "restApis": [{"id": "fnapi00001", "name": "Fn", "resources": resources}],
+        "restApis": [{"id": "fnapi00001", "name": "Fn", "resources": resources, "authorizers": authorizers}],
         "functions": definitions,
     }));
     for (function, files) in functions {
@@ -484,4 +492,150 @@ async fn lambda_integration_selects_responses_by_error_message() {
     );
     let body: Value = hello.json().await.unwrap();
     assert_eq!(body["message"], "Hello, ada!");
+}
+
+/// AWS's authorizer outcomes (knowledge-center articles "Why do I get API
+/// Gateway 401 Unauthorized errors after I create a Lambda authorizer?" and
+/// <https://aws.amazon.com/premiumsupport/knowledge-center/api-gateway-403-error-lambda-authorizer/>:
+/// `{"message": "User is not authorized to access this resource with an
+/// explicit deny"}`); a failing authorizer is 500 with
+/// `x-amzn-ErrorType: AuthorizerConfigurationException` and
+/// `{"message": null}` (captures in aws/chalice#670 and
+/// serverless/serverless#829).
+#[tokio::test]
+async fn token_authorizer_allows_denies_and_caches() {
+    let project = TempProject::copy_of("projects/functions");
+    let gateway = start_gateway(&project.load());
+    let url = format!("http://{}/dev/secure", gateway.local_addr());
+    let get = |token: Option<&'static str>| {
+        let mut request = client().get(&url);
+        if let Some(token) = token {
+            request = request.header("Authorization", token);
+        }
+        request.send()
+    };
+    let allowed = get(Some("allow-ada")).await.unwrap();
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(
+        allowed.text().await.unwrap(),
+        r#"{"principal": "ada", "tier": "gold"}"#
+    );
+    let denied = get(Some("deny-bob")).await.unwrap();
+    assert_eq!(denied.status(), 403);
+    assert_eq!(
+        denied.headers()["x-amzn-errortype"],
+        "AccessDeniedException"
+    );
+    assert_eq!(
+        denied.text().await.unwrap(),
+        r#"{"message":"User is not authorized to access this resource with an explicit deny"}"#
+    );
+    for token in [None, Some(""), Some("nope")] {
+        let response = get(token).await.unwrap();
+        assert_eq!(response.status(), 401, "{token:?}");
+        assert_eq!(
+            response.text().await.unwrap(),
+            r#"{"message":"Unauthorized"}"#
+        );
+    }
+    // `nope` failed the validation expression: the function ran twice
+    // (ada, bob), not for the 401s.
+    let log = gateway.services().functions.log("auth").unwrap().render();
+    assert_eq!(log.matches("START RequestId").count(), 2, "{log}");
+    // Cached for the TTL: ada again does not call the function.
+    assert_eq!(get(Some("allow-ada")).await.unwrap().status(), 200);
+    let log = gateway.services().functions.log("auth").unwrap().render();
+    assert_eq!(log.matches("START RequestId").count(), 2, "{log}");
+}
+
+#[tokio::test]
+async fn request_authorizer_sees_the_request_and_feeds_the_proxy_event() {
+    let authorizer = r#"
+import json
+def handler(event, context):
+    if event["type"] != "REQUEST" or event["queryStringParameters"].get("key") != "k1":
+        raise Exception("Unauthorized")
+    if event["headers"].get("x-mode") == "broken":
+        return {"principalId": "x"}
+    if event["headers"].get("x-mode") == "crash":
+        raise Exception("database down")
+    return {"principalId": "p-" + event["headers"]["x-user"],
+            "policyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}]},
+            "context": {"user": event["headers"]["x-user"], "level": 7, "arn": event["methodArn"]}}
+"#;
+    let mut auth = python("reqauth");
+    auth.timeout = 5;
+    let mut fx_resources = Vec::new();
+    fx_resources.push(json!({
+        "id": "guarded001", "parentId": "root000001", "pathPart": "guarded", "path": "/guarded",
+        "resourceMethods": {"GET": {
+            "httpMethod": "GET", "authorizationType": "CUSTOM", "authorizerId": "auth000001",
+            "methodIntegration": {"type": "AWS_PROXY", "httpMethod": "POST",
+                "uri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:echo/invocations"}
+        }}
+    }));
+    let fx = fixture_with_authorizer(
+        &[
+            (python("echo"), &[("app.py", ECHO_EVENT)]),
+            (auth, &[("app.py", authorizer)]),
+        ],
+        fx_resources,
+        json!({
+            "id": "auth000001", "name": "ReqAuth", "type": "REQUEST",
+            "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:reqauth/invocations",
+            "identitySource": "method.request.querystring.key, method.request.header.X-User",
+            "authorizerResultTtlInSeconds": 0
+        }),
+    );
+    let get = |query: &str, user: Option<&str>, mode: Option<&str>| {
+        let mut request = client().get(fx.url(&format!("/guarded{query}")));
+        if let Some(user) = user {
+            request = request.header("X-User", user);
+        }
+        if let Some(mode) = mode {
+            request = request.header("X-Mode", mode);
+        }
+        request.send()
+    };
+    let response = get("?key=k1", Some("ada"), None).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let authorizer_context = &body["event"]["requestContext"]["authorizer"];
+    assert_eq!(authorizer_context["principalId"], "p-ada");
+    assert_eq!(authorizer_context["user"], "ada");
+    assert_eq!(
+        authorizer_context["level"], "7",
+        "context values arrive as strings"
+    );
+    assert_eq!(
+        authorizer_context["arn"],
+        "arn:aws:execute-api:us-east-1:000000000000:fnapi00001/dev/GET/guarded"
+    );
+    assert!(authorizer_context["integrationLatency"].is_number());
+
+    assert_eq!(
+        get("?key=bad", Some("ada"), None).await.unwrap().status(),
+        401
+    );
+    for mode in ["broken", "crash"] {
+        let response = get("?key=k1", Some("ada"), Some(mode)).await.unwrap();
+        assert_eq!(response.status(), 500, "{mode}");
+        assert_eq!(
+            response.headers()["x-amzn-errortype"],
+            "AuthorizerConfigurationException"
+        );
+        assert_eq!(response.text().await.unwrap(), r#"{"message": null}"#);
+    }
+    // TTL 0: every request calls the authorizer.
+    let log = fx.log("reqauth");
+    assert_eq!(log.matches("START RequestId").count(), 4, "{log}");
+}
+
+fn fixture_with_authorizer(
+    functions: &[(FunctionDefinition, &[(&str, &str)])],
+    extra_resources: Vec<Value>,
+    authorizer: Value,
+) -> Fixture {
+    fixture_full(functions, extra_resources, vec![authorizer])
 }

@@ -35,6 +35,9 @@ pub struct RequestContext {
     pub validation_error_string: Option<String>,
     pub integration_status: Option<u16>,
     pub integration_latency_ms: Option<u64>,
+    /// What a Lambda authorizer returned: `principalId` and its `context`
+    /// (`$context.authorizer.*`).
+    pub authorizer: serde_json::Map<String, serde_json::Value>,
 }
 
 impl RequestContext {
@@ -59,6 +62,7 @@ impl RequestContext {
             validation_error_string: None,
             integration_status: None,
             integration_latency_ms: None,
+            authorizer: serde_json::Map::new(),
         }
     }
 
@@ -116,6 +120,12 @@ impl RequestContext {
             "error.responseType" => self.error_response_type.unwrap_or_default().to_string(),
             "error.validationErrorString" => {
                 self.validation_error_string.clone().unwrap_or_default()
+            }
+            name if name.starts_with("authorizer.") => {
+                match self.authorizer.get(&name["authorizer.".len()..])? {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                }
             }
             "integration.status" | "integrationStatus" => self
                 .integration_status
@@ -178,7 +188,7 @@ impl RequestContext {
         json!({
             "accountId": ACCOUNT_ID,
             "apiId": self.api_id,
-            "authorizer": {},
+            "authorizer": Value::Object(self.authorizer.clone()),
             "awsEndpointRequestId": "",
             "deploymentId": self.deployment_id,
             "domainName": self.domain_name,

@@ -82,12 +82,10 @@ pub fn defaults(response_type: GatewayResponseType) -> Defaults {
             "InternalServerErrorException",
             true,
         ),
-        T::AuthorizerConfigurationError => (
-            500,
-            "Internal server error",
-            "InternalServerErrorException",
-            true,
-        ),
+        // Captured from AWS: 500, `x-amzn-ErrorType:
+        // AuthorizerConfigurationException`, body `{"message": null}`
+        // (aws/chalice#670, serverless/serverless#829).
+        T::AuthorizerConfigurationError => (500, "", "AuthorizerConfigurationException", true),
         T::AuthorizerFailure => (
             500,
             "Internal server error",
@@ -291,7 +289,13 @@ impl GatewayResponses {
                 render_gateway_template(template, error, scope)
             }
             None => {
-                let message = serde_json::to_string(&error.message).unwrap_or_default();
+                let message = if error.message.is_empty()
+                    && error.response_type == GatewayResponseType::AuthorizerConfigurationError
+                {
+                    "null".to_string()
+                } else {
+                    serde_json::to_string(&error.message).unwrap_or_default()
+                };
                 if defaults.spaced_body {
                     format!("{{\"message\": {message}}}")
                 } else {

@@ -1,0 +1,4 @@
+//! Who may call a method: Lambda authorizers (API keys, IAM and Cognito
+//! arrive with their issues).
+
+pub mod lambda_authorizer;
