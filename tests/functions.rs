@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 /// A project with one API whose methods call `functions` (written into the
 /// project's `functions/NAME/` directories), deployed to `dev`.
 struct Fixture {
-    project: TempProject,
+    _project: TempProject,
     gateway: Gateway,
 }
 
@@ -100,7 +100,10 @@ fn fixture_full(
         .unwrap();
     let loaded = Project::load(&project.path()).unwrap();
     let gateway = start_gateway(&loaded);
-    Fixture { project, gateway }
+    Fixture {
+        _project: project,
+        gateway,
+    }
 }
 
 fn python(name: &str) -> FunctionDefinition {
