@@ -16,6 +16,7 @@ pub enum Tab {
     Logs,
     Stages,
     Models,
+    Functions,
 }
 
 pub struct Studio {
@@ -73,6 +74,7 @@ pub struct Studio {
     pub recent: super::recent::RecentProjects,
     pub file: super::file::FileMenu,
     pub openapi: super::openapi::OpenApiMenu,
+    pub functions: super::functions::FunctionsView,
 }
 
 impl Studio {
@@ -108,6 +110,7 @@ impl Studio {
             recent: Default::default(),
             file: Default::default(),
             openapi: Default::default(),
+            functions: Default::default(),
         }
     }
 
@@ -115,6 +118,7 @@ impl Studio {
     /// project was opened).
     pub(super) fn reset_editors(&mut self) {
         self.model_draft = None;
+        self.functions.draft = None;
         self.template = None;
         self.integration = None;
         self.responses = None;
@@ -154,12 +158,17 @@ impl Studio {
 
     /// Draws one frame.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
+        if self.functions.poll() {
+            ui.ctx().request_repaint();
+        }
         if self.console.poll() {
             self.status = Ok("Response received".into());
         }
         if self.workspace.revision != self.seen_revision {
             self.seen_revision = self.workspace.revision;
             self.reload_editors();
+            // Undo / redo may have changed function definitions.
+            self.sync_functions();
         }
         self.poll_file_dialog();
         self.poll_openapi_dialog();
@@ -179,6 +188,7 @@ impl Studio {
                 ui.selectable_value(&mut self.tab, Tab::Logs, "Logs");
                 ui.selectable_value(&mut self.tab, Tab::Stages, "Stages");
                 ui.selectable_value(&mut self.tab, Tab::Models, "Models");
+                ui.selectable_value(&mut self.tab, Tab::Functions, "Functions");
             });
             ui.separator();
             match self.tab {
@@ -187,6 +197,7 @@ impl Studio {
                 Tab::Logs => self.logs(ui),
                 Tab::Stages => self.stages(ui),
                 Tab::Models => self.models_tab(ui),
+                Tab::Functions => self.functions_tab(ui),
             }
         });
     }

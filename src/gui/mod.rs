@@ -9,6 +9,7 @@ pub mod app;
 pub mod console;
 pub mod designer;
 pub mod file;
+pub mod functions;
 pub mod highlight;
 mod logs;
 pub mod models;
@@ -47,6 +48,7 @@ impl eframe::App for StudioApp {
             app::Tab::Logs => "logs",
             app::Tab::Stages => "stages",
             app::Tab::Models => "models",
+            app::Tab::Functions => "functions",
         };
         storage.set_string(STORAGE_KEY, format!("{tab}\n{}", self.studio.deploy_stage));
     }
@@ -54,7 +56,7 @@ impl eframe::App for StudioApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.studio.ui(ui);
         // Keep the live log moving while requests arrive.
-        if self.studio.tab == app::Tab::Logs {
+        if matches!(self.studio.tab, app::Tab::Logs | app::Tab::Functions) {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(250));
         }
@@ -90,6 +92,7 @@ pub fn run(project_dir: &Path, config: &GatewayConfig) -> Result<(), String> {
                     Some("logs") => app::Tab::Logs,
                     Some("stages") => app::Tab::Stages,
                     Some("models") => app::Tab::Models,
+                    Some("functions") => app::Tab::Functions,
                     _ => app::Tab::Designer,
                 };
                 if let Some(stage) = lines.next().filter(|s| !s.is_empty()) {

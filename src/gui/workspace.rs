@@ -96,9 +96,12 @@ pub struct Workspace {
     /// Counts changes to the APIs (edits, undo, redo, deploys), so views
     /// can cache what they derive from them.
     pub revision: u64,
-    undo: Vec<Vec<RestApi>>,
-    redo: Vec<Vec<RestApi>>,
+    undo: Vec<Snapshot>,
+    redo: Vec<Snapshot>,
 }
+
+/// What undo restores: the APIs and the function definitions.
+type Snapshot = (Vec<RestApi>, Vec<crate::model::FunctionDefinition>);
 
 /// How many edits undo remembers.
 const UNDO_DEPTH: usize = 200;
@@ -141,20 +144,56 @@ impl Workspace {
         &mut self,
         edit: impl FnOnce(&mut RestApi) -> Result<T, String>,
     ) -> Result<T, String> {
-        let before = self.project.rest_apis.clone();
+        let before = self.snapshot();
         match edit(self.api_mut()?) {
             Ok(value) => {
-                self.undo.push(before);
-                if self.undo.len() > UNDO_DEPTH {
-                    self.undo.remove(0);
-                }
-                self.redo.clear();
-                self.dirty = true;
-                self.revision += 1;
+                self.remember(before);
                 Ok(value)
             }
             Err(error) => {
-                self.project.rest_apis = before;
+                self.restore(before);
+                Err(error)
+            }
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        (
+            self.project.rest_apis.clone(),
+            self.project.functions.clone(),
+        )
+    }
+
+    fn restore(&mut self, snapshot: Snapshot) -> Snapshot {
+        let apis = std::mem::replace(&mut self.project.rest_apis, snapshot.0);
+        let functions = std::mem::replace(&mut self.project.functions, snapshot.1);
+        (apis, functions)
+    }
+
+    /// Puts the state before a successful edit on the undo stack.
+    fn remember(&mut self, before: Snapshot) {
+        self.undo.push(before);
+        if self.undo.len() > UNDO_DEPTH {
+            self.undo.remove(0);
+        }
+        self.redo.clear();
+        self.dirty = true;
+        self.revision += 1;
+    }
+
+    /// Runs `edit` on the project's function definitions (undoable).
+    pub fn edit_functions<T>(
+        &mut self,
+        edit: impl FnOnce(&mut Vec<crate::model::FunctionDefinition>) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let before = self.snapshot();
+        match edit(&mut self.project.functions) {
+            Ok(value) => {
+                self.remember(before);
+                Ok(value)
+            }
+            Err(error) => {
+                self.restore(before);
                 Err(error)
             }
         }
@@ -185,14 +224,9 @@ impl Workspace {
 
     /// Adds `api` to the project (undoable) and selects it.
     pub fn push_api(&mut self, api: RestApi) {
-        let before = self.project.rest_apis.clone();
+        let before = self.snapshot();
         self.project.rest_apis.push(api);
-        self.undo.push(before);
-        if self.undo.len() > UNDO_DEPTH {
-            self.undo.remove(0);
-        }
-        self.redo.clear();
-        self.dirty = true;
+        self.remember(before);
         self.select_api(self.project.rest_apis.len() - 1);
     }
 
@@ -218,7 +252,7 @@ impl Workspace {
 
     pub fn undo(&mut self) {
         if let Some(previous) = self.undo.pop() {
-            let current = std::mem::replace(&mut self.project.rest_apis, previous);
+            let current = self.restore(previous);
             self.redo.push(current);
             self.dirty = true;
             self.revision += 1;
@@ -228,7 +262,7 @@ impl Workspace {
 
     pub fn redo(&mut self) {
         if let Some(next) = self.redo.pop() {
-            let current = std::mem::replace(&mut self.project.rest_apis, next);
+            let current = self.restore(next);
             self.undo.push(current);
             self.dirty = true;
             self.revision += 1;
