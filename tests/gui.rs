@@ -1272,3 +1272,93 @@ fn functions_tab_invokes_edits_and_tests_authorizers() {
     harness.run();
     harness.get_by_label("Decision: Allow for principal ada");
 }
+
+/// Authorizers are made and edited in the Functions tab (checked as the
+/// gateway compiles them) and chosen per method in the Method Request box.
+#[test]
+fn authorizer_editor_and_method_authorizer_choice() {
+    let project = TempProject::copy_of("projects/functions");
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("Functions").click();
+    harness.run();
+    harness.get_by_label("New authorizer").click();
+    harness.run();
+    {
+        let draft = harness
+            .state_mut()
+            .functions
+            .authorizer_draft
+            .as_mut()
+            .unwrap();
+        draft.name = "Keys".into();
+        draft.kind = "REQUEST".into();
+        draft.function = "auth".into();
+        draft.identity_source = "method.request.header.X-Key".into();
+        draft.ttl = "9999".into();
+    }
+    harness.run();
+    harness.get_by_label("Result TTL must be 0 to 3600 seconds");
+    harness
+        .state_mut()
+        .functions
+        .authorizer_draft
+        .as_mut()
+        .unwrap()
+        .identity_source = "header.X-Key".into();
+    harness
+        .state_mut()
+        .functions
+        .authorizer_draft
+        .as_mut()
+        .unwrap()
+        .ttl = "0".into();
+    harness.run();
+    harness.get_by_label_contains("invalid identity source");
+    harness
+        .state_mut()
+        .functions
+        .authorizer_draft
+        .as_mut()
+        .unwrap()
+        .identity_source = "method.request.header.X-Key".into();
+    harness.run();
+    harness.get_by_label("Apply authorizer").click();
+    harness.run();
+    let api = harness.state().workspace.api().unwrap().clone();
+    let keys = api
+        .authorizers
+        .iter()
+        .find(|a| a.name == "Keys")
+        .expect("created");
+    assert_eq!(keys.authorizer_type, "REQUEST");
+    assert_eq!(keys.authorizer_result_ttl_in_seconds, Some(0));
+    assert!(
+        keys.authorizer_uri
+            .as_deref()
+            .unwrap()
+            .ends_with("function:auth/invocations")
+    );
+
+    harness.get_by_label("GET /hello").click();
+    harness.run();
+    harness.get_by_label("Method Request").click();
+    harness.run();
+    assert_eq!(harness.state().method_authorizer.as_deref(), Some("NONE"));
+    harness.state_mut().method_authorizer = Some("Keys".into());
+    harness.run();
+    harness.get_by_label("Apply authorizer choice").click();
+    harness.run();
+    let api = harness.state().workspace.api().unwrap().clone();
+    let method = &api.resource_by_path("/hello").unwrap().resource_methods["GET"];
+    assert_eq!(method.authorization_type, "CUSTOM");
+    assert_eq!(method.authorizer_id.as_deref(), Some(keys.id.as_str()));
+    // In use: it cannot be deleted.
+    assert!(
+        harness
+            .state_mut()
+            .workspace
+            .delete_authorizer(&keys.id)
+            .is_err()
+    );
+}

@@ -45,6 +45,8 @@ pub struct Studio {
     pub method_request: Option<(String, bool, String)>,
     /// The Method Request box's validator and body model lines being edited.
     pub request_validation: Option<(String, String)>,
+    /// The Method Request box's authorizer choice being edited.
+    pub method_authorizer: Option<String>,
     /// The model open in the Models tab.
     pub model_draft: Option<super::models::ModelDraft>,
     pub log_filter: String,
@@ -94,6 +96,7 @@ impl Studio {
             responses: None,
             method_request: None,
             request_validation: None,
+            method_authorizer: None,
             model_draft: None,
             log_filter: String::new(),
             log_view: Default::default(),
@@ -124,6 +127,7 @@ impl Studio {
         self.responses = None;
         self.method_request = None;
         self.request_validation = None;
+        self.method_authorizer = None;
         self.method_responses = None;
         self.stage_variables = None;
         self.selected_log = None;
@@ -139,6 +143,7 @@ impl Studio {
         self.responses = None;
         self.method_request = None;
         self.request_validation = None;
+        self.method_authorizer = None;
         self.method_responses = None;
         if let Some((request, content_type, _)) = self.template.take() {
             self.template = self
@@ -462,6 +467,7 @@ impl Studio {
             self.responses = None;
             self.method_request = None;
             self.request_validation = None;
+            self.method_authorizer = None;
             self.method_responses = None;
             self.tab = Tab::Designer;
         }

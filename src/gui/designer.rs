@@ -45,6 +45,7 @@ impl Studio {
         match self.method_box {
             MethodBox::MethodRequest => {
                 self.method_request_editor(ui);
+                self.method_authorizer_editor(ui);
                 self.request_validation_editor(ui);
             }
             MethodBox::IntegrationRequest => self.integration_editor(ui),

@@ -117,6 +117,7 @@ pub struct FunctionsView {
     pending: Option<Receiver<InvokeResult>>,
     /// The token (TOKEN authorizers) for "Test authorizer".
     pub token: String,
+    pub authorizer_draft: Option<AuthorizerDraft>,
 }
 
 impl Default for FunctionsView {
@@ -127,6 +128,7 @@ impl Default for FunctionsView {
             result: None,
             pending: None,
             token: String::new(),
+            authorizer_draft: None,
         }
     }
 }
@@ -278,6 +280,7 @@ impl Studio {
                         .clicked()
                     {
                         self.functions.draft = Some(FunctionDraft::of(definition));
+                        self.functions.authorizer_draft = None;
                     }
                 }
                 if definitions.is_empty() {
@@ -300,7 +303,94 @@ impl Studio {
                 self.authorizers_panel(ui);
             });
             ui.separator();
-            ui.vertical(|ui| self.function_editor(ui));
+            ui.vertical(|ui| {
+                if self.functions.authorizer_draft.is_some() {
+                    self.authorizer_editor(ui);
+                } else {
+                    self.function_editor(ui);
+                }
+            });
+        });
+    }
+
+    fn authorizer_editor(&mut self, ui: &mut egui::Ui) {
+        let Some(mut draft) = self.functions.authorizer_draft.clone() else {
+            return;
+        };
+        let functions: Vec<String> = self
+            .workspace
+            .project
+            .functions
+            .iter()
+            .map(|f| f.function_name.clone())
+            .collect();
+        ui.strong("Lambda authorizer");
+        egui::Grid::new("authorizer_fields")
+            .num_columns(2)
+            .show(ui, |ui| {
+                let field = |ui: &mut egui::Ui, label: &str, value: &mut String| {
+                    let label = ui.label(label);
+                    ui.add(egui::TextEdit::singleline(value).desired_width(360.0))
+                        .labelled_by(label.id);
+                    ui.end_row();
+                };
+                field(ui, "Authorizer name", &mut draft.name);
+                let label = ui.label("Type");
+                egui::ComboBox::from_id_salt("authorizer_type")
+                    .selected_text(draft.kind.clone())
+                    .show_ui(ui, |ui| {
+                        for kind in ["TOKEN", "REQUEST"] {
+                            ui.selectable_value(&mut draft.kind, kind.to_string(), kind);
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("Function");
+                egui::ComboBox::from_id_salt("authorizer_function")
+                    .selected_text(draft.function.clone())
+                    .show_ui(ui, |ui| {
+                        for function in &functions {
+                            ui.selectable_value(&mut draft.function, function.clone(), function);
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
+                field(ui, "Identity sources", &mut draft.identity_source);
+                field(ui, "Token validation (regex)", &mut draft.validation);
+                field(ui, "Result TTL (s)", &mut draft.ttl);
+            });
+        let check = draft.authorizer();
+        if let Err(message) = &check {
+            ui.colored_label(ui.visuals().error_fg_color, message);
+        }
+        self.functions.authorizer_draft = Some(draft.clone());
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(check.is_ok(), egui::Button::new("Apply authorizer"))
+                .clicked()
+            {
+                let result = self.workspace.set_authorizer(&draft);
+                if let Ok(id) = &result
+                    && let Some(d) = &mut self.functions.authorizer_draft
+                {
+                    d.id = Some(id.clone());
+                }
+                self.report(result, |_| {
+                    "Authorizer saved in the draft (not deployed yet)".into()
+                });
+            }
+            if let Some(id) = draft.id.clone()
+                && ui.button("Delete authorizer").clicked()
+            {
+                let result = self.workspace.delete_authorizer(&id);
+                let deleted = result.is_ok();
+                self.report(result, |()| "Authorizer deleted".into());
+                if deleted {
+                    self.functions.authorizer_draft = None;
+                }
+            }
         });
     }
 
@@ -434,6 +524,23 @@ impl Studio {
         };
         let authorizers = api.authorizers.clone();
         let api_id = api.id.clone();
+        if ui.button("New authorizer").clicked() {
+            self.functions.authorizer_draft = Some(AuthorizerDraft {
+                id: None,
+                name: "MyAuthorizer".into(),
+                kind: "TOKEN".into(),
+                function: self
+                    .workspace
+                    .project
+                    .functions
+                    .first()
+                    .map(|f| f.function_name.clone())
+                    .unwrap_or_default(),
+                identity_source: "method.request.header.Authorization".into(),
+                validation: String::new(),
+                ttl: "300".into(),
+            });
+        }
         if authorizers.is_empty() {
             ui.weak("This API has no authorizers");
             return;
@@ -447,12 +554,23 @@ impl Studio {
                 .as_deref()
                 .and_then(crate::model::function_from_uri)
                 .map(|(name, _)| name.to_string());
-            ui.label(format!(
-                "{} ({}, {})",
-                authorizer.name,
-                authorizer.authorizer_type,
-                function.as_deref().unwrap_or("no function")
-            ));
+            if ui
+                .selectable_label(
+                    self.functions
+                        .authorizer_draft
+                        .as_ref()
+                        .is_some_and(|d| d.id.as_deref() == Some(authorizer.id.as_str())),
+                    format!(
+                        "{} ({}, {})",
+                        authorizer.name,
+                        authorizer.authorizer_type,
+                        function.as_deref().unwrap_or("no function")
+                    ),
+                )
+                .clicked()
+            {
+                self.functions.authorizer_draft = Some(AuthorizerDraft::of(&authorizer));
+            }
             if authorizer.authorizer_type == "TOKEN"
                 && let Some(function) = function
                 && ui
@@ -485,6 +603,7 @@ impl Studio {
                     .find(|f| f.function_name == function)
                 {
                     self.functions.draft = Some(FunctionDraft::of(definition));
+                    self.functions.authorizer_draft = None;
                 }
             }
         }
@@ -517,5 +636,183 @@ impl Studio {
             };
             ui.label(format!("Decision: {verdict}"));
         }
+    }
+}
+
+/// An authorizer being edited, as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizerDraft {
+    /// The id of the authorizer it edits (`None` for a new one).
+    pub id: Option<String>,
+    pub name: String,
+    /// `TOKEN` or `REQUEST`.
+    pub kind: String,
+    pub function: String,
+    pub identity_source: String,
+    pub validation: String,
+    pub ttl: String,
+}
+
+impl AuthorizerDraft {
+    pub fn of(authorizer: &crate::model::Authorizer) -> AuthorizerDraft {
+        AuthorizerDraft {
+            id: Some(authorizer.id.clone()),
+            name: authorizer.name.clone(),
+            kind: authorizer.authorizer_type.clone(),
+            function: authorizer
+                .authorizer_uri
+                .as_deref()
+                .and_then(crate::model::function_from_uri)
+                .map(|(name, _)| name.to_string())
+                .unwrap_or_default(),
+            identity_source: authorizer.identity_source.clone().unwrap_or_default(),
+            validation: authorizer
+                .identity_validation_expression
+                .clone()
+                .unwrap_or_default(),
+            ttl: authorizer
+                .authorizer_result_ttl_in_seconds
+                .unwrap_or(crate::auth::lambda_authorizer::DEFAULT_TTL_SECONDS)
+                .to_string(),
+        }
+    }
+
+    /// The authorizer this draft describes, checked as `CreateAuthorizer`
+    /// and compiled as the gateway would.
+    pub fn authorizer(&self) -> Result<crate::model::Authorizer, String> {
+        let name = self.name.trim();
+        if name.is_empty() {
+            return Err("Give the authorizer a name".into());
+        }
+        if !matches!(self.kind.as_str(), "TOKEN" | "REQUEST") {
+            return Err(format!("Invalid authorizer type {}", self.kind));
+        }
+        let function = self.function.trim();
+        if function.is_empty() {
+            return Err("Pick the authorizer's function".into());
+        }
+        let ttl: u32 = self
+            .ttl
+            .trim()
+            .parse()
+            .ok()
+            .filter(|t| *t <= 3600)
+            .ok_or("Result TTL must be 0 to 3600 seconds")?;
+        let optional = |text: &str| {
+            let text = text.trim();
+            (!text.is_empty()).then(|| text.to_string())
+        };
+        let authorizer = crate::model::Authorizer {
+            id: self
+                .id
+                .clone()
+                .unwrap_or_else(crate::model::new_resource_id),
+            name: name.to_string(),
+            authorizer_type: self.kind.clone(),
+            provider_arns: Vec::new(),
+            auth_type: Some("custom".into()),
+            authorizer_uri: Some(format!(
+                "arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/arn:aws:lambda:{region}:{account}:function:{function}/invocations",
+                region = crate::model::function::REGION,
+                account = crate::model::function::ACCOUNT_ID
+            )),
+            authorizer_credentials: None,
+            identity_source: optional(&self.identity_source).or_else(|| {
+                (self.kind == "TOKEN").then(|| "method.request.header.Authorization".to_string())
+            }),
+            identity_validation_expression: optional(&self.validation),
+            authorizer_result_ttl_in_seconds: Some(ttl),
+        };
+        crate::auth::lambda_authorizer::CompiledAuthorizer::compile(
+            &authorizer,
+            authorizer.authorizer_uri.as_deref().unwrap_or_default(),
+        )?;
+        Ok(authorizer)
+    }
+}
+
+impl super::workspace::Workspace {
+    /// Creates or updates an authorizer of the selected API (undoable).
+    pub fn set_authorizer(&mut self, draft: &AuthorizerDraft) -> Result<String, String> {
+        let authorizer = draft.authorizer()?;
+        self.edit(move |api| {
+            if api
+                .authorizers
+                .iter()
+                .any(|a| a.name == authorizer.name && a.id != authorizer.id)
+            {
+                return Err(format!(
+                    "Authorizer name already exists: {}",
+                    authorizer.name
+                ));
+            }
+            let id = authorizer.id.clone();
+            match api.authorizers.iter_mut().find(|a| a.id == authorizer.id) {
+                Some(existing) => *existing = authorizer,
+                None => api.authorizers.push(authorizer),
+            }
+            Ok(id)
+        })
+    }
+
+    /// Deletes an authorizer no method uses (undoable).
+    pub fn delete_authorizer(&mut self, id: &str) -> Result<(), String> {
+        let id = id.to_string();
+        self.edit(move |api| {
+            for resource in &api.resources {
+                for (verb, method) in &resource.resource_methods {
+                    if method.authorizer_id.as_deref() == Some(id.as_str()) {
+                        return Err(format!(
+                            "Cannot delete authorizer: {verb} {} uses it",
+                            resource.path
+                        ));
+                    }
+                }
+            }
+            api.authorizers.retain(|a| a.id != id);
+            Ok(())
+        })
+    }
+
+    /// The selected method's authorizer name, or `NONE`.
+    pub fn method_authorizer(&self) -> Option<String> {
+        let (resource, verb) = self.selected_method_key()?;
+        let api = self.api()?;
+        let method = api.resource(&resource)?.resource_methods.get(&verb)?;
+        Some(
+            method
+                .authorizer_id
+                .as_deref()
+                .filter(|_| method.authorization_type == "CUSTOM")
+                .and_then(|id| api.authorizers.iter().find(|a| a.id == id))
+                .map_or_else(|| "NONE".to_string(), |a| a.name.clone()),
+        )
+    }
+
+    /// Guards the selected method with the named authorizer (`CUSTOM`), or
+    /// with none (`NONE`).
+    pub fn set_method_authorizer(&mut self, name: &str) -> Result<(), String> {
+        let (resource, verb) = self.selected_method_key().ok_or("select a method first")?;
+        let name = name.to_string();
+        self.edit(move |api| {
+            let id = if name == "NONE" {
+                None
+            } else {
+                Some(
+                    api.authorizers
+                        .iter()
+                        .find(|a| a.name == name)
+                        .map(|a| a.id.clone())
+                        .ok_or_else(|| format!("Invalid authorizer: {name}"))?,
+                )
+            };
+            let method = api
+                .resource_mut(&resource)
+                .and_then(|r| r.resource_methods.get_mut(&verb))
+                .ok_or("no such method")?;
+            method.authorization_type = if id.is_some() { "CUSTOM" } else { "NONE" }.into();
+            method.authorizer_id = id;
+            Ok(())
+        })
     }
 }

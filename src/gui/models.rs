@@ -356,6 +356,40 @@ impl Studio {
         });
     }
 
+    /// The Method Request box's authorizer choice (`CUSTOM` with one of the
+    /// API's Lambda authorizers, or none).
+    pub(super) fn method_authorizer_editor(&mut self, ui: &mut egui::Ui) {
+        if self.method_authorizer.is_none() {
+            self.method_authorizer = self.workspace.method_authorizer();
+        }
+        let Some(mut chosen) = self.method_authorizer.clone() else {
+            return;
+        };
+        let mut choices = vec!["NONE".to_string()];
+        if let Some(api) = self.workspace.api() {
+            choices.extend(api.authorizers.iter().map(|a| a.name.clone()));
+        }
+        ui.group(|ui| {
+            ui.strong("Lambda authorizer");
+            ui.horizontal(|ui| {
+                egui::ComboBox::new("method_authorizer", "Authorizer")
+                    .selected_text(chosen.clone())
+                    .show_ui(ui, |ui| {
+                        for choice in &choices {
+                            ui.selectable_value(&mut chosen, choice.clone(), choice);
+                        }
+                    });
+                if ui.button("Apply authorizer choice").clicked() {
+                    let result = self.workspace.set_method_authorizer(&chosen);
+                    self.report(result, |()| {
+                        "Method authorizer updated (not deployed yet)".into()
+                    });
+                }
+            });
+        });
+        self.method_authorizer = Some(chosen);
+    }
+
     /// The Method Request box's validation part: the validator and the
     /// body model per content type.
     pub(super) fn request_validation_editor(&mut self, ui: &mut egui::Ui) {
