@@ -642,3 +642,55 @@ fn fixture_with_authorizer(
 ) -> Fixture {
     fixture_full(functions, extra_resources, vec![authorizer])
 }
+
+/// `X-Amz-Invocation-Type: 'Event'` mapped onto a non-proxy Lambda
+/// integration invokes asynchronously: the client is answered at once
+/// (Lambda's 202 goes through the default integration response) and the
+/// function still runs.
+#[tokio::test]
+async fn event_invocations_answer_at_once_and_run_in_the_background() {
+    let handler = r#"
+import time
+def handler(event, context):
+    time.sleep(0.5)
+    print("processed", event["job"])
+    return {"done": True}
+"#;
+    let resource = json!({
+        "id": "jobs000001", "parentId": "root000001", "pathPart": "jobs", "path": "/jobs",
+        "resourceMethods": {"POST": {
+            "httpMethod": "POST", "authorizationType": "NONE",
+            "methodResponses": {"202": {"statusCode": "202"}},
+            "methodIntegration": {
+                "type": "AWS", "httpMethod": "POST",
+                "uri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:worker/invocations",
+                "requestParameters": {"integration.request.header.X-Amz-Invocation-Type": "'Event'"},
+                "requestTemplates": {"application/json": "{\"job\": $input.json('$.job')}"},
+                "integrationResponses": {"202": {"statusCode": "202", "responseTemplates": {"application/json": "{\"queued\": true}"}}}
+            }
+        }}
+    });
+    let fx = fixture(
+        &[(python("worker"), &[("app.py", handler)])],
+        vec![resource],
+    );
+    let started = std::time::Instant::now();
+    let response = client()
+        .post(fx.url("/jobs"))
+        .header("content-type", "application/json")
+        .body(r#"{"job": "j-1"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    assert_eq!(response.text().await.unwrap(), r#"{"queued": true}"#);
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "answered before the function ran"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !fx.log("worker").contains("processed j-1") {
+        assert!(std::time::Instant::now() < deadline, "{}", fx.log("worker"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
