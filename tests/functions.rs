@@ -378,6 +378,10 @@ async fn futures_join<F: std::future::Future<Output = String> + Send + 'static>(
     out
 }
 
+/// A throttled Lambda (429 `TooManyRequestsException`) reaches the client
+/// as 500 `Internal server error` through `INTEGRATION_FAILURE`
+/// (<https://repost.aws/questions/QUfI6bsdd0SOiPeyimzxSkfQ>: "API Gateway
+/// converts this into HTTP 500 Internal Server Error").
 #[tokio::test]
 async fn beyond_the_limit_and_its_queue_invocations_are_throttled() {
     let handler = r#"

@@ -911,9 +911,15 @@ async fn lambda_proxy(
     *integration_latency = Some(latency);
     context.integration_latency_ms = Some(latency.as_millis() as u64);
     let result = match outcome {
+        // AWS maps a throttled Lambda (429 TooManyRequestsException) to a
+        // 500 through INTEGRATION_FAILURE, also for proxy integrations.
         Err(crate::functions::InvokeError::Throttled) => {
-            log.push("Execution failed: Lambda throttled the invocation (TooManyRequestsException: Rate Exceeded.)");
-            return Err(GatewayError::new(GatewayResponseType::Throttled));
+            log.push("Execution failed due to a limit exceeded error: Lambda answered 429 TooManyRequestsException (Rate Exceeded.)");
+            return Err(GatewayError::with_message(
+                GatewayResponseType::IntegrationFailure,
+                "Internal server error",
+            )
+            .with_status(500));
         }
         Err(error) => {
             log.push_fmt(format_args!(
