@@ -23,6 +23,7 @@ fn record(i: u64) -> RequestRecord {
         at: SystemTime::now(),
         api_id: "petstore42".into(),
         stage: "dev".into(),
+        canary: i % 10 == 3,
         http_method: "GET".into(),
         path: format!("/pets/{}", i % 1000),
         raw_query: String::new(),

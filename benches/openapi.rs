@@ -111,6 +111,7 @@ fn import_and_compile(c: &mut Criterion) {
         variables: Default::default(),
         created_date: None,
         last_updated_date: None,
+        canary_settings: None,
     };
     c.bench_function("import_compile_500_operations", |b| {
         b.iter(|| {

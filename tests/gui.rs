@@ -1362,3 +1362,73 @@ fn authorizer_editor_and_method_authorizer_choice() {
             .is_err()
     );
 }
+
+/// The Stages tab deploys the draft as a canary (10%), the gateway serves
+/// it at once, the live log's Canary column marks canary requests, and
+/// Promote makes the canary the stage's deployment.
+#[test]
+fn canary_from_the_stages_tab() {
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("Stages").click();
+    harness.run();
+    harness.get_by_label("Stage dev").click();
+    harness.run();
+    harness.get_by_label("Deploy draft as canary").click();
+    harness.run();
+    let canary = harness
+        .state()
+        .workspace
+        .api()
+        .unwrap()
+        .stage("dev")
+        .unwrap()
+        .canary_settings
+        .clone()
+        .expect("a canary");
+    assert_eq!(canary.percent_traffic, 10.0);
+    // The running gateway has it: at 100% every request is the canary's.
+    let api_id = harness.state().workspace.api().unwrap().id.clone();
+    let gateway = harness.state().gateway.as_ref().unwrap();
+    assert!(gateway.set_canary_percent(&api_id, "dev", 100.0));
+    let addr = gateway.local_addr();
+    {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+        stream
+            .write_all(b"GET /dev/pets HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .expect("sends");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("reads");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    harness.get_by_label("Logs").click();
+    run_until(&mut harness, |s| {
+        s.gateway
+            .as_ref()
+            .unwrap()
+            .request_log()
+            .since(0)
+            .iter()
+            .any(|r| r.canary)
+    });
+    harness.run();
+    harness.get_by_label("Canary");
+    harness.get_by_label("canary");
+
+    harness.get_by_label("Stages").click();
+    harness.run();
+    harness.get_by_label("Promote canary").click();
+    harness.run();
+    let stage = harness
+        .state()
+        .workspace
+        .api()
+        .unwrap()
+        .stage("dev")
+        .unwrap()
+        .clone();
+    assert_eq!(stage.deployment_id, canary.deployment_id);
+    assert!(stage.canary_settings.is_none());
+}

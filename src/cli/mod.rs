@@ -46,9 +46,28 @@ enum Command {
         stage: String,
         #[arg(long)]
         description: Option<String>,
-        /// Stage variable, K=V (repeatable).
+        /// Stage variable, K=V (repeatable); with --canary, the canary's
+        /// stage variable overrides.
         #[arg(long = "variable", value_name = "K=V")]
         variables: Vec<String>,
+        /// Deploy as the stage's canary, taking this percent of its traffic.
+        #[arg(long, value_name = "PERCENT")]
+        canary: Option<f64>,
+    },
+    /// A stage's canary: change its share, promote it, or remove it.
+    Canary {
+        #[arg(long)]
+        api: String,
+        #[arg(long)]
+        stage: String,
+        /// The share of traffic the canary serves (0-100).
+        #[arg(long, conflicts_with_all = ["promote", "remove"])]
+        percent: Option<f64>,
+        /// The stage takes the canary's deployment and variable overrides.
+        #[arg(long, conflicts_with = "remove")]
+        promote: bool,
+        #[arg(long)]
+        remove: bool,
     },
     /// Send one request to an API's draft (like the console's Test button)
     /// and print the response and the execution log.
@@ -239,13 +258,22 @@ pub fn main() -> i32 {
             stage,
             description,
             variables,
+            canary,
         }) => deploy(
             &project_dir,
             &api,
             &stage,
             description.as_deref(),
             &variables,
+            canary,
         ),
+        Some(Command::Canary {
+            api,
+            stage,
+            percent,
+            promote,
+            remove,
+        }) => canary(&project_dir, &api, &stage, percent, promote, remove),
         Some(Command::Invoke {
             api,
             method,
@@ -358,6 +386,7 @@ fn deploy(
     stage: &str,
     description: Option<&str>,
     variables: &[String],
+    canary: Option<f64>,
 ) -> Result<i32, CliError> {
     let mut project = Project::load(project_dir)?;
     let api_id = project.find_api(api)?.id.clone();
@@ -368,11 +397,25 @@ fn deploy(
             .ok_or_else(|| CliError(format!("--variable {variable:?}: expected K=V")))?;
         parsed.insert(name.to_string(), value.to_string());
     }
-    let deployment = project.deploy(&api_id, stage, description, &parsed)?;
-    println!(
-        "deployed {} to stage {stage}: deployment {}",
-        api_id, deployment.id
-    );
+    let deployment = match canary {
+        Some(percent) => {
+            let deployment =
+                project.deploy_canary(&api_id, stage, description, percent, &parsed)?;
+            println!(
+                "deployed {api_id} as the canary of stage {stage} ({percent}% of its traffic): deployment {}",
+                deployment.id
+            );
+            deployment
+        }
+        None => {
+            let deployment = project.deploy(&api_id, stage, description, &parsed)?;
+            println!(
+                "deployed {} to stage {stage}: deployment {}",
+                api_id, deployment.id
+            );
+            deployment
+        }
+    };
     // AWS deploys templates it cannot parse and fails at request time; we
     // deploy them too but say so now.
     if let (Some(snapshot), Some(stage)) = (
@@ -709,4 +752,29 @@ fn follow_function_logs(gateway: &Gateway, project: &Project) {
                 std::thread::sleep(std::time::Duration::from_millis(200));
             }
         });
+}
+
+fn canary(
+    project_dir: &Path,
+    api: &str,
+    stage: &str,
+    percent: Option<f64>,
+    promote: bool,
+    remove: bool,
+) -> Result<i32, CliError> {
+    let mut project = Project::load(project_dir)?;
+    let api_id = project.find_api(api)?.id.clone();
+    if promote {
+        project.promote_canary(&api_id, stage)?;
+        println!("promoted the canary of stage {stage}");
+    } else if remove {
+        project.remove_canary(&api_id, stage)?;
+        println!("removed the canary of stage {stage}");
+    } else if let Some(percent) = percent {
+        project.set_canary_percent(&api_id, stage, percent)?;
+        println!("the canary of stage {stage} serves {percent}% of its traffic");
+    } else {
+        return Err(CliError("say --percent P, --promote or --remove".into()));
+    }
+    Ok(0)
 }

@@ -152,7 +152,8 @@ impl Pool {
         let (reply_tx, reply) = oneshot::channel();
         {
             let mut state = lock(&self.state);
-            let busy = state.workers.len().saturating_sub(state.idle);
+            // Workers being started count as busy: they cannot take more.
+            let busy = (state.workers.len() + state.starting).saturating_sub(state.idle);
             if busy >= limit && state.queued >= limit * QUEUE_PER_WORKER {
                 return Err(InvokeError::Throttled);
             }

@@ -31,6 +31,8 @@ pub struct CompiledStage {
     pub router: Router,
     pub resources: Vec<CompiledResource>,
     pub gateway_responses: GatewayResponses,
+    /// This is a stage's canary (`$context.isCanaryRequest`).
+    pub is_canary: bool,
 }
 
 #[derive(Debug)]
@@ -205,6 +207,7 @@ pub fn compile_stage(api: &RestApi, stage: &Stage) -> Result<CompiledStage, Comp
         router,
         resources,
         gateway_responses,
+        is_canary: false,
     })
 }
 

@@ -38,6 +38,8 @@ pub struct RequestContext {
     /// What a Lambda authorizer returned: `principalId` and its `context`
     /// (`$context.authorizer.*`).
     pub authorizer: serde_json::Map<String, serde_json::Value>,
+    /// Served by the stage's canary.
+    pub is_canary: bool,
 }
 
 impl RequestContext {
@@ -63,6 +65,7 @@ impl RequestContext {
             integration_status: None,
             integration_latency_ms: None,
             authorizer: serde_json::Map::new(),
+            is_canary: false,
         }
     }
 
@@ -108,6 +111,7 @@ impl RequestContext {
                 .to_string(),
             "accountId" => ACCOUNT_ID.to_string(),
             "deploymentId" => self.deployment_id.clone(),
+            "isCanaryRequest" => self.is_canary.to_string(),
             "requestTime" => self.request_time_clf(),
             "requestTimeEpoch" => self.request_time_epoch_ms().to_string(),
             "identity.sourceIp" => self.source_ip.clone(),
@@ -197,7 +201,7 @@ impl RequestContext {
             "extendedRequestId": self.extended_request_id,
             "httpMethod": self.http_method,
             "identity": Value::Object(identity),
-            "isCanaryRequest": false,
+            "isCanaryRequest": self.is_canary,
             "path": self.path,
             "protocol": self.protocol,
             "requestId": self.request_id,

@@ -43,6 +43,35 @@ pub struct Routes {
     /// Set when the project has exactly one REST API: then
     /// `http://host:port/{stage}/{path}` reaches it.
     pub single_api: Option<String>,
+    /// apiId -> stage name -> the stage's canary.
+    pub canaries: HashMap<String, HashMap<String, Arc<Canary>>>,
+}
+
+/// A stage's canary: its compiled deployment and its share of traffic,
+/// which can change while requests flow (no recompile, no dropped request).
+#[derive(Debug)]
+pub struct Canary {
+    pub stage: Arc<CompiledStage>,
+    /// `percentTraffic` as f64 bits.
+    percent: std::sync::atomic::AtomicU64,
+}
+
+impl Canary {
+    pub fn percent(&self) -> f64 {
+        f64::from_bits(self.percent.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    pub fn set_percent(&self, percent: f64) {
+        self.percent
+            .store(percent.to_bits(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether this request goes to the canary: at random, in proportion;
+    /// exactly never at 0 and always at 100.
+    pub fn takes(&self) -> bool {
+        let percent = self.percent();
+        percent >= 100.0 || (percent > 0.0 && fastrand::f64() * 100.0 < percent)
+    }
 }
 
 impl Routes {
@@ -50,6 +79,7 @@ impl Routes {
     /// snapshot.
     pub fn compile(project: &Project) -> Result<Routes, CompileError> {
         let mut apis = HashMap::new();
+        let mut canaries: HashMap<String, HashMap<String, Arc<Canary>>> = HashMap::new();
         for api in &project.rest_apis {
             let mut stages = HashMap::new();
             for stage in &api.stages {
@@ -63,6 +93,36 @@ impl Routes {
                 };
                 let compiled = compile_stage(&snapshot.rest_api, stage)?;
                 stages.insert(stage.stage_name.clone(), Arc::new(compiled));
+                if let Some(settings) = &stage.canary_settings {
+                    let Some(snapshot) = project.snapshot(&api.id, &settings.deployment_id) else {
+                        return Err(CompileError {
+                            api: api.name.clone(),
+                            stage: stage.stage_name.clone(),
+                            location: "canarySettings.deploymentId".into(),
+                            message: format!(
+                                "no snapshot for deployment {}",
+                                settings.deployment_id
+                            ),
+                        });
+                    };
+                    let mut canary_stage = stage.clone();
+                    canary_stage.deployment_id = settings.deployment_id.clone();
+                    canary_stage
+                        .variables
+                        .extend(settings.stage_variable_overrides.clone());
+                    let mut compiled = compile_stage(&snapshot.rest_api, &canary_stage)?;
+                    compiled.is_canary = true;
+                    let canary = Canary {
+                        stage: Arc::new(compiled),
+                        percent: std::sync::atomic::AtomicU64::new(
+                            settings.percent_traffic.to_bits(),
+                        ),
+                    };
+                    canaries
+                        .entry(api.id.clone())
+                        .or_default()
+                        .insert(stage.stage_name.clone(), Arc::new(canary));
+                }
             }
             apis.insert(api.id.clone(), stages);
         }
@@ -70,7 +130,11 @@ impl Routes {
             [only] => Some(only.id.clone()),
             _ => None,
         };
-        Ok(Routes { apis, single_api })
+        Ok(Routes {
+            apis,
+            single_api,
+            canaries,
+        })
     }
 }
 
@@ -186,6 +250,20 @@ impl Gateway {
         Ok(())
     }
 
+    /// Changes a stage's canary share at once, for the requests that
+    /// arrive from now on (the project keeps the setting; see
+    /// [`Project::set_canary_percent`]). False if the stage has no canary.
+    pub fn set_canary_percent(&self, api_id: &str, stage: &str, percent: f64) -> bool {
+        let routes = self.shared.routes.load();
+        match routes.canaries.get(api_id).and_then(|s| s.get(stage)) {
+            Some(canary) => {
+                canary.set_percent(percent.clamp(0.0, 100.0));
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The URL of every served stage.
     pub fn stage_urls(&self, project: &Project) -> Vec<StageUrl> {
         stage_urls(project, self.local_addr)
@@ -234,6 +312,7 @@ pub async fn test_invoke(
         variables: Default::default(),
         created_date: None,
         last_updated_date: None,
+        canary_settings: None,
     };
     let compiled = compile_stage(api, &stage)?;
     Ok(pipeline::execute(&compiled, &request, services).await)

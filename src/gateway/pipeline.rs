@@ -109,6 +109,7 @@ pub async fn execute(
     context.domain_name = request.domain_name.clone();
     context.source_ip = request.source_ip.clone();
     context.deployment_id = stage.deployment_id.clone();
+    context.is_canary = stage.is_canary;
     context.user_agent = header_text(&request.headers, "user-agent");
     let mut log = ExecutionLog::new();
     log.push_fmt(format_args!(

@@ -130,7 +130,15 @@ async fn handle(
             .apis
             .get(t.api_id)
             .and_then(|stages| stages.get(t.stage))
-            .map(|stage| (Arc::clone(stage), t.path.to_string()))
+            .map(|stage| {
+                let canary = routes
+                    .canaries
+                    .get(t.api_id)
+                    .and_then(|c| c.get(t.stage))
+                    .filter(|c| c.takes());
+                let chosen = canary.map_or(stage, |c| &c.stage);
+                (Arc::clone(chosen), t.path.to_string())
+            })
     });
     drop(routes);
     let Some((stage, resource_path)) = stage else {
@@ -234,6 +242,7 @@ async fn handle(
         at: received_at,
         api_id: stage.api_id.clone(),
         stage: stage.stage_name.clone(),
+        canary: stage.is_canary,
         http_method: http_method.to_string(),
         path,
         raw_query,

@@ -47,6 +47,8 @@ pub struct Studio {
     pub request_validation: Option<(String, String)>,
     /// The Method Request box's authorizer choice being edited.
     pub method_authorizer: Option<String>,
+    /// The canary slider's value while it moves: (stage, percent).
+    pub canary_percent: Option<(String, f64)>,
     /// The model open in the Models tab.
     pub model_draft: Option<super::models::ModelDraft>,
     pub log_filter: String,
@@ -97,6 +99,7 @@ impl Studio {
             method_request: None,
             request_validation: None,
             method_authorizer: None,
+            canary_percent: None,
             model_draft: None,
             log_filter: String::new(),
             log_view: Default::default(),

@@ -54,6 +54,7 @@ impl Studio {
             .column(egui_extras::Column::remainder())
             .column(egui_extras::Column::auto())
             .column(egui_extras::Column::auto())
+            .column(egui_extras::Column::auto())
             .header(18.0, |mut header| {
                 for title in [
                     "#",
@@ -63,6 +64,7 @@ impl Studio {
                     "Path",
                     "Status",
                     "Latency",
+                    "Canary",
                 ] {
                     header.col(|ui| {
                         ui.strong(title);
@@ -83,6 +85,7 @@ impl Studio {
                         record.path.clone(),
                         record.status.to_string(),
                         format!("{:.2} ms", record.latency_us as f64 / 1000.0),
+                        if record.canary { "canary" } else { "" }.to_string(),
                     ];
                     for text in cells {
                         row.col(|ui| {
@@ -193,7 +196,8 @@ pub struct LogView {
 impl LogView {
     /// Every word of the filter must match: an HTTP verb (`post`), a
     /// status or status class (`404`, `4xx`, `5`), a stage (`stage:prod`),
-    /// or else a piece of the path (`/pets`).
+    /// `canary` (served by a stage's canary), or else a piece of the path
+    /// (`/pets`).
     fn matches(&self, record: &crate::observe::RequestRecord) -> bool {
         self.filter
             .split_whitespace()
@@ -211,6 +215,9 @@ fn term_matches(term: &str, record: &crate::observe::RequestRecord) -> bool {
     }
     if let Some(stage) = term.strip_prefix("stage:") {
         return record.stage.eq_ignore_ascii_case(stage);
+    }
+    if term == "canary" {
+        return record.canary;
     }
     let class = term.trim_end_matches('x');
     if !class.is_empty() && class.len() <= 3 && class.bytes().all(|b| b.is_ascii_digit()) {
@@ -230,6 +237,7 @@ mod tests {
             at: std::time::SystemTime::now(),
             api_id: String::new(),
             stage: stage.into(),
+            canary: false,
             http_method: method.into(),
             path: path.into(),
             raw_query: String::new(),

@@ -1,6 +1,8 @@
-//! The stages tab: stage variables, deployment history, roll back.
+//! The stages tab: stage variables, the canary (deploy, live slider,
+//! promote, remove, base vs canary traffic), deployment history, roll back.
 
 use super::app::Studio;
+use super::workspace::CanaryChange;
 
 impl Studio {
     pub(super) fn stages(&mut self, ui: &mut egui::Ui) {
@@ -87,6 +89,8 @@ impl Studio {
         });
         self.stage_variables = Some((stage.clone(), variables));
         ui.separator();
+        self.canary_section(ui, &stage);
+        ui.separator();
         ui.label("Deployments, newest first");
         let mut rollback = None;
         egui::ScrollArea::vertical()
@@ -116,6 +120,106 @@ impl Studio {
                         None => Ok(()),
                     });
             self.report(result, |()| format!("{stage} now serves deployment {id}"));
+        }
+    }
+}
+
+impl Studio {
+    fn canary_section(&mut self, ui: &mut egui::Ui, stage: &str) {
+        let canary = self
+            .workspace
+            .api()
+            .and_then(|api| api.stage(stage))
+            .and_then(|s| s.canary_settings.clone());
+        let Some(canary) = canary else {
+            ui.horizontal(|ui| {
+                ui.label("No canary.");
+                if ui.button("Deploy draft as canary").clicked() {
+                    let description = self.deploy_description.clone();
+                    let result = self
+                        .workspace
+                        .deploy_canary(stage, &description, 10.0)
+                        .and_then(|id| self.reload_gateway().map(|()| id));
+                    self.report(result, |id| {
+                        format!("Deployment {id} is the canary of {stage} (10% of its traffic)")
+                    });
+                }
+            });
+            return;
+        };
+        ui.strong(format!("Canary: deployment {}", canary.deployment_id));
+        let mut percent = match &self.canary_percent {
+            Some((s, p)) if s == stage => *p,
+            _ => canary.percent_traffic,
+        };
+        let response = ui.add(
+            egui::Slider::new(&mut percent, 0.0..=100.0)
+                .text("% of requests to the canary")
+                .fixed_decimals(1),
+        );
+        if response.changed() {
+            // Live: the running gateway splits differently from the next
+            // request on, without a recompile.
+            if let (Some(gateway), Some(api)) = (&self.gateway, self.workspace.api()) {
+                gateway.set_canary_percent(&api.id, stage, percent);
+            }
+            self.canary_percent = Some((stage.to_string(), percent));
+        }
+        if (response.drag_stopped() || (response.changed() && !response.dragged()))
+            && (percent - canary.percent_traffic).abs() > f64::EPSILON
+        {
+            let result = self
+                .workspace
+                .change_canary(stage, CanaryChange::Percent(percent));
+            self.report(result, |()| {
+                format!("The canary of {stage} serves {percent:.1}% of its traffic")
+            });
+        }
+        ui.horizontal(|ui| {
+            for (label, change) in [
+                ("Promote canary", CanaryChange::Promote),
+                ("Remove canary", CanaryChange::Remove),
+            ] {
+                if ui.button(label).clicked() {
+                    let result = self
+                        .workspace
+                        .change_canary(stage, change)
+                        .and_then(|()| self.reload_gateway());
+                    self.canary_percent = None;
+                    self.report(result, |()| format!("{label}: done for {stage}"));
+                }
+            }
+        });
+        // Base vs canary over the last minute, from the live log.
+        if let Some(gateway) = &self.gateway {
+            let since = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+            let (mut base, mut base_errors, mut side, mut side_errors) = (0u64, 0u64, 0u64, 0u64);
+            for record in gateway.request_log().since(0) {
+                if record.stage != stage || record.at < since {
+                    continue;
+                }
+                let error = record.status >= 400;
+                if record.canary {
+                    side += 1;
+                    side_errors += u64::from(error);
+                } else {
+                    base += 1;
+                    base_errors += u64::from(error);
+                }
+            }
+            ui.label(format!(
+                "Last minute: base {base} requests ({base_errors} errors), canary {side} requests ({side_errors} errors)"
+            ));
+        }
+    }
+
+    /// The running gateway serves the project as it now is.
+    pub(super) fn reload_gateway(&self) -> Result<(), String> {
+        match &self.gateway {
+            Some(gateway) => gateway
+                .reload(&self.workspace.project)
+                .map_err(|e| e.to_string()),
+            None => Ok(()),
         }
     }
 }

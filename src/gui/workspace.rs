@@ -100,6 +100,14 @@ pub struct Workspace {
     redo: Vec<Snapshot>,
 }
 
+/// A change to a stage's canary.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CanaryChange {
+    Promote,
+    Remove,
+    Percent(f64),
+}
+
 /// What undo restores: the APIs and the function definitions.
 type Snapshot = (Vec<RestApi>, Vec<crate::model::FunctionDefinition>);
 
@@ -866,6 +874,40 @@ impl Workspace {
     }
 
     /// Snapshots the selected API into a new deployment on `stage` and saves.
+    /// Deploys the draft as `stage`'s canary with `percent` of its traffic.
+    pub fn deploy_canary(
+        &mut self,
+        stage: &str,
+        description: &str,
+        percent: f64,
+    ) -> Result<String, String> {
+        let api_id = self.api().ok_or("the project has no REST API")?.id.clone();
+        let description = (!description.trim().is_empty()).then_some(description.trim());
+        let deployment = self
+            .project
+            .deploy_canary(&api_id, stage, description, percent, &Default::default())
+            .map_err(|e| e.to_string())?;
+        self.dirty = false;
+        self.revision += 1;
+        Ok(deployment.id)
+    }
+
+    /// Promotes or removes `stage`'s canary, or sets its share (saved).
+    pub fn change_canary(&mut self, stage: &str, change: CanaryChange) -> Result<(), String> {
+        let api_id = self.api().ok_or("the project has no REST API")?.id.clone();
+        match change {
+            CanaryChange::Promote => self.project.promote_canary(&api_id, stage),
+            CanaryChange::Remove => self.project.remove_canary(&api_id, stage),
+            CanaryChange::Percent(percent) => {
+                self.project.set_canary_percent(&api_id, stage, percent)
+            }
+        }
+        .map_err(|e| e.to_string())?;
+        self.dirty = false;
+        self.revision += 1;
+        Ok(())
+    }
+
     pub fn deploy(&mut self, stage: &str, description: &str) -> Result<String, String> {
         let api_id = self.api().ok_or("the project has no REST API")?.id.clone();
         let variables = self

@@ -35,4 +35,6 @@ pub use method::{Method, MethodResponse};
 pub use model_schema::{JSON_CONTENT_TYPE, Model, RequestValidator, validate_model_name};
 pub use project::{Project, ProjectError};
 pub use resource::{Resource, ResourceError, validate_path_part};
-pub use stage::{Stage, validate_stage_name, validate_stage_variable};
+pub use stage::{
+    CanarySettings, Stage, validate_percent_traffic, validate_stage_name, validate_stage_variable,
+};

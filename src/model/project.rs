@@ -291,6 +291,130 @@ impl Project {
         for (name, value) in variables {
             super::validate_stage_variable(name, value).map_err(ProjectError::Rejected)?;
         }
+        let deployment = self.snapshot_draft(api_id, description)?;
+        let now = deployment.created_date.clone().unwrap_or_default();
+        let api = self.api_mut(api_id).expect("the API was found above");
+        match api.stage_mut(stage_name) {
+            Some(stage) => {
+                stage.deployment_id = deployment.id.clone();
+                stage.variables.extend(variables.clone());
+                stage.last_updated_date = Some(now);
+            }
+            None => api.stages.push(Stage {
+                stage_name: stage_name.to_string(),
+                deployment_id: deployment.id.clone(),
+                description: None,
+                variables: variables.clone(),
+                created_date: Some(now.clone()),
+                last_updated_date: Some(now),
+                canary_settings: None,
+            }),
+        }
+        self.save()?;
+        Ok(deployment)
+    }
+
+    /// Deploys the draft as a canary of an existing stage (AWS's
+    /// `CreateDeployment` with `canarySettings`): the stage keeps its
+    /// deployment and sends `percent` of its requests to the new one, which
+    /// sees `overrides` over the stage variables.
+    pub fn deploy_canary(
+        &mut self,
+        api_id: &str,
+        stage_name: &str,
+        description: Option<&str>,
+        percent: f64,
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<Deployment, ProjectError> {
+        super::validate_percent_traffic(percent).map_err(ProjectError::Rejected)?;
+        for (name, value) in overrides {
+            super::validate_stage_variable(name, value).map_err(ProjectError::Rejected)?;
+        }
+        let exists = self.find_api(api_id)?.stage(stage_name).is_some();
+        if !exists {
+            return Err(ProjectError::Rejected(format!(
+                "Invalid stage identifier specified: {stage_name} (a canary needs an existing stage)"
+            )));
+        }
+        let deployment = self.snapshot_draft(api_id, description)?;
+        let api = self.api_mut(api_id).expect("the API was found above");
+        if let Some(stage) = api.stage_mut(stage_name) {
+            stage.canary_settings = Some(super::CanarySettings {
+                deployment_id: deployment.id.clone(),
+                percent_traffic: percent,
+                stage_variable_overrides: overrides.clone(),
+                use_stage_cache: false,
+            });
+            stage.last_updated_date = deployment.created_date.clone();
+        }
+        self.save()?;
+        Ok(deployment)
+    }
+
+    /// Promotes a stage's canary: the stage serves the canary's deployment
+    /// with the overridden variables, and the canary is gone.
+    pub fn promote_canary(&mut self, api_id: &str, stage_name: &str) -> Result<(), ProjectError> {
+        let api_id = self.find_api(api_id)?.id.clone();
+        let api = self.api_mut(&api_id).expect("found above");
+        let stage = api.stage_mut(stage_name).ok_or_else(|| {
+            ProjectError::Rejected(format!("Invalid stage identifier specified: {stage_name}"))
+        })?;
+        let canary = stage.canary_settings.take().ok_or_else(|| {
+            ProjectError::Rejected(format!("Stage {stage_name} has no canary to promote"))
+        })?;
+        stage.deployment_id = canary.deployment_id;
+        stage.variables.extend(canary.stage_variable_overrides);
+        stage.last_updated_date = Some(now_rfc3339());
+        self.save()
+    }
+
+    /// Removes a stage's canary; the stage serves all traffic again.
+    pub fn remove_canary(&mut self, api_id: &str, stage_name: &str) -> Result<(), ProjectError> {
+        self.update_canary(api_id, stage_name, |canary| {
+            *canary = None;
+            Ok(())
+        })
+    }
+
+    /// Sets the share of traffic a stage's canary serves.
+    pub fn set_canary_percent(
+        &mut self,
+        api_id: &str,
+        stage_name: &str,
+        percent: f64,
+    ) -> Result<(), ProjectError> {
+        super::validate_percent_traffic(percent).map_err(ProjectError::Rejected)?;
+        self.update_canary(api_id, stage_name, |canary| match canary {
+            Some(settings) => {
+                settings.percent_traffic = percent;
+                Ok(())
+            }
+            None => Err(format!("Stage {stage_name} has no canary")),
+        })
+    }
+
+    fn update_canary(
+        &mut self,
+        api_id: &str,
+        stage_name: &str,
+        change: impl FnOnce(&mut Option<super::CanarySettings>) -> Result<(), String>,
+    ) -> Result<(), ProjectError> {
+        let api_id = self.find_api(api_id)?.id.clone();
+        let api = self.api_mut(&api_id).expect("found above");
+        let stage = api.stage_mut(stage_name).ok_or_else(|| {
+            ProjectError::Rejected(format!("Invalid stage identifier specified: {stage_name}"))
+        })?;
+        change(&mut stage.canary_settings).map_err(ProjectError::Rejected)?;
+        stage.last_updated_date = Some(now_rfc3339());
+        self.save()
+    }
+
+    /// Writes a snapshot of the draft as a new deployment of `api_id`.
+    fn snapshot_draft(
+        &mut self,
+        api_id: &str,
+        description: Option<&str>,
+    ) -> Result<Deployment, ProjectError> {
         let api = self
             .rest_apis
             .iter()
@@ -336,22 +460,6 @@ impl Project {
 
         let api = self.api_mut(api_id).expect("the API was found above");
         api.deployments.push(deployment.clone());
-        match api.stage_mut(stage_name) {
-            Some(stage) => {
-                stage.deployment_id = deployment.id.clone();
-                stage.variables.extend(variables.clone());
-                stage.last_updated_date = Some(now);
-            }
-            None => api.stages.push(Stage {
-                stage_name: stage_name.to_string(),
-                deployment_id: deployment.id.clone(),
-                description: None,
-                variables: variables.clone(),
-                created_date: Some(now.clone()),
-                last_updated_date: Some(now),
-            }),
-        }
-        self.save()?;
         Ok(deployment)
     }
 }
@@ -580,6 +688,27 @@ fn validate(apis: &[RestApi]) -> Result<(), Invalid> {
         for (index, stage) in api.stages.iter().enumerate() {
             let here = |key: &str| at(&["stages".into(), index.into(), key.into()]);
             super::validate_stage_name(&stage.stage_name).map_err(|m| (here("stageName"), m))?;
+            if let Some(canary) = &stage.canary_settings {
+                let canary_at = |key: &str| {
+                    at(&[
+                        "stages".into(),
+                        index.into(),
+                        "canarySettings".into(),
+                        key.into(),
+                    ])
+                };
+                if !api.deployments.iter().any(|d| d.id == canary.deployment_id) {
+                    return Err((
+                        canary_at("deploymentId"),
+                        format!(
+                            "no deployment with id {:?} in this API's deployments",
+                            canary.deployment_id
+                        ),
+                    ));
+                }
+                super::validate_percent_traffic(canary.percent_traffic)
+                    .map_err(|m| (canary_at("percentTraffic"), m))?;
+            }
             if !api.deployments.iter().any(|d| d.id == stage.deployment_id) {
                 return Err((
                     here("deploymentId"),

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// AWS `Stage`. Only stages are served; what they serve is the deployment
 /// they point at, never the draft.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Stage {
     pub stage_name: String,
@@ -21,6 +21,35 @@ pub struct Stage {
     pub created_date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_updated_date: Option<String>,
+    /// A canary: another deployment taking a share of the stage's traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary_settings: Option<CanarySettings>,
+}
+
+/// AWS `CanarySettings`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CanarySettings {
+    pub deployment_id: String,
+    /// The share of requests the canary serves, 0.0 to 100.0.
+    #[serde(default)]
+    pub percent_traffic: f64,
+    /// Stage variables the canary sees instead of the stage's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stage_variable_overrides: BTreeMap<String, String>,
+    #[serde(default)]
+    pub use_stage_cache: bool,
+}
+
+/// AWS's bounds for `percentTraffic`.
+pub fn validate_percent_traffic(percent: f64) -> Result<(), String> {
+    if percent.is_finite() && (0.0..=100.0).contains(&percent) {
+        Ok(())
+    } else {
+        Err(format!(
+            "percentTraffic must be between 0.0 and 100.0: {percent}"
+        ))
+    }
 }
 
 /// AWS's rule for stage names: alphanumerics, hyphens and underscores, at

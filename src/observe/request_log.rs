@@ -18,6 +18,8 @@ pub struct RequestRecord {
     pub at: SystemTime,
     pub api_id: String,
     pub stage: String,
+    /// Served by the stage's canary.
+    pub canary: bool,
     pub http_method: String,
     /// The path below the stage, without the query.
     pub path: String,
@@ -254,6 +256,7 @@ mod tests {
             at: SystemTime::now(),
             api_id: "a".into(),
             stage: "dev".into(),
+            canary: false,
             http_method: "GET".into(),
             path: "/".into(),
             raw_query: String::new(),
