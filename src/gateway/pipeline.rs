@@ -419,20 +419,7 @@ async fn lambda_authorize(
                     "methodArn": method_arn,
                 }),
                 AuthorizerKind::Request => {
-                    let mut event = crate::integrations::lambda::proxy_event(
-                        &crate::integrations::lambda::ProxyRequest {
-                            resource_path: &context.resource_path,
-                            path: &request.path,
-                            http_method: request.http_method.as_str(),
-                            headers: &request.headers,
-                            query: &request.query,
-                            path_parameters: &routed.path_parameters,
-                            stage_variables: &stage.stage_variables,
-                            context: context.to_json(),
-                            body: &[],
-                            binary: false,
-                        },
-                    );
+                    let mut event = proxy_event_of(stage, request, routed, context, &[]);
                     if let serde_json::Value::Object(map) = &mut event {
                         map.remove("body");
                         map.remove("isBase64Encoded");
@@ -443,9 +430,7 @@ async fn lambda_authorize(
                 }
             };
             let arn = function_arn(services, &authorizer.function);
-            log.push_fmt(format_args!(
-                "Endpoint request URI: https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/{arn}/invocations"
-            ));
+            log_lambda_call(log, &arn, None);
             let outcome = services
                 .functions
                 .invoke(&authorizer.function, Bytes::from(event.to_string()))
@@ -793,14 +778,7 @@ async fn lambda_invoke(
     log: &mut ExecutionLog,
 ) -> Result<EndpointResponse, IntegrationError> {
     let arn = function_arn(services, function);
-    log.push_fmt(format_args!(
-        "Endpoint request URI: https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/{arn}/invocations"
-    ));
-    log.push_fmt(format_args!(
-        "Endpoint request body after transformations: {}",
-        String::from_utf8_lossy(&request.body)
-    ));
-    log.push_fmt(format_args!("Sending request to https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/{arn}/invocations"));
+    log_lambda_call(log, &arn, Some(&request.body));
     let asynchronous = request
         .headers
         .get("x-amz-invocation-type")
@@ -882,30 +860,10 @@ async fn lambda_proxy(
             GatewayResponseType::ApiConfigurationError,
         ));
     };
-    let content_type = transform::media_type(&header_text(&request.headers, "content-type"));
-    let event =
-        crate::integrations::lambda::proxy_event(&crate::integrations::lambda::ProxyRequest {
-            resource_path: &context.resource_path,
-            path: &request.path,
-            http_method: request.http_method.as_str(),
-            headers: &request.headers,
-            query: &request.query,
-            path_parameters: &routed.path_parameters,
-            stage_variables: &stage.stage_variables,
-            context: context.to_json(),
-            body: &request.body,
-            binary: transform::is_binary(&content_type, &stage.binary_media_types),
-        });
+    let event = proxy_event_of(stage, request, routed, context, &request.body);
     let payload = Bytes::from(event.to_string());
     let arn = function_arn(services, function);
-    log.push_fmt(format_args!(
-        "Endpoint request URI: https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/{arn}/invocations"
-    ));
-    log.push_fmt(format_args!(
-        "Endpoint request body after transformations: {}",
-        String::from_utf8_lossy(&payload)
-    ));
-    log.push_fmt(format_args!("Sending request to https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/{arn}/invocations"));
+    log_lambda_call(log, &arn, Some(&payload));
     let started = Instant::now();
     let outcome = services.functions.invoke(function, payload).await;
     let latency = started.elapsed();
@@ -978,6 +936,44 @@ async fn lambda_proxy(
             ));
             Err(internal())
         }
+    }
+}
+
+/// The proxy event for this request (`AWS_PROXY` integrations and REQUEST
+/// authorizers).
+fn proxy_event_of(
+    stage: &CompiledStage,
+    request: &MethodRequest,
+    routed: &Routed,
+    context: &RequestContext,
+    body: &[u8],
+) -> serde_json::Value {
+    let content_type = transform::media_type(&header_text(&request.headers, "content-type"));
+    crate::integrations::lambda::proxy_event(&crate::integrations::lambda::ProxyRequest {
+        resource_path: &context.resource_path,
+        path: &request.path,
+        http_method: request.http_method.as_str(),
+        headers: &request.headers,
+        query: &request.query,
+        path_parameters: &routed.path_parameters,
+        stage_variables: &stage.stage_variables,
+        context: context.to_json(),
+        body,
+        binary: !body.is_empty() && transform::is_binary(&content_type, &stage.binary_media_types),
+    })
+}
+
+/// The execution log's lines for a call to Lambda's Invoke API.
+fn log_lambda_call(log: &mut ExecutionLog, arn: &str, body: Option<&[u8]>) {
+    let url =
+        format!("https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/{arn}/invocations");
+    log.push_fmt(format_args!("Endpoint request URI: {url}"));
+    if let Some(body) = body {
+        log.push_fmt(format_args!(
+            "Endpoint request body after transformations: {}",
+            String::from_utf8_lossy(body)
+        ));
+        log.push_fmt(format_args!("Sending request to {url}"));
     }
 }
 

@@ -102,28 +102,14 @@ impl Studio {
     /// Opens the native folder dialog; the answer is picked up by
     /// [`Studio::poll_file_dialog`].
     fn pick_folder(&mut self, action: FileAction) {
-        let (sender, receiver) = channel();
         let start = self.workspace.project.dir.clone();
-        let spawned = std::thread::Builder::new()
-            .name("portico-file-dialog".into())
-            .spawn(move || {
-                let picked = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()
-                    .and_then(|runtime| {
-                        runtime.block_on(
-                            rfd::AsyncFileDialog::new()
-                                .set_title(action.title())
-                                .set_directory(&start)
-                                .pick_folder(),
-                        )
-                    })
-                    .map(|handle| handle.path().to_path_buf());
-                let _ = sender.send((action, picked));
-            });
-        match spawned {
-            Ok(_) => self.file.dialog = Some(receiver),
+        match run_dialog(action, move || {
+            rfd::AsyncFileDialog::new()
+                .set_title(action.title())
+                .set_directory(&start)
+                .pick_folder()
+        }) {
+            Ok(receiver) => self.file.dialog = Some(receiver),
             Err(error) => self.status = Err(format!("the file dialog could not start: {error}")),
         }
     }
@@ -275,4 +261,29 @@ impl Studio {
 /// stderr, not in the window.
 fn warn_recent_not_stored(error: &str) {
     eprintln!("portico: could not store the recent projects list: {error}");
+}
+
+/// Runs a native dialog on a thread of its own (the frame never waits);
+/// its answer, tagged with `action`, arrives on the returned channel.
+pub(super) fn run_dialog<A, F>(
+    action: A,
+    dialog: impl FnOnce() -> F + Send + 'static,
+) -> std::io::Result<Receiver<(A, Option<PathBuf>)>>
+where
+    A: Send + 'static,
+    F: std::future::Future<Output = Option<rfd::FileHandle>>,
+{
+    let (sender, receiver) = channel();
+    std::thread::Builder::new()
+        .name("portico-file-dialog".into())
+        .spawn(move || {
+            let picked = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()
+                .and_then(|runtime| runtime.block_on(dialog()))
+                .map(|handle| handle.path().to_path_buf());
+            let _ = sender.send((action, picked));
+        })?;
+    Ok(receiver)
 }

@@ -4,7 +4,7 @@
 //! typed into the menu's field where no dialog service runs.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::Receiver;
 
 use crate::openapi::{self, ExportFormat, ExportOptions, Extensions};
 
@@ -97,46 +97,35 @@ impl Studio {
     }
 
     fn pick_openapi_file(&mut self, action: OpenApiAction) {
-        let (sender, receiver) = channel();
         let start = self.workspace.project.dir.clone();
         let suggested = match self.openapi.format {
             ExportFormat::Oas30 => "openapi.yaml",
             ExportFormat::Swagger2 => "swagger.yaml",
         };
-        let spawned = std::thread::Builder::new()
-            .name("portico-openapi-dialog".into())
-            .spawn(move || {
-                let picked = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()
-                    .and_then(|runtime| {
-                        let dialog = rfd::AsyncFileDialog::new()
-                            .set_directory(&start)
-                            .add_filter("OpenAPI", &["json", "yaml", "yml"]);
-                        runtime.block_on(async move {
-                            match action {
-                                OpenApiAction::Import => {
-                                    dialog
-                                        .set_title("Import an OpenAPI definition")
-                                        .pick_file()
-                                        .await
-                                }
-                                OpenApiAction::Export => {
-                                    dialog
-                                        .set_title("Export the API as OpenAPI")
-                                        .set_file_name(suggested)
-                                        .save_file()
-                                        .await
-                                }
-                            }
-                        })
-                    })
-                    .map(|handle| handle.path().to_path_buf());
-                let _ = sender.send((action, picked));
-            });
-        match spawned {
-            Ok(_) => self.openapi.dialog = Some(receiver),
+        let opened = super::file::run_dialog(action, move || {
+            let dialog = rfd::AsyncFileDialog::new()
+                .set_directory(&start)
+                .add_filter("OpenAPI", &["json", "yaml", "yml"]);
+            async move {
+                match action {
+                    OpenApiAction::Import => {
+                        dialog
+                            .set_title("Import an OpenAPI definition")
+                            .pick_file()
+                            .await
+                    }
+                    OpenApiAction::Export => {
+                        dialog
+                            .set_title("Export the API as OpenAPI")
+                            .set_file_name(suggested)
+                            .save_file()
+                            .await
+                    }
+                }
+            }
+        });
+        match opened {
+            Ok(receiver) => self.openapi.dialog = Some(receiver),
             Err(error) => self.status = Err(format!("the file dialog could not start: {error}")),
         }
     }
