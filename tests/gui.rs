@@ -1415,7 +1415,12 @@ fn canary_from_the_stages_tab() {
     });
     harness.run();
     harness.get_by_label("Canary");
-    harness.get_by_label("canary");
+    assert!(
+        !harness
+            .query_all_by_label("yes")
+            .collect::<Vec<_>>()
+            .is_empty()
+    );
 
     harness.get_by_label("Stages").click();
     harness.run();

@@ -85,7 +85,7 @@ impl Studio {
                         record.path.clone(),
                         record.status.to_string(),
                         format!("{:.2} ms", record.latency_us as f64 / 1000.0),
-                        if record.canary { "canary" } else { "" }.to_string(),
+                        if record.canary { "yes" } else { "no" }.to_string(),
                     ];
                     for text in cells {
                         row.col(|ui| {
