@@ -120,18 +120,23 @@ impl Studio {
         }
     }
 
-    /// Drops every editor buffer and per-project view state (another
-    /// project was opened).
-    pub(super) fn reset_editors(&mut self) {
-        self.model_draft = None;
-        self.functions.draft = None;
-        self.template = None;
+    /// Drops the method editors' buffers: they re-read the model next frame.
+    fn drop_method_editors(&mut self) {
         self.integration = None;
         self.responses = None;
         self.method_request = None;
         self.request_validation = None;
         self.method_authorizer = None;
         self.method_responses = None;
+    }
+
+    /// Drops every editor buffer and per-project view state (another
+    /// project was opened).
+    pub(super) fn reset_editors(&mut self) {
+        self.model_draft = None;
+        self.functions.draft = None;
+        self.template = None;
+        self.drop_method_editors();
         self.stage_variables = None;
         self.selected_log = None;
         self.undeployed = None;
@@ -142,12 +147,7 @@ impl Studio {
     /// Re-reads the editors' buffers from the model (after undo, redo or
     /// any applied edit); an open template stays open with the model's text.
     fn reload_editors(&mut self) {
-        self.integration = None;
-        self.responses = None;
-        self.method_request = None;
-        self.request_validation = None;
-        self.method_authorizer = None;
-        self.method_responses = None;
+        self.drop_method_editors();
         if let Some((request, content_type, _)) = self.template.take() {
             self.template = self
                 .workspace
@@ -466,12 +466,7 @@ impl Studio {
             self.workspace.selection.resource_id = Some(resource);
             self.workspace.selection.method = method;
             self.template = None;
-            self.integration = None;
-            self.responses = None;
-            self.method_request = None;
-            self.request_validation = None;
-            self.method_authorizer = None;
-            self.method_responses = None;
+            self.drop_method_editors();
             self.tab = Tab::Designer;
         }
         ui.separator();

@@ -138,13 +138,6 @@ impl Workspace {
         self.project.rest_apis.get(self.selection.api)
     }
 
-    pub(super) fn api_mut(&mut self) -> Result<&mut RestApi, String> {
-        self.project
-            .rest_apis
-            .get_mut(self.selection.api)
-            .ok_or_else(|| "the project has no REST API".to_string())
-    }
-
     /// Runs `edit` on the selected API; on success the previous state goes
     /// on the undo stack and the project is marked dirty; on failure
     /// nothing changes.
@@ -152,8 +145,25 @@ impl Workspace {
         &mut self,
         edit: impl FnOnce(&mut RestApi) -> Result<T, String>,
     ) -> Result<T, String> {
+        let index = self.selection.api;
+        self.transact(|project| {
+            let api = project
+                .rest_apis
+                .get_mut(index)
+                .ok_or_else(|| "the project has no REST API".to_string())?;
+            edit(api)
+        })
+    }
+
+    /// Runs `change` on the project; on success the previous APIs and
+    /// functions go on the undo stack and the project is marked dirty; on
+    /// failure nothing changes.
+    fn transact<T>(
+        &mut self,
+        change: impl FnOnce(&mut Project) -> Result<T, String>,
+    ) -> Result<T, String> {
         let before = self.snapshot();
-        match edit(self.api_mut()?) {
+        match change(&mut self.project) {
             Ok(value) => {
                 self.remember(before);
                 Ok(value)
@@ -194,17 +204,7 @@ impl Workspace {
         &mut self,
         edit: impl FnOnce(&mut Vec<crate::model::FunctionDefinition>) -> Result<T, String>,
     ) -> Result<T, String> {
-        let before = self.snapshot();
-        match edit(&mut self.project.functions) {
-            Ok(value) => {
-                self.remember(before);
-                Ok(value)
-            }
-            Err(error) => {
-                self.restore(before);
-                Err(error)
-            }
-        }
+        self.transact(|project| edit(&mut project.functions))
     }
 
     /// Selects the `index`th API (its root resource).
