@@ -59,6 +59,30 @@ async fn missing_required_parameters_get_400_bad_request_parameters() {
         .unwrap();
     assert_eq!(response.status(), 200);
 
+    // "Included and not blank": an empty value is missing too.
+    let (status, _, body) = body_of(
+        client()
+            .get(format!("{}/orders?status=", base(&gateway)))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        r#"{"message":"Missing required request parameters: [status]"}"#
+    );
+    let blank_header = client()
+        .post(format!("{}/orders", base(&gateway)))
+        .header("content-type", "application/json")
+        .header("idempotency-key", "")
+        .body(r#"{"customer": "ada", "items": [{"sku": "PEN-1", "quantity": 1}]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blank_header.status(), 400);
+
     // Parameters are checked before the body: a bad body with a missing
     // header is a parameters error.
     let (status, _, body) = body_of(
@@ -153,7 +177,10 @@ async fn the_execution_log_lists_each_schema_violation() {
     ] {
         assert!(line.contains(violation), "{violation} missing from {line}");
     }
-    assert!(log.contains("Request validation failed"), "{log}");
+    assert!(
+        line.contains("object has missing required properties") || line.contains("is shorter than"),
+        "{line}"
+    );
     assert!(
         !log.contains("Endpoint request"),
         "no integration after a failed validation:\n{log}"
@@ -211,4 +238,52 @@ async fn a_validator_that_checks_nothing_or_a_method_without_one_lets_requests_t
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["id"], "o-9");
+}
+
+/// Several missing parameters are listed in one pair of brackets, joined by
+/// ", ", headers before path before query strings (recorded from AWS in
+/// LocalStack's snapshot `test_apigateway_common.snapshot.json`:
+/// `Missing required request parameters: [x-header-param, issuer, qs1]`).
+#[tokio::test]
+async fn several_missing_parameters_are_listed_in_aws_order() {
+    let project = TempProject::from_json(&json!({
+        "version": 1,
+        "restApis": [{
+            "id": "valid00001", "name": "V",
+            "requestValidators": [{"id": "rv0001", "name": "params", "validateRequestParameters": true}],
+            "resources": [
+                {"id": "root000001", "path": "/"},
+                {"id": "things0001", "parentId": "root000001", "pathPart": "things", "path": "/things",
+                 "resourceMethods": {"GET": {
+                    "httpMethod": "GET", "authorizationType": "NONE", "requestValidatorId": "rv0001",
+                    "requestParameters": {
+                        "method.request.querystring.qs1": true,
+                        "method.request.header.x-header-param": true,
+                        "method.request.path.issuer": true,
+                        "method.request.querystring.optional": false
+                    },
+                    "methodIntegration": {"type": "MOCK", "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+                        "integrationResponses": {"200": {"statusCode": "200"}}}
+                 }}}
+            ]
+        }]
+    }));
+    let mut loaded = project.load();
+    loaded
+        .deploy("valid00001", "dev", None, &Default::default())
+        .unwrap();
+    let gateway = start_gateway(&Project::load(&project.path()).unwrap());
+    let (status, _, body) = body_of(
+        client()
+            .get(format!("{}/things?optional=1", base(&gateway)))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        r#"{"message":"Missing required request parameters: [x-header-param, issuer, qs1]"}"#
+    );
 }

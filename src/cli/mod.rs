@@ -99,8 +99,8 @@ enum Command {
         /// Apply to this existing API (id or name) instead of creating one.
         #[arg(long)]
         api: Option<String>,
-        /// With --api: replace its definition (overwrite) or add to it (merge).
-        #[arg(long, value_enum, default_value_t = ImportModeArg::Overwrite, requires = "api")]
+        /// With --api: add to its definition (merge, AWS's default) or replace it (overwrite).
+        #[arg(long, value_enum, default_value_t = ImportModeArg::Merge, requires = "api")]
         mode: ImportModeArg,
         /// Fail, changing nothing, if the import warns (AWS failonwarnings).
         #[arg(long)]

@@ -195,8 +195,17 @@ pub fn validate(
                 Required::Path(name) => !path_parameters
                     .iter()
                     .any(|(k, v)| k == name && !v.is_empty()),
-                Required::Query(name) => !request.query.iter().any(|(k, _)| k == name),
-                Required::Header(name) => !request.headers.contains_key(name.as_str()),
+                // Present means "included and not blank" (AWS): `?q=` and
+                // an empty header are missing.
+                Required::Query(name) => !request
+                    .query
+                    .iter()
+                    .any(|(k, v)| k == name && !v.is_empty()),
+                Required::Header(name) => !request
+                    .headers
+                    .get_all(name.as_str())
+                    .iter()
+                    .any(|v| !v.as_bytes().iter().all(u8::is_ascii_whitespace)),
             })
             .map(Required::name)
             .collect();
@@ -241,7 +250,6 @@ pub fn validate(
                     "Request body does not match model schema for content type {content_type}: {detail}"
                 ));
                 context.validation_error_string = Some(detail);
-                log.push("Request validation failed");
                 return Err(GatewayError::new(GatewayResponseType::BadRequestBody));
             }
         }
@@ -254,25 +262,55 @@ pub fn validate(
 }
 
 /// Each violation of the body against the model, in words; empty if it
-/// conforms. A body that is not JSON is one violation.
+/// conforms. Missing required properties are grouped per object as AWS's
+/// validator words them (`object has missing required properties
+/// (["a","b"])`); an empty body is `Unknown error parsing request body`
+/// and a body that is not JSON one violation, as AWS's log shows them.
 pub fn body_violations(validator: &Validator, body: &[u8]) -> Vec<String> {
-    let instance: Value = if body.iter().all(u8::is_ascii_whitespace) {
-        Value::Object(serde_json::Map::new())
-    } else {
-        match serde_json::from_slice(body) {
-            Ok(value) => value,
-            Err(e) => return vec![format!("Invalid JSON in request body: {e}")],
-        }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return vec!["Unknown error parsing request body".into()];
+    }
+    let instance: Value = match serde_json::from_slice(body) {
+        Ok(value) => value,
+        Err(e) => return vec![format!("Invalid JSON in request body: {e}")],
     };
     if validator.is_valid(&instance) {
         return Vec::new();
     }
-    validator
-        .iter_errors(&instance)
-        .map(|error| {
-            let path = error.instance_path().as_str();
-            let path = if path.is_empty() { "/" } else { path };
-            format!("{error} (at {path})")
+    let mut missing: Vec<(String, Vec<String>)> = Vec::new();
+    let mut others = Vec::new();
+    for error in validator.iter_errors(&instance) {
+        let path = error.instance_path().as_str().to_string();
+        if let jsonschema::error::ValidationErrorKind::Required { property } = error.kind() {
+            let name = property.to_string();
+            match missing.iter_mut().find(|(p, _)| *p == path) {
+                Some((_, names)) => names.push(name),
+                None => missing.push((path, vec![name])),
+            }
+            continue;
+        }
+        others.push(at_path(error.to_string(), &path));
+    }
+    let mut out: Vec<String> = missing
+        .into_iter()
+        .map(|(path, names)| {
+            at_path(
+                format!(
+                    "object has missing required properties ([{}])",
+                    names.join(",")
+                ),
+                &path,
+            )
         })
-        .collect()
+        .collect();
+    out.extend(others);
+    out
+}
+
+fn at_path(message: String, path: &str) -> String {
+    if path.is_empty() {
+        message
+    } else {
+        format!("{message} (at {path})")
+    }
 }
