@@ -112,6 +112,7 @@ fn import_and_compile(c: &mut Criterion) {
         created_date: None,
         last_updated_date: None,
         canary_settings: None,
+        method_settings: Default::default(),
     };
     c.bench_function("import_compile_500_operations", |b| {
         b.iter(|| {

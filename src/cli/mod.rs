@@ -204,6 +204,12 @@ struct ServeArgs {
     /// Gateway worker threads (default: one per CPU).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     workers: Option<u16>,
+    /// Account-level throttling rate, requests/s (AWS's default 10000).
+    #[arg(long, default_value_t = 10_000.0)]
+    account_rate: f64,
+    /// Account-level throttling burst (AWS's default 5000).
+    #[arg(long, default_value_t = 5_000)]
+    account_burst: u64,
 }
 
 /// A failure the CLI reports in one line and exit code 2.
@@ -355,6 +361,10 @@ fn serve(project_dir: &Path, args: &ServeArgs) -> Result<i32, CliError> {
         bind: args.bind,
         port: args.port,
         worker_threads: args.workers.map_or(defaults.worker_threads, usize::from),
+        account_throttle: gateway::throttle::Limits {
+            rate: args.account_rate,
+            burst: args.account_burst,
+        },
         ..defaults
     };
     let gateway = Gateway::start(&project, &config)?;

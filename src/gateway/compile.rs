@@ -48,6 +48,8 @@ pub struct CompiledMethod {
     pub http_method: String,
     pub api_key_required: bool,
     pub authorization: Authorization,
+    /// The stage's method throttling (`methodSettings`), if set.
+    pub throttle: Option<Arc<super::throttle::TokenBucket>>,
     pub validation: Option<super::validate::CompiledValidation>,
     pub integration: Option<CompiledIntegration>,
 }
@@ -180,6 +182,23 @@ pub fn compile_stage(api: &RestApi, stage: &Stage) -> Result<CompiledStage, Comp
                     http_method: verb.clone(),
                     api_key_required: method.api_key_required,
                     authorization,
+                    throttle: stage
+                        .method_setting(&resource.path, verb)
+                        .filter(|s| {
+                            s.throttling_rate_limit.is_some() || s.throttling_burst_limit.is_some()
+                        })
+                        .map(|s| {
+                            let defaults = super::throttle::Limits::ACCOUNT_DEFAULT;
+                            Arc::new(super::throttle::TokenBucket::new(
+                                super::throttle::Limits {
+                                    rate: s.throttling_rate_limit.unwrap_or(defaults.rate),
+                                    burst: s
+                                        .throttling_burst_limit
+                                        .map_or(defaults.burst, u64::from),
+                                },
+                                super::throttle::monotonic(),
+                            ))
+                        }),
                     validation,
                     integration,
                 }),

@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod responses;
 pub mod router;
 mod server;
+pub mod throttle;
 pub mod transform;
 pub mod validate;
 
@@ -149,6 +150,8 @@ pub struct GatewayConfig {
     pub request_log_capacity: usize,
     /// The most bytes the request log's records may hold.
     pub request_log_bytes: usize,
+    /// Account-level throttling (AWS's default: 10,000 requests/s, burst 5,000).
+    pub account_throttle: throttle::Limits,
 }
 
 impl Default for GatewayConfig {
@@ -161,6 +164,7 @@ impl Default for GatewayConfig {
                 .unwrap_or(2),
             request_log_capacity: 2_000,
             request_log_bytes: 16 << 20,
+            account_throttle: throttle::Limits::ACCOUNT_DEFAULT,
         }
     }
 }
@@ -207,6 +211,10 @@ impl Gateway {
                 routes: ArcSwap::from_pointee(routes),
                 services: Services {
                     functions: crate::functions::FunctionHost::new(project),
+                    account_throttle: Some(Arc::new(throttle::TokenBucket::new(
+                        config.account_throttle,
+                        throttle::monotonic(),
+                    ))),
                     ..Services::default()
                 },
                 request_log: RequestLog::new(config.request_log_capacity, config.request_log_bytes),
@@ -313,6 +321,7 @@ pub async fn test_invoke(
         created_date: None,
         last_updated_date: None,
         canary_settings: None,
+        method_settings: Default::default(),
     };
     let compiled = compile_stage(api, &stage)?;
     Ok(pipeline::execute(&compiled, &request, services).await)

@@ -77,6 +77,9 @@ fn decode_query(text: &str) -> String {
 pub struct Services {
     pub http: HttpIntegration,
     pub functions: crate::functions::FunctionHost,
+    /// The account-level bucket (none for test invoke, which AWS does not
+    /// throttle).
+    pub account_throttle: Option<Arc<super::throttle::TokenBucket>>,
 }
 
 /// The result of running a request through the pipeline.
@@ -208,6 +211,7 @@ async fn run_phases(
     authorize(stage, request, &routed, context, services, log)
         .await
         .map_err(fail)?;
+    throttle(&routed.method, services, log).map_err(fail)?;
     if let Some(validation) = &routed.method.validation {
         super::validate::validate(validation, request, &routed.path_parameters, context, log)
             .map_err(fail)?;
@@ -291,6 +295,28 @@ fn route(
         method: Arc::clone(method),
         path_parameters: found.path_parameters,
     })
+}
+
+/// Phase: throttling, the account's bucket then the method's (AWS's
+/// token buckets); either empty is 429 `Too Many Requests`.
+fn throttle(
+    method: &CompiledMethod,
+    services: &Services,
+    log: &mut ExecutionLog,
+) -> Result<(), GatewayError> {
+    let account = services
+        .account_throttle
+        .as_ref()
+        .is_some_and(|b| !b.admit());
+    let method_limit = !account && method.throttle.as_ref().is_some_and(|b| !b.admit());
+    if account || method_limit {
+        log.push_fmt(format_args!(
+            "Request throttled: the {} limit was exceeded",
+            if account { "account" } else { "method" }
+        ));
+        return Err(GatewayError::new(GatewayResponseType::Throttled));
+    }
+    Ok(())
 }
 
 /// Phase: the method's authorizer, if it has one.

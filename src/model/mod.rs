@@ -36,5 +36,6 @@ pub use model_schema::{JSON_CONTENT_TYPE, Model, RequestValidator, validate_mode
 pub use project::{Project, ProjectError};
 pub use resource::{Resource, ResourceError, validate_path_part};
 pub use stage::{
-    CanarySettings, Stage, validate_percent_traffic, validate_stage_name, validate_stage_variable,
+    CanarySettings, MethodSetting, Stage, validate_percent_traffic, validate_stage_name,
+    validate_stage_variable,
 };

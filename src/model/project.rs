@@ -308,6 +308,7 @@ impl Project {
                 created_date: Some(now.clone()),
                 last_updated_date: Some(now),
                 canary_settings: None,
+                method_settings: Default::default(),
             }),
         }
         self.save()?;

@@ -24,6 +24,43 @@ pub struct Stage {
     /// A canary: another deployment taking a share of the stage's traffic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary_settings: Option<CanarySettings>,
+    /// Per-method settings by `resourcePath/httpMethod` (`~1pets/GET`,
+    /// slashes escaped as `~1`), and `*/*` for the stage's default.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub method_settings: BTreeMap<String, MethodSetting>,
+}
+
+/// AWS `MethodSetting` (the throttling part is served; the rest is kept).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MethodSetting {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttling_burst_limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttling_rate_limit: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caching_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_ttl_in_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging_level: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_trace_enabled: Option<bool>,
+}
+
+impl Stage {
+    /// The setting that applies to `verb` on `resource_path`: the method's
+    /// own (`~1pets~1{id}/GET`, or unescaped), else the stage's `*/*`.
+    pub fn method_setting(&self, resource_path: &str, verb: &str) -> Option<&MethodSetting> {
+        let escaped = format!("{}/{verb}", resource_path.replace('/', "~1"));
+        let plain = format!("{resource_path}/{verb}");
+        self.method_settings
+            .get(&escaped)
+            .or_else(|| self.method_settings.get(&plain))
+            .or_else(|| self.method_settings.get("*/*"))
+    }
 }
 
 /// AWS `CanarySettings`.

@@ -1,0 +1,106 @@
+//! Throttling on a real port, with loose bounds (the exact behaviour is
+//! tested with a fake clock in `src/gateway/throttle.rs`): the stage's
+//! default method throttling, a per-method override, and the account
+//! level; AWS's 429 `{"message":"Too Many Requests"}`
+//! (<https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html>:
+//! THROTTLED, 429).
+
+mod common;
+
+use common::{TempProject, client};
+use portico::gateway::throttle::Limits;
+use portico::gateway::{Gateway, GatewayConfig};
+use portico::model::{MethodSetting, Project};
+
+fn project_with(settings: &[(&str, u32, f64)]) -> (TempProject, Project) {
+    let project = TempProject::petstore();
+    let mut loaded = project.load();
+    let api_id = loaded.rest_apis[0].id.clone();
+    let stage = loaded.api_mut(&api_id).unwrap().stage_mut("dev").unwrap();
+    for (key, burst, rate) in settings {
+        stage.method_settings.insert(
+            key.to_string(),
+            MethodSetting {
+                throttling_burst_limit: Some(*burst),
+                throttling_rate_limit: Some(*rate),
+                ..MethodSetting::default()
+            },
+        );
+    }
+    loaded.save().unwrap();
+    let loaded = Project::load(&project.path()).unwrap();
+    (project, loaded)
+}
+
+fn start(project: &Project, account: Limits) -> Gateway {
+    Gateway::start(
+        project,
+        &GatewayConfig {
+            port: 0,
+            worker_threads: 2,
+            account_throttle: account,
+            ..GatewayConfig::default()
+        },
+    )
+    .unwrap()
+}
+
+async fn burst_of(gateway: &Gateway, path: &str, requests: usize) -> (usize, usize) {
+    let client = client();
+    let (mut ok, mut throttled) = (0, 0);
+    for _ in 0..requests {
+        let response = client
+            .get(format!("http://{}{path}", gateway.local_addr()))
+            .send()
+            .await
+            .unwrap();
+        match response.status().as_u16() {
+            429 => {
+                assert_eq!(
+                    response.headers()["x-amzn-errortype"],
+                    "TooManyRequestsException"
+                );
+                assert_eq!(
+                    response.text().await.unwrap(),
+                    r#"{"message":"Too Many Requests"}"#
+                );
+                throttled += 1;
+            }
+            200 => ok += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    (ok, throttled)
+}
+
+#[tokio::test]
+async fn stage_default_and_method_override() {
+    let (_dir, project) = project_with(&[("*/*", 5, 1.0), ("~1pets~1{petId}/GET", 2, 1.0)]);
+    let gateway = start(&project, Limits::ACCOUNT_DEFAULT);
+    // 12 requests in well under a second: the burst, maybe one refilled token.
+    let (ok, throttled) = burst_of(&gateway, "/dev/pets", 12).await;
+    assert!((5..=6).contains(&ok), "{ok} passed");
+    assert_eq!(ok + throttled, 12);
+    // Each method has its own bucket; this one's override is smaller.
+    let (ok, _) = burst_of(&gateway, "/dev/pets/1", 8).await;
+    assert!((2..=3).contains(&ok), "{ok} passed");
+    // prod has no method settings: only the account limit applies.
+    let (ok, throttled) = burst_of(&gateway, "/prod/pets", 20).await;
+    assert_eq!((ok, throttled), (20, 0));
+}
+
+#[tokio::test]
+async fn the_account_limit_applies_to_every_stage() {
+    let (_dir, project) = project_with(&[]);
+    let gateway = start(
+        &project,
+        Limits {
+            rate: 1.0,
+            burst: 3,
+        },
+    );
+    let (dev, _) = burst_of(&gateway, "/dev/pets", 3).await;
+    let (prod, throttled) = burst_of(&gateway, "/prod/pets", 3).await;
+    assert!(dev + prod <= 4, "{dev} + {prod}");
+    assert!(throttled >= 2);
+}
