@@ -1437,3 +1437,56 @@ fn canary_from_the_stages_tab() {
     assert_eq!(stage.deployment_id, canary.deployment_id);
     assert!(stage.canary_settings.is_none());
 }
+
+/// The Stages tab sets the stage's default method throttling; the running
+/// gateway applies it at once (429 beyond the burst); bad input is refused.
+#[test]
+fn stage_throttling_from_the_stages_tab() {
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("Stages").click();
+    harness.run();
+    harness.get_by_label("Stage dev").click();
+    harness.run();
+    harness.state_mut().stage_throttle = Some(("dev".into(), "fast".into(), "2".into()));
+    harness.run();
+    harness.get_by_label("Apply throttling").click();
+    harness.run();
+    assert!(
+        matches!(&harness.state().status, Err(m) if m.starts_with("Rate must be")),
+        "{:?}",
+        harness.state().status
+    );
+    harness.state_mut().stage_throttle = Some(("dev".into(), "0.5".into(), "2".into()));
+    harness.run();
+    harness.get_by_label("Apply throttling").click();
+    harness.run();
+    let setting = harness
+        .state()
+        .workspace
+        .api()
+        .unwrap()
+        .stage("dev")
+        .unwrap()
+        .method_settings["*/*"]
+        .clone();
+    assert_eq!(setting.throttling_rate_limit, Some(0.5));
+    assert_eq!(setting.throttling_burst_limit, Some(2));
+    let addr = harness.state().gateway.as_ref().unwrap().local_addr();
+    let statuses: Vec<String> = (0..4)
+        .map(|_| {
+            use std::io::{Read, Write};
+            let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+            stream
+                .write_all(
+                    b"GET /dev/pets HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+                )
+                .expect("sends");
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).expect("reads");
+            answer[9..12].to_string()
+        })
+        .collect();
+    assert_eq!(statuses, ["200", "200", "429", "429"]);
+}

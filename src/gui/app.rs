@@ -49,6 +49,8 @@ pub struct Studio {
     pub method_authorizer: Option<String>,
     /// The canary slider's value while it moves: (stage, percent).
     pub canary_percent: Option<(String, f64)>,
+    /// The stage throttling fields being edited: (stage, rate, burst).
+    pub stage_throttle: Option<(String, String, String)>,
     /// The model open in the Models tab.
     pub model_draft: Option<super::models::ModelDraft>,
     pub log_filter: String,
@@ -100,6 +102,7 @@ impl Studio {
             request_validation: None,
             method_authorizer: None,
             canary_percent: None,
+            stage_throttle: None,
             model_draft: None,
             log_filter: String::new(),
             log_view: Default::default(),
@@ -138,6 +141,7 @@ impl Studio {
         self.template = None;
         self.drop_method_editors();
         self.stage_variables = None;
+        self.stage_throttle = None;
         self.selected_log = None;
         self.undeployed = None;
         self.rename_part = Default::default();

@@ -89,6 +89,8 @@ impl Studio {
         });
         self.stage_variables = Some((stage.clone(), variables));
         ui.separator();
+        self.throttling_section(ui, &stage);
+        ui.separator();
         self.canary_section(ui, &stage);
         ui.separator();
         ui.label("Deployments, newest first");
@@ -125,6 +127,50 @@ impl Studio {
 }
 
 impl Studio {
+    /// The stage's default method throttling (`*/*`), served at once.
+    fn throttling_section(&mut self, ui: &mut egui::Ui, stage: &str) {
+        let (mut rate, mut burst) = match &self.stage_throttle {
+            Some((s, rate, burst)) if s == stage => (rate.clone(), burst.clone()),
+            _ => {
+                let setting = self
+                    .workspace
+                    .api()
+                    .and_then(|api| api.stage(stage))
+                    .and_then(|s| s.method_settings.get("*/*").cloned())
+                    .unwrap_or_default();
+                (
+                    setting
+                        .throttling_rate_limit
+                        .map(|r| r.to_string())
+                        .unwrap_or_default(),
+                    setting
+                        .throttling_burst_limit
+                        .map(|b| b.to_string())
+                        .unwrap_or_default(),
+                )
+            }
+        };
+        ui.label("Default method throttling (empty: only the account limit applies)");
+        ui.horizontal(|ui| {
+            let label = ui.label("Rate (requests/s)");
+            ui.add(egui::TextEdit::singleline(&mut rate).desired_width(80.0))
+                .labelled_by(label.id);
+            let label = ui.label("Burst");
+            ui.add(egui::TextEdit::singleline(&mut burst).desired_width(80.0))
+                .labelled_by(label.id);
+            if ui.button("Apply throttling").clicked() {
+                let result = self
+                    .workspace
+                    .set_stage_throttling(stage, &rate, &burst)
+                    .and_then(|()| self.reload_gateway());
+                self.report(result, |()| {
+                    format!("Throttling of {stage} applied (save to keep it)")
+                });
+            }
+        });
+        self.stage_throttle = Some((stage.to_string(), rate, burst));
+    }
+
     fn canary_section(&mut self, ui: &mut egui::Ui, stage: &str) {
         let canary = self
             .workspace

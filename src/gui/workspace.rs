@@ -476,6 +476,54 @@ impl Workspace {
         })
     }
 
+    /// Sets the stage's default method throttling (`methodSettings["*/*"]`);
+    /// both empty removes it. AWS's bounds: rate and burst not negative.
+    pub fn set_stage_throttling(
+        &mut self,
+        stage: &str,
+        rate: &str,
+        burst: &str,
+    ) -> Result<(), String> {
+        let (rate, burst) = (rate.trim(), burst.trim());
+        let limits = if rate.is_empty() && burst.is_empty() {
+            None
+        } else {
+            let rate: f64 = rate
+                .parse()
+                .ok()
+                .filter(|r: &f64| r.is_finite() && *r >= 0.0)
+                .ok_or_else(|| {
+                    format!("Rate must be a number of requests per second, 0 or more: {rate:?}")
+                })?;
+            let burst: u32 = burst.parse().map_err(|_| {
+                format!("Burst must be a whole number of requests, 0 or more: {burst:?}")
+            })?;
+            Some((rate, burst))
+        };
+        self.edit(|api| {
+            let stage = api
+                .stage_mut(stage)
+                .ok_or_else(|| format!("Invalid stage identifier specified: {stage}"))?;
+            match limits {
+                Some((rate, burst)) => {
+                    let setting = stage.method_settings.entry("*/*".into()).or_default();
+                    setting.throttling_rate_limit = Some(rate);
+                    setting.throttling_burst_limit = Some(burst);
+                }
+                None => {
+                    if let Some(setting) = stage.method_settings.get_mut("*/*") {
+                        setting.throttling_rate_limit = None;
+                        setting.throttling_burst_limit = None;
+                    }
+                    stage
+                        .method_settings
+                        .retain(|_, s| *s != crate::model::MethodSetting::default());
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Points `stage` at an earlier deployment ("roll back") and saves.
     pub fn point_stage(&mut self, stage: &str, deployment_id: &str) -> Result<(), String> {
         self.edit(|api| {
