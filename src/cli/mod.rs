@@ -131,6 +131,18 @@ enum Command {
     /// Local Lambda functions: add one, list them, invoke one.
     #[command(subcommand)]
     Function(FunctionCommand),
+    /// A usage plan for an API stage, with throttle and quota.
+    #[command(name = "usage-plan")]
+    UsagePlan {
+        #[command(subcommand)]
+        command: UsagePlanCommand,
+    },
+    /// API keys for methods with apiKeyRequired.
+    #[command(name = "api-key")]
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
     /// List APIs, stages, deployments and URLs.
     Ls {
         #[arg(long)]
@@ -175,6 +187,45 @@ enum FunctionCommand {
         /// The event (JSON); default {}.
         #[arg(long, default_value = "{}")]
         payload: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsagePlanCommand {
+    /// Add a usage plan covering one API stage; prints its id.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        api: String,
+        #[arg(long)]
+        stage: String,
+        /// Throttle: requests per second per key.
+        #[arg(long, requires = "burst")]
+        rate: Option<f64>,
+        #[arg(long, requires = "rate")]
+        burst: Option<u32>,
+        /// Quota: requests per period per key.
+        #[arg(long, requires = "quota_period")]
+        quota_limit: Option<u64>,
+        /// DAY, WEEK or MONTH.
+        #[arg(long, requires = "quota_limit")]
+        quota_period: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ApiKeyCommand {
+    /// Add an API key (a generated value unless --value) to a usage plan;
+    /// prints the value.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        value: Option<String>,
+        /// The usage plan (id or name) the key joins.
+        #[arg(long)]
+        plan: String,
     },
 }
 
@@ -334,6 +385,8 @@ pub fn main() -> i32 {
             })
         }
         Some(Command::Function(command)) => function(&project_dir, command),
+        Some(Command::UsagePlan { command }) => usage_plan(&project_dir, command),
+        Some(Command::ApiKey { command }) => api_key(&project_dir, command),
         Some(Command::Ls { json }) => ls(&project_dir, json),
     };
     match result {
@@ -786,5 +839,84 @@ fn canary(
     } else {
         return Err(CliError("say --percent P, --promote or --remove".into()));
     }
+    Ok(0)
+}
+
+fn usage_plan(project_dir: &Path, command: UsagePlanCommand) -> Result<i32, CliError> {
+    let UsagePlanCommand::Add {
+        name,
+        api,
+        stage,
+        rate,
+        burst,
+        quota_limit,
+        quota_period,
+    } = command;
+    let mut project = Project::load(project_dir)?;
+    let api = project.find_api(&api)?;
+    if api.stage(&stage).is_none() {
+        return Err(CliError(format!("API {} has no stage {stage}", api.name)));
+    }
+    let quota = match (quota_limit, quota_period) {
+        (Some(limit), Some(period)) => {
+            let quota = crate::model::QuotaSettings {
+                limit,
+                period: period.to_ascii_uppercase(),
+                offset: 0,
+            };
+            quota.validate().map_err(CliError)?;
+            Some(quota)
+        }
+        _ => None,
+    };
+    let plan = crate::model::UsagePlan {
+        id: crate::model::new_resource_id(),
+        name,
+        api_stages: vec![crate::model::ApiStage {
+            api_id: api.id.clone(),
+            stage,
+            throttle: Default::default(),
+        }],
+        throttle: rate
+            .zip(burst)
+            .map(|(rate_limit, burst_limit)| crate::model::ThrottleSettings {
+                burst_limit,
+                rate_limit,
+            }),
+        quota,
+        api_key_ids: Vec::new(),
+    };
+    let id = plan.id.clone();
+    project.usage_plans.push(plan);
+    project.save()?;
+    println!("{id}");
+    Ok(0)
+}
+
+fn api_key(project_dir: &Path, command: ApiKeyCommand) -> Result<i32, CliError> {
+    let ApiKeyCommand::Add { name, value, plan } = command;
+    let mut project = Project::load(project_dir)?;
+    let mut key = crate::model::ApiKey::generate(&name);
+    if let Some(value) = value {
+        if value.len() < 20 {
+            return Err(CliError(
+                "--value: API Key value should be at least 20 characters".into(),
+            ));
+        }
+        key.value = value;
+    }
+    if project.api_keys.iter().any(|k| k.value == key.value) {
+        return Err(CliError("--value: API Key value already exists".into()));
+    }
+    let plan = project
+        .usage_plans
+        .iter_mut()
+        .find(|p| p.id == plan || p.name == plan)
+        .ok_or_else(|| CliError(format!("--plan {plan:?}: no such usage plan")))?;
+    plan.api_key_ids.push(key.id.clone());
+    let value = key.value.clone();
+    project.api_keys.push(key);
+    project.save()?;
+    println!("{value}");
     Ok(0)
 }

@@ -33,6 +33,9 @@ pub struct CompiledStage {
     pub gateway_responses: GatewayResponses,
     /// This is a stage's canary (`$context.isCanaryRequest`).
     pub is_canary: bool,
+    /// `apiKeySource` is AUTHORIZER: the key comes from the authorizer's
+    /// `usageIdentifierKey`, not `x-api-key`.
+    pub api_key_from_authorizer: bool,
 }
 
 #[derive(Debug)]
@@ -227,6 +230,7 @@ pub fn compile_stage(api: &RestApi, stage: &Stage) -> Result<CompiledStage, Comp
         resources,
         gateway_responses,
         is_canary: false,
+        api_key_from_authorizer: api.api_key_source == crate::model::ApiKeySource::Authorizer,
     })
 }
 

@@ -40,6 +40,10 @@ pub struct RequestContext {
     pub authorizer: serde_json::Map<String, serde_json::Value>,
     /// Served by the stage's canary.
     pub is_canary: bool,
+    /// The authorizer's `usageIdentifierKey` (API key source AUTHORIZER).
+    pub usage_identifier_key: Option<String>,
+    /// The API key the request was admitted with: (value, id).
+    pub api_key: Option<(String, String)>,
 }
 
 impl RequestContext {
@@ -66,6 +70,8 @@ impl RequestContext {
             integration_latency_ms: None,
             authorizer: serde_json::Map::new(),
             is_canary: false,
+            usage_identifier_key: None,
+            api_key: None,
         }
     }
 
@@ -115,6 +121,16 @@ impl RequestContext {
             "requestTime" => self.request_time_clf(),
             "requestTimeEpoch" => self.request_time_epoch_ms().to_string(),
             "identity.sourceIp" => self.source_ip.clone(),
+            "identity.apiKey" => self
+                .api_key
+                .as_ref()
+                .map(|k| k.0.clone())
+                .unwrap_or_default(),
+            "identity.apiKeyId" => self
+                .api_key
+                .as_ref()
+                .map(|k| k.1.clone())
+                .unwrap_or_default(),
             "identity.userAgent" => self.user_agent.clone(),
             "error.message" => self.error_message.clone().unwrap_or_default(),
             "error.messageString" => {
@@ -186,6 +202,10 @@ impl RequestContext {
             "vpcId",
         ] {
             identity.insert(name.to_string(), text(""));
+        }
+        if let Some((value, id)) = &self.api_key {
+            identity.insert("apiKey".into(), text(value));
+            identity.insert("apiKeyId".into(), text(id));
         }
         identity.insert("sourceIp".into(), text(&self.source_ip));
         identity.insert("userAgent".into(), text(&self.user_agent));

@@ -215,6 +215,12 @@ impl Gateway {
                         config.account_throttle,
                         throttle::monotonic(),
                     ))),
+                    api_keys: Some(pipeline::ApiKeyServices {
+                        keys: Arc::new(ArcSwap::from_pointee(
+                            crate::auth::api_keys::ApiKeys::compile(project),
+                        )),
+                        usage: Arc::new(crate::auth::api_keys::UsageStore::load(&project.dir)),
+                    }),
                     ..Services::default()
                 },
                 request_log: RequestLog::new(config.request_log_capacity, config.request_log_bytes),
@@ -234,6 +240,17 @@ impl Gateway {
             tokio::net::TcpListener::from_std(listener).map_err(GatewayStartError::Io)?
         };
         runtime.spawn(server::serve(listener, Arc::clone(&shared)));
+        // Quota counters reach the disk within a second of changing.
+        if let Some(keys) = &shared.services.api_keys {
+            let usage = Arc::clone(&keys.usage);
+            runtime.spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    let usage = Arc::clone(&usage);
+                    let _ = tokio::task::spawn_blocking(move || usage.flush()).await;
+                }
+            });
+        }
         Ok(Gateway {
             runtime: Some(runtime),
             local_addr,
@@ -254,6 +271,10 @@ impl Gateway {
     pub fn reload(&self, project: &Project) -> Result<(), CompileError> {
         let routes = Routes::compile(project)?;
         self.shared.services.functions.update(project);
+        if let Some(keys) = &self.shared.services.api_keys {
+            keys.keys
+                .store(Arc::new(crate::auth::api_keys::ApiKeys::compile(project)));
+        }
         self.shared.routes.store(Arc::new(routes));
         Ok(())
     }
@@ -293,6 +314,16 @@ impl Gateway {
         self.shared.services.clone()
     }
 
+    /// The services for a test invoke: as AWS's console Test button, no
+    /// API key check and no throttling.
+    pub fn test_invoke_services(&self) -> Services {
+        Services {
+            api_keys: None,
+            account_throttle: None,
+            ..self.shared.services.clone()
+        }
+    }
+
     /// Runs a request against an API's draft, as AWS's console "Test"
     /// button does (`$context.stage` is `test-invoke-stage`), in this
     /// gateway's runtime, and records it in the request log.
@@ -302,7 +333,7 @@ impl Gateway {
         request: MethodRequest,
     ) -> Result<Execution, CompileError> {
         let runtime = self.runtime.as_ref().expect("the runtime lives until drop");
-        let services = self.shared.services.clone();
+        let services = self.test_invoke_services();
         runtime.block_on(test_invoke(api, request, &services))
     }
 }
@@ -358,6 +389,9 @@ impl Drop for Gateway {
     fn drop(&mut self) {
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
+        }
+        if let Some(keys) = &self.shared.services.api_keys {
+            keys.usage.flush();
         }
     }
 }

@@ -80,6 +80,15 @@ pub struct Services {
     /// The account-level bucket (none for test invoke, which AWS does not
     /// throttle).
     pub account_throttle: Option<Arc<super::throttle::TokenBucket>>,
+    /// API keys and usage plans, swapped on reload, and the quota counters
+    /// (none for test invoke, which skips the API key check as AWS's does).
+    pub api_keys: Option<ApiKeyServices>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiKeyServices {
+    pub keys: Arc<arc_swap::ArcSwap<crate::auth::api_keys::ApiKeys>>,
+    pub usage: Arc<crate::auth::api_keys::UsageStore>,
 }
 
 /// The result of running a request through the pipeline.
@@ -211,6 +220,7 @@ async fn run_phases(
     authorize(stage, request, &routed, context, services, log)
         .await
         .map_err(fail)?;
+    api_key(stage, request, &routed.method, context, services, log).map_err(fail)?;
     throttle(&routed.method, services, log).map_err(fail)?;
     if let Some(validation) = &routed.method.validation {
         super::validate::validate(validation, request, &routed.path_parameters, context, log)
@@ -295,6 +305,64 @@ fn route(
         method: Arc::clone(method),
         path_parameters: found.path_parameters,
     })
+}
+
+/// Phase: the API key of a method that requires one, and its usage plan's
+/// throttle and quota.
+fn api_key(
+    stage: &CompiledStage,
+    request: &MethodRequest,
+    method: &CompiledMethod,
+    context: &mut RequestContext,
+    services: &Services,
+    log: &mut ExecutionLog,
+) -> Result<(), GatewayError> {
+    let Some(keys) = services
+        .api_keys
+        .as_ref()
+        .filter(|_| method.api_key_required)
+    else {
+        return Ok(());
+    };
+    let presented = if stage.api_key_from_authorizer {
+        context.usage_identifier_key.clone()
+    } else {
+        request
+            .headers
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let checked = keys.keys.load().check(
+        presented.as_deref(),
+        (&stage.api_id, &stage.stage_name),
+        (&context.resource_path, &context.http_method),
+        &keys.usage,
+        now,
+    );
+    use crate::auth::api_keys::Refusal;
+    match checked {
+        Ok(id) => {
+            log.push_fmt(format_args!("API Key {id} authorized"));
+            context.api_key = presented.map(|value| (value, id));
+            Ok(())
+        }
+        Err(Refusal::Forbidden) => {
+            log.push("API Key not authorized: missing, unknown, disabled, or in no usage plan for this stage");
+            Err(GatewayError::new(GatewayResponseType::InvalidApiKey))
+        }
+        Err(Refusal::Throttled) => {
+            log.push("Request throttled by the usage plan");
+            Err(GatewayError::new(GatewayResponseType::Throttled))
+        }
+        Err(Refusal::QuotaExceeded) => {
+            log.push("Usage plan quota exceeded");
+            Err(GatewayError::new(GatewayResponseType::QuotaExceeded))
+        }
+    }
 }
 
 /// Phase: throttling, the account's bucket then the method's (AWS's
@@ -512,6 +580,7 @@ async fn lambda_authorize(
                 result.principal_id
             ));
             log.push("Successfully completed authorizer execution");
+            context.usage_identifier_key = result.usage_identifier_key.clone();
             let authorizer_context = &mut context.authorizer;
             authorizer_context.insert("principalId".into(), result.principal_id.clone().into());
             for (key, value) in &result.context {

@@ -234,7 +234,7 @@ impl Console {
                 });
                 return;
             };
-            let services = gateway.services();
+            let services = gateway.test_invoke_services();
             gateway.spawn(async move {
                 let _ = sender.send(test_invoke(&api, &request, &services).await);
                 repaint();

@@ -19,6 +19,7 @@ mod model_schema;
 pub mod project;
 mod resource;
 mod stage;
+mod usage_plan;
 
 pub use api::{ApiKeySource, EndpointConfiguration, RestApi};
 pub use authorizer::Authorizer;
@@ -39,3 +40,4 @@ pub use stage::{
     CanarySettings, MethodSetting, Stage, validate_percent_traffic, validate_stage_name,
     validate_stage_variable,
 };
+pub use usage_plan::{ApiKey, ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};

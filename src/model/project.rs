@@ -36,6 +36,10 @@ struct ProjectFile {
     /// Local Lambda functions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     functions: Vec<FunctionDefinition>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    api_keys: Vec<super::ApiKey>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    usage_plans: Vec<super::UsagePlan>,
 }
 
 /// What went wrong loading or saving a project. `Display` is one line:
@@ -87,6 +91,8 @@ pub struct Project {
     pub dir: PathBuf,
     pub rest_apis: Vec<RestApi>,
     pub functions: Vec<FunctionDefinition>,
+    pub api_keys: Vec<super::ApiKey>,
+    pub usage_plans: Vec<super::UsagePlan>,
     /// Snapshots by `(apiId, deploymentId)`.
     snapshots: BTreeMap<(String, String), Arc<DeploymentSnapshot>>,
 }
@@ -98,6 +104,8 @@ impl Project {
             dir: dir.to_path_buf(),
             rest_apis: Vec::new(),
             functions: Vec::new(),
+            api_keys: Vec::new(),
+            usage_plans: Vec::new(),
             snapshots: BTreeMap::new(),
         }
     }
@@ -122,6 +130,8 @@ impl Project {
             dir: dir.to_path_buf(),
             rest_apis: file.rest_apis,
             functions: file.functions,
+            api_keys: file.api_keys,
+            usage_plans: file.usage_plans,
             snapshots: BTreeMap::new(),
         };
         let mut names = HashSet::new();
@@ -139,6 +149,15 @@ impl Project {
                     message,
                 });
             }
+        }
+        if let Some((steps, message)) = validate_keys(&project) {
+            let (line, column) = locate(&text, &steps);
+            return Err(ProjectError::Invalid {
+                path,
+                line,
+                column,
+                message,
+            });
         }
         if let Err((steps, message)) = validate(&project.rest_apis) {
             let (line, column) = locate(&text, &steps);
@@ -201,6 +220,8 @@ impl Project {
             version: FORMAT_VERSION,
             rest_apis: self.rest_apis.clone(),
             functions: self.functions.clone(),
+            api_keys: self.api_keys.clone(),
+            usage_plans: self.usage_plans.clone(),
         };
         write_json_atomic(&self.dir.join(PROJECT_FILE), &file)
     }
@@ -519,6 +540,57 @@ pub fn write_text_atomic(path: &Path, text: &str) -> Result<(), ProjectError> {
 }
 
 type Invalid = (Vec<Step>, String);
+
+/// API keys and usage plans: unique key values, known keys, APIs and
+/// stages in plans, valid quotas.
+fn validate_keys(project: &Project) -> Option<Invalid> {
+    let mut values = HashSet::new();
+    for (index, key) in project.api_keys.iter().enumerate() {
+        if key.value.len() < 20 {
+            return Some((
+                vec!["apiKeys".into(), index.into(), "value".into()],
+                "API Key value should be at least 20 characters".into(),
+            ));
+        }
+        if !values.insert(key.value.as_str()) {
+            return Some((
+                vec!["apiKeys".into(), index.into(), "value".into()],
+                "API Key value already exists".into(),
+            ));
+        }
+    }
+    for (index, plan) in project.usage_plans.iter().enumerate() {
+        let at = |key: &str| -> Vec<Step> { vec!["usagePlans".into(), index.into(), key.into()] };
+        if let Some(id) = plan
+            .api_key_ids
+            .iter()
+            .find(|id| !project.api_keys.iter().any(|k| &k.id == *id))
+        {
+            return Some((at("apiKeyIds"), format!("no API key with id {id:?}")));
+        }
+        for stage in &plan.api_stages {
+            let known = project
+                .rest_apis
+                .iter()
+                .any(|a| a.id == stage.api_id && a.stage(&stage.stage).is_some());
+            if !known {
+                return Some((
+                    at("apiStages"),
+                    format!(
+                        "no stage {} in an API with id {:?}",
+                        stage.stage, stage.api_id
+                    ),
+                ));
+            }
+        }
+        if let Some(quota) = &plan.quota
+            && let Err(message) = quota.validate()
+        {
+            return Some((at("quota"), message));
+        }
+    }
+    None
+}
 
 /// Checks what serde cannot: a consistent resource tree, method keys, stage
 /// pointers. Returns where (as a path into the file) and what is wrong.
