@@ -225,7 +225,7 @@ impl UsageStore {
                     serde_json::json!({"usagePlanId": plan, "keyId": key, "periodStart": start, "used": used, "firstPeriod": first})
                 })
                 .collect();
-            items.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+            items.sort_by_key(|item| item.to_string());
             items
         };
         if crate::model::project::write_json_atomic(path, &items).is_err() {
