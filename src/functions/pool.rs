@@ -231,9 +231,10 @@ impl Pool {
             state.next_id += 1;
             state.next_id
         };
-        let spawned = self.spawn_worker(id);
-        lock(&self.state).starting -= 1;
-        if let Err(error) = spawned {
+        // On success `spawn_worker` moves the reservation from `starting`
+        // to `workers` under one lock; on failure it is given back here.
+        if let Err(error) = self.spawn_worker(id) {
+            lock(&self.state).starting -= 1;
             self.log.push(format!("Worker could not start: {error}"));
             self.fail_one_pending(Outcome::error("Runtime.InvalidEntrypoint", &error));
         }
@@ -317,7 +318,11 @@ impl Pool {
             .spawn()
             .map_err(|e| format!("{}: {e}", program.display()))?;
         *lock(&worker.pid) = child.id();
-        lock(&self.state).workers.push(Arc::clone(&worker));
+        {
+            let mut state = lock(&self.state);
+            state.workers.push(Arc::clone(&worker));
+            state.starting -= 1;
+        }
 
         if let Some(stdout) = child.stdout.take() {
             self.forward_output(stdout);
@@ -448,7 +453,7 @@ impl Pool {
 
     /// The Runtime API, for one worker.
     async fn runtime_api(
-        &self,
+        self: &Arc<Self>,
         worker: &Arc<Worker>,
         request: Request<hyper::body::Incoming>,
     ) -> Response<Full<Bytes>> {
@@ -525,7 +530,7 @@ impl Pool {
         }
     }
 
-    async fn next(&self, worker: &Arc<Worker>) -> Response<Full<Bytes>> {
+    async fn next(self: &Arc<Self>, worker: &Arc<Worker>) -> Response<Full<Bytes>> {
         if !worker.started.swap(true, Ordering::SeqCst) {
             *lock(&worker.init) = Some(worker.spawned.elapsed());
         }
@@ -543,6 +548,8 @@ impl Pool {
                 );
             };
             lock(&self.state).queued -= 1;
+            // More waiting than idle workers: start another, up to the limit.
+            self.scale();
             if pending.dispatched.send(()).is_err() {
                 // The caller stopped waiting (throttled); take the next.
                 continue;
