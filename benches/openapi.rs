@@ -113,6 +113,8 @@ fn import_and_compile(c: &mut Criterion) {
         last_updated_date: None,
         canary_settings: None,
         method_settings: Default::default(),
+        cache_cluster_enabled: false,
+        cache_cluster_size: None,
     };
     c.bench_function("import_compile_500_operations", |b| {
         b.iter(|| {

@@ -1490,3 +1490,36 @@ fn stage_throttling_from_the_stages_tab() {
         .collect();
     assert_eq!(statuses, ["200", "200", "429", "429"]);
 }
+
+/// The Stages tab turns the stage cache on (the running gateway caches GET
+/// answers at once) and flushes it.
+#[test]
+fn stage_cache_from_the_stages_tab() {
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("Stages").click();
+    harness.run();
+    harness.get_by_label("Stage dev").click();
+    harness.run();
+    harness
+        .get_by_label("Stage cache (GET methods, 300 s by default)")
+        .click();
+    harness.run();
+    assert!(
+        harness
+            .state()
+            .workspace
+            .api()
+            .unwrap()
+            .stage("dev")
+            .unwrap()
+            .cache_cluster_enabled
+    );
+    harness.get_by_label("Flush stage cache").click();
+    harness.run();
+    assert_eq!(
+        harness.state().status,
+        Ok("The cache of dev is empty".into())
+    );
+}

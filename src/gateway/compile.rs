@@ -33,6 +33,8 @@ pub struct CompiledStage {
     pub gateway_responses: GatewayResponses,
     /// This is a stage's canary (`$context.isCanaryRequest`).
     pub is_canary: bool,
+    /// The stage's response cache (`cacheClusterEnabled`).
+    pub cache: Option<Arc<super::cache::ResponseCache>>,
     /// `apiKeySource` is AUTHORIZER: the key comes from the authorizer's
     /// `usageIdentifierKey`, not `x-api-key`.
     pub api_key_from_authorizer: bool,
@@ -53,6 +55,8 @@ pub struct CompiledMethod {
     pub authorization: Authorization,
     /// The stage's method throttling (`methodSettings`), if set.
     pub throttle: Option<Arc<super::throttle::TokenBucket>>,
+    /// Response caching, when the stage has a cache and the method uses it.
+    pub caching: Option<MethodCaching>,
     pub validation: Option<super::validate::CompiledValidation>,
     pub integration: Option<CompiledIntegration>,
 }
@@ -72,6 +76,16 @@ pub struct CompiledIntegration {
     pub responses: Vec<CompiledIntegrationResponse>,
     /// The Lambda function an `AWS` / `AWS_PROXY` integration invokes.
     pub function: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MethodCaching {
+    pub ttl: std::time::Duration,
+    /// The integration's `cacheKeyParameters` (`method.request.path.id`, ...).
+    pub key_parameters: Vec<String>,
+    /// `Cache-Control: max-age=0` needs authorization (IAM, which Portico
+    /// does not check yet): then it is ignored.
+    pub require_authorization: bool,
 }
 
 /// How a method authorizes its callers.
@@ -202,6 +216,26 @@ pub fn compile_stage(api: &RestApi, stage: &Stage) -> Result<CompiledStage, Comp
                                 super::throttle::monotonic(),
                             ))
                         }),
+                    caching: stage
+                        .cache_cluster_enabled
+                        .then(|| stage.method_setting(&resource.path, verb))
+                        .and_then(|setting| {
+                            let enabled = setting
+                                .and_then(|s| s.caching_enabled)
+                                .unwrap_or(verb == "GET");
+                            let ttl = setting.and_then(|s| s.cache_ttl_in_seconds).unwrap_or(300);
+                            (enabled && ttl > 0).then(|| MethodCaching {
+                                ttl: std::time::Duration::from_secs(u64::from(ttl.min(3600))),
+                                key_parameters: method
+                                    .method_integration
+                                    .as_ref()
+                                    .map(|i| i.cache_key_parameters.clone())
+                                    .unwrap_or_default(),
+                                require_authorization: setting
+                                    .and_then(|s| s.require_authorization_for_cache_control)
+                                    .unwrap_or(true),
+                            })
+                        }),
                     validation,
                     integration,
                 }),
@@ -230,6 +264,17 @@ pub fn compile_stage(api: &RestApi, stage: &Stage) -> Result<CompiledStage, Comp
         resources,
         gateway_responses,
         is_canary: false,
+        cache: stage.cache_cluster_enabled.then(|| {
+            let gigabytes: f64 = stage
+                .cache_cluster_size
+                .as_deref()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0.5);
+            let bytes = (gigabytes * 1e9) as usize;
+            Arc::new(super::cache::ResponseCache::new(
+                bytes.min(crate::model::stage::LOCAL_CACHE_BYTES),
+            ))
+        }),
         api_key_from_authorizer: api.api_key_source == crate::model::ApiKeySource::Authorizer,
     })
 }

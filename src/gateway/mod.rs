@@ -6,6 +6,7 @@
 //! `ArcSwap`, swapped whole on deploy: a request sees the old or the new
 //! configuration, never half of each, and the hot path takes no lock.
 
+pub mod cache;
 pub mod compile;
 pub mod context;
 mod endpoint;
@@ -293,6 +294,24 @@ impl Gateway {
         }
     }
 
+    /// Empties a stage's response cache (AWS's FlushStageCache); false if
+    /// the stage has none.
+    pub fn flush_cache(&self, api_id: &str, stage: &str) -> bool {
+        let routes = self.shared.routes.load();
+        match routes
+            .apis
+            .get(api_id)
+            .and_then(|s| s.get(stage))
+            .and_then(|s| s.cache.as_ref())
+        {
+            Some(cache) => {
+                cache.flush();
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The URL of every served stage.
     pub fn stage_urls(&self, project: &Project) -> Vec<StageUrl> {
         stage_urls(project, self.local_addr)
@@ -353,6 +372,8 @@ pub async fn test_invoke(
         last_updated_date: None,
         canary_settings: None,
         method_settings: Default::default(),
+        cache_cluster_enabled: false,
+        cache_cluster_size: None,
     };
     let compiled = compile_stage(api, &stage)?;
     Ok(pipeline::execute(&compiled, &request, services).await)

@@ -104,6 +104,8 @@ pub struct Execution {
 
 struct Routed {
     method: Arc<CompiledMethod>,
+    /// The resource's path (`/pets/{petId}`).
+    resource_path: String,
     path_parameters: Vec<(String, String)>,
 }
 
@@ -226,35 +228,128 @@ async fn run_phases(
         super::validate::validate(validation, request, &routed.path_parameters, context, log)
             .map_err(fail)?;
     }
+    let cached = cache_lookup(stage, request, &routed, log);
+    if let Some(CacheLookup::Hit(reply)) = cached {
+        return Ok(reply);
+    }
+    let reply = integrate_phases(
+        stage,
+        request,
+        &routed,
+        services,
+        context,
+        log,
+        integration_latency,
+    )
+    .await
+    .map_err(fail)?;
+    if let (Some(CacheLookup::Miss(key)), Some(cache), Some(caching)) =
+        (cached, &stage.cache, &routed.method.caching)
+        && (200..300).contains(&reply.status)
+    {
+        cache.put(key, &reply, caching.ttl);
+    }
+    Ok(reply)
+}
+
+enum CacheLookup {
+    Hit(Reply),
+    /// Not cached (or invalidated): the key to store the answer under.
+    Miss(String),
+}
+
+/// Phase: the stage cache, for a method with caching on. The key is the
+/// verb, the resource path and the values of the integration's
+/// `cacheKeyParameters`; `Cache-Control: max-age=0` invalidates the entry
+/// when the method does not require authorization for that.
+fn cache_lookup(
+    stage: &CompiledStage,
+    request: &MethodRequest,
+    routed: &Routed,
+    log: &mut ExecutionLog,
+) -> Option<CacheLookup> {
+    let (cache, caching) = (stage.cache.as_ref()?, routed.method.caching.as_ref()?);
+    let mut key = format!("{} {}", routed.method.http_method, routed.resource_path);
+    for parameter in &caching.key_parameters {
+        let value = if let Some(name) = parameter.strip_prefix("method.request.path.") {
+            routed
+                .path_parameters
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        } else if let Some(name) = parameter.strip_prefix("method.request.querystring.") {
+            request
+                .query
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        } else {
+            parameter
+                .strip_prefix("method.request.header.")
+                .map(|name| header_text(&request.headers, &name.to_ascii_lowercase()))
+        };
+        key.push('\u{1f}');
+        key.push_str(parameter);
+        key.push('=');
+        key.push_str(value.as_deref().unwrap_or_default());
+    }
+    let invalidate = !caching.require_authorization
+        && header_text(&request.headers, "cache-control")
+            .split(',')
+            .any(|d| d.trim().eq_ignore_ascii_case("max-age=0"));
+    if invalidate {
+        log.push("Invalidating the cache entry (Cache-Control: max-age=0)");
+        cache.remove(&key);
+        return Some(CacheLookup::Miss(key));
+    }
+    match cache.get(&key) {
+        Some(reply) => {
+            log.push("Sending response from the stage cache");
+            Some(CacheLookup::Hit(reply))
+        }
+        None => Some(CacheLookup::Miss(key)),
+    }
+}
+
+/// The phases that call the integration and build the response.
+async fn integrate_phases(
+    stage: &CompiledStage,
+    request: &MethodRequest,
+    routed: &Routed,
+    services: &Services,
+    context: &mut RequestContext,
+    log: &mut ExecutionLog,
+    integration_latency: &mut Option<Duration>,
+) -> Result<Reply, GatewayError> {
     let Some(integration) = routed.method.integration.as_ref() else {
         log.push("Execution failed due to configuration error: No integration defined for method");
-        return Err(fail(GatewayError::new(
+        return Err(GatewayError::new(
             GatewayResponseType::ApiConfigurationError,
-        )));
+        ));
     };
     if integration.integration_type == IntegrationType::AwsProxy {
         return lambda_proxy(
             stage,
             integration,
             request,
-            &routed,
+            routed,
             context,
             services,
             log,
             integration_latency,
         )
-        .await
-        .map_err(fail);
+        .await;
     }
     let scope = mapping_scope(stage, request, &routed.path_parameters, context, None);
     let (endpoint_request, from_template) =
-        integration_request(stage, integration, request, &scope, log).map_err(fail)?;
+        integration_request(stage, integration, request, &scope, log)?;
     let started = Instant::now();
     let response = integrate(integration, endpoint_request, from_template, services, log).await;
     let latency = started.elapsed();
     *integration_latency = Some(latency);
     context.integration_latency_ms = Some(latency.as_millis() as u64);
-    let response = response.map_err(fail)?;
+    let response = response?;
     context.integration_status = Some(response.status);
     if integration.integration_type == IntegrationType::HttpProxy {
         return Ok(proxy_response(response, log));
@@ -266,8 +361,8 @@ async fn run_phases(
         context,
         Some(&response),
     );
-    let selected = integration_response(integration, &response, log).map_err(fail)?;
-    method_response(stage, selected, &response, request, &scope, log).map_err(fail)
+    let selected = integration_response(integration, &response, log)?;
+    method_response(stage, selected, &response, request, &scope, log)
 }
 
 /// Phase: find the resource and method. AWS answers an unknown path or verb
@@ -303,6 +398,7 @@ fn route(
     ));
     Ok(Routed {
         method: Arc::clone(method),
+        resource_path: resource.path.clone(),
         path_parameters: found.path_parameters,
     })
 }

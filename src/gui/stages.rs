@@ -90,6 +90,7 @@ impl Studio {
         self.stage_variables = Some((stage.clone(), variables));
         ui.separator();
         self.throttling_section(ui, &stage);
+        self.cache_section(ui, &stage);
         ui.separator();
         self.canary_section(ui, &stage);
         ui.separator();
@@ -169,6 +170,48 @@ impl Studio {
             }
         });
         self.stage_throttle = Some((stage.to_string(), rate, burst));
+    }
+
+    /// The stage's response cache: on / off (GET methods cache for 300 s
+    /// unless their method settings say otherwise) and flush.
+    fn cache_section(&mut self, ui: &mut egui::Ui, stage: &str) {
+        let Some(enabled) = self
+            .workspace
+            .api()
+            .and_then(|api| api.stage(stage))
+            .map(|s| s.cache_cluster_enabled)
+        else {
+            return;
+        };
+        ui.horizontal(|ui| {
+            let mut wanted = enabled;
+            if ui
+                .checkbox(&mut wanted, "Stage cache (GET methods, 300 s by default)")
+                .changed()
+            {
+                let result = self
+                    .workspace
+                    .set_stage_cache(stage, wanted)
+                    .and_then(|()| self.reload_gateway());
+                self.report(result, |()| {
+                    format!(
+                        "The cache of {stage} is {}",
+                        if wanted { "on" } else { "off" }
+                    )
+                });
+            }
+            if enabled && ui.button("Flush stage cache").clicked() {
+                let flushed = match (&self.gateway, self.workspace.api()) {
+                    (Some(gateway), Some(api)) => gateway.flush_cache(&api.id, stage),
+                    _ => false,
+                };
+                self.status = if flushed {
+                    Ok(format!("The cache of {stage} is empty"))
+                } else {
+                    Err(format!("{stage} serves no cache (deploy or save first)"))
+                };
+            }
+        });
     }
 
     fn canary_section(&mut self, ui: &mut egui::Ui, stage: &str) {

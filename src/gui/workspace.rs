@@ -524,6 +524,20 @@ impl Workspace {
         })
     }
 
+    /// Turns the stage's response cache on or off (undoable).
+    pub fn set_stage_cache(&mut self, stage: &str, enabled: bool) -> Result<(), String> {
+        self.edit(|api| {
+            let stage = api
+                .stage_mut(stage)
+                .ok_or_else(|| format!("Invalid stage identifier specified: {stage}"))?;
+            stage.cache_cluster_enabled = enabled;
+            if enabled && stage.cache_cluster_size.is_none() {
+                stage.cache_cluster_size = Some("0.5".into());
+            }
+            Ok(())
+        })
+    }
+
     /// Points `stage` at an earlier deployment ("roll back") and saves.
     pub fn point_stage(&mut self, stage: &str, deployment_id: &str) -> Result<(), String> {
         self.edit(|api| {

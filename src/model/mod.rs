@@ -18,7 +18,7 @@ mod method;
 mod model_schema;
 pub mod project;
 mod resource;
-mod stage;
+pub mod stage;
 mod usage_plan;
 
 pub use api::{ApiKeySource, EndpointConfiguration, RestApi};

@@ -330,6 +330,8 @@ impl Project {
                 last_updated_date: Some(now),
                 canary_settings: None,
                 method_settings: Default::default(),
+                cache_cluster_enabled: false,
+                cache_cluster_size: None,
             }),
         }
         self.save()?;

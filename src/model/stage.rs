@@ -24,6 +24,13 @@ pub struct Stage {
     /// A canary: another deployment taking a share of the stage's traffic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary_settings: Option<CanarySettings>,
+    /// The stage's response cache.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cache_cluster_enabled: bool,
+    /// AWS's cache sizes in GB (`0.5`, `1.6`, ...); locally the cache holds
+    /// at most [`LOCAL_CACHE_BYTES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_cluster_size: Option<String>,
     /// Per-method settings by `resourcePath/httpMethod` (`~1pets/GET`,
     /// slashes escaped as `~1`), and `*/*` for the stage's default.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -48,7 +55,14 @@ pub struct MethodSetting {
     pub logging_level: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_trace_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_authorization_for_cache_control: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unauthorized_cache_control_header_strategy: Option<String>,
 }
+
+/// The most bytes a stage's local response cache holds.
+pub const LOCAL_CACHE_BYTES: usize = 64 << 20;
 
 impl Stage {
     /// The setting that applies to `verb` on `resource_path`: the method's

@@ -92,6 +92,8 @@ pub enum Upstream {
     Delay(Duration),
     /// Answer with this status, these headers and this body.
     Fixed(u16, Vec<(&'static str, &'static str)>, &'static str),
+    /// Count the requests; answer 200 with the count so far.
+    Counter(std::sync::Arc<std::sync::atomic::AtomicUsize>),
 }
 
 /// Starts an upstream server on an ephemeral port on its own thread and
@@ -141,6 +143,12 @@ pub fn start_upstream(kind: Upstream) -> SocketAddr {
                                                 .append(name, value.parse().expect("header"));
                                         }
                                         response
+                                    }
+                                    Upstream::Counter(count) => {
+                                        let n = count
+                                            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                                            + 1;
+                                        hyper::Response::new(Full::new(Bytes::from(n.to_string())))
                                     }
                                     Upstream::Echo => unreachable!("handled above"),
                                 };
