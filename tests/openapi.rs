@@ -605,3 +605,32 @@ fn merge_adds_to_an_api_and_overwrite_replaces_it() {
     assert_eq!(replaced.deployments, api.deployments);
     assert!(replaced.resource_by_path("/catalog").is_none());
 }
+
+/// AWS's published examples reference `api_key` without defining it and
+/// may hold an integration behind a `$ref`: both import.
+#[test]
+fn undeclared_api_key_and_referenced_integrations_import() {
+    let document = json!({
+        "openapi": "3.0.1",
+        "info": {"title": "r", "version": "1"},
+        "paths": {"/a": {"get": {
+            "security": [{"api_key": []}, {"nope": []}],
+            "responses": {"200": {"description": "ok"}},
+            "x-amazon-apigateway-integration": {"$ref": "#/components/x-amazon-apigateway-integrations/mock"}
+        }}},
+        "components": {"x-amazon-apigateway-integrations": {"mock": {"type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}}}}
+    });
+    let imported = import(&document).expect("imports");
+    assert_eq!(imported.warnings.len(), 1, "{:?}", imported.warnings);
+    assert!(imported.warnings[0].contains("no security scheme named \"nope\""));
+    let method = &imported
+        .api
+        .resource_by_path("/a")
+        .unwrap()
+        .resource_methods["GET"];
+    assert!(method.api_key_required);
+    assert_eq!(
+        method.method_integration.as_ref().unwrap().integration_type,
+        portico::model::IntegrationType::Mock
+    );
+}

@@ -132,7 +132,7 @@ mod tests {
 
     #[test]
     fn entries_expire_and_the_budget_evicts_the_oldest() {
-        let cache = ResponseCache::new(40);
+        let cache = ResponseCache::new(25);
         cache.put("a".into(), &reply("0123456789"), Duration::from_secs(60));
         cache.put("b".into(), &reply("0123456789"), Duration::from_secs(60));
         cache.put("c".into(), &reply("0123456789"), Duration::from_secs(60));

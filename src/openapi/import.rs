@@ -986,9 +986,18 @@ impl<'a> Importer<'a> {
             let req_at = child(&at, &i.to_string());
             for (name, scopes) in object(requirement, &req_at)? {
                 let name_at = child(&req_at, name);
-                let kind = self.security.get(name).cloned().ok_or_else(|| {
-                    OpenApiError::invalid(&name_at, format!("no security scheme named {name:?}"))
-                })?;
+                // AWS's own examples name `api_key` without defining it.
+                let kind = match self.security.get(name).cloned() {
+                    Some(kind) => kind,
+                    None if name == "api_key" => Security::ApiKey,
+                    None => {
+                        self.warn(
+                            &name_at,
+                            format!("no security scheme named {name:?}; ignored"),
+                        );
+                        Security::Unsupported
+                    }
+                };
                 match kind {
                     Security::ApiKey => method.api_key_required = true,
                     Security::Iam => method.authorization_type = "AWS_IAM".into(),
@@ -1016,6 +1025,9 @@ impl<'a> Importer<'a> {
     }
 
     fn integration(&mut self, value: &Value, at: &str) -> Result<Integration, OpenApiError> {
+        // An integration may be a reference (`#/components/x-amazon-apigateway-integrations/x`).
+        let (value, at) = resolve(self.document, value, at)?;
+        let at = at.as_str();
         let fields = Fields::new(value, at)?;
         let kind = fields.string("type")?.ok_or_else(|| {
             OpenApiError::invalid(
