@@ -104,18 +104,7 @@ fn fifty_property_body() -> Vec<u8> {
 
 fn import_and_compile(c: &mut Criterion) {
     let text = five_hundred_operations();
-    let stage = Stage {
-        stage_name: "dev".into(),
-        deployment_id: "bench".into(),
-        description: None,
-        variables: Default::default(),
-        created_date: None,
-        last_updated_date: None,
-        canary_settings: None,
-        method_settings: Default::default(),
-        cache_cluster_enabled: false,
-        cache_cluster_size: None,
-    };
+    let stage = Stage::new("dev", "bench");
     c.bench_function("import_compile_500_operations", |b| {
         b.iter(|| {
             let document = portico::openapi::parse_document(&text).expect("parses");

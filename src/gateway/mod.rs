@@ -363,18 +363,7 @@ pub async fn test_invoke(
     request: MethodRequest,
     services: &Services,
 ) -> Result<Execution, CompileError> {
-    let stage = Stage {
-        stage_name: "test-invoke-stage".into(),
-        deployment_id: "test-invoke-deployment-id".into(),
-        description: None,
-        variables: Default::default(),
-        created_date: None,
-        last_updated_date: None,
-        canary_settings: None,
-        method_settings: Default::default(),
-        cache_cluster_enabled: false,
-        cache_cluster_size: None,
-    };
+    let stage = Stage::new("test-invoke-stage", "test-invoke-deployment-id");
     let compiled = compile_stage(api, &stage)?;
     Ok(pipeline::execute(&compiled, &request, services).await)
 }

@@ -322,16 +322,10 @@ impl Project {
                 stage.last_updated_date = Some(now);
             }
             None => api.stages.push(Stage {
-                stage_name: stage_name.to_string(),
-                deployment_id: deployment.id.clone(),
-                description: None,
                 variables: variables.clone(),
                 created_date: Some(now.clone()),
                 last_updated_date: Some(now),
-                canary_settings: None,
-                method_settings: Default::default(),
-                cache_cluster_enabled: false,
-                cache_cluster_size: None,
+                ..Stage::new(stage_name, &deployment.id)
             }),
         }
         self.save()?;

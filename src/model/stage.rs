@@ -65,6 +65,22 @@ pub struct MethodSetting {
 pub const LOCAL_CACHE_BYTES: usize = 64 << 20;
 
 impl Stage {
+    /// A stage pointing at `deployment_id`, with nothing else set.
+    pub fn new(stage_name: &str, deployment_id: &str) -> Stage {
+        Stage {
+            stage_name: stage_name.to_string(),
+            deployment_id: deployment_id.to_string(),
+            description: None,
+            variables: BTreeMap::new(),
+            created_date: None,
+            last_updated_date: None,
+            canary_settings: None,
+            method_settings: BTreeMap::new(),
+            cache_cluster_enabled: false,
+            cache_cluster_size: None,
+        }
+    }
+
     /// The setting that applies to `verb` on `resource_path`: the method's
     /// own (`~1pets~1{id}/GET`, or unescaped), else the stage's `*/*`.
     pub fn method_setting(&self, resource_path: &str, verb: &str) -> Option<&MethodSetting> {
