@@ -778,10 +778,13 @@ fn function(project_dir: &Path, command: FunctionCommand) -> Result<i32, CliErro
                     1
                 }
             };
+            // Stop the worker and give its output a moment to be read, so
+            // the printed log has everything the handler wrote.
+            host.shutdown();
+            runtime.block_on(tokio::time::sleep(std::time::Duration::from_millis(150)));
             if let Some(log) = host.log(&name) {
                 eprint!("{}", log.render());
             }
-            host.shutdown();
             Ok(code)
         }
     }
