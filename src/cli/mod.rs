@@ -781,7 +781,9 @@ fn function(project_dir: &Path, command: FunctionCommand) -> Result<i32, CliErro
             // Stop the worker and give its output a moment to be read, so
             // the printed log has everything the handler wrote.
             host.shutdown();
-            runtime.block_on(tokio::time::sleep(std::time::Duration::from_millis(150)));
+            runtime.block_on(async {
+                tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            });
             if let Some(log) = host.log(&name) {
                 eprint!("{}", log.render());
             }
