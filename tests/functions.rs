@@ -120,6 +120,19 @@ impl Fixture {
         format!("http://{}/dev{path}", self.gateway.local_addr())
     }
 
+    /// The function's log once it holds `needle` (workers' output is read
+    /// asynchronously), or after 10 s whatever it holds.
+    async fn log_with(&self, function: &str, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.log(function);
+            if log.contains(needle) || std::time::Instant::now() > deadline {
+                return log;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     fn log(&self, function: &str) -> String {
         self.gateway
             .services()
@@ -216,7 +229,7 @@ async fn aws_proxy_sends_the_rest_proxy_event_and_returns_the_functions_answer()
     assert_eq!(body["event"]["pathParameters"], Value::Null);
     assert_eq!(body["event"]["body"], Value::Null);
 
-    let log = fx.log("echo");
+    let log = fx.log_with("echo", "invoked ").await;
     assert!(log.contains("START RequestId: "), "{log}");
     assert!(log.contains("invoked "), "{log}");
     assert!(log.contains("\tBilled Duration: "), "{log}");
@@ -266,7 +279,7 @@ def handler(event, context):
     assert_eq!(response.status(), 201);
     assert_eq!(response.headers().get_all("set-cookie").iter().count(), 2);
     assert_eq!(response.text().await.unwrap(), "hello");
-    let log = fx.log("modes");
+    let log = fx.log_with("modes", "[ERROR] RuntimeError: boom").await;
     assert!(log.contains("[ERROR] RuntimeError: boom"), "{log}");
 }
 
@@ -327,11 +340,9 @@ async fn import_errors_fail_the_invocation_with_the_init_error() {
     );
     let response = client().get(fx.url("/broken")).send().await.unwrap();
     assert_eq!(response.status(), 502);
-    let log = fx.log("broken");
-    assert!(
-        log.contains("Unable to import module 'app': No module named 'not_a_module'"),
-        "{log}"
-    );
+    let needle = "Unable to import module 'app': No module named 'not_a_module'";
+    let log = fx.log_with("broken", needle).await;
+    assert!(log.contains(needle), "{log}");
 }
 
 #[tokio::test]
