@@ -776,9 +776,8 @@ impl super::workspace::Workspace {
 
     /// The selected method's authorizer name, or `NONE`.
     pub fn method_authorizer(&self) -> Option<String> {
-        let (resource, verb) = self.selected_method_key()?;
         let api = self.api()?;
-        let method = api.resource(&resource)?.resource_methods.get(&verb)?;
+        let method = self.selected_method()?;
         Some(
             method
                 .authorizer_id

@@ -133,9 +133,8 @@ impl Workspace {
     /// The selected method's validator (its name, or `NONE`) and request
     /// models as `content/type = Model` lines.
     pub fn request_validation(&self) -> Option<(String, String)> {
-        let (resource, verb) = self.selected_method_key()?;
         let api = self.api()?;
-        let method = api.resource(&resource)?.resource_methods.get(&verb)?;
+        let method = self.selected_method()?;
         let validator = method
             .request_validator_id
             .as_deref()

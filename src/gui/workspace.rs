@@ -385,17 +385,16 @@ impl Workspace {
         ))
     }
 
+    /// The selected method in the draft.
+    pub(super) fn selected_method(&self) -> Option<&crate::model::Method> {
+        let (resource, verb) = self.selected_method_key()?;
+        self.api()?.resource(&resource)?.resource_methods.get(&verb)
+    }
+
     /// The selected method's integration templates: request templates and
     /// the default (or first) integration response's templates.
     pub fn templates(&self) -> Option<(BTreeMap<String, String>, BTreeMap<String, String>)> {
-        let (resource, verb) = self.selected_method_key()?;
-        let integration = self
-            .api()?
-            .resource(&resource)?
-            .resource_methods
-            .get(&verb)?
-            .method_integration
-            .as_ref()?;
+        let integration = self.selected_method()?.method_integration.as_ref()?;
         let response = integration
             .integration_responses
             .values()
@@ -575,13 +574,7 @@ impl Workspace {
 
     /// The selected method's integration.
     pub fn integration(&self) -> Option<&crate::model::Integration> {
-        let (resource, verb) = self.selected_method_key()?;
-        self.api()?
-            .resource(&resource)?
-            .resource_methods
-            .get(&verb)?
-            .method_integration
-            .as_ref()
+        self.selected_method()?.method_integration.as_ref()
     }
 
     /// Replaces the selected method's integration settings, with AWS's
@@ -716,12 +709,7 @@ impl Workspace {
     /// required, and its declared request parameters as
     /// `method.request.querystring.page` lines (`required` after the name).
     pub fn method_request(&self) -> Option<(String, bool, String)> {
-        let (resource, verb) = self.selected_method_key()?;
-        let method = self
-            .api()?
-            .resource(&resource)?
-            .resource_methods
-            .get(&verb)?;
+        let method = self.selected_method()?;
         let lines: Vec<String> = method
             .request_parameters
             .iter()
@@ -798,12 +786,7 @@ impl Workspace {
     /// The selected method's method responses, as the Method Response box
     /// edits them.
     pub fn method_responses(&self) -> Option<Vec<MethodResponseSettings>> {
-        let (resource, verb) = self.selected_method_key()?;
-        let method = self
-            .api()?
-            .resource(&resource)?
-            .resource_methods
-            .get(&verb)?;
+        let method = self.selected_method()?;
         Some(
             method
                 .method_responses

@@ -69,6 +69,17 @@ impl ProjectError {
         }
     }
 
+    /// An error at the place `steps` names in the file's `text`.
+    fn located(path: PathBuf, text: &str, steps: &[Step], message: String) -> ProjectError {
+        let (line, column) = locate(text, steps);
+        ProjectError::Invalid {
+            path,
+            line,
+            column,
+            message,
+        }
+    }
+
     fn syntax(path: &Path, error: &serde_json::Error) -> ProjectError {
         // serde_json appends " at line L column C"; we print the position first.
         let text = error.to_string();
@@ -115,16 +126,16 @@ impl Project {
         let text = std::fs::read_to_string(&path).map_err(|e| ProjectError::io(&path, e))?;
         let file: ProjectFile = parse(&path, &text)?;
         if file.version != FORMAT_VERSION {
-            let (line, column) = locate(&text, &["version".into()]);
-            return Err(ProjectError::Invalid {
+            let message = format!(
+                "project format version {} is not supported; this Portico reads version {FORMAT_VERSION}",
+                file.version
+            );
+            return Err(ProjectError::located(
                 path,
-                line,
-                column,
-                message: format!(
-                    "project format version {} is not supported; this Portico reads version {FORMAT_VERSION}",
-                    file.version
-                ),
-            });
+                &text,
+                &["version".into()],
+                message,
+            ));
         }
         let mut project = Project {
             dir: dir.to_path_buf(),
@@ -141,32 +152,15 @@ impl Project {
                     .then(|| format!("duplicate function name {:?}", function.function_name))
             });
             if let Some(message) = problem {
-                let (line, column) = locate(&text, &["functions".into(), index.into()]);
-                return Err(ProjectError::Invalid {
-                    path,
-                    line,
-                    column,
-                    message,
-                });
+                let steps: Vec<Step> = vec!["functions".into(), index.into()];
+                return Err(ProjectError::located(path, &text, &steps, message));
             }
         }
         if let Some((steps, message)) = validate_keys(&project) {
-            let (line, column) = locate(&text, &steps);
-            return Err(ProjectError::Invalid {
-                path,
-                line,
-                column,
-                message,
-            });
+            return Err(ProjectError::located(path, &text, &steps, message));
         }
         if let Err((steps, message)) = validate(&project.rest_apis) {
-            let (line, column) = locate(&text, &steps);
-            return Err(ProjectError::Invalid {
-                path,
-                line,
-                column,
-                message,
-            });
+            return Err(ProjectError::located(path, &text, &steps, message));
         }
         for (api_index, api) in project.rest_apis.iter().enumerate() {
             for (index, deployment) in api.deployments.iter().enumerate() {
@@ -180,30 +174,24 @@ impl Project {
                             "deployments".into(),
                             index.into(),
                         ];
-                        let (line, column) = locate(&text, &steps);
-                        return Err(ProjectError::Invalid {
-                            path,
-                            line,
-                            column,
-                            message: format!(
-                                "deployment {:?} has no snapshot at {}: {error}",
-                                deployment.id,
-                                snapshot_path.display()
-                            ),
-                        });
+                        let message = format!(
+                            "deployment {:?} has no snapshot at {}: {error}",
+                            deployment.id,
+                            snapshot_path.display()
+                        );
+                        return Err(ProjectError::located(path, &text, &steps, message));
                     }
                 };
                 let snapshot: DeploymentSnapshot = parse(&snapshot_path, &snapshot_text)?;
                 if let Err((steps, message)) = validate(std::slice::from_ref(&snapshot.rest_api)) {
                     let mut steps = steps;
                     steps.splice(0..2, [Step::from("restApi")]);
-                    let (line, column) = locate(&snapshot_text, &steps);
-                    return Err(ProjectError::Invalid {
-                        path: snapshot_path,
-                        line,
-                        column,
+                    return Err(ProjectError::located(
+                        snapshot_path,
+                        &snapshot_text,
+                        &steps,
                         message,
-                    });
+                    ));
                 }
                 project
                     .snapshots
