@@ -49,6 +49,9 @@ pub struct Studio {
     pub method_authorizer: Option<String>,
     /// The canary slider's value while it moves: (stage, percent).
     pub canary_percent: Option<(String, f64)>,
+    /// The canary section's last-minute counts (stage, when counted, [base,
+    /// base errors, canary, canary errors]), refreshed once a second.
+    pub canary_counts: Option<(String, std::time::Instant, [u64; 4])>,
     /// The stage throttling fields being edited: (stage, rate, burst).
     pub stage_throttle: Option<(String, String, String)>,
     /// The model open in the Models tab.
@@ -103,6 +106,7 @@ impl Studio {
             method_authorizer: None,
             canary_percent: None,
             stage_throttle: None,
+            canary_counts: None,
             model_draft: None,
             log_filter: String::new(),
             log_view: Default::default(),

@@ -279,26 +279,33 @@ impl Studio {
                 }
             }
         });
-        // Base vs canary over the last minute, from the live log.
+        // Base vs canary over the last minute, from the live log: counted
+        // at most once a second, over that minute's records only.
         if let Some(gateway) = &self.gateway {
-            let since = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
-            let (mut base, mut base_errors, mut side, mut side_errors) = (0u64, 0u64, 0u64, 0u64);
-            for record in gateway.request_log().since(0) {
-                if record.stage != stage || record.at < since {
-                    continue;
-                }
-                let error = record.status >= 400;
-                if record.canary {
-                    side += 1;
-                    side_errors += u64::from(error);
-                } else {
-                    base += 1;
-                    base_errors += u64::from(error);
-                }
+            let fresh = self.canary_counts.as_ref().is_some_and(|(s, at, _)| {
+                s == stage && at.elapsed() < std::time::Duration::from_secs(1)
+            });
+            if !fresh {
+                let since = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+                let mut counts = [0u64; 4];
+                gateway.request_log().visit_newest(|record| {
+                    if record.at < since {
+                        return false;
+                    }
+                    if record.stage == stage {
+                        let side = if record.canary { 2 } else { 0 };
+                        counts[side] += 1;
+                        counts[side + 1] += u64::from(record.status >= 400);
+                    }
+                    true
+                });
+                self.canary_counts = Some((stage.to_string(), std::time::Instant::now(), counts));
             }
-            ui.label(format!(
-                "Last minute: base {base} requests ({base_errors} errors), canary {side} requests ({side_errors} errors)"
-            ));
+            if let Some((_, _, [base, base_errors, side, side_errors])) = &self.canary_counts {
+                ui.label(format!(
+                    "Last minute: base {base} requests ({base_errors} errors), canary {side} requests ({side_errors} errors)"
+                ));
+            }
         }
     }
 

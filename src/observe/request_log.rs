@@ -194,6 +194,16 @@ impl RequestLog {
         ring.records.range(first_new..).cloned().collect()
     }
 
+    /// Visits the records newest first until `visit` returns false.
+    pub fn visit_newest(&self, mut visit: impl FnMut(&RequestRecord) -> bool) {
+        let ring = self.inner.records.lock().unwrap_or_else(|e| e.into_inner());
+        for record in ring.records.iter().rev() {
+            if !visit(record) {
+                break;
+            }
+        }
+    }
+
     pub fn find(&self, request_id: &str) -> Option<Arc<RequestRecord>> {
         let ring = self.inner.records.lock().unwrap_or_else(|e| e.into_inner());
         ring.records
