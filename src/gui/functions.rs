@@ -500,7 +500,8 @@ impl Studio {
             .and_then(|g| g.services().functions.log(&name))
             .map(|log| log.since(0))
             .unwrap_or_default();
-        egui::ScrollArea::vertical()
+        // Both ways: REPORT lines are wider than the pane.
+        egui::ScrollArea::both()
             .id_salt("function_log")
             .max_height(260.0)
             .stick_to_bottom(true)
