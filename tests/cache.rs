@@ -14,6 +14,7 @@ use std::time::Duration;
 use common::{TempProject, Upstream, client, start_gateway, start_upstream};
 use portico::gateway::Gateway;
 use portico::model::{MethodSetting, Project};
+use portico::observe::metrics::Filter;
 
 /// The sample's `GET /status/{code}` (an HTTP integration) against a
 /// counting backend, with `code` as a cache key and the dev stage's cache on.
@@ -78,6 +79,94 @@ async fn hits_skip_the_integration_and_keys_separate_entries() {
     assert!(!gateway.flush_cache(api_id, "prod"), "prod has no cache");
     assert_eq!(get(&gateway, "/status/200", None).await, "3", "flushed");
     assert_eq!(count.load(Ordering::SeqCst), 3);
+    // CacheHitCount / CacheMissCount say the same.
+    let counts = gateway
+        .metrics()
+        .window(&Filter::default(), 0, u64::MAX)
+        .counts;
+    assert_eq!((counts.cache_hits, counts.cache_misses), (2, 3));
+}
+
+/// An unauthorized `Cache-Control: max-age=0` (one that needs IAM's
+/// `execute-api:InvalidateCache`, which no local caller has) under each of
+/// AWS's three `unauthorizedCacheControlHeaderStrategy` values
+/// (<https://docs.aws.amazon.com/apigateway/latest/api/API_MethodSetting.html>):
+/// refused with 403, or ignored with or without a warning header.
+#[tokio::test]
+async fn unauthorized_invalidation_strategies() {
+    for (strategy, status, warning) in [
+        ("FAIL_WITH_403", 403, false),
+        ("SUCCEED_WITH_RESPONSE_HEADER", 200, true),
+        ("SUCCEED_WITHOUT_RESPONSE_HEADER", 200, false),
+    ] {
+        let (_project, gateway, count) = cached_sample(MethodSetting {
+            require_authorization_for_cache_control: Some(true),
+            unauthorized_cache_control_header_strategy: Some(strategy.into()),
+            ..MethodSetting::default()
+        });
+        assert_eq!(get(&gateway, "/status/200", None).await, "1");
+        let response = client()
+            .get(format!("http://{}/dev/status/200", gateway.local_addr()))
+            .header("cache-control", "max-age=0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{strategy}");
+        assert_eq!(
+            response.headers().contains_key("warning"),
+            warning,
+            "{strategy}"
+        );
+        if status == 200 {
+            assert_eq!(
+                response.text().await.unwrap(),
+                "1",
+                "{strategy}: from the cache"
+            );
+        } else {
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert!(body["message"].is_string(), "{strategy}: {body}");
+        }
+        assert_eq!(
+            count.load(Ordering::SeqCst),
+            1,
+            "{strategy}: not invalidated"
+        );
+    }
+}
+
+/// A canary with `useStageCache` reads the entries the base filled; one
+/// without has a cache of its own.
+#[tokio::test]
+async fn canary_use_stage_cache() {
+    for (use_stage_cache, backend_calls) in [(true, 1), (false, 2)] {
+        let (project, gateway, count) = cached_sample(MethodSetting::default());
+        assert_eq!(get(&gateway, "/status/200", None).await, "1");
+        let mut loaded = Project::load(&project.path()).unwrap();
+        loaded
+            .deploy_canary("petstore42", "dev", None, 100.0, &Default::default())
+            .unwrap();
+        loaded.rest_apis[0]
+            .stage_mut("dev")
+            .unwrap()
+            .canary_settings
+            .as_mut()
+            .unwrap()
+            .use_stage_cache = use_stage_cache;
+        gateway.reload(&loaded).unwrap();
+        get(&gateway, "/status/200", None).await;
+        assert_eq!(
+            count.load(Ordering::SeqCst),
+            backend_calls,
+            "useStageCache {use_stage_cache}"
+        );
+        let canary = Filter {
+            canary: Some(true),
+            ..Filter::default()
+        };
+        let counts = gateway.metrics().window(&canary, 0, u64::MAX).counts;
+        assert_eq!(counts.count, 1, "the canary served it");
+    }
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ use std::process::Command;
 use common::{TempProject, client, start_gateway};
 use portico::gateway::Gateway;
 use portico::model::Project;
+use portico::observe::metrics::Filter;
 
 const TEMPLATE: &str = r#"{"canary": $context.isCanaryRequest, "env": "$stageVariables.env"}"#;
 
@@ -76,6 +77,20 @@ async fn the_split_follows_percent_traffic() {
     assert!(
         (2_284..=2_716).contains(&canary),
         "{canary} of 10000 went to the canary"
+    );
+    // The metrics count each side exactly.
+    let side = |canary| Filter {
+        canary: Some(canary),
+        ..Filter::default()
+    };
+    let metrics = gateway.metrics();
+    assert_eq!(
+        metrics.window(&side(true), 0, u64::MAX).counts.count,
+        canary as u64
+    );
+    assert_eq!(
+        metrics.window(&side(false), 0, u64::MAX).counts.count,
+        base as u64
     );
     // The log keeps the last 2,000 requests; its canary flags follow the split.
     let kept = gateway.request_log().since(0);

@@ -46,6 +46,11 @@ impl ResponseCache {
         }
     }
 
+    /// The byte budget.
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+
     pub fn get(&self, key: &str) -> Option<Reply> {
         let mut entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         match entries.map.get(key) {

@@ -38,6 +38,9 @@ pub struct CompiledStage {
     /// `apiKeySource` is AUTHORIZER: the key comes from the authorizer's
     /// `usageIdentifierKey`, not `x-api-key`.
     pub api_key_from_authorizer: bool,
+    /// The metrics series of requests that matched no method, resolved on
+    /// first use.
+    pub metrics: std::sync::OnceLock<Arc<crate::observe::metrics::Series>>,
 }
 
 #[derive(Debug)]
@@ -59,6 +62,8 @@ pub struct CompiledMethod {
     pub caching: Option<MethodCaching>,
     pub validation: Option<super::validate::CompiledValidation>,
     pub integration: Option<CompiledIntegration>,
+    /// This method's metrics series, resolved on first use.
+    pub metrics: std::sync::OnceLock<Arc<crate::observe::metrics::Series>>,
 }
 
 #[derive(Debug)]
@@ -83,9 +88,33 @@ pub struct MethodCaching {
     pub ttl: std::time::Duration,
     /// The integration's `cacheKeyParameters` (`method.request.path.id`, ...).
     pub key_parameters: Vec<String>,
-    /// `Cache-Control: max-age=0` needs authorization (IAM, which Portico
-    /// does not check yet): then it is ignored.
+    /// `Cache-Control: max-age=0` needs authorization (IAM's
+    /// `execute-api:InvalidateCache`, which no local caller has yet).
     pub require_authorization: bool,
+    /// What an unauthorized `Cache-Control: max-age=0` gets.
+    pub unauthorized: UnauthorizedCacheControl,
+}
+
+/// AWS's `unauthorizedCacheControlHeaderStrategy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnauthorizedCacheControl {
+    FailWith403,
+    SucceedWithResponseHeader,
+    SucceedWithoutResponseHeader,
+}
+
+impl UnauthorizedCacheControl {
+    /// From the setting's text; unset is what AWS's console picks by
+    /// default, "ignore the header, add a warning".
+    pub fn parse(value: Option<&str>) -> UnauthorizedCacheControl {
+        match value {
+            Some("FAIL_WITH_403") => UnauthorizedCacheControl::FailWith403,
+            Some("SUCCEED_WITHOUT_RESPONSE_HEADER") => {
+                UnauthorizedCacheControl::SucceedWithoutResponseHeader
+            }
+            _ => UnauthorizedCacheControl::SucceedWithResponseHeader,
+        }
+    }
 }
 
 /// How a method authorizes its callers.
@@ -234,10 +263,14 @@ pub fn compile_stage(api: &RestApi, stage: &Stage) -> Result<CompiledStage, Comp
                                 require_authorization: setting
                                     .and_then(|s| s.require_authorization_for_cache_control)
                                     .unwrap_or(true),
+                                unauthorized: UnauthorizedCacheControl::parse(setting.and_then(
+                                    |s| s.unauthorized_cache_control_header_strategy.as_deref(),
+                                )),
                             })
                         }),
                     validation,
                     integration,
+                    metrics: std::sync::OnceLock::new(),
                 }),
             );
         }
@@ -276,6 +309,7 @@ pub fn compile_stage(api: &RestApi, stage: &Stage) -> Result<CompiledStage, Comp
             ))
         }),
         api_key_from_authorizer: api.api_key_source == crate::model::ApiKeySource::Authorizer,
+        metrics: std::sync::OnceLock::new(),
     })
 }
 

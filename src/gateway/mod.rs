@@ -80,6 +80,20 @@ impl Routes {
     /// Compiles every stage of every API in the project from its deployment
     /// snapshot.
     pub fn compile(project: &Project) -> Result<Routes, CompileError> {
+        Routes::recompile(project, &Routes::default())
+    }
+
+    /// Compiles like [`Routes::compile`], keeping the response caches of
+    /// `previous` whose stage still has one of the same size: as on AWS, a
+    /// deployment or a settings change does not flush a stage's cache.
+    pub fn recompile(project: &Project, previous: &Routes) -> Result<Routes, CompileError> {
+        let keep = |compiled: &mut CompiledStage, old: Option<&Arc<CompiledStage>>| {
+            if let (Some(new), Some(old)) = (&compiled.cache, old.and_then(|o| o.cache.as_ref()))
+                && new.budget() == old.budget()
+            {
+                compiled.cache = Some(Arc::clone(old));
+            }
+        };
         let mut apis = HashMap::new();
         let mut canaries: HashMap<String, HashMap<String, Arc<Canary>>> = HashMap::new();
         for api in &project.rest_apis {
@@ -93,8 +107,16 @@ impl Routes {
                         message: format!("no snapshot for deployment {}", stage.deployment_id),
                     });
                 };
-                let compiled = compile_stage(&snapshot.rest_api, stage)?;
-                stages.insert(stage.stage_name.clone(), Arc::new(compiled));
+                let mut compiled = compile_stage(&snapshot.rest_api, stage)?;
+                keep(
+                    &mut compiled,
+                    previous
+                        .apis
+                        .get(&api.id)
+                        .and_then(|s| s.get(&stage.stage_name)),
+                );
+                let compiled = Arc::new(compiled);
+                stages.insert(stage.stage_name.clone(), Arc::clone(&compiled));
                 if let Some(settings) = &stage.canary_settings {
                     let Some(snapshot) = project.snapshot(&api.id, &settings.deployment_id) else {
                         return Err(CompileError {
@@ -112,8 +134,29 @@ impl Routes {
                     canary_stage
                         .variables
                         .extend(settings.stage_variable_overrides.clone());
+                    let base_cache = compiled.cache.clone();
                     let mut compiled = compile_stage(&snapshot.rest_api, &canary_stage)?;
                     compiled.is_canary = true;
+                    // `useStageCache`: the canary reads and fills the
+                    // stage's cache; otherwise it has a cache of its own.
+                    if settings.use_stage_cache {
+                        compiled.cache = base_cache;
+                    } else {
+                        keep(
+                            &mut compiled,
+                            previous
+                                .canaries
+                                .get(&api.id)
+                                .and_then(|s| s.get(&stage.stage_name))
+                                .map(|c| &c.stage)
+                                .filter(|c| {
+                                    !c.cache
+                                        .as_ref()
+                                        .zip(base_cache.as_ref())
+                                        .is_some_and(|(canary, base)| Arc::ptr_eq(canary, base))
+                                }),
+                        );
+                    }
                     let canary = Canary {
                         stage: Arc::new(compiled),
                         percent: std::sync::atomic::AtomicU64::new(
@@ -176,6 +219,7 @@ pub struct Shared {
     pub routes: ArcSwap<Routes>,
     pub services: Services,
     pub request_log: RequestLog,
+    pub metrics: Arc<crate::observe::Metrics>,
 }
 
 /// A served stage, for printing and `ls`.
@@ -225,6 +269,7 @@ impl Gateway {
                     ..Services::default()
                 },
                 request_log: RequestLog::new(config.request_log_capacity, config.request_log_bytes),
+                metrics: Arc::new(crate::observe::Metrics::new()),
             })
         };
         // Bound synchronously so that `start` works from any thread, inside
@@ -267,10 +312,16 @@ impl Gateway {
         &self.shared.request_log
     }
 
+    /// The served requests' metrics (test invokes are not counted, as on
+    /// AWS).
+    pub fn metrics(&self) -> &Arc<crate::observe::Metrics> {
+        &self.shared.metrics
+    }
+
     /// Recompiles from the project and swaps the configuration in; in-flight
     /// requests finish on the configuration they started with.
     pub fn reload(&self, project: &Project) -> Result<(), CompileError> {
-        let routes = Routes::compile(project)?;
+        let routes = Routes::recompile(project, &self.shared.routes.load())?;
         self.shared.services.functions.update(project);
         if let Some(keys) = &self.shared.services.api_keys {
             keys.keys

@@ -20,6 +20,7 @@ use crate::integrations::{
 };
 use crate::model::{GatewayResponseType, IntegrationType};
 use crate::observe::ExecutionLog;
+use crate::observe::metrics::CacheOutcome;
 
 use super::compile::{CompiledIntegration, CompiledMethod, CompiledStage, ParameterTarget};
 use super::context::RequestContext;
@@ -100,6 +101,18 @@ pub struct Execution {
     pub integration_latency: Option<Duration>,
     /// Time spent in the pipeline.
     pub latency: Duration,
+    /// The method the request matched, if any.
+    pub method: Option<Arc<CompiledMethod>>,
+    /// Whether the stage cache answered, for methods with caching on.
+    pub cache: Option<CacheOutcome>,
+}
+
+/// What the phases learn about a request besides its reply.
+#[derive(Default)]
+struct Served {
+    method: Option<Arc<CompiledMethod>>,
+    cache: Option<CacheOutcome>,
+    warning: Option<&'static str>,
 }
 
 struct Routed {
@@ -131,6 +144,7 @@ pub async fn execute(
         context.request_id
     ));
     let mut integration_latency = None;
+    let mut served = Served::default();
 
     let outcome = run_phases(
         stage,
@@ -139,6 +153,7 @@ pub async fn execute(
         &mut context,
         &mut log,
         &mut integration_latency,
+        &mut served,
     )
     .await;
     let reply = match outcome {
@@ -175,12 +190,20 @@ pub async fn execute(
             reply
         }
     };
+    let mut reply = reply;
+    if let Some(warning) = served.warning {
+        reply
+            .headers
+            .append("warning", http::HeaderValue::from_static(warning));
+    }
     Execution {
         reply,
         log,
         context,
         integration_latency,
         latency: started.elapsed(),
+        method: served.method,
+        cache: served.cache,
     }
 }
 
@@ -214,8 +237,10 @@ async fn run_phases(
     context: &mut RequestContext,
     log: &mut ExecutionLog,
     integration_latency: &mut Option<Duration>,
+    served: &mut Served,
 ) -> Result<Reply, PhaseError> {
     let routed = route(stage, request, context, log).map_err(|e| (e, Vec::new()))?;
+    served.method = Some(Arc::clone(&routed.method));
     let params = routed.path_parameters.clone();
     let fail = |e: GatewayError| (e, params.clone());
     method_request(request, &routed, log);
@@ -228,7 +253,11 @@ async fn run_phases(
         super::validate::validate(validation, request, &routed.path_parameters, context, log)
             .map_err(fail)?;
     }
-    let cached = cache_lookup(stage, request, &routed, log);
+    let cached = cache_lookup(stage, request, &routed, log, served).map_err(fail)?;
+    served.cache = cached.as_ref().map(|c| match c {
+        CacheLookup::Hit(_) => CacheOutcome::Hit,
+        CacheLookup::Miss(_) => CacheOutcome::Miss,
+    });
     if let Some(CacheLookup::Hit(reply)) = cached {
         return Ok(reply);
     }
@@ -258,17 +287,31 @@ enum CacheLookup {
     Miss(String),
 }
 
+/// The `Warning` a response carries when its `Cache-Control: max-age=0`
+/// was ignored (`SUCCEED_WITH_RESPONSE_HEADER`). AWS documents that it adds
+/// a warning header but not its text: this text is Portico's.
+pub const CACHE_CONTROL_IGNORED_WARNING: &str =
+    "199 - \"Cache-Control header ignored: the caller is not authorized to invalidate the cache\"";
+
 /// Phase: the stage cache, for a method with caching on. The key is the
 /// verb, the resource path and the values of the integration's
-/// `cacheKeyParameters`; `Cache-Control: max-age=0` invalidates the entry
-/// when the method does not require authorization for that.
+/// `cacheKeyParameters`. `Cache-Control: max-age=0` invalidates the entry
+/// when the method does not require authorization for that; when it does,
+/// the caller would need IAM's `execute-api:InvalidateCache`, which no
+/// local caller has yet, so the method's
+/// `unauthorizedCacheControlHeaderStrategy` decides: refuse with 403, or
+/// ignore the header with or without a `Warning`.
 fn cache_lookup(
     stage: &CompiledStage,
     request: &MethodRequest,
     routed: &Routed,
     log: &mut ExecutionLog,
-) -> Option<CacheLookup> {
-    let (cache, caching) = (stage.cache.as_ref()?, routed.method.caching.as_ref()?);
+    served: &mut Served,
+) -> Result<Option<CacheLookup>, GatewayError> {
+    let (Some(cache), Some(caching)) = (stage.cache.as_ref(), routed.method.caching.as_ref())
+    else {
+        return Ok(None);
+    };
     let mut key = format!("{} {}", routed.method.http_method, routed.resource_path);
     for parameter in &caching.key_parameters {
         let value = if let Some(name) = parameter.strip_prefix("method.request.path.") {
@@ -294,22 +337,44 @@ fn cache_lookup(
         key.push('=');
         key.push_str(value.as_deref().unwrap_or_default());
     }
-    let invalidate = !caching.require_authorization
-        && header_text(&request.headers, "cache-control")
-            .split(',')
-            .any(|d| d.trim().eq_ignore_ascii_case("max-age=0"));
-    if invalidate {
+    let invalidate = header_text(&request.headers, "cache-control")
+        .split(',')
+        .any(|d| d.trim().eq_ignore_ascii_case("max-age=0"));
+    if invalidate && !caching.require_authorization {
         log.push("Invalidating the cache entry (Cache-Control: max-age=0)");
         cache.remove(&key);
-        return Some(CacheLookup::Miss(key));
+        return Ok(Some(CacheLookup::Miss(key)));
     }
-    match cache.get(&key) {
+    if invalidate {
+        use super::compile::UnauthorizedCacheControl as U;
+        match caching.unauthorized {
+            U::FailWith403 => {
+                log.push(
+                    "Cache invalidation refused: the caller is not authorized \
+                     (unauthorizedCacheControlHeaderStrategy FAIL_WITH_403)",
+                );
+                return Err(GatewayError::new(GatewayResponseType::AccessDenied));
+            }
+            U::SucceedWithResponseHeader => {
+                log.push(
+                    "Ignoring Cache-Control: the caller is not authorized to invalidate the cache",
+                );
+                served.warning = Some(CACHE_CONTROL_IGNORED_WARNING);
+            }
+            U::SucceedWithoutResponseHeader => {
+                log.push(
+                    "Ignoring Cache-Control: the caller is not authorized to invalidate the cache",
+                );
+            }
+        }
+    }
+    Ok(Some(match cache.get(&key) {
         Some(reply) => {
             log.push("Sending response from the stage cache");
-            Some(CacheLookup::Hit(reply))
+            CacheLookup::Hit(reply)
         }
-        None => Some(CacheLookup::Miss(key)),
-    }
+        None => CacheLookup::Miss(key),
+    }))
 }
 
 /// The phases that call the integration and build the response.

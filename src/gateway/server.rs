@@ -18,7 +18,10 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 
+use crate::observe::metrics::{CacheOutcome, Observation, SeriesKey};
 use crate::observe::{RequestRecord, StoredHeaders};
+
+use super::compile::{CompiledMethod, CompiledStage};
 
 use super::endpoint::trace_id;
 use super::pipeline::{self, MethodRequest};
@@ -153,11 +156,9 @@ async fn handle(
         .is_some_and(|length| length > MAX_PAYLOAD_BYTES as u64);
     if too_large {
         drain(body);
-        return finish(
-            responses::payload_too_large(MAX_PAYLOAD_BYTES),
-            &new_ids(),
-            false,
-        );
+        let reply = responses::payload_too_large(MAX_PAYLOAD_BYTES);
+        record_metrics(shared, &stage, None, "", reply.status, started, None, None);
+        return finish(reply, &new_ids(), false);
     }
     let mut body = body;
     let mut collected = bytes::BytesMut::new();
@@ -168,11 +169,9 @@ async fn handle(
                 if let Ok(data) = frame.into_data() {
                     if collected.len() + data.len() > MAX_PAYLOAD_BYTES {
                         drain(body);
-                        return finish(
-                            responses::payload_too_large(MAX_PAYLOAD_BYTES),
-                            &new_ids(),
-                            false,
-                        );
+                        let reply = responses::payload_too_large(MAX_PAYLOAD_BYTES);
+                        record_metrics(shared, &stage, None, "", reply.status, started, None, None);
+                        return finish(reply, &new_ids(), false);
                     }
                     collected.extend_from_slice(&data);
                 }
@@ -190,6 +189,7 @@ async fn handle(
                     headers,
                     body: Bytes::from_static(br#"{"message":"Bad Request"}"#),
                 };
+                record_metrics(shared, &stage, None, "", reply.status, started, None, None);
                 return finish(reply, &new_ids(), false);
             }
         }
@@ -218,6 +218,8 @@ async fn handle(
         mut log,
         context,
         integration_latency,
+        method,
+        cache,
         ..
     } = execution;
     // The live log keeps the request and the reply: the request's parts
@@ -227,6 +229,16 @@ async fn handle(
     let response_body = reply.body.clone();
     let ids = (context.request_id, context.extended_request_id);
     let response = finish(reply, &ids, true);
+    record_metrics(
+        shared,
+        &stage,
+        method.as_deref(),
+        &context.resource_path,
+        status,
+        started,
+        integration_latency,
+        cache,
+    );
     let MethodRequest {
         http_method,
         path,
@@ -257,6 +269,47 @@ async fn handle(
         execution_log: log,
     });
     response
+}
+
+/// Counts a finished request in its method's series (or the stage's, for
+/// requests that matched no method).
+#[allow(clippy::too_many_arguments)]
+fn record_metrics(
+    shared: &Shared,
+    stage: &CompiledStage,
+    method: Option<&CompiledMethod>,
+    resource_path: &str,
+    status: u16,
+    started: Instant,
+    integration_latency: Option<std::time::Duration>,
+    cache: Option<CacheOutcome>,
+) {
+    let metrics = &shared.metrics;
+    if !metrics.enabled() {
+        return;
+    }
+    let key = |resource: &str, verb: &str| SeriesKey {
+        api_id: stage.api_id.clone(),
+        stage: stage.stage_name.clone(),
+        resource: resource.to_string(),
+        method: verb.to_string(),
+        canary: stage.is_canary,
+    };
+    let series = match method {
+        Some(method) => method
+            .metrics
+            .get_or_init(|| metrics.series(key(resource_path, &method.http_method))),
+        None => stage.metrics.get_or_init(|| metrics.series(key("", ""))),
+    };
+    metrics.record(
+        series,
+        &Observation {
+            status,
+            latency: started.elapsed(),
+            integration_latency,
+            cache,
+        },
+    );
 }
 
 /// Reads and discards the rest of a refused body in the background (at most

@@ -2,7 +2,9 @@
 //! recent requests the GUI and the CLI read.
 
 mod execution_log;
+pub mod metrics;
 mod request_log;
 
 pub use execution_log::{ExecutionLog, LineWriter, aws_log_time};
+pub use metrics::Metrics;
 pub use request_log::{RequestLog, RequestRecord, StoredHeaders};
