@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod control;
 pub mod echo_backend;
 pub mod functions;
 pub mod gateway;

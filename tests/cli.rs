@@ -455,3 +455,99 @@ fn function_add_and_invoke() {
     let trace = error["stackTrace"].as_array().unwrap();
     assert_eq!(trace.len(), 1, "only the handler's frame: {trace:?}");
 }
+
+/// `serve --stats 1` prints a line a second whose counts add up to the
+/// requests sent; `flush-cache` reaches the running gateway (AWS's
+/// FlushStageCache) and names an unknown stage.
+#[test]
+fn serve_stats_and_flush_cache() {
+    let project = TempProject::petstore();
+    let mut child = portico()
+        .args(["serve", "--port", "0", "--stats", "1", "--project"])
+        .arg(project.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (sender, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if sender.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || {
+        lines
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("serve keeps printing")
+    };
+    let addr = loop {
+        let line = next();
+        if let Some(addr) = line.strip_prefix("Portico gateway listening on ") {
+            break addr.to_string();
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = client();
+        for _ in 0..5 {
+            let status = client
+                .get(format!("{addr}/dev/"))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, 200);
+        }
+        let status = client
+            .get(format!("{addr}/dev/nope"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 403);
+    });
+    let (mut requests, mut errors) = (0, 0);
+    while requests < 6 {
+        let line = next();
+        let Some(rest) = line.strip_prefix("stats ") else {
+            continue;
+        };
+        let count = |before: &str| -> u64 {
+            let (_, after) = rest.split_once(before).unwrap_or_else(|| panic!("{line}"));
+            after
+                .trim_start()
+                .split(|c: char| !c.is_ascii_digit())
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        requests += count("s: ");
+        errors += count("4XX ");
+    }
+    assert_eq!((requests, errors), (6, 1));
+
+    let flush = |stage: &str| {
+        portico()
+            .args(["flush-cache", "--api", "PetStore", "--stage", stage])
+            .args(["--endpoint", &addr, "--project"])
+            .arg(project.path())
+            .output()
+            .unwrap()
+    };
+    let done = flush("dev");
+    assert!(done.status.success(), "{done:?}");
+    assert!(String::from_utf8_lossy(&done.stdout).contains("flushed"));
+    let refused = flush("nope");
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr).to_lowercase();
+    assert!(
+        stderr.contains("404") && stderr.contains("stage"),
+        "{stderr}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -69,6 +69,17 @@ enum Command {
         #[arg(long)]
         remove: bool,
     },
+    /// Flush a stage's response cache on a running `portico serve` (AWS's
+    /// FlushStageCache).
+    FlushCache {
+        #[arg(long)]
+        api: String,
+        #[arg(long)]
+        stage: String,
+        /// The running gateway.
+        #[arg(long, default_value = "http://127.0.0.1:4455")]
+        endpoint: String,
+    },
     /// Send one request to an API's draft (like the console's Test button)
     /// and print the response and the execution log.
     Invoke {
@@ -261,6 +272,13 @@ struct ServeArgs {
     /// Account-level throttling burst (AWS's default 5000).
     #[arg(long, default_value_t = 5_000)]
     account_burst: u64,
+    /// Print a one-line metrics summary every SECS seconds (default 10).
+    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "10",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    stats: Option<u64>,
+    /// Do not record metrics.
+    #[arg(long)]
+    no_metrics: bool,
 }
 
 /// A failure the CLI reports in one line and exit code 2.
@@ -331,6 +349,11 @@ pub fn main() -> i32 {
             promote,
             remove,
         }) => canary(&project_dir, &api, &stage, percent, promote, remove),
+        Some(Command::FlushCache {
+            api,
+            stage,
+            endpoint,
+        }) => flush_cache(&project_dir, &api, &stage, &endpoint),
         Some(Command::Invoke {
             api,
             method,
@@ -434,12 +457,97 @@ fn serve(project_dir: &Path, args: &ServeArgs) -> Result<i32, CliError> {
     }
     let _ = std::io::stdout().flush();
     follow_function_logs(&gateway, &project);
+    gateway.metrics().set_enabled(!args.no_metrics);
+    if let Some(every) = args.stats {
+        let metrics = std::sync::Arc::clone(gateway.metrics());
+        std::thread::Builder::new()
+            .name("portico-stats".into())
+            .spawn(move || {
+                // Each line covers the whole seconds since the last one's,
+                // so no request is counted twice or missed.
+                let mut last = crate::observe::metrics::now_secs().saturating_sub(1);
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(every));
+                    let to = crate::observe::metrics::now_secs().saturating_sub(1);
+                    if to <= last {
+                        continue;
+                    }
+                    let point = metrics.window(&Default::default(), last + 1, to);
+                    println!("{}", stats_line(to - last, &point));
+                    let _ = std::io::stdout().flush();
+                    last = to;
+                }
+            })?;
+    }
     let waiter = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     waiter.block_on(async {
         let _ = tokio::signal::ctrl_c().await;
     });
+    Ok(0)
+}
+
+/// `serve --stats`: the last `secs` seconds in one line.
+fn stats_line(secs: u64, point: &crate::observe::metrics::Point) -> String {
+    let c = &point.counts;
+    let ms =
+        |us: Option<u64>| us.map_or("-".to_string(), |us| format!("{:.2}", us as f64 / 1000.0));
+    let mut line = format!(
+        "stats {secs}s: {} requests ({:.1}/s), 4XX {}, 5XX {}, latency ms p50 {} p90 {} p99 {}",
+        c.count,
+        c.count as f64 / secs as f64,
+        c.error_4xx,
+        c.error_5xx,
+        ms(point.latency.p50),
+        ms(point.latency.p90),
+        ms(point.latency.p99),
+    );
+    if c.integration_count > 0 {
+        line.push_str(&format!(
+            ", integration ms p50 {} p99 {}",
+            ms(point.integration_latency.p50),
+            ms(point.integration_latency.p99)
+        ));
+    }
+    if c.cache_hits + c.cache_misses > 0 {
+        line.push_str(&format!(
+            ", cache hits {} misses {}",
+            c.cache_hits, c.cache_misses
+        ));
+    }
+    line
+}
+
+fn flush_cache(
+    project_dir: &Path,
+    api: &str,
+    stage: &str,
+    endpoint: &str,
+) -> Result<i32, CliError> {
+    let project = Project::load(project_dir)?;
+    let api_id = project.find_api(api)?.id.clone();
+    let url = format!(
+        "{}/restapis/{api_id}/stages/{stage}/cache/data",
+        endpoint.trim_end_matches('/')
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (status, body) = runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .delete(&url)
+            .send()
+            .await
+            .map_err(|e| CliError(format!("no Portico gateway answered at {endpoint}: {e}")))?;
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        Ok::<_, CliError>((status, body))
+    })?;
+    if !status.is_success() {
+        return Err(CliError(format!("flush-cache: {status}: {body}")));
+    }
+    println!("flushed the cache of {api_id} stage {stage}");
     Ok(0)
 }
 

@@ -349,6 +349,16 @@ impl Gateway {
     /// the stage has none.
     pub fn flush_cache(&self, api_id: &str, stage: &str) -> bool {
         let routes = self.shared.routes.load();
+        if let Some(cache) = routes
+            .canaries
+            .get(api_id)
+            .and_then(|c| c.get(stage))
+            .and_then(|c| c.stage.cache.as_ref())
+        {
+            cache.flush();
+        }
+        drop(routes);
+        let routes = self.shared.routes.load();
         match routes
             .apis
             .get(api_id)

@@ -128,6 +128,11 @@ async fn handle(
     let raw_query = parts.uri.query().unwrap_or_default().to_string();
 
     let routes = shared.routes.load();
+    if crate::control::is_control_path(&path)
+        && let Some(reply) = crate::control::dispatch(&parts.method, &path, &routes)
+    {
+        return finish(reply, &new_ids(), false);
+    }
     let stage = target(&host, &path, routes.single_api.as_deref()).and_then(|t| {
         routes
             .apis
