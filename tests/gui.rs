@@ -1422,8 +1422,13 @@ fn canary_from_the_stages_tab() {
             .is_empty()
     );
 
+    // The metrics are read in whole seconds: wait for the request's.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     harness.get_by_label("Stages").click();
     harness.run();
+    // The metrics count the request on the canary's side.
+    harness.get_by_label_contains("canary 1 requests (0 errors)");
+    harness.get_by_label("Canary: requests and errors per second");
     harness.get_by_label("Promote canary").click();
     harness.run();
     let stage = harness
@@ -1522,4 +1527,40 @@ fn stage_cache_from_the_stages_tab() {
         harness.state().status,
         Ok("The cache of dev is empty".into())
     );
+}
+
+/// The Metrics tab shows what the gateway served: totals with AWS's metric
+/// names for the chosen stage and method, and the charts.
+#[test]
+fn metrics_tab_counts_what_was_served() {
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    let addr = harness.state().gateway.as_ref().unwrap().local_addr();
+    for path in ["/dev/pets", "/dev/pets", "/dev/nope", "/prod/pets"] {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).expect("sends");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("reads");
+    }
+    // The tab reads whole seconds: wait for the one the requests fell in.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    harness.get_by_label("Metrics").click();
+    harness.run();
+    harness.get_by_label_contains("Count 4   4XXError 1   5XXError 0");
+    harness.get_by_label("Requests per second");
+    harness.get_by_label("Latency");
+    harness.state_mut().metrics.stage = Some("dev".into());
+    harness.run();
+    harness.get_by_label_contains("Count 3   4XXError 1");
+    harness.state_mut().metrics.method = Some(("/pets".into(), "GET".into()));
+    harness.run();
+    harness.get_by_label_contains("Count 2   4XXError 0");
+    harness.get_by_label("Last 30 min").click();
+    harness.run();
+    assert_eq!(harness.state().metrics.window_secs, 1800);
+    harness.get_by_label_contains("Count 2   4XXError 0");
 }

@@ -17,6 +17,7 @@ pub enum Tab {
     Stages,
     Models,
     Functions,
+    Metrics,
 }
 
 pub struct Studio {
@@ -49,9 +50,15 @@ pub struct Studio {
     pub method_authorizer: Option<String>,
     /// The canary slider's value while it moves: (stage, percent).
     pub canary_percent: Option<(String, f64)>,
-    /// The canary section's last-minute counts (stage, when counted, [base,
-    /// base errors, canary, canary errors]), refreshed once a second.
-    pub canary_counts: Option<(String, std::time::Instant, [u64; 4])>,
+    /// The canary section's metrics readings (stage, when read, [base,
+    /// canary]), refreshed once a second.
+    pub canary_readings: Option<(
+        String,
+        std::time::Instant,
+        Box<[super::metrics::Reading; 2]>,
+    )>,
+    /// The Metrics tab.
+    pub metrics: super::metrics::MetricsView,
     /// The stage throttling fields being edited: (stage, rate, burst).
     pub stage_throttle: Option<(String, String, String)>,
     /// The model open in the Models tab.
@@ -106,7 +113,8 @@ impl Studio {
             method_authorizer: None,
             canary_percent: None,
             stage_throttle: None,
-            canary_counts: None,
+            canary_readings: None,
+            metrics: Default::default(),
             model_draft: None,
             log_filter: String::new(),
             log_view: Default::default(),
@@ -205,6 +213,7 @@ impl Studio {
                 ui.selectable_value(&mut self.tab, Tab::Stages, "Stages");
                 ui.selectable_value(&mut self.tab, Tab::Models, "Models");
                 ui.selectable_value(&mut self.tab, Tab::Functions, "Functions");
+                ui.selectable_value(&mut self.tab, Tab::Metrics, "Metrics");
             });
             ui.separator();
             match self.tab {
@@ -214,6 +223,7 @@ impl Studio {
                 Tab::Stages => self.stages(ui),
                 Tab::Models => self.models_tab(ui),
                 Tab::Functions => self.functions_tab(ui),
+                Tab::Metrics => self.metrics_tab(ui),
             }
         });
     }

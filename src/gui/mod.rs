@@ -12,6 +12,7 @@ pub mod file;
 pub mod functions;
 pub mod highlight;
 mod logs;
+pub mod metrics;
 pub mod models;
 pub mod openapi;
 pub mod recent;
@@ -49,6 +50,7 @@ impl eframe::App for StudioApp {
             app::Tab::Stages => "stages",
             app::Tab::Models => "models",
             app::Tab::Functions => "functions",
+            app::Tab::Metrics => "metrics",
         };
         storage.set_string(STORAGE_KEY, format!("{tab}\n{}", self.studio.deploy_stage));
     }
@@ -92,6 +94,7 @@ pub fn run(project_dir: &Path, config: &GatewayConfig) -> Result<(), String> {
                     Some("logs") => app::Tab::Logs,
                     Some("stages") => app::Tab::Stages,
                     Some("models") => app::Tab::Models,
+                    Some("metrics") => app::Tab::Metrics,
                     Some("functions") => app::Tab::Functions,
                     _ => app::Tab::Designer,
                 };

@@ -3,6 +3,7 @@
 
 use super::app::Studio;
 use super::workspace::CanaryChange;
+use crate::observe::metrics::Filter;
 
 impl Studio {
     pub(super) fn stages(&mut self, ui: &mut egui::Ui) {
@@ -279,33 +280,66 @@ impl Studio {
                 }
             }
         });
-        // Base vs canary over the last minute, from the live log: counted
-        // at most once a second, over that minute's records only.
-        if let Some(gateway) = &self.gateway {
-            let fresh = self.canary_counts.as_ref().is_some_and(|(s, at, _)| {
-                s == stage && at.elapsed() < std::time::Duration::from_secs(1)
+        // Base vs canary from the metrics, read at most once a second:
+        // the last minute's counts and five minutes of requests and errors
+        // per second, side by side.
+        let Some(gateway) = &self.gateway else {
+            return;
+        };
+        let api_id = self
+            .workspace
+            .api()
+            .map(|a| a.id.clone())
+            .unwrap_or_default();
+        let fresh = self.canary_readings.as_ref().is_some_and(|(s, at, _)| {
+            s == stage && at.elapsed() < std::time::Duration::from_secs(1)
+        });
+        if !fresh {
+            let side = |canary| {
+                super::metrics::Reading::take(
+                    gateway.metrics(),
+                    &Filter {
+                        api_id: Some(api_id.clone()),
+                        stage: Some(stage.to_string()),
+                        method: None,
+                        canary: Some(canary),
+                    },
+                    300,
+                )
+            };
+            self.canary_readings = Some((
+                stage.to_string(),
+                std::time::Instant::now(),
+                Box::new([side(false), side(true)]),
+            ));
+        }
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(500));
+        if let Some((_, _, readings)) = &self.canary_readings {
+            let minute = |reading: &super::metrics::Reading| {
+                reading
+                    .points
+                    .iter()
+                    .rev()
+                    .take(60)
+                    .fold((0, 0), |(n, e), p| {
+                        (
+                            n + p.counts.count,
+                            e + p.counts.error_4xx + p.counts.error_5xx,
+                        )
+                    })
+            };
+            let ((base, base_errors), (side, side_errors)) =
+                (minute(&readings[0]), minute(&readings[1]));
+            ui.label(format!(
+                "Last minute: base {base} requests ({base_errors} errors), canary {side} requests ({side_errors} errors)"
+            ));
+            ui.columns(2, |columns| {
+                columns[0].label("Base: requests and errors per second");
+                super::metrics::side_chart(&mut columns[0], "canary-base", &readings[0]);
+                columns[1].label("Canary: requests and errors per second");
+                super::metrics::side_chart(&mut columns[1], "canary-side", &readings[1]);
             });
-            if !fresh {
-                let since = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
-                let mut counts = [0u64; 4];
-                gateway.request_log().visit_newest(|record| {
-                    if record.at < since {
-                        return false;
-                    }
-                    if record.stage == stage {
-                        let side = if record.canary { 2 } else { 0 };
-                        counts[side] += 1;
-                        counts[side + 1] += u64::from(record.status >= 400);
-                    }
-                    true
-                });
-                self.canary_counts = Some((stage.to_string(), std::time::Instant::now(), counts));
-            }
-            if let Some((_, _, [base, base_errors, side, side_errors])) = &self.canary_counts {
-                ui.label(format!(
-                    "Last minute: base {base} requests ({base_errors} errors), canary {side} requests ({side_errors} errors)"
-                ));
-            }
         }
     }
 
