@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Corner, Legend, Line, Plot, PlotPoints};
 
 use crate::observe::Metrics;
 use crate::observe::metrics::{Filter, Point, SeriesKey, now_secs};
@@ -92,13 +92,16 @@ fn ms(us: Option<u64>) -> String {
 fn chart(
     ui: &mut egui::Ui,
     id: &str,
+    reading: &Reading,
     height: f32,
     y_label: &str,
     lines: Vec<(&str, Vec<[f64; 2]>)>,
 ) {
     Plot::new(id)
         .height(height)
-        .legend(Legend::default())
+        // Top left: the newest data, at the right, stays in view.
+        .legend(Legend::default().position(Corner::LeftTop))
+        .include_x(-(reading.window_secs as f64 - 1.0))
         .allow_drag(false)
         .allow_zoom(false)
         .allow_scroll(false)
@@ -120,6 +123,7 @@ pub fn side_chart(ui: &mut egui::Ui, id: &str, reading: &Reading) {
     chart(
         ui,
         id,
+        reading,
         120.0,
         "per second",
         vec![
@@ -232,6 +236,7 @@ impl Studio {
                 chart(
                     ui,
                     "metrics-count",
+                    &reading,
                     170.0,
                     "requests",
                     vec![
@@ -253,6 +258,7 @@ impl Studio {
                 chart(
                     ui,
                     "metrics-latency",
+                    &reading,
                     170.0,
                     "ms",
                     vec![
@@ -267,6 +273,7 @@ impl Studio {
                     chart(
                         ui,
                         "metrics-cache",
+                        &reading,
                         140.0,
                         "requests",
                         vec![
