@@ -1564,3 +1564,113 @@ fn metrics_tab_counts_what_was_served() {
     assert_eq!(harness.state().metrics.window_secs, 1800);
     harness.get_by_label_contains("Count 2   4XXError 0");
 }
+
+/// Sends `GET path` with an `x-api-key` to the studio's gateway; the status.
+fn keyed_get(harness: &Harness<'_, Studio>, path: &str, key: &str) -> u16 {
+    use std::io::{Read, Write};
+    let addr = harness.state().gateway.as_ref().unwrap().local_addr();
+    let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nx-api-key: {key}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).expect("sends");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("reads");
+    answer[9..12].parse().unwrap()
+}
+
+/// The API keys tab: a usage plan with a quota on dev, a key in it; the
+/// running gateway accepts the key at once, counts its quota (shown as
+/// usage) and refuses it once disabled; undo brings a deleted key back.
+#[test]
+fn api_keys_and_usage_plans_tab() {
+    let project = TempProject::petstore();
+    let mut loaded = project.load();
+    let api = &mut loaded.rest_apis[0];
+    let id = api.id.clone();
+    let pets = api
+        .resources
+        .iter_mut()
+        .find(|r| r.path == "/pets")
+        .unwrap();
+    pets.resource_methods
+        .get_mut("GET")
+        .unwrap()
+        .api_key_required = true;
+    loaded
+        .deploy(&id, "dev", None, &Default::default())
+        .unwrap();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("API keys").click();
+    harness.run();
+    assert_eq!(harness.state().tab, Tab::Keys);
+    {
+        let keys = &mut harness.state_mut().keys;
+        keys.plan_name = "Gold".into();
+        keys.quota_limit = "2".into();
+    }
+    harness.get_by_label("Add usage plan").click();
+    harness.run();
+    assert_eq!(
+        harness.state().status,
+        Err("Choose the stage the plan covers".into())
+    );
+    harness.state_mut().keys.plan_stage = format!("{id}\u{1f}dev");
+    harness.get_by_label("Add usage plan").click();
+    harness.run();
+    let plan = harness.state().workspace.project.usage_plans[0].clone();
+    assert_eq!(plan.name, "Gold");
+    assert_eq!(plan.quota.as_ref().unwrap().limit, 2);
+    {
+        let keys = &mut harness.state_mut().keys;
+        keys.key_name = "partner".into();
+        keys.key_value = "short".into();
+        keys.key_plan = Some(plan.id.clone());
+    }
+    harness.get_by_label("Add API key").click();
+    harness.run();
+    assert_eq!(
+        harness.state().status,
+        Err("API Key value should be at least 20 characters".into())
+    );
+    harness.state_mut().keys.key_value.clear();
+    harness.get_by_label("Add API key").click();
+    harness.run();
+    let key = harness.state().workspace.project.api_keys[0].clone();
+    assert_eq!(key.value.len(), 40, "a generated value");
+    assert!(
+        harness.state().workspace.project.usage_plans[0]
+            .api_key_ids
+            .contains(&key.id)
+    );
+    harness.get_by_label(key.value.as_str());
+
+    assert_eq!(keyed_get(&harness, "/dev/pets", "not-a-key"), 403);
+    assert_eq!(keyed_get(&harness, "/dev/pets", &key.value), 200);
+    assert_eq!(keyed_get(&harness, "/dev/pets", &key.value), 200);
+    assert_eq!(keyed_get(&harness, "/dev/pets", &key.value), 429, "quota");
+    harness.run();
+    harness.get_by_label("Gold: 2 of 2 per DAY");
+
+    harness.get_by_label("Enabled partner").click();
+    harness.run();
+    assert!(!harness.state().workspace.project.api_keys[0].enabled);
+    assert_eq!(
+        keyed_get(&harness, "/dev/pets", &key.value),
+        403,
+        "disabled"
+    );
+
+    harness.get_by_label("Delete key partner").click();
+    harness.run();
+    assert!(harness.state().workspace.project.api_keys.is_empty());
+    assert!(
+        harness.state().workspace.project.usage_plans[0]
+            .api_key_ids
+            .is_empty()
+    );
+    harness.get_by_label("Undo").click();
+    harness.run();
+    assert_eq!(harness.state().workspace.project.api_keys.len(), 1);
+}

@@ -209,6 +209,23 @@ impl UsageStore {
             .map_or(0, |c| c.1)
     }
 
+    /// Requests counted in the period `now_unix` falls in (0 once a new
+    /// period has begun).
+    pub fn used_in_period(
+        &self,
+        plan: &str,
+        key: &str,
+        quota: &QuotaSettings,
+        now_unix: i64,
+    ) -> u64 {
+        let start = quota.period_start(now_unix);
+        let counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        counters
+            .get(&(plan.to_string(), key.to_string()))
+            .filter(|c| c.0 == start)
+            .map_or(0, |c| c.1)
+    }
+
     /// Writes the counters if they changed (atomically).
     pub fn flush(&self) {
         let Some(path) = &self.path else {

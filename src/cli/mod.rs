@@ -966,41 +966,23 @@ fn usage_plan(project_dir: &Path, command: UsagePlanCommand) -> Result<i32, CliE
         quota_period,
     } = command;
     let mut project = Project::load(project_dir)?;
-    let api = project.find_api(&api)?;
-    if api.stage(&stage).is_none() {
-        return Err(CliError(format!("API {} has no stage {stage}", api.name)));
-    }
-    let quota = match (quota_limit, quota_period) {
-        (Some(limit), Some(period)) => {
-            let quota = crate::model::QuotaSettings {
-                limit,
-                period: period.to_ascii_uppercase(),
-                offset: 0,
-            };
-            quota.validate().map_err(CliError)?;
-            Some(quota)
-        }
-        _ => None,
-    };
-    let plan = crate::model::UsagePlan {
-        id: crate::model::new_resource_id(),
-        name,
-        api_stages: vec![crate::model::ApiStage {
-            api_id: api.id.clone(),
-            stage,
-            throttle: Default::default(),
-        }],
-        throttle: rate
-            .zip(burst)
+    let api_id = project.find_api(&api)?.id.clone();
+    let quota = quota_limit
+        .zip(quota_period)
+        .map(|(limit, period)| crate::model::QuotaSettings {
+            limit,
+            period,
+            offset: 0,
+        });
+    let throttle =
+        rate.zip(burst)
             .map(|(rate_limit, burst_limit)| crate::model::ThrottleSettings {
                 burst_limit,
                 rate_limit,
-            }),
-        quota,
-        api_key_ids: Vec::new(),
-    };
-    let id = plan.id.clone();
-    project.usage_plans.push(plan);
+            });
+    let id = project
+        .add_usage_plan(&name, &api_id, &stage, throttle, quota)
+        .map_err(CliError)?;
     project.save()?;
     println!("{id}");
     Ok(0)
@@ -1009,27 +991,10 @@ fn usage_plan(project_dir: &Path, command: UsagePlanCommand) -> Result<i32, CliE
 fn api_key(project_dir: &Path, command: ApiKeyCommand) -> Result<i32, CliError> {
     let ApiKeyCommand::Add { name, value, plan } = command;
     let mut project = Project::load(project_dir)?;
-    let mut key = crate::model::ApiKey::generate(&name);
-    if let Some(value) = value {
-        if value.len() < 20 {
-            return Err(CliError(
-                "--value: API Key value should be at least 20 characters".into(),
-            ));
-        }
-        key.value = value;
-    }
-    if project.api_keys.iter().any(|k| k.value == key.value) {
-        return Err(CliError("--value: API Key value already exists".into()));
-    }
-    let plan = project
-        .usage_plans
-        .iter_mut()
-        .find(|p| p.id == plan || p.name == plan)
-        .ok_or_else(|| CliError(format!("--plan {plan:?}: no such usage plan")))?;
-    plan.api_key_ids.push(key.id.clone());
-    let value = key.value.clone();
-    project.api_keys.push(key);
+    let key = project
+        .add_api_key(&name, value.as_deref(), Some(&plan))
+        .map_err(|e| CliError(format!("api-key add: {e}")))?;
     project.save()?;
-    println!("{value}");
+    println!("{}", key.value);
     Ok(0)
 }

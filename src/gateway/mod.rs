@@ -345,6 +345,22 @@ impl Gateway {
         }
     }
 
+    /// Requests a key has made against its plan's quota in the current
+    /// period.
+    pub fn quota_used(
+        &self,
+        plan_id: &str,
+        key_id: &str,
+        quota: &crate::model::QuotaSettings,
+    ) -> u64 {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        self.shared
+            .services
+            .api_keys
+            .as_ref()
+            .map_or(0, |k| k.usage.used_in_period(plan_id, key_id, quota, now))
+    }
+
     /// Empties a stage's response cache (AWS's FlushStageCache); false if
     /// the stage has none.
     pub fn flush_cache(&self, api_id: &str, stage: &str) -> bool {

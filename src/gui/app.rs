@@ -18,6 +18,7 @@ pub enum Tab {
     Models,
     Functions,
     Metrics,
+    Keys,
 }
 
 pub struct Studio {
@@ -59,6 +60,8 @@ pub struct Studio {
     )>,
     /// The Metrics tab.
     pub metrics: super::metrics::MetricsView,
+    /// The API keys tab's fields.
+    pub keys: super::keys::KeysView,
     /// The stage throttling fields being edited: (stage, rate, burst).
     pub stage_throttle: Option<(String, String, String)>,
     /// The model open in the Models tab.
@@ -115,6 +118,7 @@ impl Studio {
             stage_throttle: None,
             canary_readings: None,
             metrics: Default::default(),
+            keys: Default::default(),
             model_draft: None,
             log_filter: String::new(),
             log_view: Default::default(),
@@ -214,6 +218,7 @@ impl Studio {
                 ui.selectable_value(&mut self.tab, Tab::Models, "Models");
                 ui.selectable_value(&mut self.tab, Tab::Functions, "Functions");
                 ui.selectable_value(&mut self.tab, Tab::Metrics, "Metrics");
+                ui.selectable_value(&mut self.tab, Tab::Keys, "API keys");
             });
             ui.separator();
             match self.tab {
@@ -224,6 +229,7 @@ impl Studio {
                 Tab::Models => self.models_tab(ui),
                 Tab::Functions => self.functions_tab(ui),
                 Tab::Metrics => self.metrics_tab(ui),
+                Tab::Keys => self.keys_tab(ui),
             }
         });
     }

@@ -11,6 +11,7 @@ pub mod designer;
 pub mod file;
 pub mod functions;
 pub mod highlight;
+pub mod keys;
 mod logs;
 pub mod metrics;
 pub mod models;
@@ -51,6 +52,7 @@ impl eframe::App for StudioApp {
             app::Tab::Models => "models",
             app::Tab::Functions => "functions",
             app::Tab::Metrics => "metrics",
+            app::Tab::Keys => "keys",
         };
         storage.set_string(STORAGE_KEY, format!("{tab}\n{}", self.studio.deploy_stage));
     }
@@ -95,6 +97,7 @@ pub fn run(project_dir: &Path, config: &GatewayConfig) -> Result<(), String> {
                     Some("stages") => app::Tab::Stages,
                     Some("models") => app::Tab::Models,
                     Some("metrics") => app::Tab::Metrics,
+                    Some("keys") => app::Tab::Keys,
                     Some("functions") => app::Tab::Functions,
                     _ => app::Tab::Designer,
                 };

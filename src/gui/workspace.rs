@@ -108,8 +108,14 @@ pub enum CanaryChange {
     Percent(f64),
 }
 
-/// What undo restores: the APIs and the function definitions.
-type Snapshot = (Vec<RestApi>, Vec<crate::model::FunctionDefinition>);
+/// What undo restores: the APIs, the function definitions, the API keys
+/// and the usage plans.
+type Snapshot = (
+    Vec<RestApi>,
+    Vec<crate::model::FunctionDefinition>,
+    Vec<crate::model::ApiKey>,
+    Vec<crate::model::UsagePlan>,
+);
 
 /// How many edits undo remembers.
 const UNDO_DEPTH: usize = 200;
@@ -179,13 +185,17 @@ impl Workspace {
         (
             self.project.rest_apis.clone(),
             self.project.functions.clone(),
+            self.project.api_keys.clone(),
+            self.project.usage_plans.clone(),
         )
     }
 
     fn restore(&mut self, snapshot: Snapshot) -> Snapshot {
         let apis = std::mem::replace(&mut self.project.rest_apis, snapshot.0);
         let functions = std::mem::replace(&mut self.project.functions, snapshot.1);
-        (apis, functions)
+        let keys = std::mem::replace(&mut self.project.api_keys, snapshot.2);
+        let plans = std::mem::replace(&mut self.project.usage_plans, snapshot.3);
+        (apis, functions, keys, plans)
     }
 
     /// Puts the state before a successful edit on the undo stack.
@@ -197,6 +207,15 @@ impl Workspace {
         self.redo.clear();
         self.dirty = true;
         self.revision += 1;
+    }
+
+    /// Runs `edit` on the whole project (undoable): for API keys and usage
+    /// plans.
+    pub fn edit_project<T>(
+        &mut self,
+        edit: impl FnOnce(&mut Project) -> Result<T, String>,
+    ) -> Result<T, String> {
+        self.transact(edit)
     }
 
     /// Runs `edit` on the project's function definitions (undoable).

@@ -124,3 +124,147 @@ impl QuotaSettings {
         }
     }
 }
+
+impl super::Project {
+    /// Adds an API key: a generated value, or `value` (AWS: at least 20
+    /// characters, unique); optionally joined to a usage plan (id or name).
+    pub fn add_api_key(
+        &mut self,
+        name: &str,
+        value: Option<&str>,
+        plan: Option<&str>,
+    ) -> Result<ApiKey, String> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err("An API key needs a name".into());
+        }
+        let mut key = ApiKey::generate(name);
+        if let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) {
+            if value.len() < 20 {
+                return Err("API Key value should be at least 20 characters".into());
+            }
+            key.value = value.to_string();
+        }
+        if self.api_keys.iter().any(|k| k.value == key.value) {
+            return Err("API Key value already exists".into());
+        }
+        if let Some(plan) = plan {
+            let plan = self
+                .usage_plans
+                .iter_mut()
+                .find(|p| p.id == plan || p.name == plan)
+                .ok_or_else(|| format!("no such usage plan: {plan:?}"))?;
+            plan.api_key_ids.push(key.id.clone());
+        }
+        self.api_keys.push(key.clone());
+        Ok(key)
+    }
+
+    /// Adds a usage plan covering one API stage, with an optional throttle
+    /// (rate, burst) and quota (limit, period); returns its id.
+    pub fn add_usage_plan(
+        &mut self,
+        name: &str,
+        api_id: &str,
+        stage: &str,
+        throttle: Option<ThrottleSettings>,
+        quota: Option<QuotaSettings>,
+    ) -> Result<String, String> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err("A usage plan needs a name".into());
+        }
+        let api = self
+            .rest_apis
+            .iter()
+            .find(|a| a.id == api_id)
+            .ok_or_else(|| format!("no such API: {api_id}"))?;
+        if api.stage(stage).is_none() {
+            return Err(format!("API {} has no stage {stage}", api.name));
+        }
+        if let Some(throttle) = &throttle
+            && !(throttle.rate_limit >= 0.0 && throttle.rate_limit.is_finite())
+        {
+            return Err("The rate limit must be a number, 0 or more".into());
+        }
+        let quota = match quota {
+            Some(mut quota) => {
+                quota.period = quota.period.to_ascii_uppercase();
+                quota.validate()?;
+                Some(quota)
+            }
+            None => None,
+        };
+        let plan = UsagePlan {
+            id: super::new_resource_id(),
+            name: name.to_string(),
+            api_stages: vec![ApiStage {
+                api_id: api_id.to_string(),
+                stage: stage.to_string(),
+                throttle: BTreeMap::new(),
+            }],
+            throttle,
+            quota,
+            api_key_ids: Vec::new(),
+        };
+        let id = plan.id.clone();
+        self.usage_plans.push(plan);
+        Ok(id)
+    }
+
+    /// Deletes an API key and its usage plan memberships.
+    pub fn remove_api_key(&mut self, key_id: &str) -> Result<(), String> {
+        let before = self.api_keys.len();
+        self.api_keys.retain(|k| k.id != key_id);
+        if self.api_keys.len() == before {
+            return Err(format!("Invalid API Key identifier specified: {key_id}"));
+        }
+        for plan in &mut self.usage_plans {
+            plan.api_key_ids.retain(|k| k != key_id);
+        }
+        Ok(())
+    }
+
+    /// Deletes a usage plan.
+    pub fn remove_usage_plan(&mut self, plan_id: &str) -> Result<(), String> {
+        let before = self.usage_plans.len();
+        self.usage_plans.retain(|p| p.id != plan_id);
+        if self.usage_plans.len() == before {
+            return Err(format!("Invalid Usage Plan ID specified: {plan_id}"));
+        }
+        Ok(())
+    }
+
+    /// Adds a key to a plan (`member`) or takes it out.
+    pub fn set_plan_key(
+        &mut self,
+        plan_id: &str,
+        key_id: &str,
+        member: bool,
+    ) -> Result<(), String> {
+        if !self.api_keys.iter().any(|k| k.id == key_id) {
+            return Err(format!("Invalid API Key identifier specified: {key_id}"));
+        }
+        let plan = self
+            .usage_plans
+            .iter_mut()
+            .find(|p| p.id == plan_id)
+            .ok_or_else(|| format!("Invalid Usage Plan ID specified: {plan_id}"))?;
+        plan.api_key_ids.retain(|k| k != key_id);
+        if member {
+            plan.api_key_ids.push(key_id.to_string());
+        }
+        Ok(())
+    }
+
+    /// Turns a key on or off (a disabled key is refused with 403).
+    pub fn set_api_key_enabled(&mut self, key_id: &str, enabled: bool) -> Result<(), String> {
+        let key = self
+            .api_keys
+            .iter_mut()
+            .find(|k| k.id == key_id)
+            .ok_or_else(|| format!("Invalid API Key identifier specified: {key_id}"))?;
+        key.enabled = enabled;
+        Ok(())
+    }
+}
