@@ -20,9 +20,14 @@ pub struct ResponseCache {
 
 #[derive(Debug, Default)]
 struct Entries {
-    map: HashMap<String, (Instant, Reply)>,
-    /// Insertion order, for eviction.
-    order: VecDeque<String>,
+    /// key -> (expiry, reply, the generation it was stored at).
+    map: HashMap<String, (Instant, Reply, u64)>,
+    /// Insertion order, for eviction: `(key, generation)`. An entry whose
+    /// generation no longer matches the map's was replaced or removed and
+    /// is skipped (stale ones are compacted away now and then), so a put
+    /// never searches the queue.
+    order: VecDeque<(String, u64)>,
+    generation: u64,
     bytes: usize,
 }
 
@@ -54,12 +59,12 @@ impl ResponseCache {
     pub fn get(&self, key: &str) -> Option<Reply> {
         let mut entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         match entries.map.get(key) {
-            Some((expires, reply)) if *expires > Instant::now() => {
+            Some((expires, reply, _)) if *expires > Instant::now() => {
                 self.hits.fetch_add(1, Ordering::Relaxed);
                 Some(reply.clone())
             }
             Some(_) => {
-                if let Some((_, reply)) = entries.map.remove(key) {
+                if let Some((_, reply, _)) = entries.map.remove(key) {
                     entries.bytes -= size(key, &reply);
                 }
                 self.misses.fetch_add(1, Ordering::Relaxed);
@@ -78,28 +83,35 @@ impl ResponseCache {
             return;
         }
         let mut entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, old)) = entries.map.remove(&key) {
+        if let Some((_, old, _)) = entries.map.remove(&key) {
             entries.bytes -= size(&key, &old);
         }
         while entries.bytes + bytes > self.budget {
-            let Some(oldest) = entries.order.pop_front() else {
+            let Some((oldest, generation)) = entries.order.pop_front() else {
                 break;
             };
-            if let Some((_, old)) = entries.map.remove(&oldest) {
+            if entries.map.get(&oldest).is_some_and(|e| e.2 == generation)
+                && let Some((_, old, _)) = entries.map.remove(&oldest)
+            {
                 entries.bytes -= size(&oldest, &old);
             }
         }
-        entries.order.retain(|k| k != &key);
-        entries.order.push_back(key.clone());
+        entries.generation += 1;
+        let generation = entries.generation;
+        entries.order.push_back((key.clone(), generation));
         entries.bytes += bytes;
         entries
             .map
-            .insert(key, (Instant::now() + ttl, reply.clone()));
+            .insert(key, (Instant::now() + ttl, reply.clone(), generation));
+        if entries.order.len() > 2 * entries.map.len() + 1024 {
+            let Entries { map, order, .. } = &mut *entries;
+            order.retain(|(k, g)| map.get(k).is_some_and(|e| e.2 == *g));
+        }
     }
 
     pub fn remove(&self, key: &str) {
         let mut entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, old)) = entries.map.remove(key) {
+        if let Some((_, old, _)) = entries.map.remove(key) {
             entries.bytes -= size(key, &old);
         }
     }
@@ -148,5 +160,25 @@ mod tests {
         assert!(cache.get("d").is_none(), "expired");
         cache.flush();
         assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn replacing_an_entry_keeps_the_eviction_order_and_the_byte_count() {
+        let cache = ResponseCache::new(25);
+        let ttl = Duration::from_secs(60);
+        cache.put("a".into(), &reply("0123456789"), ttl);
+        cache.put("b".into(), &reply("0123456789"), ttl);
+        // Replacing "a" makes it the newest: "b" goes first.
+        cache.put("a".into(), &reply("0123456789"), ttl);
+        cache.put("c".into(), &reply("0123456789"), ttl);
+        assert!(cache.get("b").is_none(), "the oldest went");
+        assert!(cache.get("a").is_some() && cache.get("c").is_some());
+        // Many replacements of one key leave no trail behind.
+        for _ in 0..10_000 {
+            cache.put("a".into(), &reply("0123456789"), ttl);
+        }
+        let entries = cache.inner.lock().unwrap();
+        assert!(entries.order.len() <= 2 * entries.map.len() + 1024);
+        assert_eq!(entries.bytes, 22);
     }
 }
