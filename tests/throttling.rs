@@ -105,3 +105,35 @@ async fn the_account_limit_applies_to_every_stage() {
     assert!((3..=5).contains(&(dev + prod)), "{dev} + {prod}");
     assert!(throttled >= 1);
 }
+
+/// Real time over loopback: sending as fast as one client can for 1.5 s
+/// against rate 20/s, burst 1, the admitted count is about 1 + 20 × 1.5
+/// (loose bounds: the clock is real and the machine may be busy).
+#[tokio::test]
+async fn the_admitted_rate_follows_the_rate_in_real_time() {
+    let (_dir, project) = project_with(&[("*/*", 1, 20.0)]);
+    let gateway = start(&project, Limits::ACCOUNT_DEFAULT);
+    let client = client();
+    let url = format!("http://{}/dev/pets", gateway.local_addr());
+    let started = std::time::Instant::now();
+    let (mut ok, mut sent) = (0u32, 0u32);
+    while started.elapsed() < std::time::Duration::from_millis(1500) {
+        let status = client.get(&url).send().await.unwrap().status().as_u16();
+        sent += 1;
+        match status {
+            200 => ok += 1,
+            429 => {}
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let expected = 1.0 + 20.0 * elapsed;
+    assert!(
+        sent as f64 > expected * 2.0,
+        "the client kept up: {sent} sent"
+    );
+    assert!(
+        (f64::from(ok) - expected).abs() <= expected * 0.25 + 2.0,
+        "{ok} admitted in {elapsed:.2} s, expected about {expected:.0}"
+    );
+}
