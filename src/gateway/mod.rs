@@ -220,6 +220,28 @@ pub struct Shared {
     pub services: Services,
     pub request_log: RequestLog,
     pub metrics: Arc<crate::observe::Metrics>,
+    /// The project the control plane edits (and the desktop app shares).
+    pub model: crate::control::ModelStore,
+}
+
+impl Shared {
+    /// Serves `project` as it now is, recompiling what `effects` says
+    /// changed. A deployment that does not compile keeps the old routes
+    /// (the change is saved; the next good one applies).
+    pub fn apply(&self, project: &Project, effects: crate::control::Effects) {
+        if effects.routes
+            && let Ok(routes) = Routes::recompile(project, &self.routes.load())
+        {
+            self.services.functions.update(project);
+            self.routes.store(Arc::new(routes));
+        }
+        if effects.keys
+            && let Some(keys) = &self.services.api_keys
+        {
+            keys.keys
+                .store(Arc::new(crate::auth::api_keys::ApiKeys::compile(project)));
+        }
+    }
 }
 
 /// A served stage, for printing and `ls`.
@@ -270,6 +292,7 @@ impl Gateway {
                 },
                 request_log: RequestLog::new(config.request_log_capacity, config.request_log_bytes),
                 metrics: Arc::new(crate::observe::Metrics::new()),
+                model: crate::control::ModelStore::new(project.clone()),
             })
         };
         // Bound synchronously so that `start` works from any thread, inside
@@ -312,6 +335,12 @@ impl Gateway {
         &self.shared.request_log
     }
 
+    /// The project as the control plane sees it; the desktop app pushes its
+    /// edits here and adopts the control plane's.
+    pub fn model(&self) -> &crate::control::ModelStore {
+        &self.shared.model
+    }
+
     /// The served requests' metrics (test invokes are not counted, as on
     /// AWS).
     pub fn metrics(&self) -> &Arc<crate::observe::Metrics> {
@@ -322,6 +351,7 @@ impl Gateway {
     /// requests finish on the configuration they started with.
     pub fn reload(&self, project: &Project) -> Result<(), CompileError> {
         let routes = Routes::recompile(project, &self.shared.routes.load())?;
+        self.shared.model.set(project.clone());
         self.shared.services.functions.update(project);
         if let Some(keys) = &self.shared.services.api_keys {
             keys.keys

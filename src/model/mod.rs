@@ -24,6 +24,7 @@ mod usage_plan;
 pub use api::{ApiKeySource, EndpointConfiguration, RestApi};
 pub use authorizer::Authorizer;
 pub use cors::DEFAULT_ALLOW_HEADERS;
+pub(crate) use deployment::now_rfc3339;
 pub use deployment::{Deployment, DeploymentSnapshot};
 pub use function::{FunctionDefinition, RuntimeKind, function_from_uri};
 pub use gateway_response::{GatewayResponse, GatewayResponseType};

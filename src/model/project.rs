@@ -415,6 +415,18 @@ impl Project {
         self.save()
     }
 
+    /// A deployment of the draft that no stage serves yet (AWS's
+    /// `CreateDeployment` without `stageName`); saves the project.
+    pub fn create_deployment(
+        &mut self,
+        api_id: &str,
+        description: Option<&str>,
+    ) -> Result<Deployment, ProjectError> {
+        let deployment = self.snapshot_draft(api_id, description)?;
+        self.save()?;
+        Ok(deployment)
+    }
+
     /// Writes a snapshot of the draft as a new deployment of `api_id`.
     fn snapshot_draft(
         &mut self,
