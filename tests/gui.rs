@@ -9,6 +9,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use portico::gateway::{Gateway, GatewayConfig};
 use portico::gui::{Studio, Workspace, app::Tab};
+use portico::model::Project;
 
 fn studio(project: &TempProject) -> Studio {
     let loaded = project.load();
@@ -1673,4 +1674,62 @@ fn api_keys_and_usage_plans_tab() {
     harness.get_by_label("Undo").click();
     harness.run();
     assert_eq!(harness.state().workspace.project.api_keys.len(), 1);
+}
+
+/// One model, two front doors: an edit in the app reaches the control
+/// plane, and an API created through the control plane (as an AWS SDK
+/// would) appears in the app at once, saved.
+#[test]
+fn control_plane_changes_show_live() {
+    let project = TempProject::petstore();
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("/pets").click();
+    harness.run();
+    harness.state_mut().new_path_part = "toys".into();
+    harness.get_by_label("Add resource").click();
+    harness.run();
+    let gateway = harness.state().gateway.as_ref().unwrap();
+    assert!(
+        gateway.model().read(|p| p.rest_apis[0]
+            .resources
+            .iter()
+            .any(|r| r.path == "/pets/toys")),
+        "the app's edit reached the control plane"
+    );
+    let url = format!("http://{}/restapis", gateway.local_addr());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let status = runtime.block_on(async {
+        client()
+            .post(url)
+            .json(&serde_json::json!({"name": "from-sdk"}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 201);
+    run_until(&mut harness, |s| {
+        s.workspace
+            .project
+            .rest_apis
+            .iter()
+            .any(|a| a.name == "from-sdk")
+    });
+    let state = harness.state();
+    assert!(
+        state.workspace.project.rest_apis[0]
+            .resources
+            .iter()
+            .any(|r| r.path == "/pets/toys"),
+        "the app's edit is kept"
+    );
+    assert!(!state.workspace.dirty, "the control plane saved it");
+    assert!(
+        matches!(&state.status, Ok(m) if m.contains("AWS API")),
+        "{:?}",
+        state.status
+    );
+    let saved = Project::load(&project.path()).unwrap();
+    assert!(saved.rest_apis.iter().any(|a| a.name == "from-sdk"));
 }

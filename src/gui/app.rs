@@ -79,6 +79,10 @@ pub struct Studio {
     /// The workspace revision the editors' buffers were read at: an undo,
     /// redo or apply elsewhere makes them re-read the model.
     seen_revision: u64,
+    /// The control plane's store revision last seen, and the workspace
+    /// revision last pushed to it.
+    control_seen: u64,
+    control_pushed: u64,
     /// The last message for the status bar (errors in red).
     pub status: Result<String, String>,
     /// Which box of the method execution view is open.
@@ -127,6 +131,8 @@ impl Studio {
             undeployed: None,
             highlighter: Highlighter::new(),
             seen_revision: 0,
+            control_seen: 0,
+            control_pushed: 0,
             status: Ok("Ready".into()),
             method_box: Default::default(),
             method_responses: None,
@@ -185,6 +191,33 @@ impl Studio {
     }
 
     /// Draws one frame.
+    /// One model, two front doors: changes made through the control plane
+    /// (AWS SDKs, CLI, Terraform) show here at once, and the app's edits
+    /// reach the control plane. See [`crate::control::store`].
+    fn sync_control_plane(&mut self, ctx: &egui::Context) {
+        let Some(gateway) = &self.gateway else {
+            return;
+        };
+        let store = gateway.model();
+        if store.revision() != self.control_seen {
+            let (project, revision) = store.snapshot();
+            self.workspace.adopt(project);
+            self.control_seen = revision;
+            self.control_pushed = self.workspace.revision;
+            self.status = Ok("The project changed through the AWS API (saved)".into());
+            ctx.request_repaint();
+        } else if self.workspace.revision != self.control_pushed {
+            if let Ok(revision) =
+                store.replace_if(self.control_seen, self.workspace.project.clone())
+            {
+                self.control_seen = revision;
+            }
+            self.control_pushed = self.workspace.revision;
+        }
+        // Changes can arrive while the window is idle.
+        ctx.request_repaint_after(std::time::Duration::from_millis(500));
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         if self.functions.poll() {
             ui.ctx().request_repaint();
@@ -192,6 +225,7 @@ impl Studio {
         if self.console.poll() {
             self.status = Ok("Response received".into());
         }
+        self.sync_control_plane(ui.ctx());
         if self.workspace.revision != self.seen_revision {
             self.seen_revision = self.workspace.revision;
             self.reload_editors();

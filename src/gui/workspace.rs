@@ -209,6 +209,28 @@ impl Workspace {
         self.revision += 1;
     }
 
+    /// Takes `project` as changed elsewhere (through the control plane,
+    /// which has saved it): the selection stays where it still exists; undo
+    /// history ends here, so that an undo never reverts someone else's
+    /// change.
+    pub fn adopt(&mut self, project: Project) {
+        self.project = project;
+        self.undo.clear();
+        self.redo.clear();
+        self.dirty = false;
+        self.revision += 1;
+        let api = self.project.rest_apis.get(self.selection.api);
+        let resource_ok = api.is_some_and(|api| {
+            self.selection
+                .resource_id
+                .as_ref()
+                .is_none_or(|id| api.resource(id).is_some())
+        });
+        if !resource_ok {
+            self.select_api(if api.is_some() { self.selection.api } else { 0 });
+        }
+    }
+
     /// Runs `edit` on the whole project (undoable): for API keys and usage
     /// plans.
     pub fn edit_project<T>(
