@@ -6,6 +6,7 @@
 //!   for 3 s without deployments, then 3 s with a `CreateDeployment`
 //!   through the control plane every 100 ms; the 5xx count and p99 of each
 //!   (target: no 5xx, p99 under 2x).
+//!
 //! `cargo bench --bench control`.
 
 use std::time::{Duration, Instant};
