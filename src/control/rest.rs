@@ -936,6 +936,209 @@ pub fn route(call: &Call) -> Option<Result<Op, ControlError>> {
             }))
         }
 
+        // Updates through patch operations.
+        (M::PATCH, ["restapis", id, "resources", rid, "methods", verb]) => {
+            let (id, rid, verb) = (owned(id), owned(rid), verb.to_ascii_uppercase());
+            patch_operations(call).map(|ops| {
+                write(DRAFT, move |p| {
+                    let method = method_mut(api_mut(p, &id)?, &rid, &verb)?;
+                    *method = patch::entity(
+                        &*method,
+                        &ops,
+                        &["httpMethod", "methodIntegration", "methodResponses"],
+                        &["requestParameters"],
+                    )?;
+                    Ok(Answer::Json(200, to_json(&*method)))
+                })
+            })
+        }
+        (
+            M::PATCH,
+            [
+                "restapis",
+                id,
+                "resources",
+                rid,
+                "methods",
+                verb,
+                "responses",
+                code,
+            ],
+        ) => {
+            let (id, rid, verb, code) = (
+                owned(id),
+                owned(rid),
+                verb.to_ascii_uppercase(),
+                owned(code),
+            );
+            patch_operations(call).map(|ops| {
+                write(DRAFT, move |p| {
+                    let response = method_mut(api_mut(p, &id)?, &rid, &verb)?
+                        .method_responses
+                        .get_mut(&code)
+                        .ok_or_else(|| not_found("Invalid Response status code specified"))?;
+                    *response =
+                        patch::entity(&*response, &ops, &["statusCode"], &["responseParameters"])?;
+                    Ok(Answer::Json(200, to_json(&*response)))
+                })
+            })
+        }
+        (
+            M::PATCH,
+            [
+                "restapis",
+                id,
+                "resources",
+                rid,
+                "methods",
+                verb,
+                "integration",
+            ],
+        ) => {
+            let (id, rid, verb) = (owned(id), owned(rid), verb.to_ascii_uppercase());
+            patch_operations(call).map(|ops| {
+                write(DRAFT, move |p| {
+                    let integration = integration_mut(api_mut(p, &id)?, &rid, &verb)?;
+                    *integration =
+                        patch::entity(&*integration, &ops, &["integrationResponses"], &[])?;
+                    Ok(Answer::Json(200, to_json(&*integration)))
+                })
+            })
+        }
+        (
+            M::PATCH,
+            [
+                "restapis",
+                id,
+                "resources",
+                rid,
+                "methods",
+                verb,
+                "integration",
+                "responses",
+                code,
+            ],
+        ) => {
+            let (id, rid, verb, code) = (
+                owned(id),
+                owned(rid),
+                verb.to_ascii_uppercase(),
+                owned(code),
+            );
+            patch_operations(call).map(|ops| {
+                write(DRAFT, move |p| {
+                    let response = integration_mut(api_mut(p, &id)?, &rid, &verb)?
+                        .integration_responses
+                        .get_mut(&code)
+                        .ok_or_else(|| not_found("Invalid Response status code specified"))?;
+                    *response = patch::entity(&*response, &ops, &["statusCode"], &[])?;
+                    Ok(Answer::Json(200, to_json(&*response)))
+                })
+            })
+        }
+        (M::PATCH, ["restapis", id, "authorizers", aid]) => {
+            let (id, aid) = (owned(id), owned(aid));
+            patch_operations(call).map(|ops| {
+                write(DRAFT, move |p| {
+                    let authorizer = api_mut(p, &id)?
+                        .authorizers
+                        .iter_mut()
+                        .find(|a| a.id == aid)
+                        .ok_or_else(|| not_found("Invalid Authorizer identifier specified"))?;
+                    *authorizer = patch::entity(&*authorizer, &ops, &["id"], &[])?;
+                    Ok(Answer::Json(200, to_json(&*authorizer)))
+                })
+            })
+        }
+        (M::PATCH, ["restapis", id, "models", name]) => {
+            let (id, name) = (owned(id), owned(name));
+            patch_operations(call).map(|ops| {
+                write(DRAFT, move |p| {
+                    let model = api_mut(p, &id)?
+                        .models
+                        .iter_mut()
+                        .find(|m| m.name == name)
+                        .ok_or_else(|| not_found("Invalid model name specified"))?;
+                    *model = patch::entity(&*model, &ops, &["id", "name", "contentType"], &[])?;
+                    Ok(Answer::Json(200, to_json(&*model)))
+                })
+            })
+        }
+        (M::PATCH, ["restapis", id, "requestvalidators", vid]) => {
+            let (id, vid) = (owned(id), owned(vid));
+            patch_operations(call).map(|ops| {
+                write(DRAFT, move |p| {
+                    let validator = api_mut(p, &id)?
+                        .request_validators
+                        .iter_mut()
+                        .find(|v| v.id == vid)
+                        .ok_or_else(|| {
+                            not_found("Invalid Request Validator identifier specified")
+                        })?;
+                    *validator = patch::entity(&*validator, &ops, &["id"], &[])?;
+                    Ok(Answer::Json(200, to_json(&*validator)))
+                })
+            })
+        }
+        (M::PATCH, ["restapis", id, "gatewayresponses", kind]) => {
+            let (id, kind) = (owned(id), owned(kind));
+            patch_operations(call).map(|ops| {
+                write(DRAFT, move |p| {
+                    let response = api_mut(p, &id)?
+                        .gateway_responses
+                        .get_mut(&kind)
+                        .ok_or_else(|| not_found("Invalid Gateway Response type specified"))?;
+                    *response = patch::entity(&*response, &ops, &["responseType"], &[])?;
+                    Ok(Answer::Json(200, to_json(&*response)))
+                })
+            })
+        }
+        (M::PATCH, ["restapis", id, "deployments", did]) => {
+            let (id, did) = (owned(id), owned(did));
+            patch_operations(call).map(|ops| {
+                write(DRAFT, move |p| {
+                    let deployment = api_mut(p, &id)?
+                        .deployments
+                        .iter_mut()
+                        .find(|d| d.id == did)
+                        .ok_or_else(|| not_found("Invalid Deployment identifier specified"))?;
+                    *deployment = patch::entity(&*deployment, &ops, &["id", "createdDate"], &[])?;
+                    Ok(Answer::Json(200, to_json(&*deployment)))
+                })
+            })
+        }
+        (M::PATCH, ["apikeys", kid]) => {
+            let kid = owned(kid);
+            patch_operations(call).map(|ops| {
+                write(KEYS, move |p| {
+                    let key = p
+                        .api_keys
+                        .iter_mut()
+                        .find(|k| k.id == kid)
+                        .ok_or_else(|| not_found("Invalid API Key identifier specified"))?;
+                    *key = patch::entity(&*key, &ops, &["id", "value"], &[])?;
+                    Ok(Answer::Json(200, api_key_json(key, false)))
+                })
+            })
+        }
+        (M::PATCH, ["usageplans", pid]) => {
+            let pid = owned(pid);
+            patch_operations(call).map(|ops| {
+                write(KEYS, move |p| {
+                    let plan = p
+                        .usage_plans
+                        .iter_mut()
+                        .find(|u| u.id == pid)
+                        .ok_or_else(|| not_found("Invalid Usage Plan ID specified"))?;
+                    *plan = patch::usage_plan(plan, &ops)?;
+                    if let Some(quota) = &plan.quota {
+                        quota.validate().map_err(bad_request)?;
+                    }
+                    Ok(Answer::Json(200, to_json(&*plan)))
+                })
+            })
+        }
+
         // API keys.
         (M::POST, ["apikeys"]) => body().map(|b| {
             write(KEYS, move |p| {

@@ -155,6 +155,35 @@ plan = client.create_usage_plan(name="ci-plan", apiStages=[{"apiId": api_id, "st
 client.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
 assert [k["id"] for k in client.get_usage_plan_keys(usagePlanId=plan["id"])["items"]] == [key["id"]]
 
+# Updates with patch operations: the method now needs a key; the plan gets
+# a quota; the integration's template changes.
+method = client.update_method(
+    restApiId=api_id, resourceId=greeting["id"], httpMethod="GET",
+    patchOperations=[{"op": "replace", "path": "/apiKeyRequired", "value": "true"}],
+)
+assert method["apiKeyRequired"] is True, method
+integration = client.update_integration(
+    restApiId=api_id, resourceId=greeting["id"], httpMethod="GET",
+    patchOperations=[{"op": "replace", "path": "/requestTemplates/application~1json",
+                      "value": '{"statusCode": 200}'}],
+)
+assert integration["requestTemplates"]["application/json"] == '{"statusCode": 200}', integration
+plan = client.update_usage_plan(
+    usagePlanId=plan["id"],
+    patchOperations=[{"op": "replace", "path": "/quota/limit", "value": "2"},
+                     {"op": "replace", "path": "/quota/period", "value": "DAY"}],
+)
+assert plan["quota"]["limit"] == 2, plan
+client.create_deployment(restApiId=api_id, stageName="dev")
+assert call(api_id, "dev", "/greeting")[0] == 403, "a key is required now"
+with_key = {"x-api-key": key["value"]}
+assert [call(api_id, "dev", "/greeting", with_key)[0] for _ in range(3)] == [200, 200, 429]
+disabled = client.update_api_key(
+    apiKey=key["id"], patchOperations=[{"op": "replace", "path": "/enabled", "value": "false"}]
+)
+assert disabled["enabled"] is False
+assert call(api_id, "dev", "/greeting", with_key)[0] == 403, "disabled"
+
 # get-export delegates to the OpenAPI module.
 export = client.get_export(restApiId=api_id, stageName="dev", exportType="oas30",
                            parameters={"extensions": "integrations"}, accepts="application/json")
