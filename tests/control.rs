@@ -16,6 +16,11 @@ use portico::model::Project;
 /// `portico serve --port 0 --echo-backend 127.0.0.1:0` on a copy of the
 /// sample: the child, the gateway URL and the echo backend's address.
 fn serve(project: &TempProject) -> (Child, String, String) {
+    serve_with(project, &[])
+}
+
+/// [`serve`] with more arguments.
+fn serve_with(project: &TempProject, extra: &[&str]) -> (Child, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
         .args([
             "serve",
@@ -26,6 +31,7 @@ fn serve(project: &TempProject) -> (Child, String, String) {
             "--project",
         ])
         .arg(project.path())
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -86,6 +92,45 @@ fn the_aws_cli_creates_reads_and_deletes_an_api() {
         "{}\n{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// `serve --credentials`: SigV4 signatures made by boto3 are checked.
+#[test]
+fn configured_credentials_make_signatures_count() {
+    let project = TempProject::petstore();
+    let (mut child, gateway, _) =
+        serve_with(&project, &["--credentials", "AKIDPORTICO:portico-secret"]);
+    let output = Command::new("python3")
+        .arg(script("sigv4_check.py"))
+        .arg(&gateway)
+        .output()
+        .expect("python3 runs");
+    // Unsigned: AWS's Missing Authentication Token.
+    let unsigned = {
+        use std::io::{Read, Write};
+        let addr = gateway.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+        stream
+            .write_all(b"GET /restapis HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .expect("sends");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("reads");
+        answer
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("OK"),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let unsigned = unsigned.to_lowercase();
+    assert!(
+        unsigned.starts_with("http/1.1 403")
+            && unsigned.contains("x-amzn-errortype: missingauthenticationtokenexception"),
+        "{unsigned}"
     );
 }
 

@@ -3,3 +3,4 @@
 
 pub mod api_keys;
 pub mod lambda_authorizer;
+pub mod sigv4;

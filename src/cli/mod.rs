@@ -279,6 +279,11 @@ struct ServeArgs {
     /// Do not record metrics.
     #[arg(long)]
     no_metrics: bool,
+    /// Control plane credentials, ACCESS_KEY_ID:SECRET (repeatable): AWS
+    /// API calls must be signed (SigV4) with one of them. Without, any
+    /// signature is accepted.
+    #[arg(long = "credentials", value_name = "KEY_ID:SECRET")]
+    credentials: Vec<String>,
 }
 
 /// A failure the CLI reports in one line and exit code 2.
@@ -432,8 +437,17 @@ fn serve(project_dir: &Path, args: &ServeArgs) -> Result<i32, CliError> {
         }
         None => None,
     };
+    let mut control_credentials = std::collections::HashMap::new();
+    for pair in &args.credentials {
+        let (id, secret) = pair
+            .split_once(':')
+            .filter(|(id, secret)| !id.is_empty() && !secret.is_empty())
+            .ok_or_else(|| CliError(format!("--credentials {pair:?}: expected KEY_ID:SECRET")))?;
+        control_credentials.insert(id.to_string(), secret.to_string());
+    }
     let defaults = GatewayConfig::default();
     let config = GatewayConfig {
+        control_credentials,
         bind: args.bind,
         port: args.port,
         worker_threads: args.workers.map_or(defaults.worker_threads, usize::from),

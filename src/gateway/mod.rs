@@ -196,6 +196,10 @@ pub struct GatewayConfig {
     pub request_log_bytes: usize,
     /// Account-level throttling (AWS's default: 10,000 requests/s, burst 5,000).
     pub account_throttle: throttle::Limits,
+    /// Access key id -> secret access key: when any are set, control-plane
+    /// requests must carry a valid SigV4 signature by one of them; when
+    /// none, any signature is accepted.
+    pub control_credentials: HashMap<String, String>,
 }
 
 impl Default for GatewayConfig {
@@ -209,6 +213,7 @@ impl Default for GatewayConfig {
             request_log_capacity: 2_000,
             request_log_bytes: 16 << 20,
             account_throttle: throttle::Limits::ACCOUNT_DEFAULT,
+            control_credentials: HashMap::new(),
         }
     }
 }
@@ -222,6 +227,8 @@ pub struct Shared {
     pub metrics: Arc<crate::observe::Metrics>,
     /// The project the control plane edits (and the desktop app shares).
     pub model: crate::control::ModelStore,
+    /// See [`GatewayConfig::control_credentials`].
+    pub control_credentials: HashMap<String, String>,
 }
 
 impl Shared {
@@ -293,6 +300,7 @@ impl Gateway {
                 request_log: RequestLog::new(config.request_log_capacity, config.request_log_bytes),
                 metrics: Arc::new(crate::observe::Metrics::new()),
                 model: crate::control::ModelStore::new(project.clone()),
+                control_credentials: config.control_credentials.clone(),
             })
         };
         // Bound synchronously so that `start` works from any thread, inside

@@ -288,6 +288,23 @@ async fn control(parts: http::request::Parts, body: Incoming, shared: &Arc<Share
         Err(_) => return responses::payload_too_large(MAX_PAYLOAD_BYTES),
     };
     let path = parts.uri.path();
+    if !shared.control_credentials.is_empty()
+        && let Err(error) = crate::auth::sigv4::verify(
+            parts.method.as_str(),
+            path,
+            parts.uri.query().unwrap_or_default(),
+            &parts.headers,
+            &body,
+            &shared.control_credentials,
+        )
+    {
+        let (status, kind, message) = error.aws();
+        return control::reply(Err(control::ControlError {
+            status,
+            kind,
+            message,
+        }));
+    }
     let segments = control::segments(path);
     let call = Call {
         method: &parts.method,
