@@ -190,6 +190,26 @@ export = client.get_export(restApiId=api_id, stageName="dev", exportType="oas30"
 document = json.loads(export["body"].read())
 assert "/greeting" in document["paths"] and document["openapi"].startswith("3.0"), document
 
+# import-rest-api and put-rest-api take OpenAPI documents.
+spec = {
+    "openapi": "3.0.1", "info": {"title": "imported", "version": "1"},
+    "paths": {"/ping": {"get": {
+        "responses": {"200": {"description": "ok"}},
+        "x-amazon-apigateway-integration": {
+            "type": "mock", "requestTemplates": {"application/json": '{"statusCode": 200}'},
+            "responses": {"default": {"statusCode": "200",
+                                      "responseTemplates": {"application/json": '{"pong": true}'}}}}}}},
+}
+imported = client.import_rest_api(body=json.dumps(spec).encode(), failOnWarnings=True)
+assert imported["name"] == "imported", imported
+spec["paths"]["/pong"] = spec["paths"]["/ping"]
+client.put_rest_api(restApiId=imported["id"], mode="merge", body=json.dumps(spec).encode())
+paths = sorted(r["path"] for r in client.get_resources(restApiId=imported["id"])["items"])
+assert paths == ["/", "/ping", "/pong"], paths
+client.create_deployment(restApiId=imported["id"], stageName="v1")
+status, body = call(imported["id"], "v1", "/pong")
+assert status == 200 and json.loads(body) == {"pong": True}, (status, body)
+
 client.delete_rest_api(restApiId=api_id)
 expect_error("NotFoundException", client.get_rest_api, restApiId=api_id)
 print("OK")
