@@ -1,7 +1,7 @@
 //! Renders the PetStore template over 100 pets N times and prints
 //! nanoseconds per render and the output, for `benches/vtl_compare.sh`,
 //! which runs velocityjs on the same input.
-//! Usage: `vtl_render [iterations]`.
+//! Usage: `vtl_render [iterations] [items]` (100 items by default).
 
 use portico::vtl::Template;
 
@@ -18,7 +18,11 @@ fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(20_000);
     let template = Template::compile(petstore::PETSTORE_TEMPLATE).expect("compiles");
-    let body = petstore::pets(100);
+    let items = std::env::args()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100);
+    let body = petstore::pets(items);
     let render = || petstore::render(&template, &body);
     for _ in 0..iterations / 10 {
         std::hint::black_box(render());

@@ -155,7 +155,7 @@ impl Studio {
                     ui.end_row();
                 }
             });
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             field(ui, "Key name", &mut view.key_name, 140.0, "e.g. partner-a");
             field(
                 ui,
@@ -239,7 +239,7 @@ impl Studio {
                     ui.end_row();
                 }
             });
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             field(ui, "Plan name", &mut view.plan_name, 120.0, "e.g. Gold");
             let label = ui.label("Stage");
             egui::ComboBox::from_id_salt("plan-stage")
