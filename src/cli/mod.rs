@@ -696,7 +696,7 @@ fn ls(project_dir: &Path, json: bool) -> Result<i32, CliError> {
     );
     let urls = gateway::stage_urls(&project, addr);
     if json {
-        let apis: Vec<serde_json::Value> = project
+        let mut apis: Vec<serde_json::Value> = project
             .rest_apis
             .iter()
             .map(|api| {
@@ -708,6 +708,14 @@ fn ls(project_dir: &Path, json: bool) -> Result<i32, CliError> {
                 serde_json::json!({"id": api.id, "name": api.name, "type": "REST", "stages": stages})
             })
             .collect();
+        apis.extend(project.http_apis.iter().map(|api| {
+            let stages: Vec<serde_json::Value> = urls
+                .iter()
+                .filter(|u| u.api_id == api.api_id)
+                .map(|u| serde_json::json!({"name": u.stage, "deploymentId": u.deployment_id, "url": u.url}))
+                .collect();
+            serde_json::json!({"id": api.api_id, "name": api.name, "type": "HTTP", "stages": stages})
+        }));
         println!("{}", serde_json::Value::Array(apis));
     } else {
         for api in &project.rest_apis {
@@ -719,6 +727,17 @@ fn ls(project_dir: &Path, json: bool) -> Result<i32, CliError> {
             );
             for url in urls.iter().filter(|u| u.api_id == api.id) {
                 println!("  {} -> {} {}", url.stage, url.deployment_id, url.url);
+            }
+        }
+        for api in &project.http_apis {
+            println!(
+                "{} {} HTTP ({} routes)",
+                api.api_id,
+                api.name,
+                api.routes.len()
+            );
+            for url in urls.iter().filter(|u| u.api_id == api.api_id) {
+                println!("  {} {}", url.stage, url.url);
             }
         }
     }

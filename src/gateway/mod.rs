@@ -10,6 +10,7 @@ pub mod cache;
 pub mod compile;
 pub mod context;
 mod endpoint;
+pub mod http_api;
 pub mod mapping;
 pub mod pipeline;
 pub mod responses;
@@ -47,6 +48,9 @@ pub struct Routes {
     pub single_api: Option<String>,
     /// apiId -> stage name -> the stage's canary.
     pub canaries: HashMap<String, HashMap<String, Arc<Canary>>>,
+    /// HTTP APIs: apiId -> stage name (`$default` included) -> compiled
+    /// stage. Stages with `autoDeploy` serve the API as it is now.
+    pub http_apis: HashMap<String, HashMap<String, Arc<http_api::CompiledHttpStage>>>,
 }
 
 /// A stage's canary: its compiled deployment and its share of traffic,
@@ -171,6 +175,21 @@ impl Routes {
             }
             apis.insert(api.id.clone(), stages);
         }
+        let mut http_apis = HashMap::new();
+        for api in &project.http_apis {
+            let stages: HashMap<String, Arc<http_api::CompiledHttpStage>> = api
+                .stages
+                .iter()
+                .filter(|stage| stage.auto_deploy)
+                .map(|stage| {
+                    (
+                        stage.stage_name.clone(),
+                        Arc::new(http_api::compile(api, stage)),
+                    )
+                })
+                .collect();
+            http_apis.insert(api.api_id.clone(), stages);
+        }
         let single_api = match project.rest_apis.as_slice() {
             [only] => Some(only.id.clone()),
             _ => None,
@@ -179,6 +198,7 @@ impl Routes {
             apis,
             single_api,
             canaries,
+            http_apis,
         })
     }
 }
@@ -504,6 +524,28 @@ pub fn stage_urls(project: &Project, addr: SocketAddr) -> Vec<StageUrl> {
                 stage: stage.stage_name.clone(),
                 deployment_id: stage.deployment_id.clone(),
                 url,
+            });
+        }
+    }
+    // HTTP APIs by their host name (`$default` without a stage segment);
+    // stages without autoDeploy are not served yet.
+    for api in &project.http_apis {
+        for stage in api.stages.iter().filter(|s| s.auto_deploy) {
+            let base = format!(
+                "http://{}.execute-api.localhost:{}/",
+                api.api_id,
+                addr.port()
+            );
+            urls.push(StageUrl {
+                api_id: api.api_id.clone(),
+                api_name: api.name.clone(),
+                stage: stage.stage_name.clone(),
+                deployment_id: stage.deployment_id.clone().unwrap_or_default(),
+                url: if stage.stage_name == "$default" {
+                    base
+                } else {
+                    format!("{base}{}/", stage.stage_name)
+                },
             });
         }
     }

@@ -132,6 +132,21 @@ async fn handle(
         return finish(reply, &new_ids(), false);
     }
     let routes = shared.routes.load();
+    if let Some((http_stage, below)) = http_target(&host, &path, &routes) {
+        drop(routes);
+        let request = HttpArrival {
+            parts,
+            body,
+            peer,
+            host,
+            path,
+            raw_query,
+            below,
+            started,
+            received_at,
+        };
+        return serve_http_api(http_stage, request, shared).await;
+    }
     let stage = target(&host, &path, routes.single_api.as_deref()).and_then(|t| {
         routes
             .apis
@@ -474,6 +489,146 @@ async fn test_invoke_method(
             "latency": started.elapsed().as_millis() as u64,
         }),
     ))
+}
+
+/// The HTTP API stage a URL names, and the path below it: the stage segment
+/// when it names one of the API's stages, else the `$default` stage with
+/// the whole path.
+fn http_target(
+    host: &str,
+    path: &str,
+    routes: &super::Routes,
+) -> Option<(Arc<super::http_api::CompiledHttpStage>, String)> {
+    let host_name = host.split(':').next().unwrap_or_default();
+    if let Some((api_id, _)) = host_name.split_once(".execute-api.") {
+        let stages = routes.http_apis.get(api_id)?;
+        if let Some((first, rest)) = split_first_segment(path)
+            && first != "$default"
+            && let Some(stage) = stages.get(first)
+        {
+            return Some((Arc::clone(stage), rest.to_string()));
+        }
+        let below = if path.is_empty() { "/" } else { path };
+        return stages
+            .get("$default")
+            .map(|stage| (Arc::clone(stage), below.to_string()));
+    }
+    let t = target(host, path, None)?;
+    routes
+        .http_apis
+        .get(t.api_id)?
+        .get(t.stage)
+        .map(|stage| (Arc::clone(stage), t.path.to_string()))
+}
+
+/// A request bound for an HTTP API, as it arrived.
+struct HttpArrival {
+    parts: http::request::Parts,
+    body: Incoming,
+    peer: SocketAddr,
+    host: String,
+    path: String,
+    raw_query: String,
+    below: String,
+    started: Instant,
+    received_at: SystemTime,
+}
+
+/// Serves a request to an HTTP API stage; logs it and counts it.
+async fn serve_http_api(
+    stage: Arc<super::http_api::CompiledHttpStage>,
+    arrival: HttpArrival,
+    shared: &Arc<Shared>,
+) -> Response<Full<Bytes>> {
+    let HttpArrival {
+        parts,
+        body,
+        peer,
+        host,
+        path,
+        raw_query,
+        below,
+        started,
+        received_at,
+    } = arrival;
+    let ids = new_ids();
+    let body = match http_body_util::Limited::new(body, MAX_PAYLOAD_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return finish(responses::payload_too_large(MAX_PAYLOAD_BYTES), &ids, false),
+    };
+    let request = super::http_api::HttpRequest {
+        method: parts.method.clone(),
+        path: below,
+        raw_query,
+        headers: parts.headers,
+        body,
+        source_ip: peer.ip().to_string(),
+        protocol: match parts.version {
+            http::Version::HTTP_2 => "HTTP/2.0",
+            http::Version::HTTP_10 => "HTTP/1.0",
+            _ => "HTTP/1.1",
+        }
+        .to_string(),
+        domain_name: host,
+        request_id: ids.0.clone(),
+    };
+    let served = super::http_api::handle(&stage, &request, &shared.services).await;
+    let status = served.reply.status;
+    let response_headers = StoredHeaders::from_map(&served.reply.headers);
+    let response_body = served.reply.body.clone();
+    let response = finish(served.reply, &ids, true);
+    if shared.metrics.enabled() {
+        let route = served.route.clone().unwrap_or_default();
+        let key = SeriesKey {
+            api_id: stage.api_id.clone(),
+            stage: stage.stage_name.clone(),
+            resource: route,
+            method: String::new(),
+            canary: false,
+        };
+        let series = shared.metrics.series(key);
+        shared.metrics.record(
+            &series,
+            &Observation {
+                status,
+                latency: started.elapsed(),
+                integration_latency: served.integration_latency,
+                cache: None,
+            },
+        );
+    }
+    let mut log = crate::observe::ExecutionLog::new();
+    log.push_fmt(format_args!(
+        "Route: {}",
+        served.route.as_deref().unwrap_or("(none)")
+    ));
+    log.push_fmt(format_args!("Status: {status}"));
+    let below = request.path;
+    let _ = path;
+    shared.request_log.push(RequestRecord {
+        seq: 0,
+        request_id: ids.0,
+        at: received_at,
+        api_id: stage.api_id.clone(),
+        stage: stage.stage_name.clone(),
+        canary: false,
+        http_method: request.method.to_string(),
+        path: below,
+        raw_query: request.raw_query,
+        resource_path: served.route,
+        status,
+        latency_us: started.elapsed().as_micros() as u64,
+        integration_latency_us: served.integration_latency.map(|d| d.as_micros() as u64),
+        request_headers: StoredHeaders::from_map(&request.headers),
+        request_body: request.body,
+        response_headers,
+        response_body,
+        execution_log: log,
+    });
+    response
 }
 
 /// Counts a finished request in its method's series (or the stage's, for

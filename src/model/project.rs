@@ -40,6 +40,9 @@ struct ProjectFile {
     api_keys: Vec<super::ApiKey>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     usage_plans: Vec<super::UsagePlan>,
+    /// HTTP APIs (API Gateway v2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    http_apis: Vec<super::HttpApi>,
 }
 
 /// What went wrong loading or saving a project. `Display` is one line:
@@ -104,6 +107,7 @@ pub struct Project {
     pub functions: Vec<FunctionDefinition>,
     pub api_keys: Vec<super::ApiKey>,
     pub usage_plans: Vec<super::UsagePlan>,
+    pub http_apis: Vec<super::HttpApi>,
     /// Snapshots by `(apiId, deploymentId)`.
     snapshots: BTreeMap<(String, String), Arc<DeploymentSnapshot>>,
 }
@@ -117,6 +121,7 @@ impl Project {
             functions: Vec::new(),
             api_keys: Vec::new(),
             usage_plans: Vec::new(),
+            http_apis: Vec::new(),
             snapshots: BTreeMap::new(),
         }
     }
@@ -143,6 +148,7 @@ impl Project {
             functions: file.functions,
             api_keys: file.api_keys,
             usage_plans: file.usage_plans,
+            http_apis: file.http_apis,
             snapshots: BTreeMap::new(),
         };
         let mut names = HashSet::new();
@@ -158,6 +164,27 @@ impl Project {
         }
         if let Some((steps, message)) = validate_keys(&project) {
             return Err(ProjectError::located(path, &text, &steps, message));
+        }
+        let mut http_ids = HashSet::new();
+        for (index, api) in project.http_apis.iter().enumerate() {
+            let problem = api.validate().err().or_else(|| {
+                (!http_ids.insert(api.api_id.as_str())
+                    || project.rest_apis.iter().any(|r| r.id == api.api_id))
+                .then(|| {
+                    (
+                        vec!["apiId".to_string()],
+                        format!("duplicate API id {:?}", api.api_id),
+                    )
+                })
+            });
+            if let Some((rest, message)) = problem {
+                let mut steps: Vec<Step> = vec!["httpApis".into(), index.into()];
+                steps.extend(rest.iter().map(|part| match part.parse::<usize>() {
+                    Ok(i) => Step::from(i),
+                    Err(_) => Step::from(part.as_str()),
+                }));
+                return Err(ProjectError::located(path, &text, &steps, message));
+            }
         }
         if let Err((steps, message)) = validate(&project.rest_apis) {
             return Err(ProjectError::located(path, &text, &steps, message));
@@ -210,6 +237,7 @@ impl Project {
             functions: self.functions.clone(),
             api_keys: self.api_keys.clone(),
             usage_plans: self.usage_plans.clone(),
+            http_apis: self.http_apis.clone(),
         };
         write_json_atomic(&self.dir.join(PROJECT_FILE), &file)
     }

@@ -1,0 +1,900 @@
+//! The HTTP API (API Gateway v2) runtime: route selection as AWS documents
+//! it (the most specific route wins: literal segments over `{param}` over
+//! a greedy `{proxy+}`, a verb over `ANY`, `$default` last; no match ->
+//! 404 `{"message":"Not Found"}`), CORS answered from
+//! `corsConfiguration`, and the two proxy integrations: `HTTP_PROXY` to a
+//! URL and `AWS_PROXY` to a local Lambda function with payload format 2.0
+//! (or 1.0).
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue};
+use serde_json::{Map, Value, json};
+
+use crate::integrations::{EndpointRequest, Integrate, IntegrationError};
+use crate::model::{CorsConfiguration, HttpApi, HttpStage, RouteKey};
+use crate::observe::metrics::Series;
+
+use super::Services;
+use super::responses::Reply;
+
+/// One stage of one HTTP API, ready to serve.
+#[derive(Debug)]
+pub struct CompiledHttpStage {
+    pub api_id: String,
+    pub api_name: String,
+    pub stage_name: String,
+    pub stage_variables: Vec<(String, String)>,
+    routes: Vec<CompiledRoute>,
+    default_route: Option<CompiledRoute>,
+    cors: Option<CorsConfiguration>,
+    /// Metrics of requests no route took.
+    pub metrics: OnceLock<Arc<Series>>,
+}
+
+#[derive(Debug)]
+pub struct CompiledRoute {
+    pub key: String,
+    verb: String,
+    segments: Vec<Segment>,
+    integration: Option<Arc<CompiledIntegration>>,
+    pub metrics: OnceLock<Arc<Series>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Param(String),
+    Greedy(String),
+}
+
+#[derive(Debug)]
+enum Target {
+    Http { uri: String, method: Option<String> },
+    Lambda { function: String, version_2: bool },
+}
+
+#[derive(Debug)]
+struct CompiledIntegration {
+    target: Target,
+    timeout: Duration,
+}
+
+/// Compiles a stage of an HTTP API from the API's current definition.
+pub fn compile(api: &HttpApi, stage: &HttpStage) -> CompiledHttpStage {
+    let mut routes = Vec::new();
+    let mut default_route = None;
+    for route in &api.routes {
+        let integration = api.target(route).and_then(|integration| {
+            let uri = integration.integration_uri.clone()?;
+            let uri = substitute_stage_variables(&uri, &stage.stage_variables);
+            let target = if integration.integration_type == "AWS_PROXY" {
+                let function = crate::model::function_from_uri(&uri)
+                    .map_or(uri.clone(), |(name, _)| name.to_string());
+                Target::Lambda {
+                    function,
+                    version_2: integration.payload_format_version.as_deref() != Some("1.0"),
+                }
+            } else {
+                Target::Http {
+                    uri,
+                    method: integration
+                        .integration_method
+                        .clone()
+                        .filter(|m| m != "ANY"),
+                }
+            };
+            Some(Arc::new(CompiledIntegration {
+                target,
+                timeout: Duration::from_millis(u64::from(
+                    integration.timeout_in_millis.unwrap_or(30_000),
+                )),
+            }))
+        });
+        match RouteKey::parse(&route.route_key) {
+            Ok(RouteKey::Default) => {
+                default_route = Some(CompiledRoute {
+                    key: route.route_key.clone(),
+                    verb: "ANY".into(),
+                    segments: Vec::new(),
+                    integration,
+                    metrics: OnceLock::new(),
+                });
+            }
+            Ok(RouteKey::Path { verb, path }) => routes.push(CompiledRoute {
+                key: route.route_key.clone(),
+                verb,
+                segments: path
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(
+                        |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                            Some(name) => match name.strip_suffix('+') {
+                                Some(name) => Segment::Greedy(name.to_string()),
+                                None => Segment::Param(name.to_string()),
+                            },
+                            None => Segment::Literal(s.to_string()),
+                        },
+                    )
+                    .collect(),
+                integration,
+                metrics: OnceLock::new(),
+            }),
+            // Checked when the project loads.
+            Err(_) => {}
+        }
+    }
+    CompiledHttpStage {
+        api_id: api.api_id.clone(),
+        api_name: api.name.clone(),
+        stage_name: stage.stage_name.clone(),
+        stage_variables: stage
+            .stage_variables
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        routes,
+        default_route,
+        cors: api.cors_configuration.clone(),
+        metrics: OnceLock::new(),
+    }
+}
+
+fn substitute_stage_variables(
+    text: &str,
+    variables: &std::collections::BTreeMap<String, String>,
+) -> String {
+    let mut out = text.to_string();
+    for (name, value) in variables {
+        out = out.replace(&format!("${{stageVariables.{name}}}"), value);
+    }
+    out
+}
+
+/// How specific a route's match is: per segment, literal 3, `{param}` 2,
+/// greedy 1; compared element by element, then a verb over `ANY`.
+fn specificity(route: &CompiledRoute) -> (Vec<u8>, bool) {
+    (
+        route
+            .segments
+            .iter()
+            .map(|s| match s {
+                Segment::Literal(_) => 3,
+                Segment::Param(_) => 2,
+                Segment::Greedy(_) => 1,
+            })
+            .collect(),
+        route.verb != "ANY",
+    )
+}
+
+/// The path parameters if `route` matches `segments`.
+fn matches(route: &CompiledRoute, segments: &[&str]) -> Option<Vec<(String, String)>> {
+    let mut parameters = Vec::new();
+    for (i, segment) in route.segments.iter().enumerate() {
+        match segment {
+            Segment::Literal(text) => {
+                if segments.get(i) != Some(&text.as_str()) {
+                    return None;
+                }
+            }
+            Segment::Param(name) => {
+                let value = segments.get(i)?;
+                parameters.push((name.clone(), decode(value)));
+            }
+            Segment::Greedy(name) => {
+                let rest = segments.get(i..).filter(|r| !r.is_empty())?;
+                parameters.push((name.clone(), decode(&rest.join("/"))));
+                return Some(parameters);
+            }
+        }
+    }
+    (route.segments.len() == segments.len()).then_some(parameters)
+}
+
+fn decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+impl CompiledHttpStage {
+    /// The route a request takes and its path parameters.
+    pub fn select(
+        &self,
+        verb: &str,
+        path: &str,
+    ) -> Option<(&CompiledRoute, Vec<(String, String)>)> {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        self.routes
+            .iter()
+            .filter(|r| r.verb == "ANY" || r.verb == verb)
+            .filter_map(|r| matches(r, &segments).map(|p| (r, p)))
+            .max_by(|(a, _), (b, _)| specificity(a).cmp(&specificity(b)))
+            .or_else(|| self.default_route.as_ref().map(|r| (r, Vec::new())))
+    }
+}
+
+/// A request to an HTTP API stage.
+pub struct HttpRequest {
+    pub method: http::Method,
+    /// Below the stage (`/pets/7`).
+    pub path: String,
+    pub raw_query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub source_ip: String,
+    pub protocol: String,
+    pub domain_name: String,
+    pub request_id: String,
+}
+
+/// What serving a request gave.
+pub struct Served {
+    pub reply: Reply,
+    /// The route key taken, if any.
+    pub route: Option<String>,
+    pub integration_latency: Option<Duration>,
+}
+
+/// AWS's HTTP API error bodies.
+fn message(status: u16, text: &str) -> Reply {
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    Reply {
+        status,
+        headers,
+        body: Bytes::from(json!({ "message": text }).to_string()),
+    }
+}
+
+/// Serves one request.
+pub async fn handle(
+    stage: &CompiledHttpStage,
+    request: &HttpRequest,
+    services: &Services,
+) -> Served {
+    let origin = request
+        .headers
+        .get(http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    // CORS preflight, answered by the gateway itself.
+    if let (Some(cors), Some(origin)) = (&stage.cors, &origin)
+        && request.method == http::Method::OPTIONS
+        && request
+            .headers
+            .contains_key(http::header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        let mut reply = Reply {
+            status: 204,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        };
+        preflight_headers(cors, origin, &request.headers, &mut reply.headers);
+        return Served {
+            reply,
+            route: None,
+            integration_latency: None,
+        };
+    }
+    let mut served = route_and_integrate(stage, request, services).await;
+    if let (Some(cors), Some(origin)) = (&stage.cors, &origin) {
+        response_headers(cors, origin, &mut served.reply.headers);
+    }
+    served
+}
+
+async fn route_and_integrate(
+    stage: &CompiledHttpStage,
+    request: &HttpRequest,
+    services: &Services,
+) -> Served {
+    let Some((route, parameters)) = stage.select(request.method.as_str(), &request.path) else {
+        return Served {
+            reply: message(404, "Not Found"),
+            route: None,
+            integration_latency: None,
+        };
+    };
+    let Some(integration) = &route.integration else {
+        return Served {
+            reply: message(404, "Not Found"),
+            route: Some(route.key.clone()),
+            integration_latency: None,
+        };
+    };
+    let started = std::time::Instant::now();
+    let reply = match &integration.target {
+        Target::Http { uri, method } => {
+            http_proxy(
+                uri,
+                method.as_deref(),
+                integration.timeout,
+                &parameters,
+                request,
+                services,
+            )
+            .await
+        }
+        Target::Lambda {
+            function,
+            version_2,
+        } => {
+            lambda_proxy(
+                function,
+                *version_2,
+                integration.timeout,
+                stage,
+                &route.key,
+                &parameters,
+                request,
+                services,
+            )
+            .await
+        }
+    };
+    Served {
+        reply,
+        route: Some(route.key.clone()),
+        integration_latency: Some(started.elapsed()),
+    }
+}
+
+/// Percent-encodes all but RFC 3986's unreserved characters.
+const UNRESERVED_KEPT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `HTTP_PROXY`: the request goes to the URI (path variables and `{proxy}`
+/// filled in, the query string appended), the answer comes back as is.
+async fn http_proxy(
+    uri: &str,
+    method: Option<&str>,
+    timeout: Duration,
+    parameters: &[(String, String)],
+    request: &HttpRequest,
+    services: &Services,
+) -> Reply {
+    let mut url = uri.to_string();
+    for (name, value) in parameters {
+        let encoded = value
+            .split('/')
+            .map(|part| percent_encoding::utf8_percent_encode(part, UNRESERVED_KEPT).to_string())
+            .collect::<Vec<_>>()
+            .join("/");
+        url = url
+            .replace(&format!("{{{name}+}}"), &encoded)
+            .replace(&format!("{{{name}}}"), &encoded);
+    }
+    if !request.raw_query.is_empty() {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&request.raw_query);
+    }
+    let mut headers = HeaderMap::new();
+    for (name, value) in &request.headers {
+        if !super::endpoint::is_hop_by_hop(name.as_str()) && name != http::header::HOST {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    let forwarded = match request
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(existing) => format!("{existing}, {}", request.source_ip),
+        None => request.source_ip.clone(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&forwarded) {
+        headers.insert("x-forwarded-for", value);
+    }
+    let method = method
+        .and_then(|m| http::Method::from_bytes(m.as_bytes()).ok())
+        .unwrap_or_else(|| request.method.clone());
+    let endpoint = EndpointRequest {
+        method,
+        url,
+        headers,
+        body: request.body.clone(),
+        timeout,
+    };
+    match services.http.invoke(endpoint).await {
+        Ok(response) => {
+            let mut headers = HeaderMap::new();
+            for (name, value) in &response.headers {
+                if !super::endpoint::is_hop_by_hop(name.as_str()) {
+                    headers.append(name.clone(), value.clone());
+                }
+            }
+            Reply {
+                status: response.status,
+                headers,
+                body: response.body,
+            }
+        }
+        // A timeout: 503 Service Unavailable (as an HTTP API answers it).
+        Err(IntegrationError::Timeout) => message(503, "Service Unavailable"),
+        Err(_) => message(500, "Internal Server Error"),
+    }
+}
+
+/// `AWS_PROXY`: the Lambda proxy event (payload 2.0 or 1.0) to the local
+/// function, its answer read by the format's rules.
+#[allow(clippy::too_many_arguments)]
+async fn lambda_proxy(
+    function: &str,
+    version_2: bool,
+    timeout: Duration,
+    stage: &CompiledHttpStage,
+    route_key: &str,
+    parameters: &[(String, String)],
+    request: &HttpRequest,
+    services: &Services,
+) -> Reply {
+    let event = if version_2 {
+        event_v2(stage, route_key, parameters, request)
+    } else {
+        event_v1(stage, route_key, parameters, request)
+    };
+    let invocation = services
+        .functions
+        .invoke(function, Bytes::from(event.to_string()));
+    let outcome = match tokio::time::timeout(timeout, invocation).await {
+        Err(_) => return message(503, "Service Unavailable"),
+        Ok(outcome) => outcome,
+    };
+    match outcome {
+        Ok(crate::functions::Outcome::Success(payload)) => {
+            let parsed = if version_2 {
+                response_v2(&payload)
+            } else {
+                crate::integrations::lambda::proxy_response(&payload).map(|r| Reply {
+                    status: r.status,
+                    headers: r.headers,
+                    body: r.body,
+                })
+            };
+            parsed.unwrap_or_else(|_| message(500, "Internal Server Error"))
+        }
+        _ => message(500, "Internal Server Error"),
+    }
+}
+
+fn now_parts() -> (String, i64) {
+    let now = time::OffsetDateTime::now_utc();
+    let format = time::macros::format_description!(
+        "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
+    );
+    (
+        now.format(&format).unwrap_or_default(),
+        (now.unix_timestamp_nanos() / 1_000_000) as i64,
+    )
+}
+
+fn body_field(body: &[u8], headers: &HeaderMap) -> (Option<String>, bool) {
+    if body.is_empty() {
+        return (None, false);
+    }
+    let textual = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|t| {
+            let t = t.to_ascii_lowercase();
+            t.starts_with("text/")
+                || t.contains("json")
+                || t.contains("xml")
+                || t.contains("javascript")
+                || t.contains("x-www-form-urlencoded")
+        });
+    match std::str::from_utf8(body) {
+        Ok(text) if textual => (Some(text.to_string()), false),
+        _ => {
+            use base64::Engine as _;
+            (
+                Some(base64::engine::general_purpose::STANDARD.encode(body)),
+                true,
+            )
+        }
+    }
+}
+
+/// The payload format 2.0 event, with the fields AWS documents
+/// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html>);
+/// absent parts are left out, as AWS does.
+pub fn event_v2(
+    stage: &CompiledHttpStage,
+    route_key: &str,
+    parameters: &[(String, String)],
+    request: &HttpRequest,
+) -> Value {
+    let mut headers = Map::new();
+    let mut cookies = Vec::new();
+    for (name, value) in &request.headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if name == http::header::COOKIE {
+            cookies.extend(
+                value
+                    .split(';')
+                    .map(|c| Value::String(c.trim().to_string())),
+            );
+            continue;
+        }
+        match headers.get_mut(name.as_str()) {
+            Some(Value::String(existing)) => {
+                existing.push(',');
+                existing.push_str(&value);
+            }
+            _ => {
+                headers.insert(name.as_str().to_string(), Value::String(value));
+            }
+        }
+    }
+    let mut query = Map::new();
+    for (name, value) in super::MethodRequest::parse_query(&request.raw_query) {
+        match query.get_mut(&name) {
+            Some(Value::String(existing)) => {
+                existing.push(',');
+                existing.push_str(&value);
+            }
+            _ => {
+                query.insert(name, Value::String(value));
+            }
+        }
+    }
+    let (time, epoch) = now_parts();
+    let header = |name: &str| {
+        request
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": request.path_with_stage(&stage.stage_name),
+        "rawQueryString": request.raw_query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": stage.api_id,
+            "domainName": request.domain_name,
+            "domainPrefix": request.domain_name.split('.').next().unwrap_or_default(),
+            "http": {
+                "method": request.method.as_str(),
+                "path": request.path_with_stage(&stage.stage_name),
+                "protocol": request.protocol,
+                "sourceIp": request.source_ip,
+                "userAgent": header("user-agent"),
+            },
+            "requestId": request.request_id,
+            "routeKey": route_key,
+            "stage": stage.stage_name,
+            "time": time,
+            "timeEpoch": epoch,
+        },
+        "isBase64Encoded": false,
+    });
+    let object = event.as_object_mut().expect("an object");
+    if !cookies.is_empty() {
+        object.insert("cookies".into(), Value::Array(cookies));
+    }
+    if !query.is_empty() {
+        object.insert("queryStringParameters".into(), Value::Object(query));
+    }
+    if !parameters.is_empty() {
+        let map: Map<String, Value> = parameters
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        object.insert("pathParameters".into(), Value::Object(map));
+    }
+    if !stage.stage_variables.is_empty() {
+        let map: Map<String, Value> = stage
+            .stage_variables
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        object.insert("stageVariables".into(), Value::Object(map));
+    }
+    let (body, base64) = body_field(&request.body, &request.headers);
+    if let Some(body) = body {
+        object.insert("body".into(), Value::String(body));
+        object.insert("isBase64Encoded".into(), Value::Bool(base64));
+    }
+    event
+}
+
+impl HttpRequest {
+    /// The path as the client sent it, with the stage segment unless the
+    /// stage is `$default`.
+    fn path_with_stage(&self, stage: &str) -> String {
+        if stage == "$default" {
+            self.path.clone()
+        } else {
+            format!("/{stage}{}", self.path)
+        }
+    }
+}
+
+/// Payload format 1.0: the REST proxy event's shape.
+fn event_v1(
+    stage: &CompiledHttpStage,
+    route_key: &str,
+    parameters: &[(String, String)],
+    request: &HttpRequest,
+) -> Value {
+    let query = super::MethodRequest::parse_query(&request.raw_query);
+    let (_, epoch) = now_parts();
+    let context = json!({
+        "accountId": "000000000000",
+        "apiId": stage.api_id,
+        "domainName": request.domain_name,
+        "httpMethod": request.method.as_str(),
+        "path": request.path_with_stage(&stage.stage_name),
+        "protocol": request.protocol,
+        "requestId": request.request_id,
+        "requestTimeEpoch": epoch,
+        "resourcePath": route_key.split_once(' ').map_or(route_key, |(_, p)| p),
+        "routeKey": route_key,
+        "stage": stage.stage_name,
+        "identity": {"sourceIp": request.source_ip},
+    });
+    let (_, binary) = body_field(&request.body, &request.headers);
+    let mut event =
+        crate::integrations::lambda::proxy_event(&crate::integrations::lambda::ProxyRequest {
+            resource_path: route_key.split_once(' ').map_or(route_key, |(_, p)| p),
+            path: &request.path,
+            http_method: request.method.as_str(),
+            headers: &request.headers,
+            query: &query,
+            path_parameters: parameters,
+            stage_variables: &stage.stage_variables,
+            context,
+            body: &request.body,
+            binary,
+        });
+    event["version"] = json!("1.0");
+    event["routeKey"] = json!(route_key);
+    event
+}
+
+/// Reads a payload 2.0 answer: an object with `statusCode` is a full
+/// response (`headers`, `cookies` as Set-Cookie, `body`,
+/// `isBase64Encoded`); anything else valid JSON is the body of a 200 with
+/// `content-type: application/json` (AWS's inference).
+pub fn response_v2(payload: &[u8]) -> Result<Reply, String> {
+    let value: Value =
+        serde_json::from_slice(payload).map_err(|e| format!("the result is not JSON: {e}"))?;
+    let full = value.as_object().filter(|m| m.contains_key("statusCode"));
+    let Some(map) = full else {
+        let mut headers = HeaderMap::new();
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        let body = match &value {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        return Ok(Reply {
+            status: 200,
+            headers,
+            body: Bytes::from(body),
+        });
+    };
+    let status = map
+        .get("statusCode")
+        .and_then(|s| {
+            s.as_u64()
+                .or_else(|| s.as_str().and_then(|t| t.parse().ok()))
+        })
+        .filter(|s| (100..=599).contains(s))
+        .ok_or("statusCode is not an HTTP status")? as u16;
+    let mut headers = HeaderMap::new();
+    if let Some(Value::Object(given)) = map.get("headers") {
+        for (name, value) in given {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Null => continue,
+                other => other.to_string(),
+            };
+            if let (Ok(name), Ok(value)) = (
+                http::header::HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&text),
+            ) {
+                headers.insert(name, value);
+            }
+        }
+    }
+    if let Some(Value::Array(cookies)) = map.get("cookies") {
+        for cookie in cookies.iter().filter_map(Value::as_str) {
+            if let Ok(value) = HeaderValue::from_str(cookie) {
+                headers.append(http::header::SET_COOKIE, value);
+            }
+        }
+    }
+    let text = match map.get("body") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    let body = if map.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) {
+        use base64::Engine as _;
+        Bytes::from(
+            base64::engine::general_purpose::STANDARD
+                .decode(text.as_bytes())
+                .map_err(|e| format!("the body is not base64: {e}"))?,
+        )
+    } else {
+        Bytes::from(text)
+    };
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn allowed_origin<'a>(cors: &CorsConfiguration, origin: &'a str) -> Option<&'a str> {
+    cors.allow_origins
+        .iter()
+        .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+        .then_some(origin)
+}
+
+fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.insert(name, value);
+    }
+}
+
+/// The answer to a preflight from `corsConfiguration`: the origin (or `*`)
+/// when allowed, the allowed methods and headers, max age, credentials.
+fn preflight_headers(
+    cors: &CorsConfiguration,
+    origin: &str,
+    request: &HeaderMap,
+    headers: &mut HeaderMap,
+) {
+    let Some(origin) = allowed_origin(cors, origin) else {
+        return;
+    };
+    let wildcard = cors.allow_origins.iter().any(|o| o == "*");
+    insert(
+        headers,
+        "access-control-allow-origin",
+        if wildcard && cors.allow_credentials != Some(true) {
+            "*"
+        } else {
+            origin
+        },
+    );
+    if !cors.allow_methods.is_empty() {
+        insert(
+            headers,
+            "access-control-allow-methods",
+            &cors.allow_methods.join(","),
+        );
+    }
+    if !cors.allow_headers.is_empty() {
+        let allowed = if cors.allow_headers.iter().any(|h| h == "*") {
+            request
+                .get(http::header::ACCESS_CONTROL_REQUEST_HEADERS)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("*")
+                .to_string()
+        } else {
+            cors.allow_headers.join(",")
+        };
+        insert(headers, "access-control-allow-headers", &allowed);
+    }
+    if let Some(age) = cors.max_age {
+        insert(headers, "access-control-max-age", &age.to_string());
+    }
+    if cors.allow_credentials == Some(true) {
+        insert(headers, "access-control-allow-credentials", "true");
+    }
+}
+
+/// The CORS headers every response to an allowed origin carries.
+fn response_headers(cors: &CorsConfiguration, origin: &str, headers: &mut HeaderMap) {
+    let Some(origin) = allowed_origin(cors, origin) else {
+        return;
+    };
+    let wildcard = cors.allow_origins.iter().any(|o| o == "*");
+    insert(
+        headers,
+        "access-control-allow-origin",
+        if wildcard && cors.allow_credentials != Some(true) {
+            "*"
+        } else {
+            origin
+        },
+    );
+    if !cors.expose_headers.is_empty() {
+        insert(
+            headers,
+            "access-control-expose-headers",
+            &cors.expose_headers.join(","),
+        );
+    }
+    if cors.allow_credentials == Some(true) {
+        insert(headers, "access-control-allow-credentials", "true");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stage(keys: &[&str]) -> CompiledHttpStage {
+        let api: HttpApi = serde_json::from_value(json!({
+            "apiId": "h1", "name": "t",
+            "routes": keys.iter().enumerate().map(|(i, k)| json!({"routeId": format!("r{i}"), "routeKey": k})).collect::<Vec<_>>(),
+        }))
+        .unwrap();
+        let stage: HttpStage =
+            serde_json::from_value(json!({"stageName": "$default", "autoDeploy": true})).unwrap();
+        compile(&api, &stage)
+    }
+
+    fn selected(stage: &CompiledHttpStage, verb: &str, path: &str) -> Option<String> {
+        stage.select(verb, path).map(|(r, _)| r.key.clone())
+    }
+
+    /// AWS: "API Gateway selects the route with the most-specific match";
+    /// greedy variables match last, `$default` only when nothing else does
+    /// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html>).
+    #[test]
+    fn the_most_specific_route_wins() {
+        let s = stage(&[
+            "GET /pets/{id}",
+            "GET /pets/dog",
+            "ANY /pets/dog",
+            "ANY /{proxy+}",
+            "$default",
+        ]);
+        assert_eq!(
+            selected(&s, "GET", "/pets/dog").as_deref(),
+            Some("GET /pets/dog")
+        );
+        assert_eq!(
+            selected(&s, "POST", "/pets/dog").as_deref(),
+            Some("ANY /pets/dog")
+        );
+        assert_eq!(
+            selected(&s, "GET", "/pets/7").as_deref(),
+            Some("GET /pets/{id}")
+        );
+        assert_eq!(
+            selected(&s, "GET", "/a/b/c").as_deref(),
+            Some("ANY /{proxy+}")
+        );
+        assert_eq!(selected(&s, "GET", "/").as_deref(), Some("$default"));
+        let (_, parameters) = s.select("GET", "/x/y%20z").unwrap();
+        assert_eq!(parameters, [("proxy".to_string(), "x/y z".to_string())]);
+        let none = stage(&["GET /pets"]);
+        assert_eq!(selected(&none, "GET", "/cats"), None);
+        assert_eq!(selected(&none, "POST", "/pets"), None);
+    }
+
+    #[test]
+    fn payload_2_responses_are_inferred() {
+        let plain = response_v2(br#"{"hello": "world"}"#).unwrap();
+        assert_eq!(plain.status, 200);
+        assert_eq!(plain.headers["content-type"], "application/json");
+        assert_eq!(&plain.body[..], br#"{"hello":"world"}"#);
+        let full = response_v2(
+            br#"{"statusCode": 201, "headers": {"x-a": "1"}, "cookies": ["a=1", "b=2"], "body": "made"}"#,
+        )
+        .unwrap();
+        assert_eq!(full.status, 201);
+        assert_eq!(full.headers["x-a"], "1");
+        assert_eq!(full.headers.get_all("set-cookie").iter().count(), 2);
+        assert_eq!(&full.body[..], b"made");
+        assert!(response_v2(b"not json").is_err());
+    }
+}

@@ -1,0 +1,279 @@
+//! HTTP APIs (API Gateway v2, `protocolType: HTTP`) with AWS's
+//! `apigatewayv2` field names: the API, its routes (`GET /pets/{id}`,
+//! `ANY /{proxy+}`, `$default`), integrations (`AWS_PROXY`, `HTTP_PROXY`),
+//! CORS configuration and stages.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// AWS `Api` with `protocolType: HTTP`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HttpApi {
+    pub api_id: String,
+    pub name: String,
+    #[serde(default = "http")]
+    pub protocol_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_selection_expression: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cors_configuration: Option<CorsConfiguration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_execute_api_endpoint: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<Route>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub integrations: Vec<HttpIntegration>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<HttpStage>,
+}
+
+fn http() -> String {
+    "HTTP".into()
+}
+
+/// AWS `Route`: `routeKey` is `VERB /path` or `$default`; `target` is
+/// `integrations/{integrationId}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Route {
+    pub route_id: String,
+    pub route_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(default = "none")]
+    pub authorization_type: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorization_scopes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorizer_id: Option<String>,
+}
+
+fn none() -> String {
+    "NONE".into()
+}
+
+/// AWS `Integration` of an HTTP API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HttpIntegration {
+    pub integration_id: String,
+    /// `AWS_PROXY` (a Lambda function) or `HTTP_PROXY` (a URL).
+    pub integration_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration_uri: Option<String>,
+    /// The backend verb (`HTTP_PROXY`); `ANY` or none is the request's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration_method: Option<String>,
+    /// `1.0` or `2.0` (`AWS_PROXY`; AWS's default for new integrations is
+    /// 2.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_format_version: Option<String>,
+    /// 50 to 30,000 ms (AWS's maximum and default for HTTP APIs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_in_millis: Option<u32>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub request_parameters: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub response_parameters: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// AWS `Cors` of an HTTP API.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CorsConfiguration {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_origins: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_methods: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_headers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expose_headers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_credentials: Option<bool>,
+}
+
+/// AWS `Stage` of an HTTP API; `$default` is served without a stage
+/// segment in the URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HttpStage {
+    pub stage_name: String,
+    /// Every change to the API applies to the stage at once.
+    #[serde(default)]
+    pub auto_deploy: bool,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stage_variables: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
+}
+
+/// A parsed `routeKey`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteKey {
+    /// `$default`: what no other route matches.
+    Default,
+    /// `VERB /path` (`ANY` for every verb).
+    Path { verb: String, path: String },
+}
+
+impl RouteKey {
+    /// Parses `GET /pets/{id}`, `ANY /{proxy+}`, `$default`, as AWS accepts
+    /// them: a verb, one space, a path starting with `/` whose segments are
+    /// literals, `{name}`, or a final `{name+}`.
+    pub fn parse(key: &str) -> Result<RouteKey, String> {
+        if key == "$default" {
+            return Ok(RouteKey::Default);
+        }
+        let (verb, path) = key.split_once(' ').ok_or_else(|| {
+            format!("Invalid route key {key:?}: expected \"VERB /path\" or \"$default\"")
+        })?;
+        const VERBS: [&str; 8] = [
+            "ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
+        ];
+        if !VERBS.contains(&verb) {
+            return Err(format!(
+                "Invalid route key {key:?}: unknown method {verb:?}"
+            ));
+        }
+        if !path.starts_with('/') {
+            return Err(format!(
+                "Invalid route key {key:?}: the path must start with /"
+            ));
+        }
+        let segments: Vec<&str> = path.split('/').skip(1).filter(|s| !s.is_empty()).collect();
+        for (i, segment) in segments.iter().enumerate() {
+            if let Some(inner) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                let (name, greedy) = match inner.strip_suffix('+') {
+                    Some(name) => (name, true),
+                    None => (inner, false),
+                };
+                if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(format!(
+                        "Invalid route key {key:?}: bad path variable {segment:?}"
+                    ));
+                }
+                if greedy && i + 1 != segments.len() {
+                    return Err(format!(
+                        "Invalid route key {key:?}: a greedy path variable must be last"
+                    ));
+                }
+            } else if segment.contains(['{', '}']) {
+                return Err(format!(
+                    "Invalid route key {key:?}: bad path segment {segment:?}"
+                ));
+            }
+        }
+        Ok(RouteKey::Path {
+            verb: verb.to_string(),
+            path: path.to_string(),
+        })
+    }
+}
+
+impl HttpApi {
+    /// The integration a route targets (`integrations/{id}`).
+    pub fn target(&self, route: &Route) -> Option<&HttpIntegration> {
+        let id = route.target.as_deref()?.strip_prefix("integrations/")?;
+        self.integrations.iter().find(|i| i.integration_id == id)
+    }
+
+    /// Checks what the runtime relies on; `Err((path below the API, what
+    /// is wrong))`.
+    pub fn validate(&self) -> Result<(), (Vec<String>, String)> {
+        let at = |parts: &[&str]| parts.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        if self.protocol_type != "HTTP" {
+            return Err((
+                at(&["protocolType"]),
+                format!("expected HTTP, found {:?}", self.protocol_type),
+            ));
+        }
+        let mut keys = std::collections::HashSet::new();
+        for (index, route) in self.routes.iter().enumerate() {
+            let i = index.to_string();
+            RouteKey::parse(&route.route_key).map_err(|e| (at(&["routes", &i, "routeKey"]), e))?;
+            if !keys.insert(route.route_key.as_str()) {
+                return Err((
+                    at(&["routes", &i, "routeKey"]),
+                    format!("duplicate route key {:?}", route.route_key),
+                ));
+            }
+            if route.target.is_some() && self.target(route).is_none() {
+                return Err((
+                    at(&["routes", &i, "target"]),
+                    format!(
+                        "expected integrations/{{integrationId}} of an integration of this API, found {:?}",
+                        route.target.as_deref().unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+        for (index, integration) in self.integrations.iter().enumerate() {
+            let i = index.to_string();
+            if !matches!(
+                integration.integration_type.as_str(),
+                "AWS_PROXY" | "HTTP_PROXY"
+            ) {
+                return Err((
+                    at(&["integrations", &i, "integrationType"]),
+                    format!(
+                        "expected AWS_PROXY or HTTP_PROXY, found {:?}",
+                        integration.integration_type
+                    ),
+                ));
+            }
+            if integration.integration_uri.is_none() {
+                return Err((
+                    at(&["integrations", &i, "integrationUri"]),
+                    "an integration needs an integrationUri".into(),
+                ));
+            }
+            if let Some(version) = &integration.payload_format_version
+                && !matches!(version.as_str(), "1.0" | "2.0")
+            {
+                return Err((
+                    at(&["integrations", &i, "payloadFormatVersion"]),
+                    format!("expected 1.0 or 2.0, found {version:?}"),
+                ));
+            }
+            if let Some(timeout) = integration.timeout_in_millis
+                && !(50..=30_000).contains(&timeout)
+            {
+                return Err((
+                    at(&["integrations", &i, "timeoutInMillis"]),
+                    format!(
+                        "Timeout must be between 50 milliseconds and 30 seconds, found {timeout}"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_keys() {
+        assert_eq!(RouteKey::parse("$default"), Ok(RouteKey::Default));
+        assert!(matches!(
+            RouteKey::parse("GET /pets/{id}"),
+            Ok(RouteKey::Path { verb, path }) if verb == "GET" && path == "/pets/{id}"
+        ));
+        assert!(RouteKey::parse("ANY /{proxy+}").is_ok());
+        assert!(RouteKey::parse("GET pets").is_err());
+        assert!(RouteKey::parse("FETCH /pets").is_err());
+        assert!(RouteKey::parse("GET /{proxy+}/more").is_err());
+        assert!(RouteKey::parse("GET /a{b}").is_err());
+    }
+}

@@ -1,0 +1,351 @@
+//! HTTP APIs (API Gateway v2) on a real port: route selection, the
+//! `$default` stage without a stage segment, HTTP_PROXY to a real backend,
+//! Lambda proxy payload 2.0 and 1.0 with a real python worker, CORS from
+//! `corsConfiguration` with real preflights, and AWS's error answers.
+//!
+//! AWS facts used here:
+//! - no route matches: 404 `{"message":"Not Found"}`;
+//! - a Lambda or backend failure: 500 `{"message":"Internal Server Error"}`
+//!   (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html>);
+//! - an integration timeout: 503 `{"message":"Service Unavailable"}` (an
+//!   HTTP API's answer, quoted in cortexlabs/cortex#1225);
+//! - payload 2.0 fields and response inference
+//!   (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html>).
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TempProject, Upstream, client, closed_port, start_gateway, start_upstream};
+use portico::gateway::Gateway;
+use serde_json::{Value, json};
+
+const ECHO_EVENT: &str = r#"
+import json
+def handler(event, context):
+    if event.get("rawPath", "").endswith("/plain") or event.get("path", "").endswith("/plain"):
+        return {"hello": "plain"}
+    if event.get("version") == "1.0":
+        return {"statusCode": 200, "headers": {"content-type": "application/json"}, "body": json.dumps(event)}
+    return {"statusCode": 200, "headers": {"content-type": "application/json"},
+            "cookies": ["a=1; Path=/", "b=2"], "body": json.dumps(event)}
+"#;
+
+struct Fixture {
+    _project: TempProject,
+    gateway: Gateway,
+}
+
+fn fixture(backend: &str) -> Fixture {
+    let lambda_uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:echo/invocations";
+    let project = TempProject::from_json(&json!({
+        "version": 1,
+        "httpApis": [{
+            "apiId": "httpapi001",
+            "name": "Shop",
+            "corsConfiguration": {
+                "allowOrigins": ["https://shop.example"],
+                "allowMethods": ["GET", "POST"],
+                "allowHeaders": ["content-type", "x-token"],
+                "exposeHeaders": ["x-request-id"],
+                "maxAge": 600,
+                "allowCredentials": true
+            },
+            "routes": [
+                {"routeId": "r1", "routeKey": "GET /items/{id}", "target": "integrations/proxy"},
+                {"routeId": "r2", "routeKey": "ANY /files/{proxy+}", "target": "integrations/files"},
+                {"routeId": "r3", "routeKey": "POST /fn/{name}", "target": "integrations/lambda2"},
+                {"routeId": "r4", "routeKey": "GET /fn/plain", "target": "integrations/lambda2"},
+                {"routeId": "r5", "routeKey": "GET /v1/{name}", "target": "integrations/lambda1"},
+                {"routeId": "r6", "routeKey": "GET /down", "target": "integrations/down"},
+                {"routeId": "r7", "routeKey": "GET /slow", "target": "integrations/slow"}
+            ],
+            "integrations": [
+                {"integrationId": "proxy", "integrationType": "HTTP_PROXY", "integrationMethod": "GET",
+                 "integrationUri": format!("http://{backend}/backend/items/{{id}}")},
+                {"integrationId": "files", "integrationType": "HTTP_PROXY", "integrationMethod": "ANY",
+                 "integrationUri": format!("http://${{stageVariables.host}}/store/{{proxy}}")},
+                {"integrationId": "lambda2", "integrationType": "AWS_PROXY", "payloadFormatVersion": "2.0",
+                 "integrationUri": lambda_uri},
+                {"integrationId": "lambda1", "integrationType": "AWS_PROXY", "payloadFormatVersion": "1.0",
+                 "integrationUri": lambda_uri},
+                {"integrationId": "down", "integrationType": "HTTP_PROXY",
+                 "integrationUri": format!("http://127.0.0.1:{}/", closed_port())},
+                {"integrationId": "slow", "integrationType": "HTTP_PROXY", "timeoutInMillis": 200,
+                 "integrationUri": format!("http://{}/", start_upstream(Upstream::Delay(Duration::from_secs(2))))}
+            ],
+            "stages": [
+                {"stageName": "$default", "autoDeploy": true, "stageVariables": {"host": backend, "tier": "gold"}},
+                {"stageName": "beta", "autoDeploy": true, "stageVariables": {"host": backend}}
+            ]
+        }],
+        "functions": [{"functionName": "echo", "runtime": "python3.12", "handler": "app.handler", "codeUri": "functions/echo"}]
+    }));
+    let code = project.path().join("functions/echo");
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::write(code.join("app.py"), ECHO_EVENT).unwrap();
+    let gateway = start_gateway(&project.load());
+    Fixture {
+        _project: project,
+        gateway,
+    }
+}
+
+impl Fixture {
+    /// A request to the API by its host name, sent to the gateway.
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        client()
+            .request(
+                method,
+                format!("http://{}{path}", self.gateway.local_addr()),
+            )
+            .header("host", "httpapi001.execute-api.localhost")
+    }
+}
+
+async fn json_of(response: reqwest::Response) -> Value {
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn routes_stages_and_http_proxy() {
+    let backend = start_upstream(Upstream::Echo).to_string();
+    let f = fixture(&backend);
+    // $default: no stage segment; the path variable fills the URI.
+    let response = f
+        .request(reqwest::Method::GET, "/items/42?color=red")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let echoed = json_of(response).await;
+    assert_eq!(echoed["path"], "/backend/items/42");
+    assert_eq!(echoed["query"], "color=red");
+    // A greedy route, ANY verb, a stage variable in the URI, on the named
+    // stage `beta` (its segment is not part of the route path).
+    let response = f
+        .request(reqwest::Method::DELETE, "/beta/files/a/b.txt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let echoed = json_of(response).await;
+    assert_eq!(echoed["method"], "DELETE");
+    assert_eq!(echoed["path"], "/store/a/b.txt");
+    // The path form reaches a stage too.
+    let status = client()
+        .get(format!(
+            "http://{}/restapis/httpapi001/beta/_user_request_/items/7",
+            f.gateway.local_addr()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    // No route: 404 {"message":"Not Found"}; a route's verb is checked.
+    for (method, path) in [
+        (reqwest::Method::GET, "/nothing/here"),
+        (reqwest::Method::POST, "/items/42"),
+    ] {
+        let response = f.request(method, path).send().await.unwrap();
+        assert_eq!(response.status(), 404);
+        assert_eq!(json_of(response).await, json!({"message": "Not Found"}));
+    }
+    // Backend down, backend too slow.
+    let response = f
+        .request(reqwest::Method::GET, "/down")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 500);
+    assert_eq!(
+        json_of(response).await,
+        json!({"message": "Internal Server Error"})
+    );
+    let response = f
+        .request(reqwest::Method::GET, "/slow")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        json_of(response).await,
+        json!({"message": "Service Unavailable"})
+    );
+    // Every request is in the live log with its route.
+    let logged = f.gateway.request_log().since(0);
+    assert!(
+        logged
+            .iter()
+            .any(|r| r.resource_path.as_deref() == Some("GET /items/{id}") && r.status == 200)
+    );
+}
+
+#[tokio::test]
+async fn lambda_payload_2_and_1() {
+    let backend = start_upstream(Upstream::Echo).to_string();
+    let f = fixture(&backend);
+    let response = f
+        .request(reqwest::Method::POST, "/fn/ada%20l?tag=a&tag=b&solo=1")
+        .header("cookie", "session=s1; theme=dark")
+        .header("x-multi", "one")
+        .header("user-agent", "portico-test")
+        .header("content-type", "application/json")
+        .body(r#"{"order": 1}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cookies: Vec<String> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert_eq!(cookies, ["a=1; Path=/", "b=2"], "cookies -> Set-Cookie");
+    let event = json_of(response).await;
+    assert_eq!(event["version"], "2.0");
+    assert_eq!(event["routeKey"], "POST /fn/{name}");
+    assert_eq!(event["rawPath"], "/fn/ada%20l");
+    assert_eq!(event["rawQueryString"], "tag=a&tag=b&solo=1");
+    assert_eq!(event["cookies"], json!(["session=s1", "theme=dark"]));
+    assert!(event["headers"].get("cookie").is_none());
+    assert_eq!(event["headers"]["x-multi"], "one");
+    assert_eq!(
+        event["queryStringParameters"],
+        json!({"tag": "a,b", "solo": "1"})
+    );
+    assert_eq!(event["pathParameters"], json!({"name": "ada l"}));
+    assert_eq!(
+        event["stageVariables"],
+        json!({"host": backend, "tier": "gold"})
+    );
+    assert_eq!(event["body"], r#"{"order": 1}"#);
+    assert_eq!(event["isBase64Encoded"], false);
+    let http = &event["requestContext"]["http"];
+    assert_eq!(http["method"], "POST");
+    assert_eq!(http["path"], "/fn/ada%20l");
+    assert_eq!(http["sourceIp"], "127.0.0.1");
+    assert_eq!(http["userAgent"], "portico-test");
+    assert_eq!(event["requestContext"]["apiId"], "httpapi001");
+    assert_eq!(event["requestContext"]["stage"], "$default");
+    assert!(event["requestContext"]["timeEpoch"].as_i64().unwrap() > 1_700_000_000_000);
+
+    // A function answering plain JSON without statusCode: 200 with it.
+    let response = f
+        .request(reqwest::Method::GET, "/fn/plain")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(json_of(response).await, json!({"hello": "plain"}));
+
+    // Payload 1.0: the REST proxy event's shape, with version 1.0.
+    let response = f
+        .request(reqwest::Method::GET, "/v1/x?a=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let event = json_of(response).await;
+    assert_eq!(event["version"], "1.0");
+    assert_eq!(event["httpMethod"], "GET");
+    assert_eq!(event["resource"], "/v1/{name}");
+    assert_eq!(event["queryStringParameters"], json!({"a": "1"}));
+    assert_eq!(
+        event["multiValueQueryStringParameters"],
+        json!({"a": ["1"]})
+    );
+}
+
+#[tokio::test]
+async fn cors_preflight_and_response_headers() {
+    let backend = start_upstream(Upstream::Echo).to_string();
+    let f = fixture(&backend);
+    let response = f
+        .request(reqwest::Method::OPTIONS, "/items/1")
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let headers = response.headers();
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    assert_eq!(headers["access-control-allow-methods"], "GET,POST");
+    assert_eq!(
+        headers["access-control-allow-headers"],
+        "content-type,x-token"
+    );
+    assert_eq!(headers["access-control-max-age"], "600");
+    assert_eq!(headers["access-control-allow-credentials"], "true");
+    // An origin not allowed gets no CORS headers.
+    let response = f
+        .request(reqwest::Method::OPTIONS, "/items/1")
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !response
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+    // Actual responses carry the origin and the exposed headers.
+    let response = f
+        .request(reqwest::Method::GET, "/items/1")
+        .header("origin", "https://shop.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    assert_eq!(
+        response.headers()["access-control-expose-headers"],
+        "x-request-id"
+    );
+}
+
+#[test]
+fn a_bad_route_key_names_its_place() {
+    let project = TempProject::from_json(&json!({
+        "version": 1,
+        "httpApis": [{"apiId": "h1", "name": "x", "routes": [{"routeId": "r", "routeKey": "GET pets"}]}]
+    }));
+    let error = portico::model::Project::load(&project.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("portico.json:") && error.contains("Invalid route key"),
+        "{error}"
+    );
+}
+
+#[test]
+fn ls_reports_http_apis() {
+    let project = TempProject::from_json(&json!({
+        "version": 1,
+        "httpApis": [{"apiId": "h1", "name": "Shop", "stages": [{"stageName": "$default", "autoDeploy": true}]}]
+    }));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+        .args(["ls", "--json", "--project"])
+        .arg(project.path())
+        .output()
+        .unwrap();
+    let apis: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(apis[0]["type"], "HTTP");
+    assert_eq!(
+        apis[0]["stages"][0]["url"],
+        "http://h1.execute-api.localhost:4455/"
+    );
+}
