@@ -349,3 +349,21 @@ fn ls_reports_http_apis() {
         "http://h1.execute-api.localhost:4455/"
     );
 }
+
+/// The bundled `projects/http-api` works out of the box.
+#[tokio::test]
+async fn the_sample_project_serves() {
+    let project = TempProject::copy_of("projects/http-api");
+    let gateway = start_gateway(&project.load());
+    let response = client()
+        .get(format!("http://{}/hello/ada", gateway.local_addr()))
+        .header("host", "shopapi001.execute-api.localhost")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        json_of(response).await,
+        json!({"message": "hello ada", "route": "GET /hello/{name}", "stage": "$default"})
+    );
+}
