@@ -367,3 +367,62 @@ async fn the_sample_project_serves() {
         json!({"message": "hello ada", "route": "GET /hello/{name}", "stage": "$default"})
     );
 }
+
+/// A stage without autoDeploy serves its deployment: nothing before
+/// `portico deploy`, then the snapshot, which later edits of the API do not
+/// change (while an autoDeploy stage follows them).
+#[tokio::test]
+async fn deployed_stages_serve_their_snapshot() {
+    let project = TempProject::copy_of("projects/http-api");
+    let path = project.path();
+    let mut definition: Value =
+        serde_json::from_str(&std::fs::read_to_string(path.join("portico.json")).unwrap()).unwrap();
+    definition["httpApis"][0]["stages"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"stageName": "prod"}));
+    std::fs::write(path.join("portico.json"), definition.to_string()).unwrap();
+    let get = |gateway: &Gateway, path: &str| {
+        let url = format!("http://{}{path}", gateway.local_addr());
+        async move {
+            client()
+                .get(url)
+                .header("host", "shopapi001.execute-api.localhost")
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let gateway = start_gateway(&project.load());
+    // `prod` is not served: its first segment falls to $default's routes.
+    assert_eq!(get(&gateway, "/prod/hello/ada").await, 404);
+    drop(gateway);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+        .args(["deploy", "--api", "Shop", "--stage", "prod", "--project"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    // A route added to the draft after the deployment.
+    let mut definition: Value =
+        serde_json::from_str(&std::fs::read_to_string(path.join("portico.json")).unwrap()).unwrap();
+    definition["httpApis"][0]["routes"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"routeId": "new001", "routeKey": "GET /new/{name}", "target": "integrations/hellofn"}));
+    std::fs::write(path.join("portico.json"), definition.to_string()).unwrap();
+    let gateway = start_gateway(&project.load());
+    assert_eq!(get(&gateway, "/prod/hello/ada").await, 200, "deployed");
+    assert_eq!(
+        get(&gateway, "/prod/new/ada").await,
+        404,
+        "not in the snapshot"
+    );
+    assert_eq!(
+        get(&gateway, "/new/ada").await,
+        200,
+        "$default follows the draft"
+    );
+}

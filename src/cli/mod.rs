@@ -574,6 +574,20 @@ fn deploy(
     canary: Option<f64>,
 ) -> Result<i32, CliError> {
     let mut project = Project::load(project_dir)?;
+    if let Some(http_api) = project.find_http_api(api).map(|a| a.api_id.clone()) {
+        if canary.is_some() || !variables.is_empty() {
+            return Err(CliError(
+                "--canary and --variable are for REST APIs; an HTTP API stage keeps its stageVariables"
+                    .into(),
+            ));
+        }
+        let deployment = project.deploy_http(&http_api, stage, description)?;
+        println!(
+            "deployed {http_api} to stage {stage}: deployment {}",
+            deployment.deployment_id
+        );
+        return Ok(0);
+    }
     let api_id = project.find_api(api)?.id.clone();
     let mut parsed = BTreeMap::new();
     for variable in variables {

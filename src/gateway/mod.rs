@@ -177,15 +177,22 @@ impl Routes {
         }
         let mut http_apis = HashMap::new();
         for api in &project.http_apis {
+            // An autoDeploy stage serves the API as it is now; another one
+            // the snapshot of its deployment.
             let stages: HashMap<String, Arc<http_api::CompiledHttpStage>> = api
                 .stages
                 .iter()
-                .filter(|stage| stage.auto_deploy)
-                .map(|stage| {
-                    (
+                .filter_map(|stage| {
+                    let served = if stage.auto_deploy {
+                        api
+                    } else {
+                        let id = stage.deployment_id.as_deref()?;
+                        project.http_snapshot(&api.api_id, id)?
+                    };
+                    Some((
                         stage.stage_name.clone(),
-                        Arc::new(http_api::compile(api, stage)),
-                    )
+                        Arc::new(http_api::compile(served, stage)),
+                    ))
                 })
                 .collect();
             http_apis.insert(api.api_id.clone(), stages);
@@ -527,10 +534,14 @@ pub fn stage_urls(project: &Project, addr: SocketAddr) -> Vec<StageUrl> {
             });
         }
     }
-    // HTTP APIs by their host name (`$default` without a stage segment);
-    // stages without autoDeploy are not served yet.
+    // HTTP APIs by their host name (`$default` without a stage segment):
+    // auto-deployed stages and deployed ones.
     for api in &project.http_apis {
-        for stage in api.stages.iter().filter(|s| s.auto_deploy) {
+        for stage in api
+            .stages
+            .iter()
+            .filter(|s| s.auto_deploy || s.deployment_id.is_some())
+        {
             let base = format!(
                 "http://{}.execute-api.localhost:{}/",
                 api.api_id,

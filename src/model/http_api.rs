@@ -29,6 +29,29 @@ pub struct HttpApi {
     pub integrations: Vec<HttpIntegration>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stages: Vec<HttpStage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deployments: Vec<HttpDeployment>,
+}
+
+/// AWS `Deployment` of an HTTP API; the snapshot lives in
+/// `deployments/{apiId}/{deploymentId}.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HttpDeployment {
+    pub deployment_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_date: Option<String>,
+}
+
+/// The file an HTTP API deployment is stored in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HttpDeploymentSnapshot {
+    pub version: u32,
+    pub deployment: HttpDeployment,
+    pub http_api: HttpApi,
 }
 
 fn http() -> String {

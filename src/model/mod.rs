@@ -29,7 +29,10 @@ pub(crate) use deployment::now_rfc3339;
 pub use deployment::{Deployment, DeploymentSnapshot};
 pub use function::{FunctionDefinition, RuntimeKind, function_from_uri};
 pub use gateway_response::{GatewayResponse, GatewayResponseType};
-pub use http_api::{CorsConfiguration, HttpApi, HttpIntegration, HttpStage, Route, RouteKey};
+pub use http_api::{
+    CorsConfiguration, HttpApi, HttpDeployment, HttpDeploymentSnapshot, HttpIntegration, HttpStage,
+    Route, RouteKey,
+};
 pub use ids::{new_deployment_id, new_resource_id, new_rest_api_id};
 pub use integration::{
     ContentHandling, DEFAULT_TIMEOUT_MILLIS, Integration, IntegrationResponse, IntegrationType,

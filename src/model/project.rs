@@ -110,6 +110,8 @@ pub struct Project {
     pub http_apis: Vec<super::HttpApi>,
     /// Snapshots by `(apiId, deploymentId)`.
     snapshots: BTreeMap<(String, String), Arc<DeploymentSnapshot>>,
+    /// HTTP API snapshots by `(apiId, deploymentId)`.
+    http_snapshots: BTreeMap<(String, String), Arc<super::HttpApi>>,
 }
 
 impl Project {
@@ -123,6 +125,7 @@ impl Project {
             usage_plans: Vec::new(),
             http_apis: Vec::new(),
             snapshots: BTreeMap::new(),
+            http_snapshots: BTreeMap::new(),
         }
     }
 
@@ -150,6 +153,7 @@ impl Project {
             usage_plans: file.usage_plans,
             http_apis: file.http_apis,
             snapshots: BTreeMap::new(),
+            http_snapshots: BTreeMap::new(),
         };
         let mut names = HashSet::new();
         for (index, function) in project.functions.iter().enumerate() {
@@ -184,6 +188,44 @@ impl Project {
                     Err(_) => Step::from(part.as_str()),
                 }));
                 return Err(ProjectError::located(path, &text, &steps, message));
+            }
+        }
+        for (api_index, api) in project.http_apis.iter().enumerate() {
+            for (index, deployment) in api.deployments.iter().enumerate() {
+                let snapshot_path = project.snapshot_path(&api.api_id, &deployment.deployment_id);
+                let snapshot_text = std::fs::read_to_string(&snapshot_path).map_err(|error| {
+                    let steps: Vec<Step> = vec![
+                        "httpApis".into(),
+                        api_index.into(),
+                        "deployments".into(),
+                        index.into(),
+                    ];
+                    let message = format!(
+                        "deployment {:?} has no snapshot at {}: {error}",
+                        deployment.deployment_id,
+                        snapshot_path.display()
+                    );
+                    ProjectError::located(path.clone(), &text, &steps, message)
+                })?;
+                let snapshot: super::HttpDeploymentSnapshot =
+                    parse(&snapshot_path, &snapshot_text)?;
+                if let Err((rest, message)) = snapshot.http_api.validate() {
+                    let mut steps: Vec<Step> = vec!["httpApi".into()];
+                    steps.extend(rest.iter().map(|part| match part.parse::<usize>() {
+                        Ok(i) => Step::from(i),
+                        Err(_) => Step::from(part.as_str()),
+                    }));
+                    return Err(ProjectError::located(
+                        snapshot_path,
+                        &snapshot_text,
+                        &steps,
+                        message,
+                    ));
+                }
+                project.http_snapshots.insert(
+                    (api.api_id.clone(), deployment.deployment_id.clone()),
+                    Arc::new(snapshot.http_api),
+                );
             }
         }
         if let Err((steps, message)) = validate(&project.rest_apis) {
@@ -307,6 +349,94 @@ impl Project {
                 named.len()
             ))),
         }
+    }
+
+    /// An HTTP API deployment's snapshot.
+    pub fn http_snapshot(&self, api_id: &str, deployment_id: &str) -> Option<&Arc<super::HttpApi>> {
+        self.http_snapshots
+            .get(&(api_id.to_string(), deployment_id.to_string()))
+    }
+
+    /// An HTTP API by id, or by name if only one has it.
+    pub fn find_http_api(&self, id_or_name: &str) -> Option<&super::HttpApi> {
+        self.http_apis
+            .iter()
+            .find(|a| a.api_id == id_or_name)
+            .or_else(|| {
+                let mut named = self.http_apis.iter().filter(|a| a.name == id_or_name);
+                match (named.next(), named.next()) {
+                    (Some(api), None) => Some(api),
+                    _ => None,
+                }
+            })
+    }
+
+    /// Snapshots an HTTP API into a new deployment and points `stage_name`
+    /// at it (created if needed, without autoDeploy); saves the project. As
+    /// AWS's `CreateDeployment` with `stageName` for apigatewayv2.
+    pub fn deploy_http(
+        &mut self,
+        api_id: &str,
+        stage_name: &str,
+        description: Option<&str>,
+    ) -> Result<super::HttpDeployment, ProjectError> {
+        if stage_name != "$default" {
+            super::validate_stage_name(stage_name).map_err(ProjectError::Rejected)?;
+        }
+        let api = self
+            .http_apis
+            .iter()
+            .find(|a| a.api_id == api_id)
+            .ok_or_else(|| ProjectError::Rejected(format!("no HTTP API with id {api_id:?}")))?;
+        let mut snapshot_api = api.clone();
+        snapshot_api.stages.clear();
+        snapshot_api.deployments.clear();
+        let ids: HashSet<&str> = api
+            .deployments
+            .iter()
+            .map(|d| d.deployment_id.as_str())
+            .collect();
+        let mut id = super::new_deployment_id();
+        while ids.contains(id.as_str()) {
+            id = super::new_deployment_id();
+        }
+        let deployment = super::HttpDeployment {
+            deployment_id: id,
+            description: description.map(str::to_string),
+            created_date: Some(now_rfc3339()),
+        };
+        let snapshot_path = self.snapshot_path(api_id, &deployment.deployment_id);
+        if let Some(parent) = snapshot_path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| ProjectError::io(parent, e))?;
+        }
+        let snapshot = super::HttpDeploymentSnapshot {
+            version: FORMAT_VERSION,
+            deployment: deployment.clone(),
+            http_api: snapshot_api,
+        };
+        write_json_atomic(&snapshot_path, &snapshot)?;
+        self.http_snapshots.insert(
+            (api_id.to_string(), deployment.deployment_id.clone()),
+            Arc::new(snapshot.http_api),
+        );
+        let api = self
+            .http_apis
+            .iter_mut()
+            .find(|a| a.api_id == api_id)
+            .expect("found above");
+        api.deployments.push(deployment.clone());
+        match api.stages.iter_mut().find(|s| s.stage_name == stage_name) {
+            Some(stage) => stage.deployment_id = Some(deployment.deployment_id.clone()),
+            None => api.stages.push(super::HttpStage {
+                stage_name: stage_name.to_string(),
+                auto_deploy: false,
+                stage_variables: Default::default(),
+                description: None,
+                deployment_id: Some(deployment.deployment_id.clone()),
+            }),
+        }
+        self.save()?;
+        Ok(deployment)
     }
 
     pub fn api_mut(&mut self, id: &str) -> Option<&mut RestApi> {
