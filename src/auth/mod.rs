@@ -2,5 +2,6 @@
 //! arrive with their issues).
 
 pub mod api_keys;
+pub mod jwt;
 pub mod lambda_authorizer;
 pub mod sigv4;

@@ -80,6 +80,27 @@ enum Command {
         #[arg(long, default_value = "http://127.0.0.1:4455")]
         endpoint: String,
     },
+    /// Mint a token with the local OpenID issuer of a running `portico
+    /// serve` (for HTTP API routes with a JWT authorizer whose issuer is
+    /// `{endpoint}/_portico/issuer`); prints it.
+    Token {
+        /// The running gateway.
+        #[arg(long, default_value = "http://127.0.0.1:4455")]
+        endpoint: String,
+        #[arg(long, default_value = "portico-user")]
+        sub: String,
+        /// Space-separated scopes.
+        #[arg(long)]
+        scope: Option<String>,
+        #[arg(long)]
+        aud: Option<String>,
+        /// Any other claim, K=V (repeatable).
+        #[arg(long = "claim", value_name = "K=V")]
+        claims: Vec<String>,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600)]
+        expires_in: u64,
+    },
     /// Send one request to an API's draft (like the console's Test button)
     /// and print the response and the execution log.
     Invoke {
@@ -354,6 +375,14 @@ pub fn main() -> i32 {
             promote,
             remove,
         }) => canary(&project_dir, &api, &stage, percent, promote, remove),
+        Some(Command::Token {
+            endpoint,
+            sub,
+            scope,
+            aud,
+            claims,
+            expires_in,
+        }) => token(&endpoint, &sub, scope, aud, &claims, expires_in),
         Some(Command::FlushCache {
             api,
             stage,
@@ -531,6 +560,57 @@ fn stats_line(secs: u64, point: &crate::observe::metrics::Point) -> String {
         ));
     }
     line
+}
+
+fn token(
+    endpoint: &str,
+    sub: &str,
+    scope: Option<String>,
+    aud: Option<String>,
+    claims: &[String],
+    expires_in: u64,
+) -> Result<i32, CliError> {
+    let mut body = serde_json::Map::new();
+    body.insert("sub".into(), serde_json::json!(sub));
+    body.insert("expires_in".into(), serde_json::json!(expires_in));
+    if let Some(scope) = scope {
+        body.insert("scope".into(), serde_json::json!(scope));
+    }
+    if let Some(aud) = aud {
+        body.insert("aud".into(), serde_json::json!(aud));
+    }
+    for claim in claims {
+        let (name, value) = claim
+            .split_once('=')
+            .ok_or_else(|| CliError(format!("--claim {claim:?}: expected K=V")))?;
+        body.insert(name.to_string(), serde_json::json!(value));
+    }
+    let url = format!(
+        "{}{}/token",
+        endpoint.trim_end_matches('/'),
+        crate::auth::jwt::ISSUER_PATH
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let answer: serde_json::Value = runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(&url)
+            .body(serde_json::Value::Object(body).to_string())
+            .send()
+            .await
+            .map_err(|e| CliError(format!("no Portico gateway answered at {endpoint}: {e}")))?;
+        let text = response.text().await.unwrap_or_default();
+        serde_json::from_str(&text)
+            .map_err(|_| CliError(format!("token: unexpected answer {text}")))
+    })?;
+    match answer["access_token"].as_str() {
+        Some(token) => {
+            println!("{token}");
+            Ok(0)
+        }
+        None => Err(CliError(format!("token: {answer}"))),
+    }
 }
 
 fn flush_cache(

@@ -40,7 +40,18 @@ pub struct CompiledRoute {
     verb: String,
     segments: Vec<Segment>,
     integration: Option<Arc<CompiledIntegration>>,
+    jwt: Option<Arc<RouteJwt>>,
     pub metrics: OnceLock<Arc<Series>>,
+}
+
+/// A route's JWT authorizer.
+#[derive(Debug)]
+struct RouteJwt {
+    issuer: String,
+    audiences: Vec<String>,
+    scopes: Vec<String>,
+    /// The header the token comes in (`$request.header.Authorization`).
+    header: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +104,27 @@ pub fn compile(api: &HttpApi, stage: &HttpStage) -> CompiledHttpStage {
                 )),
             }))
         });
+        let jwt = (route.authorization_type == "JWT")
+            .then(|| {
+                let authorizer = api
+                    .authorizers
+                    .iter()
+                    .find(|a| Some(&a.authorizer_id) == route.authorizer_id.as_ref())?;
+                let config = authorizer.jwt_configuration.as_ref()?;
+                let header = authorizer
+                    .identity_source
+                    .first()
+                    .and_then(|s| s.strip_prefix("$request.header."))
+                    .unwrap_or("Authorization")
+                    .to_ascii_lowercase();
+                Some(Arc::new(RouteJwt {
+                    issuer: config.issuer.clone()?,
+                    audiences: config.audience.clone(),
+                    scopes: route.authorization_scopes.clone(),
+                    header,
+                }))
+            })
+            .flatten();
         match RouteKey::parse(&route.route_key) {
             Ok(RouteKey::Default) => {
                 default_route = Some(CompiledRoute {
@@ -100,6 +132,7 @@ pub fn compile(api: &HttpApi, stage: &HttpStage) -> CompiledHttpStage {
                     verb: "ANY".into(),
                     segments: Vec::new(),
                     integration,
+                    jwt,
                     metrics: OnceLock::new(),
                 });
             }
@@ -120,6 +153,7 @@ pub fn compile(api: &HttpApi, stage: &HttpStage) -> CompiledHttpStage {
                     )
                     .collect(),
                 integration,
+                jwt,
                 metrics: OnceLock::new(),
             }),
             // Checked when the project loads.
@@ -299,6 +333,19 @@ async fn route_and_integrate(
             integration_latency: None,
         };
     };
+    let verified = match &route.jwt {
+        None => None,
+        Some(jwt) => match authorize(jwt, request, services).await {
+            Ok(verified) => Some(verified),
+            Err(reply) => {
+                return Served {
+                    reply,
+                    route: Some(route.key.clone()),
+                    integration_latency: None,
+                };
+            }
+        },
+    };
     let Some(integration) = &route.integration else {
         return Served {
             reply: message(404, "Not Found"),
@@ -330,6 +377,7 @@ async fn route_and_integrate(
                 stage,
                 &route.key,
                 &parameters,
+                verified.as_ref(),
                 request,
                 services,
             )
@@ -432,11 +480,16 @@ async fn lambda_proxy(
     stage: &CompiledHttpStage,
     route_key: &str,
     parameters: &[(String, String)],
+    verified: Option<&crate::auth::jwt::Verified>,
     request: &HttpRequest,
     services: &Services,
 ) -> Reply {
     let event = if version_2 {
-        event_v2(stage, route_key, parameters, request)
+        let mut event = event_v2(stage, route_key, parameters, request);
+        if let Some(verified) = verified {
+            event["requestContext"]["authorizer"] = authorizer_context(verified);
+        }
+        event
     } else {
         event_v1(stage, route_key, parameters, request)
     };
@@ -462,6 +515,74 @@ async fn lambda_proxy(
         }
         _ => message(500, "Internal Server Error"),
     }
+}
+
+/// `requestContext.authorizer.jwt`: the claims (as strings, as AWS passes
+/// them) and the token's scopes.
+fn authorizer_context(verified: &crate::auth::jwt::Verified) -> Value {
+    let claims: Map<String, Value> = verified
+        .claims
+        .iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Array(items) => format!(
+                    "[{}]",
+                    items
+                        .iter()
+                        .map(|i| i.as_str().map_or(i.to_string(), str::to_string))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                other => other.to_string(),
+            };
+            (k.clone(), Value::String(text))
+        })
+        .collect();
+    let scopes = if verified.scopes.is_empty() {
+        Value::Null
+    } else {
+        json!(verified.scopes)
+    };
+    json!({"jwt": {"claims": claims, "scopes": scopes}})
+}
+
+/// A JWT route: the token from its header (with or without `Bearer `),
+/// checked; 401 `Unauthorized` or 403 `Forbidden` with AWS's
+/// `www-authenticate` otherwise.
+async fn authorize(
+    jwt: &RouteJwt,
+    request: &HttpRequest,
+    services: &Services,
+) -> Result<crate::auth::jwt::Verified, Reply> {
+    let unauthorized = |error: &str, description: &str, status: u16, text: &str| {
+        let mut reply = message(status, text);
+        let scope = jwt.scopes.join(" ");
+        if let Ok(value) = HeaderValue::from_str(&format!(
+            "Bearer scope=\"{scope}\" error=\"{error}\" error_description=\"{description}\""
+        )) {
+            reply.headers.insert(http::header::WWW_AUTHENTICATE, value);
+        }
+        reply
+    };
+    let token = request
+        .headers
+        .get(jwt.header.as_str())
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| message(401, "Unauthorized"))?;
+    services
+        .jwks
+        .verify(token, &jwt.issuer, &jwt.audiences, &jwt.scopes)
+        .await
+        .map_err(|error| {
+            if error.insufficient_scope {
+                unauthorized("insufficient_scope", &error.description, 403, "Forbidden")
+            } else {
+                unauthorized("invalid_token", &error.description, 401, "Unauthorized")
+            }
+        })
 }
 
 fn now_parts() -> (String, i64) {

@@ -256,6 +256,8 @@ pub struct Shared {
     pub model: crate::control::ModelStore,
     /// See [`GatewayConfig::control_credentials`].
     pub control_credentials: HashMap<String, String>,
+    /// Portico's own OpenID issuer, once the port is known.
+    pub issuer: std::sync::OnceLock<crate::auth::jwt::LocalIssuer>,
 }
 
 impl Shared {
@@ -328,6 +330,7 @@ impl Gateway {
                 metrics: Arc::new(crate::observe::Metrics::new()),
                 model: crate::control::ModelStore::new(project.clone()),
                 control_credentials: config.control_credentials.clone(),
+                issuer: std::sync::OnceLock::new(),
             })
         };
         // Bound synchronously so that `start` works from any thread, inside
@@ -339,6 +342,11 @@ impl Gateway {
             .set_nonblocking(true)
             .map_err(GatewayStartError::Io)?;
         let local_addr = listener.local_addr().map_err(GatewayStartError::Io)?;
+        let _ = shared
+            .issuer
+            .set(crate::auth::jwt::LocalIssuer::new(&format!(
+                "http://{local_addr}"
+            )));
         let listener = {
             let _guard = runtime.enter();
             tokio::net::TcpListener::from_std(listener).map_err(GatewayStartError::Io)?
@@ -368,6 +376,15 @@ impl Gateway {
 
     pub fn request_log(&self) -> &RequestLog {
         &self.shared.request_log
+    }
+
+    /// Portico's own OpenID issuer (`{gateway}/_portico/issuer`): what a
+    /// JWT authorizer's `issuer` names to accept tokens it mints.
+    pub fn issuer(&self) -> &crate::auth::jwt::LocalIssuer {
+        self.shared
+            .issuer
+            .get()
+            .expect("set when the gateway starts")
     }
 
     /// The project as the control plane sees it; the desktop app pushes its

@@ -84,6 +84,8 @@ pub struct Services {
     /// API keys and usage plans, swapped on reload, and the quota counters
     /// (none for test invoke, which skips the API key check as AWS's does).
     pub api_keys: Option<ApiKeyServices>,
+    /// JWT authorizers' key sets, by issuer.
+    pub jwks: Arc<crate::auth::jwt::Jwks>,
 }
 
 #[derive(Debug, Clone)]

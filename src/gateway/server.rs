@@ -127,6 +127,12 @@ async fn handle(
     let path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().unwrap_or_default().to_string();
 
+    if let Some(below) = path.strip_prefix(crate::auth::jwt::ISSUER_PATH)
+        && let Some(issuer) = shared.issuer.get()
+    {
+        let reply = local_issuer(issuer, &parts.method, below, body).await;
+        return finish(reply, &new_ids(), false);
+    }
     if crate::control::is_control_request(&path, &parts.headers) {
         let reply = control(parts, body, shared).await;
         return finish(reply, &new_ids(), false);
@@ -489,6 +495,45 @@ async fn test_invoke_method(
             "latency": started.elapsed().as_millis() as u64,
         }),
     ))
+}
+
+/// Portico's OpenID issuer: discovery, JWKS, token endpoint.
+async fn local_issuer(
+    issuer: &crate::auth::jwt::LocalIssuer,
+    method: &http::Method,
+    below: &str,
+    body: Incoming,
+) -> Reply {
+    let json = |status: u16, value: serde_json::Value| {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        Reply {
+            status,
+            headers,
+            body: Bytes::from(value.to_string()),
+        }
+    };
+    match (method, below) {
+        (&http::Method::GET, "/.well-known/openid-configuration") => json(200, issuer.discovery()),
+        (&http::Method::GET, "/.well-known/jwks.json") => json(200, issuer.jwks()),
+        (&http::Method::POST, "/token") => {
+            let body = match http_body_util::Limited::new(body, 64 * 1024)
+                .collect()
+                .await
+            {
+                Ok(collected) => collected.to_bytes(),
+                Err(_) => return json(400, serde_json::json!({"error": "invalid_request"})),
+            };
+            match issuer.token_response(&body) {
+                Ok(answer) => json(200, answer),
+                Err(message) => json(
+                    400,
+                    serde_json::json!({"error": "invalid_request", "error_description": message}),
+                ),
+            }
+        }
+        _ => json(404, serde_json::json!({"message": "Not Found"})),
+    }
 }
 
 /// The HTTP API stage a URL names, and the path below it: the stage segment

@@ -31,6 +31,33 @@ pub struct HttpApi {
     pub stages: Vec<HttpStage>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deployments: Vec<HttpDeployment>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorizers: Vec<HttpAuthorizer>,
+}
+
+/// AWS `Authorizer` of an HTTP API (`JWT` here; `REQUEST` Lambda
+/// authorizers land with their issue).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HttpAuthorizer {
+    pub authorizer_id: String,
+    pub name: String,
+    pub authorizer_type: String,
+    /// `$request.header.Authorization` (the default for JWT).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identity_source: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_configuration: Option<JwtConfiguration>,
+}
+
+/// AWS `JWTConfiguration`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct JwtConfiguration {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audience: Vec<String>,
 }
 
 /// AWS `Deployment` of an HTTP API; the snapshot lives in
@@ -229,6 +256,30 @@ impl HttpApi {
                     format!("duplicate route key {:?}", route.route_key),
                 ));
             }
+            match route.authorization_type.as_str() {
+                "NONE" => {}
+                "JWT" => {
+                    let authorizer = route
+                        .authorizer_id
+                        .as_ref()
+                        .and_then(|id| self.authorizers.iter().find(|a| a.authorizer_id == *id));
+                    if authorizer.is_none_or(|a| a.authorizer_type != "JWT") {
+                        return Err((
+                            at(&["routes", &i, "authorizerId"]),
+                            "a JWT route needs the authorizerId of a JWT authorizer of this API"
+                                .into(),
+                        ));
+                    }
+                }
+                other => {
+                    return Err((
+                        at(&["routes", &i, "authorizationType"]),
+                        format!(
+                            "expected NONE or JWT (CUSTOM and AWS_IAM are not served yet), found {other:?}"
+                        ),
+                    ));
+                }
+            }
             if route.target.is_some() && self.target(route).is_none() {
                 return Err((
                     at(&["routes", &i, "target"]),
@@ -236,6 +287,21 @@ impl HttpApi {
                         "expected integrations/{{integrationId}} of an integration of this API, found {:?}",
                         route.target.as_deref().unwrap_or_default()
                     ),
+                ));
+            }
+        }
+        for (index, authorizer) in self.authorizers.iter().enumerate() {
+            let i = index.to_string();
+            if authorizer.authorizer_type == "JWT"
+                && authorizer
+                    .jwt_configuration
+                    .as_ref()
+                    .and_then(|c| c.issuer.as_ref())
+                    .is_none()
+            {
+                return Err((
+                    at(&["authorizers", &i, "jwtConfiguration"]),
+                    "a JWT authorizer needs jwtConfiguration.issuer".into(),
                 ));
             }
         }

@@ -30,8 +30,8 @@ pub use deployment::{Deployment, DeploymentSnapshot};
 pub use function::{FunctionDefinition, RuntimeKind, function_from_uri};
 pub use gateway_response::{GatewayResponse, GatewayResponseType};
 pub use http_api::{
-    CorsConfiguration, HttpApi, HttpDeployment, HttpDeploymentSnapshot, HttpIntegration, HttpStage,
-    Route, RouteKey,
+    CorsConfiguration, HttpApi, HttpAuthorizer, HttpDeployment, HttpDeploymentSnapshot,
+    HttpIntegration, HttpStage, JwtConfiguration, Route, RouteKey,
 };
 pub use ids::{new_deployment_id, new_resource_id, new_rest_api_id};
 pub use integration::{

@@ -1,0 +1,362 @@
+//! JWT authorizers of HTTP APIs, as AWS documents them
+//! (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-jwt-authorizer.html>):
+//! the issuer's keys come from `{issuer}/.well-known/openid-configuration`
+//! -> `jwks_uri` (cached; fetched again when a token names an unknown
+//! `kid`); the signature (RS256/384/512, ES256/384, PS*), `exp`, `nbf` and
+//! `iss` are checked by the `jsonwebtoken` crate; the `aud` claim, or
+//! `client_id` when there is no `aud`, must be one of the audiences; and a
+//! route with scopes needs at least one of them in `scope` / `scp`.
+//!
+//! Also Portico's own issuer ([`LocalIssuer`]): a discovery document, a JWKS
+//! and a token endpoint on the gateway's port, so JWT routes are testable
+//! offline. Its ES256 key is made (and tokens signed) with `ring`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+use serde_json::{Map, Value, json};
+
+/// Why a token was refused: AWS answers 401 (`invalid_token`) or 403
+/// (`insufficient_scope`) with this in `www-authenticate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtError {
+    pub insufficient_scope: bool,
+    pub description: String,
+}
+
+fn invalid(description: impl Into<String>) -> JwtError {
+    JwtError {
+        insufficient_scope: false,
+        description: description.into(),
+    }
+}
+
+/// What a valid token gives the route: its claims and scopes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verified {
+    pub claims: Map<String, Value>,
+    pub scopes: Vec<String>,
+}
+
+/// The issuers' key sets, fetched on first use and cached.
+#[derive(Debug)]
+pub struct Jwks {
+    client: reqwest::Client,
+    cache: Mutex<HashMap<String, (Arc<JwkSet>, Instant)>>,
+}
+
+impl Default for Jwks {
+    fn default() -> Self {
+        Jwks {
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap_or_default(),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// `http://` is accepted for issuers on this machine only (AWS requires
+/// https; a local issuer has none).
+fn issuer_allowed(issuer: &str) -> bool {
+    if issuer.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = issuer.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split(['/', ':']).next().unwrap_or_default();
+    host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host.ends_with(".localhost")
+}
+
+impl Jwks {
+    async fn fetch(&self, issuer: &str) -> Result<Arc<JwkSet>, String> {
+        let discovery = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
+        let bytes = self
+            .client
+            .get(&discovery)
+            .send()
+            .await
+            .map_err(|e| format!("cannot fetch {discovery}: {e}"))?
+            .bytes()
+            .await
+            .map_err(|e| format!("cannot read {discovery}: {e}"))?;
+        let document: Value =
+            serde_json::from_slice(&bytes).map_err(|e| format!("{discovery} is not JSON: {e}"))?;
+        let jwks_uri = document["jwks_uri"]
+            .as_str()
+            .ok_or_else(|| format!("{discovery} has no jwks_uri"))?;
+        let bytes = self
+            .client
+            .get(jwks_uri)
+            .send()
+            .await
+            .map_err(|e| format!("cannot fetch {jwks_uri}: {e}"))?
+            .bytes()
+            .await
+            .map_err(|e| format!("cannot read {jwks_uri}: {e}"))?;
+        let set: JwkSet = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("{jwks_uri} is not a JWK set: {e}"))?;
+        let set = Arc::new(set);
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(issuer.to_string(), (Arc::clone(&set), Instant::now()));
+        Ok(set)
+    }
+
+    fn cached(&self, issuer: &str) -> Option<(Arc<JwkSet>, Instant)> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(issuer)
+            .cloned()
+    }
+
+    /// Checks `token` against the issuer, the audiences and (if any) the
+    /// route's scopes.
+    pub async fn verify(
+        &self,
+        token: &str,
+        issuer: &str,
+        audiences: &[String],
+        scopes: &[String],
+    ) -> Result<Verified, JwtError> {
+        if !issuer_allowed(issuer) {
+            return Err(invalid(format!(
+                "the issuer {issuer} must use https (http is accepted on localhost only)"
+            )));
+        }
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|e| invalid(format!("the token is not a JWT: {e}")))?;
+        let kid = header.kid.clone().unwrap_or_default();
+        let keys = match self.cached(issuer) {
+            Some((keys, _)) if keys.find(&kid).is_some() || header.kid.is_none() => keys,
+            // An unknown kid: the issuer may have rotated its keys (at most
+            // one fetch a second per issuer).
+            Some((keys, fetched)) if fetched.elapsed() < Duration::from_secs(1) => keys,
+            _ => self.fetch(issuer).await.map_err(invalid)?,
+        };
+        let jwk = match &header.kid {
+            Some(kid) => keys.find(kid),
+            None => keys.keys.first(),
+        }
+        .ok_or_else(|| invalid("the token's signing key is not in the issuer's JWKS"))?;
+        let key = DecodingKey::from_jwk(jwk).map_err(|e| invalid(format!("bad JWK: {e}")))?;
+        if !matches!(
+            header.alg,
+            Algorithm::RS256
+                | Algorithm::RS384
+                | Algorithm::RS512
+                | Algorithm::ES256
+                | Algorithm::ES384
+                | Algorithm::PS256
+                | Algorithm::PS384
+                | Algorithm::PS512
+        ) {
+            return Err(invalid(format!("unsupported algorithm {:?}", header.alg)));
+        }
+        let mut validation = Validation::new(header.alg);
+        validation.leeway = 0;
+        validation.validate_nbf = true;
+        validation.validate_aud = false;
+        validation.set_issuer(&[issuer]);
+        let data =
+            jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind as K;
+                invalid(match e.kind() {
+                    K::ExpiredSignature => "the token has expired".to_string(),
+                    K::ImmatureSignature => "the token is not valid yet".to_string(),
+                    K::InvalidIssuer => "the token does not have a valid issuer".to_string(),
+                    K::InvalidSignature => "the token's signature is not valid".to_string(),
+                    other => format!("the token is not valid: {other:?}"),
+                })
+            })?;
+        let claims = data.claims;
+        if !audiences.is_empty() {
+            let given: Vec<&str> = match (claims.get("aud"), claims.get("client_id")) {
+                (Some(Value::String(aud)), _) => vec![aud.as_str()],
+                (Some(Value::Array(auds)), _) => auds.iter().filter_map(Value::as_str).collect(),
+                (None, Some(Value::String(client))) => vec![client.as_str()],
+                _ => Vec::new(),
+            };
+            if !given.iter().any(|a| audiences.iter().any(|b| b == a)) {
+                return Err(invalid("the token does not have a valid audience"));
+            }
+        }
+        let token_scopes: Vec<String> = match claims.get("scope").or_else(|| claims.get("scp")) {
+            Some(Value::String(text)) => text.split_whitespace().map(str::to_string).collect(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !scopes.is_empty() && !scopes.iter().any(|s| token_scopes.contains(s)) {
+            return Err(JwtError {
+                insufficient_scope: true,
+                description: "the token does not have the required scopes".into(),
+            });
+        }
+        Ok(Verified {
+            claims,
+            scopes: token_scopes,
+        })
+    }
+}
+
+/// Portico's own OpenID issuer: an ES256 key made at start (tokens do not
+/// outlive the process), served at `{gateway}/_portico/issuer`.
+pub struct LocalIssuer {
+    key: EcdsaKeyPair,
+    pub kid: String,
+    pub url: String,
+}
+
+impl std::fmt::Debug for LocalIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalIssuer")
+            .field("kid", &self.kid)
+            .field("url", &self.url)
+            .finish()
+    }
+}
+
+/// Where the local issuer lives on the gateway's port.
+pub const ISSUER_PATH: &str = "/_portico/issuer";
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl LocalIssuer {
+    /// A new key; `base` is the gateway's URL (`http://127.0.0.1:4455`).
+    pub fn new(base: &str) -> LocalIssuer {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .expect("the system's random source works");
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .expect("a key ring just made parses");
+        let kid = b64(
+            &ring::digest::digest(&ring::digest::SHA256, key.public_key().as_ref()).as_ref()[..12],
+        );
+        LocalIssuer {
+            key,
+            kid,
+            url: format!("{base}{ISSUER_PATH}"),
+        }
+    }
+
+    /// The public key as a JWK set.
+    pub fn jwks(&self) -> Value {
+        let point = self.key.public_key().as_ref();
+        json!({"keys": [{
+            "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": self.kid,
+            "x": b64(&point[1..33]), "y": b64(&point[33..65]),
+        }]})
+    }
+
+    /// The OpenID discovery document.
+    pub fn discovery(&self) -> Value {
+        json!({
+            "issuer": self.url,
+            "jwks_uri": format!("{}/.well-known/jwks.json", self.url),
+            "token_endpoint": format!("{}/token", self.url),
+            "response_types_supported": ["token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["ES256"],
+            "grant_types_supported": ["client_credentials"],
+        })
+    }
+
+    /// Signs `claims` (with `iss`, `iat` and `exp` filled in unless given).
+    pub fn mint(&self, mut claims: Map<String, Value>, lifetime: Duration) -> String {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        claims.entry("iss").or_insert_with(|| json!(self.url));
+        claims.entry("iat").or_insert_with(|| json!(now));
+        claims
+            .entry("exp")
+            .or_insert_with(|| json!(now + lifetime.as_secs() as i64));
+        let header = json!({"alg": "ES256", "typ": "JWT", "kid": self.kid});
+        let signing_input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(Value::Object(claims).to_string().as_bytes())
+        );
+        let signature = self
+            .key
+            .sign(&SystemRandom::new(), signing_input.as_bytes())
+            .expect("signing with a valid key works");
+        format!("{signing_input}.{}", b64(signature.as_ref()))
+    }
+
+    /// `POST {issuer}/token`: a JSON body of claims (`sub`, `scope`, `aud`,
+    /// `client_id`, anything else) and optional `expires_in` seconds
+    /// (default 3600) -> an OAuth token response.
+    pub fn token_response(&self, body: &[u8]) -> Result<Value, String> {
+        let mut claims: Map<String, Value> = if body.iter().all(u8::is_ascii_whitespace) {
+            Map::new()
+        } else {
+            serde_json::from_slice(body)
+                .map_err(|e| format!("expected a JSON object of claims: {e}"))?
+        };
+        let lifetime = match claims.remove("expires_in") {
+            None => 3600,
+            Some(value) => value
+                .as_u64()
+                .ok_or("expires_in must be a number of seconds")?,
+        };
+        claims.entry("sub").or_insert_with(|| json!("portico-user"));
+        let token = self.mint(claims, Duration::from_secs(lifetime));
+        Ok(json!({"access_token": token, "token_type": "Bearer", "expires_in": lifetime}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_http_issuers() {
+        assert!(issuer_allowed("https://auth.example.com"));
+        assert!(issuer_allowed("http://127.0.0.1:4455/_portico/issuer"));
+        assert!(issuer_allowed("http://localhost:9000"));
+        assert!(!issuer_allowed("http://auth.example.com"));
+        assert!(!issuer_allowed("ftp://x"));
+    }
+
+    /// A minted token's parts: the header names the key, the payload has
+    /// the claims and `iss` / `iat` / `exp`, the signature is 64 bytes.
+    #[test]
+    fn minted_tokens_have_the_claims() {
+        let issuer = LocalIssuer::new("http://127.0.0.1:1");
+        let mut claims = Map::new();
+        claims.insert("scope".into(), json!("read"));
+        let token = issuer.mint(claims, Duration::from_secs(60));
+        let parts: Vec<&str> = token.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let decode = |s: &str| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(s)
+                .unwrap()
+        };
+        let header: Value = serde_json::from_slice(&decode(parts[0])).unwrap();
+        assert_eq!(header["kid"], issuer.kid.as_str());
+        let payload: Value = serde_json::from_slice(&decode(parts[1])).unwrap();
+        assert_eq!(payload["iss"], "http://127.0.0.1:1/_portico/issuer");
+        assert_eq!(payload["scope"], "read");
+        assert!(payload["exp"].as_i64().unwrap() > payload["iat"].as_i64().unwrap());
+        assert_eq!(decode(parts[2]).len(), 64);
+    }
+}
