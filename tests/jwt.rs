@@ -123,7 +123,15 @@ async fn the_local_issuer_mints_tokens_routes_accept() {
 
     // `portico token` mints one from the command line.
     let output = Command::new(env!("CARGO_BIN_EXE_portico"))
-        .args(["token", "--aud", "shop", "--scope", "orders:read", "--sub", "cli"])
+        .args([
+            "token",
+            "--aud",
+            "shop",
+            "--scope",
+            "orders:read",
+            "--sub",
+            "cli",
+        ])
         .args(["--endpoint", &format!("http://{}", gateway.local_addr())])
         .output()
         .unwrap();
