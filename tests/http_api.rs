@@ -426,3 +426,63 @@ async fn deployed_stages_serve_their_snapshot() {
         "$default follows the draft"
     );
 }
+
+/// Parameter mapping
+/// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-parameter-mapping.html>):
+/// `append:` / `overwrite:` / `remove:` on the backend request's headers
+/// and query string and `overwrite:path`, from `$request.*`, `$context.*`,
+/// `$stageVariables.*` and static text; on the response, per status code,
+/// headers from `$response.*` and `overwrite:statuscode`.
+#[tokio::test]
+async fn parameter_mapping() {
+    let backend = start_upstream(Upstream::Echo);
+    let project = TempProject::from_json(&json!({
+        "version": 1,
+        "httpApis": [{
+            "apiId": "mapapi0001", "name": "Map",
+            "routes": [{"routeId": "r1", "routeKey": "GET /users/{id}", "target": "integrations/i1"}],
+            "integrations": [{
+                "integrationId": "i1", "integrationType": "HTTP_PROXY", "integrationMethod": "GET",
+                "integrationUri": format!("http://{backend}/ignored"),
+                "requestParameters": {
+                    "overwrite:path": "/v2/accounts/$request.path.id",
+                    "append:header.x-tags": "$request.header.x-tags",
+                    "overwrite:header.x-stage": "stage-${context.stage}-${stageVariables.tier}",
+                    "remove:header.x-secret": "''",
+                    "overwrite:querystring.page": "$request.querystring.p",
+                    "remove:querystring.p": "''"
+                },
+                "responseParameters": {
+                    "200": {
+                        "overwrite:statuscode": "202",
+                        "overwrite:header.x-backend-path": "$response.body.path",
+                        "append:header.x-route": "$context.routeKey"
+                    }
+                }
+            }],
+            "stages": [{"stageName": "$default", "autoDeploy": true, "stageVariables": {"tier": "gold"}}]
+        }]
+    }));
+    let gateway = start_gateway(&project.load());
+    let response = client()
+        .get(format!(
+            "http://{}/users/42?p=3&keep=1",
+            gateway.local_addr()
+        ))
+        .header("host", "mapapi0001.execute-api.localhost")
+        .header("x-tags", "a")
+        .header("x-secret", "hide me")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202, "overwrite:statuscode");
+    assert_eq!(response.headers()["x-backend-path"], "/v2/accounts/42");
+    assert_eq!(response.headers()["x-route"], "GET /users/{id}");
+    let echoed = json_of(response).await;
+    assert_eq!(echoed["path"], "/v2/accounts/42");
+    assert_eq!(echoed["query"], "keep=1&page=3");
+    let headers = &echoed["headers"];
+    assert_eq!(headers["x-tags"], "a,a", "appended");
+    assert_eq!(headers["x-stage"], "stage-$default-gold");
+    assert!(headers.get("x-secret").is_none(), "removed: {headers}");
+}

@@ -14,7 +14,9 @@ use http::{HeaderMap, HeaderValue};
 use serde_json::{Map, Value, json};
 
 use crate::integrations::{EndpointRequest, Integrate, IntegrationError};
-use crate::model::{CorsConfiguration, HttpApi, HttpStage, RouteKey};
+use crate::model::{
+    CorsConfiguration, HttpApi, HttpStage, MappingAction, MappingPlace, RouteKey, parse_mapping_key,
+};
 use crate::observe::metrics::Series;
 
 use super::Services;
@@ -67,10 +69,16 @@ enum Target {
     Lambda { function: String, version_2: bool },
 }
 
+/// A parameter mapping: what to do, where, and the value expression.
+type Mapping = (MappingAction, MappingPlace, String);
+
 #[derive(Debug)]
 struct CompiledIntegration {
     target: Target,
     timeout: Duration,
+    request_mappings: Vec<Mapping>,
+    /// By the backend's status code.
+    response_mappings: Vec<(u16, Vec<Mapping>)>,
 }
 
 /// Compiles a stage of an HTTP API from the API's current definition.
@@ -97,11 +105,28 @@ pub fn compile(api: &HttpApi, stage: &HttpStage) -> CompiledHttpStage {
                         .filter(|m| m != "ANY"),
                 }
             };
+            let mappings = |pairs: &std::collections::BTreeMap<String, String>, response: bool| {
+                pairs
+                    .iter()
+                    .filter_map(|(key, value)| {
+                        let (action, place) = parse_mapping_key(key, response).ok()?;
+                        Some((action, place, value.clone()))
+                    })
+                    .collect::<Vec<Mapping>>()
+            };
             Some(Arc::new(CompiledIntegration {
                 target,
                 timeout: Duration::from_millis(u64::from(
                     integration.timeout_in_millis.unwrap_or(30_000),
                 )),
+                request_mappings: mappings(&integration.request_parameters, false),
+                response_mappings: integration
+                    .response_parameters
+                    .iter()
+                    .filter_map(|(status, pairs)| {
+                        Some((status.parse().ok()?, mappings(pairs, true)))
+                    })
+                    .collect(),
             }))
         });
         let jwt = (route.authorization_type == "JWT")
@@ -356,15 +381,14 @@ async fn route_and_integrate(
     let started = std::time::Instant::now();
     let reply = match &integration.target {
         Target::Http { uri, method } => {
-            http_proxy(
-                uri,
-                method.as_deref(),
-                integration.timeout,
-                &parameters,
+            let sources = Sources {
                 request,
-                services,
-            )
-            .await
+                stage,
+                route_key: &route.key,
+                parameters: &parameters,
+                response: None,
+            };
+            http_proxy(uri, method.as_deref(), integration, &sources, services).await
         }
         Target::Lambda {
             function,
@@ -384,10 +408,195 @@ async fn route_and_integrate(
             .await
         }
     };
+    let integration_latency = Some(started.elapsed());
+    let mut reply = reply;
+    if let Some((_, mappings)) = integration
+        .response_mappings
+        .iter()
+        .find(|(status, _)| *status == reply.status)
+    {
+        let (headers, body) = (reply.headers.clone(), reply.body.clone());
+        let sources = Sources {
+            request,
+            stage,
+            route_key: &route.key,
+            parameters: &parameters,
+            response: Some((&headers, &body)),
+        };
+        map_response(mappings, &sources, &mut reply);
+    }
     Served {
         reply,
         route: Some(route.key.clone()),
-        integration_latency: Some(started.elapsed()),
+        integration_latency,
+    }
+}
+
+/// What mapping expressions read (`$request.header.x`, `$context.x`,
+/// `$stageVariables.x`, `$response.body.x`...).
+struct Sources<'a> {
+    request: &'a HttpRequest,
+    stage: &'a CompiledHttpStage,
+    route_key: &'a str,
+    parameters: &'a [(String, String)],
+    response: Option<(&'a HeaderMap, &'a Bytes)>,
+}
+
+fn header_values(headers: &HeaderMap, name: &str) -> Option<String> {
+    let values: Vec<String> = headers
+        .get_all(name.to_ascii_lowercase().as_str())
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    (!values.is_empty()).then(|| values.join(","))
+}
+
+fn json_field(body: &[u8], path: &str) -> Option<String> {
+    let document: Value = serde_json::from_slice(body).ok()?;
+    let selected = crate::jsonpath::select(&document, &format!("$.{path}")).ok()??;
+    Some(match selected {
+        Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
+
+impl Sources<'_> {
+    /// One expression without its `$` (`request.header.x`).
+    fn lookup(&self, expression: &str) -> Option<String> {
+        let request = self.request;
+        if let Some(name) = expression.strip_prefix("request.header.") {
+            return header_values(&request.headers, name);
+        }
+        if let Some(name) = expression.strip_prefix("request.querystring.") {
+            let values: Vec<String> = super::MethodRequest::parse_query(&request.raw_query)
+                .into_iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v)
+                .collect();
+            return (!values.is_empty()).then(|| values.join(","));
+        }
+        if expression == "request.path" {
+            return Some(request.path.clone());
+        }
+        if let Some(name) = expression.strip_prefix("request.path.") {
+            return self
+                .parameters
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone());
+        }
+        if let Some(path) = expression.strip_prefix("request.body.") {
+            return json_field(&request.body, path);
+        }
+        if let Some(name) = expression.strip_prefix("stageVariables.") {
+            return self
+                .stage
+                .stage_variables
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone());
+        }
+        if let Some((headers, body)) = self.response {
+            if let Some(name) = expression.strip_prefix("response.header.") {
+                return header_values(headers, name);
+            }
+            if let Some(path) = expression.strip_prefix("response.body.") {
+                return json_field(body, path);
+            }
+        }
+        let context = expression.strip_prefix("context.")?;
+        Some(match context {
+            "requestId" => request.request_id.clone(),
+            "apiId" => self.stage.api_id.clone(),
+            "stage" => self.stage.stage_name.clone(),
+            "routeKey" => self.route_key.to_string(),
+            "domainName" => request.domain_name.clone(),
+            "httpMethod" => request.method.to_string(),
+            "path" => request.path.clone(),
+            "protocol" => request.protocol.clone(),
+            "identity.sourceIp" => request.source_ip.clone(),
+            "identity.userAgent" => {
+                header_values(&request.headers, "user-agent").unwrap_or_default()
+            }
+            "requestTimeEpoch" => now_parts().1.to_string(),
+            _ => return None,
+        })
+    }
+
+    /// A mapping value: static text with `$expression`s or
+    /// `${expression}`s in it (`/v2/accounts/$request.path.id`,
+    /// `stage-${context.stage}`); an unknown one reads as empty.
+    fn resolve(&self, value: &str) -> String {
+        const ROOTS: [&str; 4] = ["request.", "context.", "stageVariables.", "response."];
+        let mut out = String::new();
+        let mut rest = value;
+        while let Some(at) = rest.find('$') {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            if let Some(inner) = after.strip_prefix('{')
+                && let Some(end) = inner.find('}')
+            {
+                out.push_str(&self.lookup(&inner[..end]).unwrap_or_default());
+                rest = &inner[end + 1..];
+                continue;
+            }
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+                .unwrap_or(after.len());
+            let expression = after[..end].trim_end_matches('.');
+            if ROOTS.iter().any(|root| expression.starts_with(root)) {
+                out.push_str(&self.lookup(expression).unwrap_or_default());
+                rest = &after[expression.len()..];
+            } else {
+                out.push('$');
+                rest = after;
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+fn apply_header(headers: &mut HeaderMap, action: MappingAction, name: &str, value: &str) {
+    let Ok(name) = http::header::HeaderName::from_bytes(name.as_bytes()) else {
+        return;
+    };
+    match action {
+        MappingAction::Remove => {
+            headers.remove(&name);
+        }
+        MappingAction::Overwrite => {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(name, value);
+            }
+        }
+        MappingAction::Append => {
+            let joined = match headers.get(&name).and_then(|v| v.to_str().ok()) {
+                Some(existing) => format!("{existing},{value}"),
+                None => value.to_string(),
+            };
+            if let Ok(value) = HeaderValue::from_str(&joined) {
+                headers.insert(name, value);
+            }
+        }
+    }
+}
+
+/// A response's mappings: headers and the status code.
+fn map_response(mappings: &[Mapping], sources: &Sources, reply: &mut Reply) {
+    for (action, place, value) in mappings {
+        let value = sources.resolve(value);
+        match place {
+            MappingPlace::Header(name) => apply_header(&mut reply.headers, *action, name, &value),
+            MappingPlace::StatusCode => {
+                if let Ok(status) = value.trim().parse::<u16>()
+                    && (100..=599).contains(&status)
+                {
+                    reply.status = status;
+                }
+            }
+            MappingPlace::Query(_) | MappingPlace::Path => {}
+        }
     }
 }
 
@@ -403,13 +612,13 @@ const UNRESERVED_KEPT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPH
 async fn http_proxy(
     uri: &str,
     method: Option<&str>,
-    timeout: Duration,
-    parameters: &[(String, String)],
-    request: &HttpRequest,
+    integration: &CompiledIntegration,
+    sources: &Sources<'_>,
     services: &Services,
 ) -> Reply {
+    let request = sources.request;
     let mut url = uri.to_string();
-    for (name, value) in parameters {
+    for (name, value) in sources.parameters {
         let encoded = value
             .split('/')
             .map(|part| percent_encoding::utf8_percent_encode(part, UNRESERVED_KEPT).to_string())
@@ -418,10 +627,6 @@ async fn http_proxy(
         url = url
             .replace(&format!("{{{name}+}}"), &encoded)
             .replace(&format!("{{{name}}}"), &encoded);
-    }
-    if !request.raw_query.is_empty() {
-        url.push(if url.contains('?') { '&' } else { '?' });
-        url.push_str(&request.raw_query);
     }
     let mut headers = HeaderMap::new();
     for (name, value) in &request.headers {
@@ -440,6 +645,56 @@ async fn http_proxy(
     if let Ok(value) = HeaderValue::from_str(&forwarded) {
         headers.insert("x-forwarded-for", value);
     }
+    // Parameter mapping: headers, query string values, the path.
+    let mut query = (!integration.request_mappings.is_empty())
+        .then(|| super::MethodRequest::parse_query(&request.raw_query));
+    for (action, place, value) in &integration.request_mappings {
+        let value = sources.resolve(value);
+        match place {
+            MappingPlace::Header(name) => apply_header(&mut headers, *action, name, &value),
+            MappingPlace::Query(name) => {
+                let pairs = query.get_or_insert_with(Vec::new);
+                if *action != MappingAction::Append {
+                    pairs.retain(|(k, _)| k != name);
+                }
+                if *action != MappingAction::Remove {
+                    pairs.push((name.clone(), value));
+                }
+            }
+            MappingPlace::Path => {
+                let split = url
+                    .find("://")
+                    .and_then(|i| url[i + 3..].find('/').map(|j| i + 3 + j))
+                    .unwrap_or(url.len());
+                let path = if value.starts_with('/') {
+                    value
+                } else {
+                    format!("/{value}")
+                };
+                url = format!("{}{path}", &url[..split]);
+            }
+            MappingPlace::StatusCode => {}
+        }
+    }
+    let raw_query = match &query {
+        Some(pairs) => pairs
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    percent_encoding::utf8_percent_encode(k, UNRESERVED_KEPT),
+                    percent_encoding::utf8_percent_encode(v, UNRESERVED_KEPT)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&"),
+        None => request.raw_query.clone(),
+    };
+    if !raw_query.is_empty() {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&raw_query);
+    }
+    let timeout = integration.timeout;
     let method = method
         .and_then(|m| http::Method::from_bytes(m.as_bytes()).ok())
         .unwrap_or_else(|| request.method.clone());

@@ -325,6 +325,29 @@ impl HttpApi {
                     "an integration needs an integrationUri".into(),
                 ));
             }
+            for key in integration.request_parameters.keys() {
+                parse_mapping_key(key, false)
+                    .map_err(|e| (at(&["integrations", &i, "requestParameters", key]), e))?;
+            }
+            for (status, mappings) in &integration.response_parameters {
+                if !status
+                    .parse::<u16>()
+                    .is_ok_and(|s| (100..=599).contains(&s))
+                {
+                    return Err((
+                        at(&["integrations", &i, "responseParameters", status]),
+                        format!("expected an HTTP status code, found {status:?}"),
+                    ));
+                }
+                for key in mappings.keys() {
+                    parse_mapping_key(key, true).map_err(|e| {
+                        (
+                            at(&["integrations", &i, "responseParameters", status, key]),
+                            e,
+                        )
+                    })?;
+                }
+            }
             if let Some(version) = &integration.payload_format_version
                 && !matches!(version.as_str(), "1.0" | "2.0")
             {
@@ -365,4 +388,66 @@ mod tests {
         assert!(RouteKey::parse("GET /{proxy+}/more").is_err());
         assert!(RouteKey::parse("GET /a{b}").is_err());
     }
+}
+
+/// What a parameter mapping does (`append:`, `overwrite:`, `remove:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MappingAction {
+    Append,
+    Overwrite,
+    Remove,
+}
+
+/// Where a parameter mapping writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MappingPlace {
+    /// A header, lower case.
+    Header(String),
+    Query(String),
+    /// The backend request's path (`overwrite:path`).
+    Path,
+    /// The response status (`overwrite:statuscode`).
+    StatusCode,
+}
+
+/// Parses a parameter mapping key as AWS writes them
+/// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-parameter-mapping.html>):
+/// `append:header.x`, `overwrite:querystring.q`, `remove:header.x`,
+/// `overwrite:path`, and on responses `overwrite:statuscode`.
+pub fn parse_mapping_key(
+    key: &str,
+    response: bool,
+) -> Result<(MappingAction, MappingPlace), String> {
+    let (action, place) = key
+        .split_once(':')
+        .ok_or_else(|| format!("Invalid mapping key {key:?}: expected ACTION:PLACE"))?;
+    let action = match action {
+        "append" => MappingAction::Append,
+        "overwrite" => MappingAction::Overwrite,
+        "remove" => MappingAction::Remove,
+        other => {
+            return Err(format!(
+                "Invalid mapping key {key:?}: the action must be append, overwrite or remove, not {other:?}"
+            ));
+        }
+    };
+    let place = if let Some(name) = place.strip_prefix("header.") {
+        MappingPlace::Header(name.to_ascii_lowercase())
+    } else if let Some(name) = place.strip_prefix("querystring.").filter(|_| !response) {
+        MappingPlace::Query(name.to_string())
+    } else if place == "path" && !response && action == MappingAction::Overwrite {
+        MappingPlace::Path
+    } else if place == "statuscode" && response && action == MappingAction::Overwrite {
+        MappingPlace::StatusCode
+    } else {
+        return Err(format!(
+            "Invalid mapping key {key:?}: expected {}",
+            if response {
+                "header.NAME or overwrite:statuscode"
+            } else {
+                "header.NAME, querystring.NAME or overwrite:path"
+            }
+        ));
+    };
+    Ok((action, place))
 }

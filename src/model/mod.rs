@@ -31,7 +31,8 @@ pub use function::{FunctionDefinition, RuntimeKind, function_from_uri};
 pub use gateway_response::{GatewayResponse, GatewayResponseType};
 pub use http_api::{
     CorsConfiguration, HttpApi, HttpAuthorizer, HttpDeployment, HttpDeploymentSnapshot,
-    HttpIntegration, HttpStage, JwtConfiguration, Route, RouteKey,
+    HttpIntegration, HttpStage, JwtConfiguration, MappingAction, MappingPlace, Route, RouteKey,
+    parse_mapping_key,
 };
 pub use ids::{new_deployment_id, new_resource_id, new_rest_api_id};
 pub use integration::{
