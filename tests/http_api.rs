@@ -486,3 +486,100 @@ async fn parameter_mapping() {
     assert_eq!(headers["x-stage"], "stage-$default-gold");
     assert!(headers.get("x-secret").is_none(), "removed: {headers}");
 }
+
+const AUTHORIZER: &str = r#"
+import json
+
+def show(event, context):
+    return {"statusCode": 200, "body": json.dumps(event["requestContext"].get("authorizer"))}
+
+def simple(event, context):
+    token = event["identitySource"][0]
+    return {"isAuthorized": token == "let-me-in", "context": {"user": "ada", "calls": 1}}
+
+def policy(event, context):
+    allow = event["identitySource"] == "let-me-in"
+    return {"principalId": "ada", "context": {"tier": "gold"},
+            "policyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Action": "execute-api:Invoke", "Effect": "Allow" if allow else "Deny",
+                "Resource": event["methodArn"]}]}}
+"#;
+
+/// Lambda (REQUEST) authorizers of HTTP APIs
+/// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html>):
+/// payload 2.0 with simple responses and payload 1.0 with an IAM policy;
+/// a missing identity source is 401 without calling the function; a denial
+/// is 403; the context reaches the integration's event.
+#[tokio::test]
+async fn lambda_authorizers() {
+    let project = TempProject::copy_of("projects/http-api");
+    let mut loaded = project.load();
+    let authorizer_code = project.path().join("functions/gate");
+    std::fs::create_dir_all(&authorizer_code).unwrap();
+    std::fs::write(authorizer_code.join("app.py"), AUTHORIZER).unwrap();
+    for handler in ["simple", "policy", "show"] {
+        loaded
+            .functions
+            .push(portico::model::FunctionDefinition::new(
+                &format!("gate-{handler}"),
+                "python3.12",
+                &format!("app.{handler}"),
+                "functions/gate",
+            ));
+    }
+    let api = &mut loaded.http_apis[0];
+    api.authorizers = serde_json::from_value(json!([
+        {"authorizerId": "simple1", "name": "simple", "authorizerType": "REQUEST",
+         "identitySource": ["$request.header.x-key"], "authorizerPayloadFormatVersion": "2.0",
+         "enableSimpleResponses": true, "authorizerResultTtlInSeconds": 300,
+         "authorizerUri": "arn:aws:lambda:us-east-1:000000000000:function:gate-simple"},
+        {"authorizerId": "policy1", "name": "policy", "authorizerType": "REQUEST",
+         "identitySource": ["$request.querystring.key"], "authorizerPayloadFormatVersion": "1.0",
+         "authorizerUri": "arn:aws:lambda:us-east-1:000000000000:function:gate-policy"}
+    ]))
+    .unwrap();
+    api.integrations.push(
+        serde_json::from_value(json!({
+            "integrationId": "show1", "integrationType": "AWS_PROXY", "payloadFormatVersion": "2.0",
+            "integrationUri": "arn:aws:lambda:us-east-1:000000000000:function:gate-show"
+        }))
+        .unwrap(),
+    );
+    api.routes = serde_json::from_value(json!([
+        {"routeId": "a", "routeKey": "GET /hello/{name}", "target": "integrations/show1",
+         "authorizationType": "CUSTOM", "authorizerId": "simple1"},
+        {"routeId": "b", "routeKey": "GET /policy/{name}", "target": "integrations/hellofn",
+         "authorizationType": "CUSTOM", "authorizerId": "policy1"}
+    ]))
+    .unwrap();
+    loaded.save().unwrap();
+    let gateway = start_gateway(&project.load());
+    let get = |path: &str, key: Option<&str>| {
+        let mut request = client()
+            .get(format!("http://{}{path}", gateway.local_addr()))
+            .header("host", "shopapi001.execute-api.localhost");
+        if let Some(key) = key {
+            request = request.header("x-key", key);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    assert_eq!(
+        get("/hello/ada", None).await,
+        (401, r#"{"message":"Unauthorized"}"#.to_string()),
+        "no identity source"
+    );
+    assert_eq!(
+        get("/hello/ada", Some("wrong")).await,
+        (403, r#"{"message":"Forbidden"}"#.to_string())
+    );
+    let (status, body) = get("/hello/ada", Some("let-me-in")).await;
+    assert_eq!(status, 200, "{body}");
+    let authorizer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(authorizer, json!({"lambda": {"user": "ada", "calls": 1}}));
+    assert_eq!(get("/policy/ada?key=let-me-in", None).await.0, 200);
+    assert_eq!(get("/policy/ada?key=nope", None).await.0, 403);
+    assert_eq!(get("/policy/ada", None).await.0, 401);
+}

@@ -43,7 +43,21 @@ pub struct CompiledRoute {
     segments: Vec<Segment>,
     integration: Option<Arc<CompiledIntegration>>,
     jwt: Option<Arc<RouteJwt>>,
+    lambda_auth: Option<Arc<LambdaAuthorizer>>,
     pub metrics: OnceLock<Arc<Series>>,
+}
+
+/// A REQUEST (Lambda) authorizer of HTTP APIs, shared by its routes.
+#[derive(Debug)]
+struct LambdaAuthorizer {
+    function: String,
+    version_2: bool,
+    simple: bool,
+    ttl: Duration,
+    /// `$request.header.Authorization`, `$request.querystring.x`, ...
+    identity_sources: Vec<String>,
+    /// Allowed answers' context (or a denial) by identity source values.
+    cache: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Option<Value>)>>,
 }
 
 /// A route's JWT authorizer.
@@ -83,6 +97,30 @@ struct CompiledIntegration {
 
 /// Compiles a stage of an HTTP API from the API's current definition.
 pub fn compile(api: &HttpApi, stage: &HttpStage) -> CompiledHttpStage {
+    let lambda_authorizers: std::collections::HashMap<String, Arc<LambdaAuthorizer>> = api
+        .authorizers
+        .iter()
+        .filter(|a| a.authorizer_type == "REQUEST")
+        .filter_map(|a| {
+            let uri =
+                substitute_stage_variables(a.authorizer_uri.as_ref()?, &stage.stage_variables);
+            let function = crate::model::function_from_uri(&uri)
+                .map_or(uri.clone(), |(name, _)| name.to_string());
+            Some((
+                a.authorizer_id.clone(),
+                Arc::new(LambdaAuthorizer {
+                    function,
+                    version_2: a.authorizer_payload_format_version.as_deref() == Some("2.0"),
+                    simple: a.enable_simple_responses == Some(true),
+                    ttl: Duration::from_secs(u64::from(
+                        a.authorizer_result_ttl_in_seconds.unwrap_or(0),
+                    )),
+                    identity_sources: a.identity_source.clone(),
+                    cache: Default::default(),
+                }),
+            ))
+        })
+        .collect();
     let mut routes = Vec::new();
     let mut default_route = None;
     for route in &api.routes {
@@ -129,6 +167,15 @@ pub fn compile(api: &HttpApi, stage: &HttpStage) -> CompiledHttpStage {
                     .collect(),
             }))
         });
+        let lambda_auth = (route.authorization_type == "CUSTOM")
+            .then(|| {
+                route
+                    .authorizer_id
+                    .as_ref()
+                    .and_then(|id| lambda_authorizers.get(id))
+            })
+            .flatten()
+            .cloned();
         let jwt = (route.authorization_type == "JWT")
             .then(|| {
                 let authorizer = api
@@ -158,6 +205,7 @@ pub fn compile(api: &HttpApi, stage: &HttpStage) -> CompiledHttpStage {
                     segments: Vec::new(),
                     integration,
                     jwt,
+                    lambda_auth,
                     metrics: OnceLock::new(),
                 });
             }
@@ -179,6 +227,7 @@ pub fn compile(api: &HttpApi, stage: &HttpStage) -> CompiledHttpStage {
                     .collect(),
                 integration,
                 jwt,
+                lambda_auth,
                 metrics: OnceLock::new(),
             }),
             // Checked when the project loads.
@@ -358,19 +407,31 @@ async fn route_and_integrate(
             integration_latency: None,
         };
     };
-    let verified = match &route.jwt {
-        None => None,
-        Some(jwt) => match authorize(jwt, request, services).await {
-            Ok(verified) => Some(verified),
-            Err(reply) => {
-                return Served {
-                    reply,
-                    route: Some(route.key.clone()),
-                    integration_latency: None,
-                };
-            }
-        },
+    let refused = |reply| Served {
+        reply,
+        route: Some(route.key.clone()),
+        integration_latency: None,
     };
+    let mut authorizer: Option<Value> = None;
+    if let Some(jwt) = &route.jwt {
+        match authorize(jwt, request, services).await {
+            Ok(verified) => authorizer = Some(authorizer_context(&verified)),
+            Err(reply) => return refused(reply),
+        }
+    }
+    if let Some(lambda) = &route.lambda_auth {
+        let sources = Sources {
+            request,
+            stage,
+            route_key: &route.key,
+            parameters: &parameters,
+            response: None,
+        };
+        match authorize_lambda(lambda, &sources, services).await {
+            Ok(context) => authorizer = Some(json!({"lambda": context})),
+            Err(reply) => return refused(reply),
+        }
+    }
     let Some(integration) = &route.integration else {
         return Served {
             reply: message(404, "Not Found"),
@@ -401,7 +462,7 @@ async fn route_and_integrate(
                 stage,
                 &route.key,
                 &parameters,
-                verified.as_ref(),
+                authorizer.as_ref(),
                 request,
                 services,
             )
@@ -735,19 +796,22 @@ async fn lambda_proxy(
     stage: &CompiledHttpStage,
     route_key: &str,
     parameters: &[(String, String)],
-    verified: Option<&crate::auth::jwt::Verified>,
+    authorizer: Option<&Value>,
     request: &HttpRequest,
     services: &Services,
 ) -> Reply {
-    let event = if version_2 {
-        let mut event = event_v2(stage, route_key, parameters, request);
-        if let Some(verified) = verified {
-            event["requestContext"]["authorizer"] = authorizer_context(verified);
-        }
-        event
+    let mut event = if version_2 {
+        event_v2(stage, route_key, parameters, request)
     } else {
         event_v1(stage, route_key, parameters, request)
     };
+    if let Some(authorizer) = authorizer {
+        event["requestContext"]["authorizer"] = match (version_2, authorizer.get("lambda")) {
+            // Payload 1.0 has the Lambda authorizer's context itself.
+            (false, Some(context)) => context.clone(),
+            _ => authorizer.clone(),
+        };
+    }
     let invocation = services
         .functions
         .invoke(function, Bytes::from(event.to_string()));
@@ -800,6 +864,103 @@ fn authorizer_context(verified: &crate::auth::jwt::Verified) -> Value {
         json!(verified.scopes)
     };
     json!({"jwt": {"claims": claims, "scopes": scopes}})
+}
+
+/// A route with a REQUEST authorizer: the identity sources (all must be
+/// there, else 401 without calling the function), the cached answer or the
+/// function's, read as a simple response or an IAM policy on the route's
+/// ARN; 403 `Forbidden` when it denies, 500 when it fails. The context the
+/// function returned on success.
+async fn authorize_lambda(
+    authorizer: &LambdaAuthorizer,
+    sources: &Sources<'_>,
+    services: &Services,
+) -> Result<Value, Reply> {
+    let mut identity = Vec::new();
+    for source in &authorizer.identity_sources {
+        let value = source
+            .strip_prefix('$')
+            .and_then(|expression| sources.lookup(expression))
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| message(401, "Unauthorized"))?;
+        identity.push(value);
+    }
+    let key = identity.join("\u{1f}");
+    let caching = !authorizer.ttl.is_zero() && !identity.is_empty();
+    if caching
+        && let Some((at, answer)) = authorizer
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned()
+        && at.elapsed() < authorizer.ttl
+    {
+        return answer.ok_or_else(|| message(403, "Forbidden"));
+    }
+    let request = sources.request;
+    let stage = sources.stage;
+    let arn = format!(
+        "arn:aws:execute-api:us-east-1:000000000000:{}/{}/{}{}",
+        stage.api_id, stage.stage_name, request.method, request.path
+    );
+    let event = if authorizer.version_2 {
+        let mut event = event_v2(stage, sources.route_key, sources.parameters, request);
+        if let Some(object) = event.as_object_mut() {
+            object.remove("body");
+            object.remove("isBase64Encoded");
+            object.insert("type".into(), json!("REQUEST"));
+            object.insert("routeArn".into(), json!(arn));
+            object.insert("identitySource".into(), json!(identity));
+        }
+        event
+    } else {
+        let mut event = event_v1(stage, sources.route_key, sources.parameters, request);
+        if let Some(object) = event.as_object_mut() {
+            object.remove("body");
+            object.remove("isBase64Encoded");
+            object.insert("type".into(), json!("REQUEST"));
+            object.insert("methodArn".into(), json!(arn));
+            object.insert("identitySource".into(), json!(identity.join(",")));
+        }
+        event
+    };
+    let outcome = services
+        .functions
+        .invoke(&authorizer.function, Bytes::from(event.to_string()))
+        .await;
+    let payload = match outcome {
+        Ok(crate::functions::Outcome::Success(payload)) => payload,
+        _ => return Err(message(500, "Internal Server Error")),
+    };
+    let answer: Option<Value> = if authorizer.simple {
+        let value: Value =
+            serde_json::from_slice(&payload).map_err(|_| message(500, "Internal Server Error"))?;
+        match value.get("isAuthorized") {
+            Some(Value::Bool(true)) => Some(value.get("context").cloned().unwrap_or(json!({}))),
+            Some(Value::Bool(false)) => None,
+            _ => return Err(message(500, "Internal Server Error")),
+        }
+    } else {
+        let parsed = crate::auth::lambda_authorizer::parse_result(&payload)
+            .map_err(|_| message(500, "Internal Server Error"))?;
+        match crate::auth::lambda_authorizer::evaluate(&parsed.statements, &arn) {
+            crate::auth::lambda_authorizer::Decision::Allow => {
+                let mut context = parsed.context.clone();
+                context.insert("principalId".into(), json!(parsed.principal_id));
+                Some(Value::Object(context))
+            }
+            _ => None,
+        }
+    };
+    if caching {
+        authorizer
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, (std::time::Instant::now(), answer.clone()));
+    }
+    answer.ok_or_else(|| message(403, "Forbidden"))
 }
 
 /// A JWT route: the token from its header (with or without `Bearer `),

@@ -35,8 +35,8 @@ pub struct HttpApi {
     pub authorizers: Vec<HttpAuthorizer>,
 }
 
-/// AWS `Authorizer` of an HTTP API (`JWT` here; `REQUEST` Lambda
-/// authorizers land with their issue).
+/// AWS `Authorizer` of an HTTP API: `JWT`, or `REQUEST` (a Lambda
+/// function).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HttpAuthorizer {
@@ -48,6 +48,20 @@ pub struct HttpAuthorizer {
     pub identity_source: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwt_configuration: Option<JwtConfiguration>,
+    /// REQUEST: the function (a Lambda invocation ARN or function ARN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorizer_uri: Option<String>,
+    /// REQUEST: `1.0` or `2.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorizer_payload_format_version: Option<String>,
+    /// REQUEST with payload 2.0: the function answers
+    /// `{"isAuthorized": bool, "context": {...}}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_simple_responses: Option<bool>,
+    /// REQUEST: how long an answer is cached, by identity source values
+    /// (0 to 3600; 0 turns caching off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorizer_result_ttl_in_seconds: Option<u32>,
 }
 
 /// AWS `JWTConfiguration`.
@@ -271,11 +285,24 @@ impl HttpApi {
                         ));
                     }
                 }
+                "CUSTOM" => {
+                    let authorizer = route
+                        .authorizer_id
+                        .as_ref()
+                        .and_then(|id| self.authorizers.iter().find(|a| a.authorizer_id == *id));
+                    if authorizer.is_none_or(|a| a.authorizer_type != "REQUEST") {
+                        return Err((
+                            at(&["routes", &i, "authorizerId"]),
+                            "a CUSTOM route needs the authorizerId of a REQUEST authorizer of this API"
+                                .into(),
+                        ));
+                    }
+                }
                 other => {
                     return Err((
                         at(&["routes", &i, "authorizationType"]),
                         format!(
-                            "expected NONE or JWT (CUSTOM and AWS_IAM are not served yet), found {other:?}"
+                            "expected NONE, JWT or CUSTOM (AWS_IAM is not served yet), found {other:?}"
                         ),
                     ));
                 }
@@ -292,6 +319,46 @@ impl HttpApi {
         }
         for (index, authorizer) in self.authorizers.iter().enumerate() {
             let i = index.to_string();
+            if !matches!(authorizer.authorizer_type.as_str(), "JWT" | "REQUEST") {
+                return Err((
+                    at(&["authorizers", &i, "authorizerType"]),
+                    format!(
+                        "expected JWT or REQUEST, found {:?}",
+                        authorizer.authorizer_type
+                    ),
+                ));
+            }
+            if authorizer.authorizer_type == "REQUEST" {
+                if authorizer.authorizer_uri.is_none() {
+                    return Err((
+                        at(&["authorizers", &i, "authorizerUri"]),
+                        "a REQUEST authorizer needs an authorizerUri".into(),
+                    ));
+                }
+                let version = authorizer.authorizer_payload_format_version.as_deref();
+                if !matches!(version, Some("1.0" | "2.0")) {
+                    return Err((
+                        at(&["authorizers", &i, "authorizerPayloadFormatVersion"]),
+                        "a REQUEST authorizer needs authorizerPayloadFormatVersion 1.0 or 2.0"
+                            .into(),
+                    ));
+                }
+                if authorizer.enable_simple_responses == Some(true) && version != Some("2.0") {
+                    return Err((
+                        at(&["authorizers", &i, "enableSimpleResponses"]),
+                        "simple responses need authorizerPayloadFormatVersion 2.0".into(),
+                    ));
+                }
+                if authorizer
+                    .authorizer_result_ttl_in_seconds
+                    .is_some_and(|ttl| ttl > 3600)
+                {
+                    return Err((
+                        at(&["authorizers", &i, "authorizerResultTtlInSeconds"]),
+                        "the TTL must be between 0 and 3600 seconds".into(),
+                    ));
+                }
+            }
             if authorizer.authorizer_type == "JWT"
                 && authorizer
                     .jwt_configuration
