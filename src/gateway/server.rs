@@ -548,7 +548,6 @@ fn http_target(
     if let Some((api_id, _)) = host_name.split_once(".execute-api.") {
         let stages = routes.http_apis.get(api_id)?;
         if let Some((first, rest)) = split_first_segment(path)
-            && first != "$default"
             && let Some(stage) = stages.get(first)
         {
             return Some((Arc::clone(stage), rest.to_string()));

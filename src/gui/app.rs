@@ -19,6 +19,7 @@ pub enum Tab {
     Functions,
     Metrics,
     Keys,
+    HttpApis,
 }
 
 pub struct Studio {
@@ -62,6 +63,8 @@ pub struct Studio {
     pub metrics: super::metrics::MetricsView,
     /// The API keys tab's fields.
     pub keys: super::keys::KeysView,
+    /// The HTTP APIs tab's fields.
+    pub http_apis: super::http_apis::HttpApisView,
     /// The stage throttling fields being edited: (stage, rate, burst).
     pub stage_throttle: Option<(String, String, String)>,
     /// The model open in the Models tab.
@@ -123,6 +126,7 @@ impl Studio {
             canary_readings: None,
             metrics: Default::default(),
             keys: Default::default(),
+            http_apis: Default::default(),
             model_draft: None,
             log_filter: String::new(),
             log_view: Default::default(),
@@ -253,6 +257,7 @@ impl Studio {
                 ui.selectable_value(&mut self.tab, Tab::Functions, "Functions");
                 ui.selectable_value(&mut self.tab, Tab::Metrics, "Metrics");
                 ui.selectable_value(&mut self.tab, Tab::Keys, "API keys");
+                ui.selectable_value(&mut self.tab, Tab::HttpApis, "HTTP APIs");
             });
             ui.separator();
             match self.tab {
@@ -264,6 +269,7 @@ impl Studio {
                 Tab::Functions => self.functions_tab(ui),
                 Tab::Metrics => self.metrics_tab(ui),
                 Tab::Keys => self.keys_tab(ui),
+                Tab::HttpApis => self.http_apis_tab(ui),
             }
         });
     }

@@ -11,6 +11,7 @@ pub mod designer;
 pub mod file;
 pub mod functions;
 pub mod highlight;
+pub mod http_apis;
 pub mod keys;
 mod logs;
 pub mod metrics;
@@ -53,6 +54,7 @@ impl eframe::App for StudioApp {
             app::Tab::Functions => "functions",
             app::Tab::Metrics => "metrics",
             app::Tab::Keys => "keys",
+            app::Tab::HttpApis => "http-apis",
         };
         storage.set_string(STORAGE_KEY, format!("{tab}\n{}", self.studio.deploy_stage));
     }
@@ -98,6 +100,7 @@ pub fn run(project_dir: &Path, config: &GatewayConfig) -> Result<(), String> {
                     Some("models") => app::Tab::Models,
                     Some("metrics") => app::Tab::Metrics,
                     Some("keys") => app::Tab::Keys,
+                    Some("http-apis") => app::Tab::HttpApis,
                     Some("functions") => app::Tab::Functions,
                     _ => app::Tab::Designer,
                 };

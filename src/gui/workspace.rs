@@ -108,13 +108,14 @@ pub enum CanaryChange {
     Percent(f64),
 }
 
-/// What undo restores: the APIs, the function definitions, the API keys
-/// and the usage plans.
+/// What undo restores: the APIs, the function definitions, the API keys,
+/// the usage plans and the HTTP APIs.
 type Snapshot = (
     Vec<RestApi>,
     Vec<crate::model::FunctionDefinition>,
     Vec<crate::model::ApiKey>,
     Vec<crate::model::UsagePlan>,
+    Vec<crate::model::HttpApi>,
 );
 
 /// How many edits undo remembers.
@@ -187,6 +188,7 @@ impl Workspace {
             self.project.functions.clone(),
             self.project.api_keys.clone(),
             self.project.usage_plans.clone(),
+            self.project.http_apis.clone(),
         )
     }
 
@@ -195,7 +197,8 @@ impl Workspace {
         let functions = std::mem::replace(&mut self.project.functions, snapshot.1);
         let keys = std::mem::replace(&mut self.project.api_keys, snapshot.2);
         let plans = std::mem::replace(&mut self.project.usage_plans, snapshot.3);
-        (apis, functions, keys, plans)
+        let http_apis = std::mem::replace(&mut self.project.http_apis, snapshot.4);
+        (apis, functions, keys, plans, http_apis)
     }
 
     /// Puts the state before a successful edit on the undo stack.

@@ -1,0 +1,675 @@
+//! The HTTP APIs tab: an HTTP API's routes (grouped by path), its
+//! integrations (with payload version), authorizers, CORS configuration and
+//! stages (auto-deploy, variables, deploy); a token from the local issuer in
+//! one click; and "Try in console" for a route, with the token attached.
+//! Every change is undoable; auto-deployed stages serve it at once.
+
+use super::app::{Studio, Tab};
+use crate::model::{CorsConfiguration, HttpApi, HttpIntegration, HttpStage, Route};
+
+/// The tab's input fields.
+#[derive(Debug, Clone)]
+pub struct HttpApisView {
+    /// The HTTP API shown (index into the project's list).
+    pub selected: usize,
+    pub new_api_name: String,
+    pub route_key: String,
+    /// The integration a new route targets (its id).
+    pub route_target: String,
+    /// `NONE`, or an authorizer id.
+    pub route_auth: String,
+    pub route_scopes: String,
+    pub integration_type: String,
+    pub integration_uri: String,
+    pub integration_method: String,
+    pub payload_version: String,
+    /// CORS fields: comma lists, max age, credentials.
+    pub cors: Option<(String, String, String, String, bool)>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub stage_name: String,
+    pub token_audience: String,
+    pub token_scope: String,
+    /// The last token minted.
+    pub token: Option<String>,
+}
+
+impl Default for HttpApisView {
+    fn default() -> Self {
+        HttpApisView {
+            selected: 0,
+            new_api_name: String::new(),
+            route_key: "GET /items/{id}".into(),
+            route_target: String::new(),
+            route_auth: "NONE".into(),
+            route_scopes: String::new(),
+            integration_type: "HTTP_PROXY".into(),
+            integration_uri: String::new(),
+            integration_method: "ANY".into(),
+            payload_version: "2.0".into(),
+            cors: None,
+            jwt_issuer: String::new(),
+            jwt_audience: String::new(),
+            stage_name: "$default".into(),
+            token_audience: String::new(),
+            token_scope: String::new(),
+            token: None,
+        }
+    }
+}
+
+fn field(ui: &mut egui::Ui, label: &str, text: &mut String, width: f32) {
+    let label = ui.label(label);
+    ui.add(egui::TextEdit::singleline(text).desired_width(width))
+        .labelled_by(label.id);
+}
+
+fn list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn next_id(prefix: &str, taken: impl Iterator<Item = String>) -> String {
+    let taken: Vec<String> = taken.collect();
+    (1..)
+        .map(|n| format!("{prefix}{n:03}"))
+        .find(|id| !taken.contains(id))
+        .expect("an unused id")
+}
+
+/// An edit of the selected HTTP API; its status message.
+type ApiEdit = Box<dyn FnOnce(&mut HttpApi) -> Result<String, String>>;
+
+enum Change {
+    NewApi,
+    AddRoute,
+    DeleteRoute(String),
+    AddIntegration,
+    DeleteIntegration(String),
+    AddJwtAuthorizer,
+    Cors,
+    AddStage,
+    AutoDeploy(String, bool),
+    Deploy(String),
+    Try(String),
+    Mint,
+}
+
+impl Studio {
+    pub(super) fn http_apis_tab(&mut self, ui: &mut egui::Ui) {
+        let apis = self.workspace.project.http_apis.clone();
+        let mut change = None;
+        let view = &mut self.http_apis;
+        ui.horizontal(|ui| {
+            if !apis.is_empty() {
+                let label = ui.label("HTTP API");
+                view.selected = view.selected.min(apis.len() - 1);
+                egui::ComboBox::from_id_salt("http-api")
+                    .selected_text(apis[view.selected].name.clone())
+                    .show_ui(ui, |ui| {
+                        for (i, api) in apis.iter().enumerate() {
+                            ui.selectable_value(&mut view.selected, i, &api.name);
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+            }
+            field(ui, "New HTTP API", &mut view.new_api_name, 140.0);
+            if ui.button("Create HTTP API").clicked() {
+                change = Some(Change::NewApi);
+            }
+        });
+        let Some(api) = apis.get(view.selected) else {
+            ui.label("This project has no HTTP API yet.");
+            if let Some(change) = change {
+                self.apply_http_change(change);
+            }
+            return;
+        };
+        ui.label(format!(
+            "{} ({}): http://{}.execute-api.localhost:{}/",
+            api.name,
+            api.api_id,
+            api.api_id,
+            self.gateway
+                .as_ref()
+                .map_or(crate::gateway::DEFAULT_PORT, |g| g.local_addr().port())
+        ));
+        ui.separator();
+        ui.heading("Routes");
+        // Grouped by path, as the console lists them.
+        let mut routes: Vec<&Route> = api.routes.iter().collect();
+        routes.sort_by_key(|r| {
+            let path = r
+                .route_key
+                .split_once(' ')
+                .map_or("", |(_, p)| p)
+                .to_string();
+            (path, r.route_key.clone())
+        });
+        egui::Grid::new("http-routes").striped(true).show(ui, |ui| {
+            for route in &routes {
+                ui.monospace(&route.route_key);
+                ui.label(route.target.clone().unwrap_or_else(|| "(no target)".into()));
+                ui.label(match route.authorization_type.as_str() {
+                    "NONE" => "open".to_string(),
+                    kind => format!(
+                        "{kind} {}{}",
+                        route.authorizer_id.clone().unwrap_or_default(),
+                        if route.authorization_scopes.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" [{}]", route.authorization_scopes.join(" "))
+                        }
+                    ),
+                });
+                if ui.button(format!("Try {}", route.route_key)).clicked() {
+                    change = Some(Change::Try(route.route_key.clone()));
+                }
+                if ui.button(format!("Delete {}", route.route_key)).clicked() {
+                    change = Some(Change::DeleteRoute(route.route_id.clone()));
+                }
+                ui.end_row();
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            field(ui, "Route key", &mut view.route_key, 160.0);
+            let label = ui.label("Integration");
+            egui::ComboBox::from_id_salt("route-target")
+                .selected_text(if view.route_target.is_empty() {
+                    "none".to_string()
+                } else {
+                    view.route_target.clone()
+                })
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut view.route_target, String::new(), "none");
+                    for integration in &api.integrations {
+                        ui.selectable_value(
+                            &mut view.route_target,
+                            integration.integration_id.clone(),
+                            &integration.integration_id,
+                        );
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            let label = ui.label("Authorizer");
+            egui::ComboBox::from_id_salt("route-auth")
+                .selected_text(view.route_auth.clone())
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut view.route_auth, "NONE".to_string(), "NONE");
+                    for authorizer in &api.authorizers {
+                        ui.selectable_value(
+                            &mut view.route_auth,
+                            authorizer.authorizer_id.clone(),
+                            format!("{} ({})", authorizer.name, authorizer.authorizer_type),
+                        );
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            field(ui, "Scopes", &mut view.route_scopes, 120.0);
+            if ui.button("Add route").clicked() {
+                change = Some(Change::AddRoute);
+            }
+        });
+
+        ui.separator();
+        ui.heading("Integrations");
+        egui::Grid::new("http-integrations")
+            .striped(true)
+            .show(ui, |ui| {
+                for integration in &api.integrations {
+                    ui.monospace(&integration.integration_id);
+                    ui.label(&integration.integration_type);
+                    ui.label(integration.integration_uri.clone().unwrap_or_default());
+                    ui.label(match integration.integration_type.as_str() {
+                        "AWS_PROXY" => format!(
+                            "payload {}",
+                            integration
+                                .payload_format_version
+                                .as_deref()
+                                .unwrap_or("2.0")
+                        ),
+                        _ => integration
+                            .integration_method
+                            .clone()
+                            .unwrap_or_else(|| "ANY".into()),
+                    });
+                    if ui
+                        .button(format!("Delete {}", integration.integration_id))
+                        .clicked()
+                    {
+                        change = Some(Change::DeleteIntegration(
+                            integration.integration_id.clone(),
+                        ));
+                    }
+                    ui.end_row();
+                }
+            });
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label("Type");
+            egui::ComboBox::from_id_salt("integration-type")
+                .selected_text(view.integration_type.clone())
+                .show_ui(ui, |ui| {
+                    for kind in ["HTTP_PROXY", "AWS_PROXY"] {
+                        ui.selectable_value(&mut view.integration_type, kind.to_string(), kind);
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            field(ui, "URI", &mut view.integration_uri, 320.0);
+            if view.integration_type == "AWS_PROXY" {
+                let label = ui.label("Payload");
+                egui::ComboBox::from_id_salt("payload-version")
+                    .selected_text(view.payload_version.clone())
+                    .show_ui(ui, |ui| {
+                        for version in ["2.0", "1.0"] {
+                            ui.selectable_value(
+                                &mut view.payload_version,
+                                version.to_string(),
+                                version,
+                            );
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+            } else {
+                field(ui, "Method", &mut view.integration_method, 60.0);
+            }
+            if ui.button("Add integration").clicked() {
+                change = Some(Change::AddIntegration);
+            }
+        });
+
+        ui.separator();
+        ui.heading("Authorizers");
+        for authorizer in &api.authorizers {
+            ui.label(format!(
+                "{} {} ({}) {}",
+                authorizer.authorizer_id,
+                authorizer.name,
+                authorizer.authorizer_type,
+                authorizer
+                    .jwt_configuration
+                    .as_ref()
+                    .map(|c| format!(
+                        "issuer {} audience {}",
+                        c.issuer.clone().unwrap_or_default(),
+                        c.audience.join(",")
+                    ))
+                    .unwrap_or_default()
+            ));
+        }
+        ui.horizontal_wrapped(|ui| {
+            if view.jwt_issuer.is_empty()
+                && let Some(gateway) = &self.gateway
+            {
+                view.jwt_issuer = gateway.issuer().url.clone();
+            }
+            field(ui, "JWT issuer", &mut view.jwt_issuer, 300.0);
+            field(ui, "Audience", &mut view.jwt_audience, 100.0);
+            if ui.button("Add JWT authorizer").clicked() {
+                change = Some(Change::AddJwtAuthorizer);
+            }
+        });
+
+        ui.separator();
+        ui.heading("CORS");
+        let cors = view.cors.get_or_insert_with(|| {
+            let c = api.cors_configuration.clone().unwrap_or_default();
+            (
+                c.allow_origins.join(", "),
+                c.allow_methods.join(", "),
+                c.allow_headers.join(", "),
+                c.max_age.map(|a| a.to_string()).unwrap_or_default(),
+                c.allow_credentials == Some(true),
+            )
+        });
+        ui.horizontal_wrapped(|ui| {
+            field(ui, "Allowed origins", &mut cors.0, 200.0);
+            field(ui, "Methods", &mut cors.1, 120.0);
+            field(ui, "Headers", &mut cors.2, 160.0);
+            field(ui, "Max age", &mut cors.3, 50.0);
+            ui.checkbox(&mut cors.4, "Credentials");
+            if ui.button("Apply CORS").clicked() {
+                change = Some(Change::Cors);
+            }
+        });
+
+        ui.separator();
+        ui.heading("Stages");
+        for stage in &api.stages {
+            ui.horizontal(|ui| {
+                ui.monospace(&stage.stage_name);
+                let mut auto = stage.auto_deploy;
+                if ui
+                    .checkbox(&mut auto, format!("Auto-deploy {}", stage.stage_name))
+                    .changed()
+                {
+                    change = Some(Change::AutoDeploy(stage.stage_name.clone(), auto));
+                }
+                if !stage.auto_deploy {
+                    ui.label(
+                        stage
+                            .deployment_id
+                            .as_ref()
+                            .map_or("not deployed".into(), |d| format!("serves {d}")),
+                    );
+                    if ui.button(format!("Deploy {}", stage.stage_name)).clicked() {
+                        change = Some(Change::Deploy(stage.stage_name.clone()));
+                    }
+                }
+            });
+        }
+        ui.horizontal(|ui| {
+            field(ui, "Stage name", &mut view.stage_name, 100.0);
+            if ui.button("Add stage").clicked() {
+                change = Some(Change::AddStage);
+            }
+        });
+
+        ui.separator();
+        ui.heading("Local issuer");
+        ui.horizontal_wrapped(|ui| {
+            field(ui, "Token audience", &mut view.token_audience, 100.0);
+            field(ui, "Token scopes", &mut view.token_scope, 160.0);
+            if ui.button("Mint token").clicked() {
+                change = Some(Change::Mint);
+            }
+        });
+        if let Some(token) = &view.token {
+            ui.horizontal(|ui| {
+                let label = ui.label("Token (attached by Try):");
+                let mut shown = token.clone();
+                ui.add(
+                    egui::TextEdit::singleline(&mut shown)
+                        .desired_width(600.0)
+                        .font(egui::TextStyle::Monospace),
+                )
+                .labelled_by(label.id);
+                if ui.button("Copy token").clicked() {
+                    ui.ctx().copy_text(token.clone());
+                }
+            });
+        }
+        if let Some(change) = change {
+            self.apply_http_change(change);
+        }
+    }
+
+    fn apply_http_change(&mut self, change: Change) {
+        let view = self.http_apis.clone();
+        let index = view.selected;
+        let edit = |f: ApiEdit| {
+            move |project: &mut crate::model::Project| {
+                let api = project
+                    .http_apis
+                    .get_mut(index)
+                    .ok_or_else(|| "no HTTP API selected".to_string())?;
+                let message = f(api)?;
+                api.validate().map_err(|(_, e)| e)?;
+                Ok(message)
+            }
+        };
+        let result: Result<String, String> = match change {
+            Change::NewApi => {
+                let name = view.new_api_name.trim().to_string();
+                if name.is_empty() {
+                    Err("An HTTP API needs a name".into())
+                } else {
+                    let result = self.workspace.edit_project(|project| {
+                        let api_id = crate::model::new_rest_api_id();
+                        project.http_apis.push(HttpApi {
+                            api_id,
+                            name: name.clone(),
+                            protocol_type: "HTTP".into(),
+                            description: None,
+                            route_selection_expression: None,
+                            cors_configuration: None,
+                            disable_execute_api_endpoint: None,
+                            routes: Vec::new(),
+                            integrations: Vec::new(),
+                            stages: vec![HttpStage {
+                                stage_name: "$default".into(),
+                                auto_deploy: true,
+                                stage_variables: Default::default(),
+                                description: None,
+                                deployment_id: None,
+                            }],
+                            deployments: Vec::new(),
+                            authorizers: Vec::new(),
+                        });
+                        Ok(format!(
+                            "HTTP API {name} created with an auto-deployed $default stage"
+                        ))
+                    });
+                    if result.is_ok() {
+                        self.http_apis.selected = self.workspace.project.http_apis.len() - 1;
+                        self.http_apis.new_api_name.clear();
+                        self.http_apis.cors = None;
+                    }
+                    result
+                }
+            }
+            Change::AddRoute => self.workspace.edit_project(edit(Box::new(move |api| {
+                crate::model::RouteKey::parse(view.route_key.trim())?;
+                let route_id = next_id("route", api.routes.iter().map(|r| r.route_id.clone()));
+                let authorizer = api
+                    .authorizers
+                    .iter()
+                    .find(|a| a.authorizer_id == view.route_auth);
+                api.routes.push(Route {
+                    route_id,
+                    route_key: view.route_key.trim().to_string(),
+                    target: (!view.route_target.is_empty())
+                        .then(|| format!("integrations/{}", view.route_target)),
+                    authorization_type: match authorizer.map(|a| a.authorizer_type.as_str()) {
+                        Some("JWT") => "JWT".into(),
+                        Some(_) => "CUSTOM".into(),
+                        None => "NONE".into(),
+                    },
+                    authorization_scopes: view
+                        .route_scopes
+                        .split_whitespace()
+                        .map(str::to_string)
+                        .collect(),
+                    authorizer_id: authorizer.map(|a| a.authorizer_id.clone()),
+                });
+                Ok(format!("Route {} added", view.route_key.trim()))
+            }))),
+            Change::DeleteRoute(id) => self.workspace.edit_project(edit(Box::new(move |api| {
+                api.routes.retain(|r| r.route_id != id);
+                Ok("Route deleted".into())
+            }))),
+            Change::AddIntegration => self.workspace.edit_project(edit(Box::new(move |api| {
+                let uri = view.integration_uri.trim().to_string();
+                if uri.is_empty() {
+                    return Err(
+                        "An integration needs a URI (a URL, or a Lambda function ARN)".into(),
+                    );
+                }
+                let integration_id = next_id(
+                    "int",
+                    api.integrations.iter().map(|i| i.integration_id.clone()),
+                );
+                let lambda = view.integration_type == "AWS_PROXY";
+                api.integrations.push(HttpIntegration {
+                    integration_id: integration_id.clone(),
+                    integration_type: view.integration_type.clone(),
+                    integration_uri: Some(uri),
+                    integration_method: (!lambda)
+                        .then(|| view.integration_method.trim().to_uppercase()),
+                    payload_format_version: lambda.then(|| view.payload_version.clone()),
+                    timeout_in_millis: None,
+                    request_parameters: Default::default(),
+                    response_parameters: Default::default(),
+                });
+                Ok(format!("Integration {integration_id} added"))
+            }))),
+            Change::DeleteIntegration(id) => {
+                self.workspace.edit_project(edit(Box::new(move |api| {
+                    let target = format!("integrations/{id}");
+                    if api
+                        .routes
+                        .iter()
+                        .any(|r| r.target.as_deref() == Some(target.as_str()))
+                    {
+                        return Err(format!("Integration {id} is the target of a route"));
+                    }
+                    api.integrations.retain(|i| i.integration_id != id);
+                    Ok(format!("Integration {id} deleted"))
+                })))
+            }
+            Change::AddJwtAuthorizer => self.workspace.edit_project(edit(Box::new(move |api| {
+                let issuer = view.jwt_issuer.trim().to_string();
+                if issuer.is_empty() {
+                    return Err("A JWT authorizer needs an issuer".into());
+                }
+                let authorizer_id = next_id(
+                    "auth",
+                    api.authorizers.iter().map(|a| a.authorizer_id.clone()),
+                );
+                api.authorizers.push(crate::model::HttpAuthorizer {
+                    authorizer_id: authorizer_id.clone(),
+                    name: format!("jwt-{authorizer_id}"),
+                    authorizer_type: "JWT".into(),
+                    identity_source: vec!["$request.header.Authorization".into()],
+                    jwt_configuration: Some(crate::model::JwtConfiguration {
+                        issuer: Some(issuer),
+                        audience: list(&view.jwt_audience),
+                    }),
+                    authorizer_uri: None,
+                    authorizer_payload_format_version: None,
+                    enable_simple_responses: None,
+                    authorizer_result_ttl_in_seconds: None,
+                });
+                Ok(format!("JWT authorizer {authorizer_id} added"))
+            }))),
+            Change::Cors => {
+                let (origins, methods, headers, max_age, credentials) =
+                    view.cors.clone().unwrap_or_default();
+                let max_age = match max_age.trim() {
+                    "" => Ok(None),
+                    text => text
+                        .parse::<i64>()
+                        .map(Some)
+                        .map_err(|_| format!("Max age must be a number of seconds: {text:?}")),
+                };
+                match max_age {
+                    Err(e) => Err(e),
+                    Ok(max_age) => self.workspace.edit_project(edit(Box::new(move |api| {
+                        let cors = CorsConfiguration {
+                            allow_origins: list(&origins),
+                            allow_methods: list(&methods),
+                            allow_headers: list(&headers),
+                            expose_headers: api
+                                .cors_configuration
+                                .as_ref()
+                                .map(|c| c.expose_headers.clone())
+                                .unwrap_or_default(),
+                            max_age,
+                            allow_credentials: credentials.then_some(true),
+                        };
+                        api.cors_configuration =
+                            (cors != CorsConfiguration::default()).then_some(cors);
+                        Ok("CORS configuration applied".into())
+                    }))),
+                }
+            }
+            Change::AddStage => self.workspace.edit_project(edit(Box::new(move |api| {
+                let name = view.stage_name.trim().to_string();
+                if name != "$default" {
+                    crate::model::validate_stage_name(&name)?;
+                }
+                if api.stages.iter().any(|s| s.stage_name == name) {
+                    return Err(format!("Stage {name} already exists"));
+                }
+                api.stages.push(HttpStage {
+                    stage_name: name.clone(),
+                    auto_deploy: true,
+                    stage_variables: Default::default(),
+                    description: None,
+                    deployment_id: None,
+                });
+                Ok(format!("Stage {name} added (auto-deployed)"))
+            }))),
+            Change::AutoDeploy(stage, auto) => {
+                self.workspace.edit_project(edit(Box::new(move |api| {
+                    if let Some(s) = api.stages.iter_mut().find(|s| s.stage_name == stage) {
+                        s.auto_deploy = auto;
+                    }
+                    Ok(format!(
+                        "Stage {stage} {}",
+                        if auto {
+                            "auto-deploys"
+                        } else {
+                            "serves its deployment"
+                        }
+                    ))
+                })))
+            }
+            Change::Deploy(stage) => {
+                let api_id = self.workspace.project.http_apis[index].api_id.clone();
+                self.workspace
+                    .project
+                    .deploy_http(&api_id, &stage, None)
+                    .map(|d| {
+                        self.workspace.revision += 1;
+                        format!("Deployed to {stage}: deployment {}", d.deployment_id)
+                    })
+                    .map_err(|e| e.to_string())
+            }
+            Change::Mint => match &self.gateway {
+                None => Err("The gateway is not running".into()),
+                Some(gateway) => {
+                    let mut claims = serde_json::Map::new();
+                    claims.insert("sub".into(), serde_json::json!("portico-user"));
+                    if !view.token_audience.trim().is_empty() {
+                        claims.insert("aud".into(), serde_json::json!(view.token_audience.trim()));
+                    }
+                    if !view.token_scope.trim().is_empty() {
+                        claims.insert("scope".into(), serde_json::json!(view.token_scope.trim()));
+                    }
+                    let token = gateway
+                        .issuer()
+                        .mint(claims, std::time::Duration::from_secs(3600));
+                    self.http_apis.token = Some(token);
+                    Ok("Token minted (valid for an hour)".into())
+                }
+            },
+            Change::Try(route_key) => {
+                let api = &self.workspace.project.http_apis[index];
+                let (verb, path) = route_key.split_once(' ').map_or(("GET", "/"), |(v, p)| {
+                    (if v == "ANY" { "GET" } else { v }, p)
+                });
+                let request = &mut self.console.request;
+                request.method = verb.to_string();
+                request.stage = api
+                    .stages
+                    .first()
+                    .map_or("$default".into(), |s| s.stage_name.clone());
+                request.path = path.replace("{proxy+}", "x");
+                request.test_invoke = false;
+                request.query.clear();
+                request.headers = vec![(
+                    "host".into(),
+                    format!("{}.execute-api.localhost", api.api_id),
+                )];
+                if let Some(token) = &view.token {
+                    request
+                        .headers
+                        .push(("authorization".into(), format!("Bearer {token}")));
+                }
+                request.sync_path_params();
+                self.tab = Tab::Console;
+                Ok(format!("{route_key} is in the console"))
+            }
+        };
+        let result = result.and_then(|message| self.reload_gateway().map(|()| message));
+        self.report(result, |message| message);
+    }
+}
