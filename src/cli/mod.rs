@@ -846,9 +846,10 @@ fn import(
     mode: ImportModeArg,
     fail_on_warnings: bool,
 ) -> Result<i32, CliError> {
-    if !api_type.eq_ignore_ascii_case("REST") {
+    let http = api_type.eq_ignore_ascii_case("HTTP");
+    if !http && !api_type.eq_ignore_ascii_case("REST") {
         return Err(CliError(format!(
-            "--type {api_type}: only REST APIs can be imported by this version"
+            "--type {api_type}: expected REST or HTTP"
         )));
     }
     let mut project = Project::load(project_dir)?;
@@ -863,6 +864,26 @@ fn import(
         other => CliError(format!("{}: {other}", file.display())),
     };
     let document = openapi::parse_document(&text).map_err(at_file)?;
+    if http {
+        if api.is_some() {
+            return Err(CliError(
+                "--api: reimporting into an HTTP API is not supported yet; import as a new one"
+                    .into(),
+            ));
+        }
+        let (imported, warnings) = openapi::http::import(&document).map_err(at_file)?;
+        if fail_on_warnings && !warnings.is_empty() {
+            return Err(at_file(openapi::OpenApiError::Warnings(warnings)));
+        }
+        for warning in &warnings {
+            eprintln!("warning: {}: {warning}", file.display());
+        }
+        let id = imported.api_id.clone();
+        project.http_apis.push(imported);
+        project.save()?;
+        println!("{id}");
+        return Ok(0);
+    }
     let imported = match api {
         None => openapi::import(&document),
         Some(api) => {
@@ -903,6 +924,52 @@ fn export(
     output: Option<&Path>,
 ) -> Result<i32, CliError> {
     let project = Project::load(project_dir)?;
+    if let Some(http_api) = project.find_http_api(api) {
+        if format != openapi::ExportFormat::Oas30 {
+            return Err(CliError("HTTP APIs export as OpenAPI 3.0 only".into()));
+        }
+        let (definition, server) = match stage {
+            None => (http_api, None),
+            Some(name) => {
+                let stage = http_api
+                    .stages
+                    .iter()
+                    .find(|s| s.stage_name == name)
+                    .ok_or_else(|| {
+                        CliError(format!("API {} has no stage named {name:?}", http_api.name))
+                    })?;
+                let served = if stage.auto_deploy {
+                    http_api
+                } else {
+                    stage
+                        .deployment_id
+                        .as_deref()
+                        .and_then(|id| project.http_snapshot(&http_api.api_id, id))
+                        .map(|a| &**a)
+                        .ok_or_else(|| CliError(format!("stage {name} has not been deployed")))?
+                };
+                let base = format!(
+                    "http://{}.execute-api.localhost:{}",
+                    http_api.api_id,
+                    gateway::DEFAULT_PORT
+                );
+                let url = if name == "$default" {
+                    base
+                } else {
+                    format!("{base}/{name}")
+                };
+                (served, Some(url))
+            }
+        };
+        let _ = extensions;
+        let document = openapi::http::export(definition, server.as_deref());
+        let text = openapi::to_text(&document, yaml);
+        match output {
+            Some(path) => crate::model::project::write_text_atomic(path, &text)?,
+            None => print!("{text}"),
+        }
+        return Ok(0);
+    }
     let draft = project.find_api(api)?;
     let (definition, stage) = match stage {
         None => (draft, None),

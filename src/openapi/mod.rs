@@ -6,6 +6,7 @@
 //! [`RestApi`]: crate::model::RestApi
 
 mod export;
+pub mod http;
 mod import;
 mod pointer;
 
