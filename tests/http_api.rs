@@ -231,6 +231,59 @@ async fn lambda_payload_2_and_1() {
     assert_eq!(event["requestContext"]["apiId"], "httpapi001");
     assert_eq!(event["requestContext"]["stage"], "$default");
     assert!(event["requestContext"]["timeEpoch"].as_i64().unwrap() > 1_700_000_000_000);
+    // Field by field against the example event AWS documents for payload
+    // 2.0 (http-api-develop-integrations-lambda.html): every key there is
+    // here, with the same JSON type (`authentication` is for mutual TLS only).
+    let kind = |v: &Value| match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    for (key, expected) in [
+        ("version", "string"),
+        ("routeKey", "string"),
+        ("rawPath", "string"),
+        ("rawQueryString", "string"),
+        ("cookies", "array"),
+        ("headers", "object"),
+        ("queryStringParameters", "object"),
+        ("requestContext", "object"),
+        ("body", "string"),
+        ("pathParameters", "object"),
+        ("isBase64Encoded", "bool"),
+        ("stageVariables", "object"),
+    ] {
+        assert_eq!(kind(&event[key]), expected, "{key}");
+    }
+    let context = &event["requestContext"];
+    for (key, expected) in [
+        ("accountId", "string"),
+        ("apiId", "string"),
+        ("domainName", "string"),
+        ("domainPrefix", "string"),
+        ("http", "object"),
+        ("requestId", "string"),
+        ("routeKey", "string"),
+        ("stage", "string"),
+        ("time", "string"),
+        ("timeEpoch", "number"),
+    ] {
+        assert_eq!(kind(&context[key]), expected, "requestContext.{key}");
+    }
+    for key in ["method", "path", "protocol", "sourceIp", "userAgent"] {
+        assert_eq!(kind(&context["http"][key]), "string", "http.{key}");
+    }
+    // AWS's time format: 12/Mar/2020:19:03:58 +0000.
+    let time = context["time"].as_str().unwrap();
+    assert!(
+        regex::Regex::new(r"^\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000$")
+            .unwrap()
+            .is_match(time),
+        "{time}"
+    );
 
     // A function answering plain JSON without statusCode: 200 with it.
     let response = f
@@ -366,6 +419,15 @@ async fn the_sample_project_serves() {
         json_of(response).await,
         json!({"message": "hello ada", "route": "GET /hello/{name}", "stage": "$default"})
     );
+    // The JWT route wants a token of the local issuer (on port 4455).
+    let status = client()
+        .get(format!("http://{}/orders/ada", gateway.local_addr()))
+        .header("host", "shopapi001.execute-api.localhost")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 401);
 }
 
 /// A stage without autoDeploy serves its deployment: nothing before

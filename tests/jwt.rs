@@ -196,7 +196,7 @@ async fn an_external_issuer_works_the_same_way() {
         .expect("python3 runs");
     let lines: Vec<String> = BufReader::new(issuer_process.stdout.take().unwrap())
         .lines()
-        .take(6)
+        .take(8)
         .map(Result::unwrap)
         .collect();
     let [
@@ -206,6 +206,8 @@ async fn an_external_issuer_works_the_same_way() {
         client_id,
         expired,
         wrong_scope,
+        wrong_issuer,
+        unsigned,
     ] = &lines[..]
     else {
         panic!("{lines:?}");
@@ -219,6 +221,12 @@ async fn an_external_issuer_works_the_same_way() {
     assert_eq!(orders(&gateway, Some(wrong_audience)).await.0, 401);
     assert_eq!(orders(&gateway, Some(expired)).await.0, 401);
     assert_eq!(orders(&gateway, Some(wrong_scope)).await.0, 403);
+    assert_eq!(
+        orders(&gateway, Some(wrong_issuer)).await.0,
+        401,
+        "wrong issuer"
+    );
+    assert_eq!(orders(&gateway, Some(unsigned)).await.0, 401, "alg: none");
     issuer_process.kill().unwrap();
     issuer_process.wait().unwrap();
 }

@@ -2,7 +2,8 @@
 with `cryptography`, a discovery document and a JWKS served over http, and
 RS256 tokens signed with PyJWT. Prints its issuer URL, then one token per
 line for: valid (aud shop, scope orders:read), wrong audience, client_id
-instead of aud, expired, wrong scope. Serves until killed."""
+instead of aud, expired, wrong scope, wrong issuer, `alg: none`. Serves
+until killed."""
 
 import json
 import threading
@@ -55,5 +56,9 @@ print(token(aud="shop", scope="orders:read profile"))
 print(token(aud="elsewhere", scope="orders:read"))
 print(token(client_id="shop", scope="orders:read"))
 print(token(aud="shop", scope="orders:read", exp=int(time.time()) - 30))
-print(token(aud="shop", scope="profile"), flush=True)
+print(token(aud="shop", scope="profile"))
+print(token(aud="shop", scope="orders:read", iss="http://127.0.0.1:1/someone-else"))
+now = int(time.time())
+print(jwt.encode({"iss": issuer, "aud": "shop", "scope": "orders:read", "exp": now + 600},
+                 None, algorithm="none"), flush=True)
 threading.Event().wait()
