@@ -48,7 +48,44 @@ pub struct Verified {
 #[derive(Debug)]
 pub struct Jwks {
     client: reqwest::Client,
-    cache: Mutex<HashMap<String, (Arc<JwkSet>, Instant)>>,
+    cache: Mutex<HashMap<String, (Arc<KeySet>, Instant)>>,
+    /// Tokens whose signature and issuer were checked: `(issuer, token)`
+    /// -> their claims. A client sends the same token for many requests;
+    /// a repeat skips the signature check (time claims are checked again
+    /// each time). Bounded: emptied when full.
+    verified: Mutex<HashMap<(String, String), Claims>>,
+}
+
+/// A checked token's claims.
+type Claims = Arc<Map<String, Value>>;
+
+/// How many checked tokens [`Jwks`] remembers.
+const VERIFIED_TOKENS: usize = 10_000;
+
+/// An issuer's keys, parsed once when fetched.
+struct KeySet {
+    keys: Vec<(Option<String>, DecodingKey)>,
+}
+
+impl std::fmt::Debug for KeySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.keys.iter().map(|(kid, _)| kid))
+            .finish()
+    }
+}
+
+impl KeySet {
+    fn find(&self, kid: Option<&str>) -> Option<&DecodingKey> {
+        match kid {
+            Some(kid) => self
+                .keys
+                .iter()
+                .find(|(k, _)| k.as_deref() == Some(kid))
+                .map(|(_, key)| key),
+            None => self.keys.first().map(|(_, key)| key),
+        }
+    }
 }
 
 impl Default for Jwks {
@@ -59,6 +96,7 @@ impl Default for Jwks {
                 .build()
                 .unwrap_or_default(),
             cache: Mutex::new(HashMap::new()),
+            verified: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -77,7 +115,7 @@ fn issuer_allowed(issuer: &str) -> bool {
 }
 
 impl Jwks {
-    async fn fetch(&self, issuer: &str) -> Result<Arc<JwkSet>, String> {
+    async fn fetch(&self, issuer: &str) -> Result<Arc<KeySet>, String> {
         let discovery = format!(
             "{}/.well-known/openid-configuration",
             issuer.trim_end_matches('/')
@@ -107,7 +145,15 @@ impl Jwks {
             .map_err(|e| format!("cannot read {jwks_uri}: {e}"))?;
         let set: JwkSet = serde_json::from_slice(&bytes)
             .map_err(|e| format!("{jwks_uri} is not a JWK set: {e}"))?;
-        let set = Arc::new(set);
+        let set = Arc::new(KeySet {
+            keys: set
+                .keys
+                .iter()
+                .filter_map(|jwk| {
+                    Some((jwk.common.key_id.clone(), DecodingKey::from_jwk(jwk).ok()?))
+                })
+                .collect(),
+        });
         self.cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -115,7 +161,7 @@ impl Jwks {
         Ok(set)
     }
 
-    fn cached(&self, issuer: &str) -> Option<(Arc<JwkSet>, Instant)> {
+    fn cached(&self, issuer: &str) -> Option<(Arc<KeySet>, Instant)> {
         self.cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -137,22 +183,65 @@ impl Jwks {
                 "the issuer {issuer} must use https (http is accepted on localhost only)"
             )));
         }
+        let key = (issuer.to_string(), token.to_string());
+        let remembered = self
+            .verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        let claims = match remembered {
+            Some(claims) => {
+                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                if claims
+                    .get("exp")
+                    .and_then(Value::as_i64)
+                    .is_some_and(|exp| exp < now)
+                {
+                    return Err(invalid("the token has expired"));
+                }
+                if claims
+                    .get("nbf")
+                    .and_then(Value::as_i64)
+                    .is_some_and(|nbf| nbf > now)
+                {
+                    return Err(invalid("the token is not valid yet"));
+                }
+                claims
+            }
+            None => {
+                let claims = Arc::new(self.check_signature(token, issuer).await?);
+                let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+                if verified.len() >= VERIFIED_TOKENS {
+                    verified.clear();
+                }
+                verified.insert(key, Arc::clone(&claims));
+                claims
+            }
+        };
+        check_claims(&claims, audiences, scopes)
+    }
+
+    /// The signature, `iss`, `exp` and `nbf` of a token not seen before;
+    /// its claims.
+    async fn check_signature(
+        &self,
+        token: &str,
+        issuer: &str,
+    ) -> Result<Map<String, Value>, JwtError> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| invalid(format!("the token is not a JWT: {e}")))?;
         let kid = header.kid.clone().unwrap_or_default();
         let keys = match self.cached(issuer) {
-            Some((keys, _)) if keys.find(&kid).is_some() || header.kid.is_none() => keys,
+            Some((keys, _)) if keys.find(Some(&kid)).is_some() || header.kid.is_none() => keys,
             // An unknown kid: the issuer may have rotated its keys (at most
             // one fetch a second per issuer).
             Some((keys, fetched)) if fetched.elapsed() < Duration::from_secs(1) => keys,
             _ => self.fetch(issuer).await.map_err(invalid)?,
         };
-        let jwk = match &header.kid {
-            Some(kid) => keys.find(kid),
-            None => keys.keys.first(),
-        }
-        .ok_or_else(|| invalid("the token's signing key is not in the issuer's JWKS"))?;
-        let key = DecodingKey::from_jwk(jwk).map_err(|e| invalid(format!("bad JWK: {e}")))?;
+        let key = keys
+            .find(header.kid.as_deref())
+            .ok_or_else(|| invalid("the token's signing key is not in the issuer's JWKS"))?;
         if !matches!(
             header.alg,
             Algorithm::RS256
@@ -172,7 +261,7 @@ impl Jwks {
         validation.validate_aud = false;
         validation.set_issuer(&[issuer]);
         let data =
-            jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).map_err(|e| {
+            jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation).map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind as K;
                 invalid(match e.kind() {
                     K::ExpiredSignature => "the token has expired".to_string(),
@@ -182,7 +271,17 @@ impl Jwks {
                     other => format!("the token is not valid: {other:?}"),
                 })
             })?;
-        let claims = data.claims;
+        Ok(data.claims)
+    }
+}
+
+/// The audience (`aud`, or `client_id` without `aud`) and scope checks.
+fn check_claims(
+    claims: &Map<String, Value>,
+    audiences: &[String],
+    scopes: &[String],
+) -> Result<Verified, JwtError> {
+    {
         if !audiences.is_empty() {
             let given: Vec<&str> = match (claims.get("aud"), claims.get("client_id")) {
                 (Some(Value::String(aud)), _) => vec![aud.as_str()],
@@ -210,7 +309,7 @@ impl Jwks {
             });
         }
         Ok(Verified {
-            claims,
+            claims: claims.clone(),
             scopes: token_scopes,
         })
     }
