@@ -13,13 +13,8 @@ use std::process::{Child, Command, Stdio};
 use common::{TempProject, client, start_gateway};
 use portico::model::Project;
 
-/// `portico serve --port 0 --echo-backend 127.0.0.1:0` on a copy of the
+/// `portico serve --port 0 --echo-backend 127.0.0.1:0 EXTRA...` on a copy of the
 /// sample: the child, the gateway URL and the echo backend's address.
-fn serve(project: &TempProject) -> (Child, String, String) {
-    serve_with(project, &[])
-}
-
-/// [`serve`] with more arguments.
 fn serve_with(project: &TempProject, extra: &[&str]) -> (Child, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
         .args([
@@ -57,15 +52,22 @@ fn script(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
-#[test]
-fn boto3_builds_deploys_and_calls_an_api() {
+/// Runs a client `program script` against a fresh `portico serve` (with
+/// `serve_args`); `args` gets the gateway URL and the echo backend's
+/// address. The client must succeed and print OK.
+fn client_prints_ok(
+    serve_args: &[&str],
+    program: &str,
+    script_name: &str,
+    args: impl FnOnce(&str, &str) -> Vec<String>,
+) {
     let project = TempProject::petstore();
-    let (mut child, gateway, backend) = serve(&project);
-    let output = Command::new("python3")
-        .arg(script("boto3_flow.py"))
-        .args([&gateway, &backend])
+    let (mut child, gateway, backend) = serve_with(&project, serve_args);
+    let output = Command::new(program)
+        .arg(script(script_name))
+        .args(args(&gateway, &backend))
         .output()
-        .expect("python3 runs");
+        .expect("the client runs");
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(
@@ -77,22 +79,17 @@ fn boto3_builds_deploys_and_calls_an_api() {
 }
 
 #[test]
+fn boto3_builds_deploys_and_calls_an_api() {
+    client_prints_ok(&[], "python3", "boto3_flow.py", |gateway, backend| {
+        vec![gateway.to_string(), backend.to_string()]
+    });
+}
+
+#[test]
 fn the_aws_cli_creates_reads_and_deletes_an_api() {
-    let project = TempProject::petstore();
-    let (mut child, gateway, _) = serve(&project);
-    let output = Command::new("bash")
-        .arg(script("aws_cli_flow.sh"))
-        .arg(&gateway)
-        .output()
-        .expect("bash runs");
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert!(
-        output.status.success() && String::from_utf8_lossy(&output.stdout).contains("OK"),
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    client_prints_ok(&[], "bash", "aws_cli_flow.sh", |gateway, _| {
+        vec![gateway.to_string()]
+    });
 }
 
 /// `serve --credentials`: SigV4 signatures made by boto3 are checked.

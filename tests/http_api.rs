@@ -655,12 +655,14 @@ fn openapi_export_and_import_round_trip() {
     let project = TempProject::copy_of("projects/http-api");
     let mut loaded = project.load();
     let api = &mut loaded.http_apis[0];
-    api.authorizers = serde_json::from_value(json!([{
-        "authorizerId": "users", "name": "users", "authorizerType": "JWT",
-        "identitySource": ["$request.header.Authorization"],
-        "jwtConfiguration": {"issuer": "https://issuer.example.com", "audience": ["shop"]}
-    }]))
-    .unwrap();
+    api.authorizers.push(
+        serde_json::from_value(json!({
+            "authorizerId": "users", "name": "users", "authorizerType": "JWT",
+            "identitySource": ["$request.header.Authorization"],
+            "jwtConfiguration": {"issuer": "https://issuer.example.com", "audience": ["shop"]}
+        }))
+        .unwrap(),
+    );
     api.routes[0].authorization_type = "JWT".into();
     api.routes[0].authorizer_id = Some("users".into());
     api.routes[0].authorization_scopes = vec!["orders:read".into()];
@@ -731,8 +733,11 @@ fn openapi_export_and_import_round_trip() {
         keys
     };
     assert_eq!(keys(&imported), keys(&original));
-    assert_eq!(
-        imported.authorizers[0].jwt_configuration,
-        original.authorizers[0].jwt_configuration
-    );
+    let configs = |api: &portico::model::HttpApi| {
+        api.authorizers
+            .iter()
+            .map(|a| (a.authorizer_id.clone(), a.jwt_configuration.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(configs(&imported), configs(&original));
 }

@@ -34,14 +34,14 @@ def handler(event, context):
 fn protect(project: &TempProject, gateway: &Gateway, issuer: &str) {
     let mut loaded = project.load();
     let api = &mut loaded.http_apis[0];
-    api.authorizers = vec![
+    api.authorizers.push(
         serde_json::from_value(json!({
-            "authorizerId": "jwt0001", "name": "shop-users", "authorizerType": "JWT",
+            "authorizerId": "jwt0001", "name": "test-users", "authorizerType": "JWT",
             "identitySource": ["$request.header.Authorization"],
             "jwtConfiguration": {"issuer": issuer, "audience": ["shop"]}
         }))
         .unwrap(),
-    ];
+    );
     api.integrations.push(
         serde_json::from_value(json!({
             "integrationId": "claims1", "integrationType": "AWS_PROXY", "payloadFormatVersion": "2.0",

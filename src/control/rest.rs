@@ -754,37 +754,6 @@ pub fn route(call: &Call) -> Option<Result<Op, ControlError>> {
                 })
             })
         }
-        (M::GET, ["restapis", id, "authorizers"]) => {
-            let id = owned(id);
-            Ok(read(move |p| {
-                let items: Vec<Value> = api(p, &id)?.authorizers.iter().map(to_json).collect();
-                Ok(Answer::Json(200, json!({ "item": items })))
-            }))
-        }
-        (M::GET, ["restapis", id, "authorizers", aid]) => {
-            let (id, aid) = (owned(id), owned(aid));
-            Ok(read(move |p| {
-                let authorizer = api(p, &id)?
-                    .authorizers
-                    .iter()
-                    .find(|a| a.id == aid)
-                    .ok_or_else(|| not_found("Invalid Authorizer identifier specified"))?;
-                Ok(Answer::Json(200, to_json(authorizer)))
-            }))
-        }
-        (M::DELETE, ["restapis", id, "authorizers", aid]) => {
-            let (id, aid) = (owned(id), owned(aid));
-            Ok(write(DRAFT, move |p| {
-                let api = api_mut(p, &id)?;
-                let before = api.authorizers.len();
-                api.authorizers.retain(|a| a.id != aid);
-                if api.authorizers.len() == before {
-                    return Err(not_found("Invalid Authorizer identifier specified"));
-                }
-                Ok(Answer::Empty(202))
-            }))
-        }
-
         // Models.
         (M::POST, ["restapis", id, "models"]) => {
             let id = owned(id);
@@ -803,37 +772,6 @@ pub fn route(call: &Call) -> Option<Result<Op, ControlError>> {
                 })
             })
         }
-        (M::GET, ["restapis", id, "models"]) => {
-            let id = owned(id);
-            Ok(read(move |p| {
-                let items: Vec<Value> = api(p, &id)?.models.iter().map(to_json).collect();
-                Ok(Answer::Json(200, json!({ "item": items })))
-            }))
-        }
-        (M::GET, ["restapis", id, "models", name]) => {
-            let (id, name) = (owned(id), owned(name));
-            Ok(read(move |p| {
-                let model = api(p, &id)?
-                    .models
-                    .iter()
-                    .find(|m| m.name == name)
-                    .ok_or_else(|| not_found("Invalid model name specified"))?;
-                Ok(Answer::Json(200, to_json(model)))
-            }))
-        }
-        (M::DELETE, ["restapis", id, "models", name]) => {
-            let (id, name) = (owned(id), owned(name));
-            Ok(write(DRAFT, move |p| {
-                let api = api_mut(p, &id)?;
-                let before = api.models.len();
-                api.models.retain(|m| m.name != name);
-                if api.models.len() == before {
-                    return Err(not_found("Invalid model name specified"));
-                }
-                Ok(Answer::Empty(202))
-            }))
-        }
-
         // Request validators.
         (M::POST, ["restapis", id, "requestvalidators"]) => {
             let id = owned(id);
@@ -854,36 +792,26 @@ pub fn route(call: &Call) -> Option<Result<Op, ControlError>> {
                 })
             })
         }
-        (M::GET, ["restapis", id, "requestvalidators"]) => {
-            let id = owned(id);
+        // Authorizers, models and request validators: list, get, delete.
+        (M::GET, ["restapis", id, kind]) if collection(kind).is_some() => {
+            let (id, c) = (owned(id), collection(kind)?);
             Ok(read(move |p| {
-                let items: Vec<Value> = api(p, &id)?
-                    .request_validators
-                    .iter()
-                    .map(to_json)
-                    .collect();
+                let items = (c.list)(api(p, &id)?);
                 Ok(Answer::Json(200, json!({ "item": items })))
             }))
         }
-        (M::GET, ["restapis", id, "requestvalidators", vid]) => {
-            let (id, vid) = (owned(id), owned(vid));
+        (M::GET, ["restapis", id, kind, key]) if collection(kind).is_some() => {
+            let (id, key, c) = (owned(id), owned(key), collection(kind)?);
             Ok(read(move |p| {
-                let validator = api(p, &id)?
-                    .request_validators
-                    .iter()
-                    .find(|v| v.id == vid)
-                    .ok_or_else(|| not_found("Invalid Request Validator identifier specified"))?;
-                Ok(Answer::Json(200, to_json(validator)))
+                let found = (c.get)(api(p, &id)?, &key).ok_or_else(|| not_found(c.missing))?;
+                Ok(Answer::Json(200, found))
             }))
         }
-        (M::DELETE, ["restapis", id, "requestvalidators", vid]) => {
-            let (id, vid) = (owned(id), owned(vid));
+        (M::DELETE, ["restapis", id, kind, key]) if collection(kind).is_some() => {
+            let (id, key, c) = (owned(id), owned(key), collection(kind)?);
             Ok(write(DRAFT, move |p| {
-                let api = api_mut(p, &id)?;
-                let before = api.request_validators.len();
-                api.request_validators.retain(|v| v.id != vid);
-                if api.request_validators.len() == before {
-                    return Err(not_found("Invalid Request Validator identifier specified"));
+                if !(c.remove)(api_mut(p, &id)?, &key) {
+                    return Err(not_found(c.missing));
                 }
                 Ok(Answer::Empty(202))
             }))
@@ -1247,6 +1175,51 @@ pub fn route(call: &Call) -> Option<Result<Op, ControlError>> {
                 Ok(Answer::Empty(202))
             }))
         }
+        _ => return None,
+    })
+}
+
+/// An API's list of authorizers, models or request validators, as the
+/// control plane lists, reads and deletes them (models by name, the others
+/// by id).
+struct Collection {
+    list: fn(&RestApi) -> Vec<Value>,
+    get: fn(&RestApi, &str) -> Option<Value>,
+    remove: fn(&mut RestApi, &str) -> bool,
+    missing: &'static str,
+}
+
+fn remove_where<T>(items: &mut Vec<T>, matches: impl Fn(&T) -> bool) -> bool {
+    let before = items.len();
+    items.retain(|item| !matches(item));
+    items.len() != before
+}
+
+fn collection(kind: &str) -> Option<Collection> {
+    Some(match kind {
+        "authorizers" => Collection {
+            list: |api| api.authorizers.iter().map(to_json).collect(),
+            get: |api, key| api.authorizers.iter().find(|a| a.id == key).map(to_json),
+            remove: |api, key| remove_where(&mut api.authorizers, |a| a.id == key),
+            missing: "Invalid Authorizer identifier specified",
+        },
+        "models" => Collection {
+            list: |api| api.models.iter().map(to_json).collect(),
+            get: |api, key| api.models.iter().find(|m| m.name == key).map(to_json),
+            remove: |api, key| remove_where(&mut api.models, |m| m.name == key),
+            missing: "Invalid model name specified",
+        },
+        "requestvalidators" => Collection {
+            list: |api| api.request_validators.iter().map(to_json).collect(),
+            get: |api, key| {
+                api.request_validators
+                    .iter()
+                    .find(|v| v.id == key)
+                    .map(to_json)
+            },
+            remove: |api, key| remove_where(&mut api.request_validators, |v| v.id == key),
+            missing: "Invalid Request Validator identifier specified",
+        },
         _ => return None,
     })
 }

@@ -1288,16 +1288,12 @@ fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
     }
 }
 
-/// The answer to a preflight from `corsConfiguration`: the origin (or `*`)
-/// when allowed, the allowed methods and headers, max age, credentials.
-fn preflight_headers(
-    cors: &CorsConfiguration,
-    origin: &str,
-    request: &HeaderMap,
-    headers: &mut HeaderMap,
-) {
+/// `access-control-allow-origin` (the origin, or `*` when any origin is
+/// allowed without credentials) and `-allow-credentials`; false when the
+/// origin is not allowed (then no CORS header at all).
+fn origin_headers(cors: &CorsConfiguration, origin: &str, headers: &mut HeaderMap) -> bool {
     let Some(origin) = allowed_origin(cors, origin) else {
-        return;
+        return false;
     };
     let wildcard = cors.allow_origins.iter().any(|o| o == "*");
     insert(
@@ -1309,6 +1305,23 @@ fn preflight_headers(
             origin
         },
     );
+    if cors.allow_credentials == Some(true) {
+        insert(headers, "access-control-allow-credentials", "true");
+    }
+    true
+}
+
+/// The answer to a preflight from `corsConfiguration`: the origin, the
+/// allowed methods and headers, max age, credentials.
+fn preflight_headers(
+    cors: &CorsConfiguration,
+    origin: &str,
+    request: &HeaderMap,
+    headers: &mut HeaderMap,
+) {
+    if !origin_headers(cors, origin, headers) {
+        return;
+    }
     if !cors.allow_methods.is_empty() {
         insert(
             headers,
@@ -1331,35 +1344,16 @@ fn preflight_headers(
     if let Some(age) = cors.max_age {
         insert(headers, "access-control-max-age", &age.to_string());
     }
-    if cors.allow_credentials == Some(true) {
-        insert(headers, "access-control-allow-credentials", "true");
-    }
 }
 
 /// The CORS headers every response to an allowed origin carries.
 fn response_headers(cors: &CorsConfiguration, origin: &str, headers: &mut HeaderMap) {
-    let Some(origin) = allowed_origin(cors, origin) else {
-        return;
-    };
-    let wildcard = cors.allow_origins.iter().any(|o| o == "*");
-    insert(
-        headers,
-        "access-control-allow-origin",
-        if wildcard && cors.allow_credentials != Some(true) {
-            "*"
-        } else {
-            origin
-        },
-    );
-    if !cors.expose_headers.is_empty() {
+    if origin_headers(cors, origin, headers) && !cors.expose_headers.is_empty() {
         insert(
             headers,
             "access-control-expose-headers",
             &cors.expose_headers.join(","),
         );
-    }
-    if cors.allow_credentials == Some(true) {
-        insert(headers, "access-control-allow-credentials", "true");
     }
 }
 
