@@ -145,7 +145,6 @@ async fn handle(
             body,
             peer,
             host,
-            path,
             raw_query,
             below,
             started,
@@ -571,8 +570,8 @@ struct HttpArrival {
     body: Incoming,
     peer: SocketAddr,
     host: String,
-    path: String,
     raw_query: String,
+    /// The path below the stage.
     below: String,
     started: Instant,
     received_at: SystemTime,
@@ -589,7 +588,6 @@ async fn serve_http_api(
         body,
         peer,
         host,
-        path,
         raw_query,
         below,
         started,
@@ -651,7 +649,6 @@ async fn serve_http_api(
     ));
     log.push_fmt(format_args!("Status: {status}"));
     let below = request.path;
-    let _ = path;
     shared.request_log.push(RequestRecord {
         seq: 0,
         request_id: ids.0,
