@@ -741,3 +741,52 @@ fn openapi_export_and_import_round_trip() {
     };
     assert_eq!(configs(&imported), configs(&original));
 }
+
+/// Stage throttling (`defaultRouteSettings`, `routeSettings` per route
+/// key): beyond the burst, 429 `{"message":"Too Many Requests"}`.
+#[tokio::test]
+async fn stage_route_throttling() {
+    let backend = start_upstream(Upstream::Echo).to_string();
+    let project = TempProject::copy_of("projects/http-api");
+    let mut loaded = project.load();
+    let stage = &mut loaded.http_apis[0].stages[0];
+    stage.stage_variables.insert("echoHost".into(), backend);
+    stage.default_route_settings = Some(
+        serde_json::from_value(json!({"throttlingBurstLimit": 2, "throttlingRateLimit": 0.01}))
+            .unwrap(),
+    );
+    stage.route_settings.insert(
+        "ANY /echo/{proxy+}".into(),
+        serde_json::from_value(json!({"throttlingBurstLimit": 4, "throttlingRateLimit": 0.01}))
+            .unwrap(),
+    );
+    loaded.save().unwrap();
+    let gateway = start_gateway(&project.load());
+    let get = |path: &str| {
+        let request = client()
+            .get(format!("http://{}{path}", gateway.local_addr()))
+            .header("host", "shopapi001.execute-api.localhost");
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(get("/hello/ada").await.0);
+    }
+    assert_eq!(statuses, [200, 200, 429], "the default: burst 2");
+    assert_eq!(
+        get("/hello/ada").await.1,
+        r#"{"message":"Too Many Requests"}"#
+    );
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(get("/echo/x").await.0);
+    }
+    assert_eq!(
+        statuses,
+        [200, 200, 200, 200, 429],
+        "the route's own: burst 4"
+    );
+}

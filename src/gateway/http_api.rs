@@ -44,6 +44,9 @@ pub struct CompiledRoute {
     integration: Option<Arc<CompiledIntegration>>,
     jwt: Option<Arc<RouteJwt>>,
     lambda_auth: Option<Arc<LambdaAuthorizer>>,
+    /// The stage's throttling for this route (`routeSettings` over
+    /// `defaultRouteSettings`).
+    throttle: Option<Arc<super::throttle::TokenBucket>>,
     pub metrics: OnceLock<Arc<Series>>,
 }
 
@@ -167,6 +170,21 @@ pub fn compile(api: &HttpApi, stage: &HttpStage) -> CompiledHttpStage {
                     .collect(),
             }))
         });
+        let throttle = stage
+            .route_settings
+            .get(&route.route_key)
+            .or(stage.default_route_settings.as_ref())
+            .filter(|s| s.throttling_rate_limit.is_some() || s.throttling_burst_limit.is_some())
+            .map(|s| {
+                let defaults = super::throttle::Limits::ACCOUNT_DEFAULT;
+                Arc::new(super::throttle::TokenBucket::new(
+                    super::throttle::Limits {
+                        rate: s.throttling_rate_limit.unwrap_or(defaults.rate),
+                        burst: s.throttling_burst_limit.map_or(defaults.burst, u64::from),
+                    },
+                    super::throttle::monotonic(),
+                ))
+            });
         let lambda_auth = (route.authorization_type == "CUSTOM")
             .then(|| {
                 route
@@ -206,6 +224,7 @@ pub fn compile(api: &HttpApi, stage: &HttpStage) -> CompiledHttpStage {
                     integration,
                     jwt,
                     lambda_auth,
+                    throttle,
                     metrics: OnceLock::new(),
                 });
             }
@@ -228,6 +247,7 @@ pub fn compile(api: &HttpApi, stage: &HttpStage) -> CompiledHttpStage {
                 integration,
                 jwt,
                 lambda_auth,
+                throttle,
                 metrics: OnceLock::new(),
             }),
             // Checked when the project loads.
@@ -412,6 +432,14 @@ async fn route_and_integrate(
         route: Some(route.key.clone()),
         integration_latency: None,
     };
+    // The account's and the route's buckets: 429 Too Many Requests.
+    let account = services
+        .account_throttle
+        .as_ref()
+        .is_some_and(|b| !b.admit());
+    if account || route.throttle.as_ref().is_some_and(|b| !b.admit()) {
+        return refused(message(429, "Too Many Requests"));
+    }
     let mut authorizer: Option<Value> = None;
     if let Some(jwt) = &route.jwt {
         match authorize(jwt, request, services).await {

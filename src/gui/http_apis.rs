@@ -439,6 +439,8 @@ impl Studio {
                                 stage_variables: Default::default(),
                                 description: None,
                                 deployment_id: None,
+                                default_route_settings: None,
+                                route_settings: Default::default(),
                             }],
                             deployments: Vec::new(),
                             authorizers: Vec::new(),
@@ -594,6 +596,8 @@ impl Studio {
                     stage_variables: Default::default(),
                     description: None,
                     deployment_id: None,
+                    default_route_settings: None,
+                    route_settings: Default::default(),
                 });
                 Ok(format!("Stage {name} added (auto-deployed)"))
             }))),

@@ -165,7 +165,7 @@ pub struct CorsConfiguration {
 
 /// AWS `Stage` of an HTTP API; `$default` is served without a stage
 /// segment in the URL.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HttpStage {
     pub stage_name: String,
@@ -178,6 +178,28 @@ pub struct HttpStage {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_id: Option<String>,
+    /// Throttling of every route of the stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_route_settings: Option<RouteSettings>,
+    /// Per route key, over the default.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub route_settings: BTreeMap<String, RouteSettings>,
+}
+
+/// AWS `RouteSettings` of an HTTP API stage.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RouteSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttling_burst_limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttling_rate_limit: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detailed_metrics_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging_level: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_trace_enabled: Option<bool>,
 }
 
 /// A parsed `routeKey`.

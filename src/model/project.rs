@@ -433,6 +433,8 @@ impl Project {
                 stage_variables: Default::default(),
                 description: None,
                 deployment_id: Some(deployment.deployment_id.clone()),
+                default_route_settings: None,
+                route_settings: Default::default(),
             }),
         }
         self.save()?;

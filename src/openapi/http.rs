@@ -76,6 +76,8 @@ pub fn import(document: &Value) -> Result<(HttpApi, Vec<String>), OpenApiError> 
             stage_variables: BTreeMap::new(),
             description: None,
             deployment_id: None,
+            default_route_settings: None,
+            route_settings: Default::default(),
         }],
         deployments: Vec::new(),
         authorizers: Vec::new(),
