@@ -305,6 +305,15 @@ struct ServeArgs {
     /// signature is accepted.
     #[arg(long = "credentials", value_name = "KEY_ID:SECRET")]
     credentials: Vec<String>,
+    /// WebSocket idle timeout in seconds (AWS's 600).
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    ws_idle_timeout: u64,
+    /// WebSocket connection lifetime in seconds (AWS's 7200).
+    #[arg(long, default_value_t = 7200, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    ws_max_connection: u64,
+    /// New WebSocket connections per second (AWS's account quota: 500).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+    ws_connections_per_second: u32,
 }
 
 /// A failure the CLI reports in one line and exit code 2.
@@ -483,6 +492,12 @@ fn serve(project_dir: &Path, args: &ServeArgs) -> Result<i32, CliError> {
         account_throttle: gateway::throttle::Limits {
             rate: args.account_rate,
             burst: args.account_burst,
+        },
+        websocket_limits: gateway::websocket::WebSocketLimits {
+            idle_timeout: std::time::Duration::from_secs(args.ws_idle_timeout),
+            max_connection: std::time::Duration::from_secs(args.ws_max_connection),
+            connections_per_second: args.ws_connections_per_second,
+            ..defaults.websocket_limits
         },
         ..defaults
     };
@@ -668,6 +683,20 @@ fn deploy(
         );
         return Ok(0);
     }
+    if let Some(ws_api) = project.find_web_socket_api(api).map(|a| a.api_id.clone()) {
+        if canary.is_some() || !variables.is_empty() {
+            return Err(CliError(
+                "--canary and --variable are for REST APIs; a WebSocket API stage keeps its stageVariables"
+                    .into(),
+            ));
+        }
+        let deployment = project.deploy_web_socket(&ws_api, stage, description)?;
+        println!(
+            "deployed {ws_api} to stage {stage}: deployment {}",
+            deployment.deployment_id
+        );
+        return Ok(0);
+    }
     let api_id = project.find_api(api)?.id.clone();
     let mut parsed = BTreeMap::new();
     for variable in variables {
@@ -810,6 +839,14 @@ fn ls(project_dir: &Path, json: bool) -> Result<i32, CliError> {
                 .collect();
             serde_json::json!({"id": api.api_id, "name": api.name, "type": "HTTP", "stages": stages})
         }));
+        apis.extend(project.web_socket_apis.iter().map(|api| {
+            let stages: Vec<serde_json::Value> = urls
+                .iter()
+                .filter(|u| u.api_id == api.api_id)
+                .map(|u| serde_json::json!({"name": u.stage, "deploymentId": u.deployment_id, "url": u.url}))
+                .collect();
+            serde_json::json!({"id": api.api_id, "name": api.name, "type": "WEBSOCKET", "stages": stages})
+        }));
         println!("{}", serde_json::Value::Array(apis));
     } else {
         for api in &project.rest_apis {
@@ -826,6 +863,17 @@ fn ls(project_dir: &Path, json: bool) -> Result<i32, CliError> {
         for api in &project.http_apis {
             println!(
                 "{} {} HTTP ({} routes)",
+                api.api_id,
+                api.name,
+                api.routes.len()
+            );
+            for url in urls.iter().filter(|u| u.api_id == api.api_id) {
+                println!("  {} {}", url.stage, url.url);
+            }
+        }
+        for api in &project.web_socket_apis {
+            println!(
+                "{} {} WEBSOCKET ({} routes)",
                 api.api_id,
                 api.name,
                 api.routes.len()

@@ -75,6 +75,10 @@ struct HostState {
     definitions: HashMap<String, FunctionDefinition>,
     pools: HashMap<String, Arc<pool::Pool>>,
     logs: HashMap<String, Arc<FunctionLog>>,
+    /// `PORTICO_GATEWAY_URL` in every worker's environment: where a
+    /// function reaches the gateway (the `@connections` API, the control
+    /// plane).
+    gateway_url: Option<String>,
 }
 
 impl FunctionHost {
@@ -109,6 +113,12 @@ impl FunctionHost {
         state.definitions = definitions;
     }
 
+    /// Tells workers started from now on where the gateway listens.
+    pub fn set_gateway_url(&self, url: &str) {
+        let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        state.gateway_url = Some(url.to_string());
+    }
+
     pub fn definition(&self, name: &str) -> Option<FunctionDefinition> {
         let state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         state.definitions.get(name).cloned()
@@ -140,11 +150,17 @@ impl FunctionHost {
         if let Some(pool) = state.pools.get(name) {
             return Ok(Arc::clone(pool));
         }
-        let definition = state
+        let mut definition = state
             .definitions
             .get(name)
             .cloned()
             .ok_or_else(|| InvokeError::NotFound(name.to_string()))?;
+        if let Some(url) = &state.gateway_url {
+            definition
+                .environment
+                .entry("PORTICO_GATEWAY_URL".into())
+                .or_insert_with(|| url.clone());
+        }
         let log = Arc::clone(state.logs.entry(name.to_string()).or_default());
         let code_dir = definition.code_dir(&state.project_dir);
         // Absolute, so the worker's working directory and LAMBDA_TASK_ROOT agree.

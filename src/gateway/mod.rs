@@ -8,6 +8,7 @@
 
 pub mod cache;
 pub mod compile;
+pub mod connections;
 pub mod context;
 mod endpoint;
 pub mod http_api;
@@ -19,6 +20,7 @@ mod server;
 pub mod throttle;
 pub mod transform;
 pub mod validate;
+pub mod websocket;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -51,6 +53,8 @@ pub struct Routes {
     /// HTTP APIs: apiId -> stage name (`$default` included) -> compiled
     /// stage. Stages with `autoDeploy` serve the API as it is now.
     pub http_apis: HashMap<String, HashMap<String, Arc<http_api::CompiledHttpStage>>>,
+    /// WebSocket APIs: apiId -> stage name -> compiled stage.
+    pub web_sockets: HashMap<String, HashMap<String, Arc<websocket::CompiledWebSocketStage>>>,
 }
 
 /// A stage's canary: its compiled deployment and its share of traffic,
@@ -197,6 +201,26 @@ impl Routes {
                 .collect();
             http_apis.insert(api.api_id.clone(), stages);
         }
+        let mut web_sockets = HashMap::new();
+        for api in &project.web_socket_apis {
+            let stages: HashMap<String, Arc<websocket::CompiledWebSocketStage>> = api
+                .stages
+                .iter()
+                .filter_map(|stage| {
+                    let served = if stage.auto_deploy {
+                        api
+                    } else {
+                        let id = stage.deployment_id.as_deref()?;
+                        project.web_socket_snapshot(&api.api_id, id)?
+                    };
+                    Some((
+                        stage.stage_name.clone(),
+                        Arc::new(websocket::compile(served, stage)),
+                    ))
+                })
+                .collect();
+            web_sockets.insert(api.api_id.clone(), stages);
+        }
         let single_api = match project.rest_apis.as_slice() {
             [only] => Some(only.id.clone()),
             _ => None,
@@ -206,6 +230,7 @@ impl Routes {
             single_api,
             canaries,
             http_apis,
+            web_sockets,
         })
     }
 }
@@ -227,6 +252,8 @@ pub struct GatewayConfig {
     /// requests must carry a valid SigV4 signature by one of them; when
     /// none, any signature is accepted.
     pub control_credentials: HashMap<String, String>,
+    /// WebSocket quotas (AWS's by default).
+    pub websocket_limits: websocket::WebSocketLimits,
 }
 
 impl Default for GatewayConfig {
@@ -241,6 +268,7 @@ impl Default for GatewayConfig {
             request_log_bytes: 16 << 20,
             account_throttle: throttle::Limits::ACCOUNT_DEFAULT,
             control_credentials: HashMap::new(),
+            websocket_limits: websocket::WebSocketLimits::default(),
         }
     }
 }
@@ -258,6 +286,11 @@ pub struct Shared {
     pub control_credentials: HashMap<String, String>,
     /// Portico's own OpenID issuer, once the port is known.
     pub issuer: std::sync::OnceLock<crate::auth::jwt::LocalIssuer>,
+    /// Live WebSocket connections.
+    pub connections: connections::Connections,
+    pub websocket_limits: websocket::WebSocketLimits,
+    /// New WebSocket connections per second (AWS's account quota).
+    pub websocket_connect_throttle: Option<throttle::TokenBucket>,
 }
 
 impl Shared {
@@ -331,6 +364,15 @@ impl Gateway {
                 model: crate::control::ModelStore::new(project.clone()),
                 control_credentials: config.control_credentials.clone(),
                 issuer: std::sync::OnceLock::new(),
+                connections: connections::Connections::default(),
+                websocket_limits: config.websocket_limits,
+                websocket_connect_throttle: Some(throttle::TokenBucket::new(
+                    throttle::Limits {
+                        rate: f64::from(config.websocket_limits.connections_per_second),
+                        burst: u64::from(config.websocket_limits.connections_per_second),
+                    },
+                    throttle::monotonic(),
+                )),
             })
         };
         // Bound synchronously so that `start` works from any thread, inside
@@ -342,6 +384,10 @@ impl Gateway {
             .set_nonblocking(true)
             .map_err(GatewayStartError::Io)?;
         let local_addr = listener.local_addr().map_err(GatewayStartError::Io)?;
+        shared
+            .services
+            .functions
+            .set_gateway_url(&format!("http://{local_addr}"));
         let _ = shared
             .issuer
             .set(crate::auth::jwt::LocalIssuer::new(&format!(
@@ -391,6 +437,12 @@ impl Gateway {
     /// edits here and adopts the control plane's.
     pub fn model(&self) -> &crate::control::ModelStore {
         &self.shared.model
+    }
+
+    /// Live WebSocket connections: list, post to, close (the
+    /// `@connections` API without HTTP).
+    pub fn connections(&self) -> &connections::Connections {
+        &self.shared.connections
     }
 
     /// The served requests' metrics (test invokes are not counted, as on
@@ -574,6 +626,25 @@ pub fn stage_urls(project: &Project, addr: SocketAddr) -> Vec<StageUrl> {
                 } else {
                     format!("{base}{}/", stage.stage_name)
                 },
+            });
+        }
+    }
+    // WebSocket APIs by the path form, which any client can resolve.
+    for api in &project.web_socket_apis {
+        for stage in api
+            .stages
+            .iter()
+            .filter(|s| s.auto_deploy || s.deployment_id.is_some())
+        {
+            urls.push(StageUrl {
+                api_id: api.api_id.clone(),
+                api_name: api.name.clone(),
+                stage: stage.stage_name.clone(),
+                deployment_id: stage.deployment_id.clone().unwrap_or_default(),
+                url: format!(
+                    "ws://{addr}/restapis/{}/{}/_user_request_/",
+                    api.api_id, stage.stage_name
+                ),
             });
         }
     }

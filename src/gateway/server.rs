@@ -48,7 +48,7 @@ pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
                 async move { Ok::<_, Infallible>(handle(request, peer, &shared).await) }
             });
             let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), service)
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
                 .await;
         });
     }
@@ -138,6 +138,34 @@ async fn handle(
         return finish(reply, &new_ids(), false);
     }
     let routes = shared.routes.load();
+    if !routes.web_sockets.is_empty() {
+        let stage = target(&host, &path, None).and_then(|t| {
+            let stage = routes.web_sockets.get(t.api_id)?.get(t.stage)?;
+            Some((Arc::clone(stage), t.path.to_string()))
+        });
+        if let Some((stage, below)) = stage {
+            drop(routes);
+            return serve_web_socket(stage, below, parts, body, peer, host, raw_query, shared)
+                .await;
+        }
+        // `/{stage}/@connections/{id}` on the bare address: the connection
+        // id alone says which API and stage it belongs to.
+        if let Some((_, id)) = split_first_segment(&path)
+            .and_then(|(_, rest)| rest.strip_prefix("/@connections/").map(|id| ((), id)))
+        {
+            drop(routes);
+            let body = read_small_body(body).await;
+            let reply = super::connections::manage(
+                shared,
+                None,
+                &parts.method,
+                id,
+                &body,
+                &shared.websocket_limits,
+            );
+            return finish(reply, &new_ids(), false);
+        }
+    }
     if let Some((http_stage, below)) = http_target(&host, &path, &routes) {
         drop(routes);
         let request = HttpArrival {
@@ -293,6 +321,56 @@ async fn handle(
         execution_log: log,
     });
     response
+}
+
+/// A request for a WebSocket API's stage: the `@connections` API, or an
+/// upgrade that runs `$connect`; anything else is 403 Forbidden.
+#[allow(clippy::too_many_arguments)]
+async fn serve_web_socket(
+    stage: Arc<super::websocket::CompiledWebSocketStage>,
+    below: String,
+    parts: http::request::Parts,
+    body: Incoming,
+    peer: SocketAddr,
+    host: String,
+    raw_query: String,
+    shared: &Arc<Shared>,
+) -> Response<Full<Bytes>> {
+    use super::connections;
+    if let Some(id) = below.strip_prefix("/@connections/") {
+        let body = read_small_body(body).await;
+        let reply = connections::manage(
+            shared,
+            Some((&stage.api_id, &stage.stage_name)),
+            &parts.method,
+            id,
+            &body,
+            &shared.websocket_limits,
+        );
+        return finish(reply, &new_ids(), false);
+    }
+    if connections::is_upgrade(&parts.headers) {
+        let upgrade = connections::Upgrade {
+            parts,
+            peer,
+            host,
+            raw_query,
+        };
+        return connections::upgrade(stage, upgrade, shared).await;
+    }
+    finish(responses::unknown_stage(), &new_ids(), false)
+}
+
+/// A management request's body, up to the payload limit (what is over it
+/// is cut, and the size check refuses it).
+async fn read_small_body(body: Incoming) -> Bytes {
+    match http_body_util::Limited::new(body, MAX_PAYLOAD_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => Bytes::from(vec![0u8; MAX_PAYLOAD_BYTES]),
+    }
 }
 
 /// A control-plane request: the body read (within the payload limit), the

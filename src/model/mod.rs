@@ -21,6 +21,7 @@ pub mod project;
 mod resource;
 pub mod stage;
 mod usage_plan;
+mod websocket_api;
 
 pub use api::{ApiKeySource, EndpointConfiguration, RestApi};
 pub use authorizer::Authorizer;
@@ -48,3 +49,8 @@ pub use stage::{
     validate_stage_variable,
 };
 pub use usage_plan::{ApiKey, ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};
+pub use websocket_api::{
+    RouteResponse, WEBSOCKET_MAX_TIMEOUT_MILLIS, WebSocketApi, WebSocketDeploymentSnapshot,
+    WebSocketIntegration, WebSocketIntegrationResponse, WebSocketRoute,
+    validate_selection_expression,
+};

@@ -43,6 +43,9 @@ struct ProjectFile {
     /// HTTP APIs (API Gateway v2).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     http_apis: Vec<super::HttpApi>,
+    /// WebSocket APIs (API Gateway v2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    web_socket_apis: Vec<super::WebSocketApi>,
 }
 
 /// What went wrong loading or saving a project. `Display` is one line:
@@ -65,7 +68,7 @@ pub enum ProjectError {
 }
 
 impl ProjectError {
-    fn io(path: &Path, error: std::io::Error) -> ProjectError {
+    pub(super) fn io(path: &Path, error: std::io::Error) -> ProjectError {
         ProjectError::Io {
             path: path.to_path_buf(),
             message: error.to_string(),
@@ -73,7 +76,12 @@ impl ProjectError {
     }
 
     /// An error at the place `steps` names in the file's `text`.
-    fn located(path: PathBuf, text: &str, steps: &[Step], message: String) -> ProjectError {
+    pub(super) fn located(
+        path: PathBuf,
+        text: &str,
+        steps: &[Step],
+        message: String,
+    ) -> ProjectError {
         let (line, column) = locate(text, steps);
         ProjectError::Invalid {
             path,
@@ -108,10 +116,13 @@ pub struct Project {
     pub api_keys: Vec<super::ApiKey>,
     pub usage_plans: Vec<super::UsagePlan>,
     pub http_apis: Vec<super::HttpApi>,
+    pub web_socket_apis: Vec<super::WebSocketApi>,
     /// Snapshots by `(apiId, deploymentId)`.
     snapshots: BTreeMap<(String, String), Arc<DeploymentSnapshot>>,
     /// HTTP API snapshots by `(apiId, deploymentId)`.
     http_snapshots: BTreeMap<(String, String), Arc<super::HttpApi>>,
+    /// WebSocket API snapshots by `(apiId, deploymentId)`.
+    pub(super) web_socket_snapshots: BTreeMap<(String, String), Arc<super::WebSocketApi>>,
 }
 
 impl Project {
@@ -124,8 +135,10 @@ impl Project {
             api_keys: Vec::new(),
             usage_plans: Vec::new(),
             http_apis: Vec::new(),
+            web_socket_apis: Vec::new(),
             snapshots: BTreeMap::new(),
             http_snapshots: BTreeMap::new(),
+            web_socket_snapshots: BTreeMap::new(),
         }
     }
 
@@ -152,8 +165,10 @@ impl Project {
             api_keys: file.api_keys,
             usage_plans: file.usage_plans,
             http_apis: file.http_apis,
+            web_socket_apis: file.web_socket_apis,
             snapshots: BTreeMap::new(),
             http_snapshots: BTreeMap::new(),
+            web_socket_snapshots: BTreeMap::new(),
         };
         let mut names = HashSet::new();
         for (index, function) in project.functions.iter().enumerate() {
@@ -228,6 +243,7 @@ impl Project {
                 );
             }
         }
+        project.load_web_socket_apis(&path, &text)?;
         if let Err((steps, message)) = validate(&project.rest_apis) {
             return Err(ProjectError::located(path, &text, &steps, message));
         }
@@ -280,6 +296,7 @@ impl Project {
             api_keys: self.api_keys.clone(),
             usage_plans: self.usage_plans.clone(),
             http_apis: self.http_apis.clone(),
+            web_socket_apis: self.web_socket_apis.clone(),
         };
         write_json_atomic(&self.dir.join(PROJECT_FILE), &file)
     }
@@ -642,7 +659,10 @@ impl Project {
     }
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Result<T, ProjectError> {
+pub(super) fn parse<T: for<'de> Deserialize<'de>>(
+    path: &Path,
+    text: &str,
+) -> Result<T, ProjectError> {
     serde_json::from_str(text).map_err(|e| ProjectError::syntax(path, &e))
 }
 
