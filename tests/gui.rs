@@ -1781,6 +1781,31 @@ fn http_apis_tab_builds_and_tries_an_api() {
     };
     assert_eq!(served(&harness, "/items/a/b", None), 200, "served at once");
     assert_eq!(served(&harness, "/nothing", None), 404);
+    // The parameter-mapping table: a bad key is refused; a response
+    // mapping for the backend's 200 overwrites the status.
+    {
+        let view = &mut harness.state_mut().http_apis;
+        view.mapping_integration = "int001".into();
+        view.mapping_status = "200".into();
+        view.mapping_key = "overwrite:querystring.q".into();
+        view.mapping_value = "x".into();
+    }
+    harness.get_by_label("Add mapping").click();
+    harness.run();
+    assert!(
+        harness.state().status.is_err(),
+        "no query strings on responses"
+    );
+    harness.state_mut().http_apis.mapping_key = "overwrite:statuscode".into();
+    harness.state_mut().http_apis.mapping_value = "202".into();
+    harness.get_by_label("Add mapping").click();
+    harness.run();
+    assert_eq!(served(&harness, "/items/a/b", None), 202, "mapped status");
+    harness
+        .get_by_label("Remove int001 overwrite:statuscode")
+        .click();
+    harness.run();
+    assert_eq!(served(&harness, "/items/a/b", None), 200, "mapping removed");
 
     harness.state_mut().http_apis.jwt_audience = "shop".into();
     harness.get_by_label("Add JWT authorizer").click();
@@ -1823,5 +1848,88 @@ fn http_apis_tab_builds_and_tries_an_api() {
         harness.state().workspace.project.http_apis[0].routes.len(),
         1,
         "undo took the secure route back"
+    );
+}
+
+/// The WebSockets tab: build a WebSocket API with a two-way MOCK route,
+/// talk to it from the WebSocket console (the route shows in the
+/// timeline), see the connection in the connections panel, send to it and
+/// disconnect it from there.
+#[test]
+fn websockets_tab_builds_an_api_and_talks_to_it() {
+    let project = TempProject::from_json(&serde_json::json!({"version": 1}));
+    let mut harness = harness(studio(&project));
+    harness.run();
+    harness.get_by_label("WebSockets").click();
+    harness.run();
+    assert_eq!(harness.state().tab, Tab::WebSockets);
+    harness.state_mut().websockets.new_api_name = "Talk".into();
+    harness.get_by_label("Create WebSocket API").click();
+    harness.run();
+    assert_eq!(harness.state().workspace.project.web_socket_apis.len(), 1);
+    // A MOCK integration answering with the route key, and a two-way route.
+    harness.state_mut().websockets.response_template = "{\"heard\": \"$context.routeKey\"}".into();
+    harness.get_by_label("Add integration").click();
+    harness.run();
+    harness.state_mut().websockets.route_key = "hello".into();
+    harness.state_mut().websockets.route_target = "int001".into();
+    harness.state_mut().websockets.two_way = true;
+    harness.get_by_label("Add route").click();
+    harness.run();
+    let api = &harness.state().workspace.project.web_socket_apis[0];
+    assert_eq!(api.routes.len(), 1, "{:?}", harness.state().status);
+    // A route key starting with '$' that AWS does not define is refused.
+    harness.state_mut().websockets.route_key = "$hello".into();
+    harness.get_by_label("Add route").click();
+    harness.run();
+    assert!(harness.state().status.is_err());
+
+    harness.get_by_label("Connect").click();
+    run_until(&mut harness, |s| s.websockets.connection_id().is_some());
+    harness.state_mut().websockets.message = r#"{"action": "hello"}"#.into();
+    harness.get_by_label("Send frame").click();
+    run_until(&mut harness, |s| {
+        s.websockets
+            .timeline
+            .iter()
+            .any(|e| e.kind == "received" && e.text == r#"{"heard": "hello"}"#)
+    });
+    run_until(&mut harness, |s| {
+        s.websockets
+            .timeline
+            .iter()
+            .any(|e| e.kind == "sent" && e.route_key.as_deref() == Some("hello"))
+    });
+    // The connections panel: send to the console's own connection.
+    let id = harness
+        .state()
+        .websockets
+        .connection_id()
+        .unwrap()
+        .to_string();
+    harness.run();
+    harness
+        .state_mut()
+        .websockets
+        .outgoing
+        .insert(id.clone(), "pushed from the panel".into());
+    harness.get_by_label(&format!("Send to {id}")).click();
+    run_until(&mut harness, |s| {
+        s.websockets
+            .timeline
+            .iter()
+            .any(|e| e.kind == "received" && e.text == "pushed from the panel")
+    });
+    harness.get_by_label(&format!("Disconnect {id}")).click();
+    run_until(&mut harness, |s| !s.websockets.connected());
+    assert!(
+        harness
+            .state()
+            .websockets
+            .timeline
+            .iter()
+            .any(|e| e.kind == "closed" && e.text.contains("1000")),
+        "{:?}",
+        harness.state().websockets.timeline
     );
 }

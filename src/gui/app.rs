@@ -20,6 +20,7 @@ pub enum Tab {
     Metrics,
     Keys,
     HttpApis,
+    WebSockets,
 }
 
 pub struct Studio {
@@ -65,6 +66,8 @@ pub struct Studio {
     pub keys: super::keys::KeysView,
     /// The HTTP APIs tab's fields.
     pub http_apis: super::http_apis::HttpApisView,
+    /// The WebSocket APIs tab: design, console, connections.
+    pub websockets: super::websockets::WebSocketsView,
     /// The stage throttling fields being edited: (stage, rate, burst).
     pub stage_throttle: Option<(String, String, String)>,
     /// The model open in the Models tab.
@@ -127,6 +130,7 @@ impl Studio {
             metrics: Default::default(),
             keys: Default::default(),
             http_apis: Default::default(),
+            websockets: Default::default(),
             model_draft: None,
             log_filter: String::new(),
             log_view: Default::default(),
@@ -258,6 +262,7 @@ impl Studio {
                 ui.selectable_value(&mut self.tab, Tab::Metrics, "Metrics");
                 ui.selectable_value(&mut self.tab, Tab::Keys, "API keys");
                 ui.selectable_value(&mut self.tab, Tab::HttpApis, "HTTP APIs");
+                ui.selectable_value(&mut self.tab, Tab::WebSockets, "WebSockets");
             });
             ui.separator();
             match self.tab {
@@ -270,6 +275,7 @@ impl Studio {
                 Tab::Metrics => self.metrics_tab(ui),
                 Tab::Keys => self.keys_tab(ui),
                 Tab::HttpApis => self.http_apis_tab(ui),
+                Tab::WebSockets => self.websockets_tab(ui),
             }
         });
     }

@@ -32,6 +32,12 @@ pub struct HttpApisView {
     pub token_scope: String,
     /// The last token minted.
     pub token: Option<String>,
+    /// The parameter-mapping row being added: integration id, status code
+    /// (empty for the request), key (`append:header.x`), value.
+    pub mapping_integration: String,
+    pub mapping_status: String,
+    pub mapping_key: String,
+    pub mapping_value: String,
 }
 
 impl Default for HttpApisView {
@@ -54,6 +60,10 @@ impl Default for HttpApisView {
             token_audience: String::new(),
             token_scope: String::new(),
             token: None,
+            mapping_integration: String::new(),
+            mapping_status: String::new(),
+            mapping_key: "append:header.x-source".into(),
+            mapping_value: "$context.requestId".into(),
         }
     }
 }
@@ -90,6 +100,9 @@ enum Change {
     AddIntegration,
     DeleteIntegration(String),
     AddJwtAuthorizer,
+    AddMapping,
+    /// Integration id, status code (None: the request), key.
+    DeleteMapping(String, Option<String>, String),
     Cors,
     AddStage,
     AutoDeploy(String, bool),
@@ -282,6 +295,70 @@ impl Studio {
             }
             if ui.button("Add integration").clicked() {
                 change = Some(Change::AddIntegration);
+            }
+        });
+
+        ui.separator();
+        ui.heading("Parameter mapping");
+        egui::Grid::new("http-mappings")
+            .striped(true)
+            .show(ui, |ui| {
+                for integration in &api.integrations {
+                    let requests = integration
+                        .request_parameters
+                        .iter()
+                        .map(|(k, v)| (None, k, v));
+                    let responses =
+                        integration
+                            .response_parameters
+                            .iter()
+                            .flat_map(|(status, map)| {
+                                map.iter().map(move |(k, v)| (Some(status), k, v))
+                            });
+                    for (status, key, value) in requests.chain(responses) {
+                        ui.monospace(&integration.integration_id);
+                        ui.label(status.map_or("request".to_string(), |s| format!("response {s}")));
+                        ui.monospace(key);
+                        ui.monospace(value);
+                        if ui
+                            .button(format!("Remove {} {key}", integration.integration_id))
+                            .clicked()
+                        {
+                            change = Some(Change::DeleteMapping(
+                                integration.integration_id.clone(),
+                                status.cloned(),
+                                key.clone(),
+                            ));
+                        }
+                        ui.end_row();
+                    }
+                }
+            });
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label("Mapping integration");
+            egui::ComboBox::from_id_salt("mapping-integration")
+                .selected_text(view.mapping_integration.clone())
+                .show_ui(ui, |ui| {
+                    for integration in &api.integrations {
+                        ui.selectable_value(
+                            &mut view.mapping_integration,
+                            integration.integration_id.clone(),
+                            &integration.integration_id,
+                        );
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            field(
+                ui,
+                "Status (empty: request)",
+                &mut view.mapping_status,
+                50.0,
+            );
+            field(ui, "Mapping key", &mut view.mapping_key, 180.0);
+            field(ui, "Mapping value", &mut view.mapping_value, 200.0);
+            if ui.button("Add mapping").clicked() {
+                change = Some(Change::AddMapping);
             }
         });
 
@@ -524,6 +601,53 @@ impl Studio {
                     }
                     api.integrations.retain(|i| i.integration_id != id);
                     Ok(format!("Integration {id} deleted"))
+                })))
+            }
+            Change::AddMapping => self.workspace.edit_project(edit(Box::new(move |api| {
+                let integration = api
+                    .integrations
+                    .iter_mut()
+                    .find(|i| i.integration_id == view.mapping_integration)
+                    .ok_or("Choose the integration the mapping belongs to")?;
+                let key = view.mapping_key.trim().to_string();
+                let value = view.mapping_value.trim().to_string();
+                let status = view.mapping_status.trim().to_string();
+                crate::model::parse_mapping_key(&key, !status.is_empty())?;
+                if value.is_empty() && !key.starts_with("remove:") {
+                    return Err("A mapping needs a value (an expression or static text)".into());
+                }
+                if status.is_empty() {
+                    integration.request_parameters.insert(key.clone(), value);
+                } else {
+                    integration
+                        .response_parameters
+                        .entry(status.clone())
+                        .or_default()
+                        .insert(key.clone(), value);
+                }
+                Ok(format!("Mapping {key} added"))
+            }))),
+            Change::DeleteMapping(id, status, key) => {
+                self.workspace.edit_project(edit(Box::new(move |api| {
+                    let integration = api
+                        .integrations
+                        .iter_mut()
+                        .find(|i| i.integration_id == id)
+                        .ok_or("no such integration")?;
+                    match &status {
+                        None => {
+                            integration.request_parameters.remove(&key);
+                        }
+                        Some(status) => {
+                            if let Some(map) = integration.response_parameters.get_mut(status) {
+                                map.remove(&key);
+                                if map.is_empty() {
+                                    integration.response_parameters.remove(status);
+                                }
+                            }
+                        }
+                    }
+                    Ok(format!("Mapping {key} removed"))
                 })))
             }
             Change::AddJwtAuthorizer => self.workspace.edit_project(edit(Box::new(move |api| {

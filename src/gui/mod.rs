@@ -19,6 +19,7 @@ pub mod models;
 pub mod openapi;
 pub mod recent;
 mod stages;
+pub mod websockets;
 pub mod workspace;
 
 use std::path::Path;
@@ -55,6 +56,7 @@ impl eframe::App for StudioApp {
             app::Tab::Metrics => "metrics",
             app::Tab::Keys => "keys",
             app::Tab::HttpApis => "http-apis",
+            app::Tab::WebSockets => "websockets",
         };
         storage.set_string(STORAGE_KEY, format!("{tab}\n{}", self.studio.deploy_stage));
     }
@@ -101,6 +103,7 @@ pub fn run(project_dir: &Path, config: &GatewayConfig) -> Result<(), String> {
                     Some("metrics") => app::Tab::Metrics,
                     Some("keys") => app::Tab::Keys,
                     Some("http-apis") => app::Tab::HttpApis,
+                    Some("websockets") => app::Tab::WebSockets,
                     Some("functions") => app::Tab::Functions,
                     _ => app::Tab::Designer,
                 };

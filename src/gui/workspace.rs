@@ -116,6 +116,7 @@ type Snapshot = (
     Vec<crate::model::ApiKey>,
     Vec<crate::model::UsagePlan>,
     Vec<crate::model::HttpApi>,
+    Vec<crate::model::WebSocketApi>,
 );
 
 /// How many edits undo remembers.
@@ -189,6 +190,7 @@ impl Workspace {
             self.project.api_keys.clone(),
             self.project.usage_plans.clone(),
             self.project.http_apis.clone(),
+            self.project.web_socket_apis.clone(),
         )
     }
 
@@ -198,7 +200,8 @@ impl Workspace {
         let keys = std::mem::replace(&mut self.project.api_keys, snapshot.2);
         let plans = std::mem::replace(&mut self.project.usage_plans, snapshot.3);
         let http_apis = std::mem::replace(&mut self.project.http_apis, snapshot.4);
-        (apis, functions, keys, plans, http_apis)
+        let web_socket_apis = std::mem::replace(&mut self.project.web_socket_apis, snapshot.5);
+        (apis, functions, keys, plans, http_apis, web_socket_apis)
     }
 
     /// Puts the state before a successful edit on the undo stack.
