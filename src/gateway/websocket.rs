@@ -346,6 +346,9 @@ pub struct ConnectionInfo {
     pub authorizer: Option<Value>,
 }
 
+/// Name-value pairs: headers, query parameters.
+type Pairs = Vec<(String, String)>;
+
 /// CONNECT, MESSAGE or DISCONNECT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventType {
@@ -697,10 +700,7 @@ impl CompiledWebSocketStage {
         }
     }
 
-    fn bindings_parts(
-        &self,
-        connection: &ConnectionInfo,
-    ) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    fn bindings_parts(&self, connection: &ConnectionInfo) -> (Pairs, Pairs) {
         let headers = connection
             .headers
             .iter()
