@@ -1819,9 +1819,29 @@ fn http_apis_tab_builds_and_tries_an_api() {
     harness.run();
     assert_eq!(served(&harness, "/secure/x", None), 401);
     harness.state_mut().http_apis.token_audience = "shop".into();
+    harness.state_mut().http_apis.token_claims = "[1]".into();
+    harness.get_by_label("Mint token").click();
+    harness.run();
+    assert!(harness.state().status.is_err(), "claims must be an object");
+    assert!(harness.state().http_apis.token.is_none());
+    harness.state_mut().http_apis.token_subject = "ada".into();
+    harness.state_mut().http_apis.token_claims = r#"{"email": "ada@example.com"}"#.into();
     harness.get_by_label("Mint token").click();
     harness.run();
     let token = harness.state().http_apis.token.clone().expect("a token");
+    {
+        use base64::Engine as _;
+        let payload = token.split('.').nth(1).expect("a JWT");
+        let claims: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .expect("base64url"),
+        )
+        .expect("JSON claims");
+        assert_eq!(claims["sub"], "ada");
+        assert_eq!(claims["email"], "ada@example.com");
+        assert_eq!(claims["aud"], "shop");
+    }
     assert_eq!(served(&harness, "/secure/x", Some(&token)), 200);
     harness.get_by_label("Try GET /secure/{proxy+}").click();
     harness.run();

@@ -30,6 +30,10 @@ pub struct HttpApisView {
     pub stage_name: String,
     pub token_audience: String,
     pub token_scope: String,
+    /// The token's user (`sub`) and more claims as a JSON object (e.g.
+    /// `{"email": "ada@example.com", "cognito:groups": ["admin"]}`).
+    pub token_subject: String,
+    pub token_claims: String,
     /// The last token minted.
     pub token: Option<String>,
     /// The parameter-mapping row being added: integration id, status code
@@ -60,6 +64,8 @@ impl Default for HttpApisView {
             token_audience: String::new(),
             token_scope: String::new(),
             token: None,
+            token_subject: "portico-user".into(),
+            token_claims: "{}".into(),
             mapping_integration: String::new(),
             mapping_status: String::new(),
             mapping_key: "append:header.x-source".into(),
@@ -454,6 +460,8 @@ impl Studio {
         ui.horizontal_wrapped(|ui| {
             field(ui, "Token audience", &mut view.token_audience, 100.0);
             field(ui, "Token scopes", &mut view.token_scope, 160.0);
+            field(ui, "Token user", &mut view.token_subject, 100.0);
+            field(ui, "Token claims (JSON)", &mut view.token_claims, 240.0);
             if ui.button("Mint token").clicked() {
                 change = Some(Change::Mint);
             }
@@ -751,24 +759,46 @@ impl Studio {
                     })
                     .map_err(|e| e.to_string())
             }
-            Change::Mint => match &self.gateway {
-                None => Err("The gateway is not running".into()),
-                Some(gateway) => {
-                    let mut claims = serde_json::Map::new();
-                    claims.insert("sub".into(), serde_json::json!("portico-user"));
-                    if !view.token_audience.trim().is_empty() {
-                        claims.insert("aud".into(), serde_json::json!(view.token_audience.trim()));
+            Change::Mint => {
+                let extra = match view.token_claims.trim() {
+                    "" => Ok(serde_json::Map::new()),
+                    text => match serde_json::from_str::<serde_json::Value>(text) {
+                        Ok(serde_json::Value::Object(map)) => Ok(map),
+                        Ok(_) => Err("Token claims must be a JSON object".to_string()),
+                        Err(e) => Err(format!("Token claims: {e}")),
+                    },
+                };
+                match (&self.gateway, extra) {
+                    (None, _) => Err("The gateway is not running".into()),
+                    (_, Err(e)) => Err(e),
+                    (Some(gateway), Ok(mut claims)) => {
+                        let subject = view.token_subject.trim();
+                        claims.insert(
+                            "sub".into(),
+                            serde_json::json!(if subject.is_empty() {
+                                "portico-user"
+                            } else {
+                                subject
+                            }),
+                        );
+                        if !view.token_audience.trim().is_empty() {
+                            claims.insert(
+                                "aud".into(),
+                                serde_json::json!(view.token_audience.trim()),
+                            );
+                        }
+                        if !view.token_scope.trim().is_empty() {
+                            claims
+                                .insert("scope".into(), serde_json::json!(view.token_scope.trim()));
+                        }
+                        let token = gateway
+                            .issuer()
+                            .mint(claims, std::time::Duration::from_secs(3600));
+                        self.http_apis.token = Some(token);
+                        Ok("Token minted (valid for an hour)".into())
                     }
-                    if !view.token_scope.trim().is_empty() {
-                        claims.insert("scope".into(), serde_json::json!(view.token_scope.trim()));
-                    }
-                    let token = gateway
-                        .issuer()
-                        .mint(claims, std::time::Duration::from_secs(3600));
-                    self.http_apis.token = Some(token);
-                    Ok("Token minted (valid for an hour)".into())
                 }
-            },
+            }
             Change::Try(route_key) => {
                 let api = &self.workspace.project.http_apis[index];
                 let (verb, path) = route_key.split_once(' ').map_or(("GET", "/"), |(v, p)| {
