@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IDLE="${1:-10000}"
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)"
 cargo build --release --quiet --bin portico --example ws_load
 TARGET="${CARGO_TARGET_DIR:-target}/release"
 WORK="$(mktemp -d)"

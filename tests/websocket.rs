@@ -556,3 +556,52 @@ async fn http_integrations_use_the_request_template_and_answer_two_way() {
     assert_eq!(sent["said"], "hi there");
     assert_eq!(sent["by"].as_str().unwrap().len(), 16);
 }
+
+/// The stage's route throttling: `routeSettings` for one key over the
+/// `defaultRouteSettings`, a bucket per route; a throttled message gets the
+/// error frame, a throttled `$connect` a 429 handshake.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route_throttling_follows_the_stage_settings() {
+    let mut definition = mock_api(true);
+    definition["webSocketApis"][0]["stages"][0]["routeSettings"] = json!({
+        "ping": {"throttlingBurstLimit": 2, "throttlingRateLimit": 0.001}
+    });
+    let project = TempProject::from_json(&definition);
+    let gateway = start(&project.load(), WebSocketLimits::default());
+    let url = format!("{}?token=ok", stage_url(&gateway, "wsapi00001", "dev"));
+    let mut socket = connect(&url).await;
+    for _ in 0..2 {
+        socket
+            .send(Message::text(r#"{"action": "ping"}"#))
+            .await
+            .unwrap();
+        let reply: Value = serde_json::from_str(&next_text(&mut socket).await).unwrap();
+        assert_eq!(reply["pong"], "ping");
+    }
+    socket
+        .send(Message::text(r#"{"action": "ping"}"#))
+        .await
+        .unwrap();
+    let frame = next_text(&mut socket).await;
+    assert!(
+        frame.starts_with(r#"{"message": "Too Many Requests", "connectionId":""#),
+        "{frame}"
+    );
+    // Other routes have no settings: not throttled.
+    socket.send(Message::text("anything")).await.unwrap();
+    assert_eq!(next_text(&mut socket).await, "default:$default");
+
+    definition["webSocketApis"][0]["stages"][0]["routeSettings"] = json!({
+        "$connect": {"throttlingBurstLimit": 1, "throttlingRateLimit": 0.001}
+    });
+    let project = TempProject::from_json(&definition);
+    let gateway = start(&project.load(), WebSocketLimits::default());
+    let url = format!("{}?token=ok", stage_url(&gateway, "wsapi00001", "dev"));
+    let _first = connect(&url).await;
+    match tokio_tungstenite::connect_async(&url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 429)
+        }
+        other => panic!("expected a throttled handshake, got {other:?}"),
+    }
+}

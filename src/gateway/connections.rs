@@ -245,9 +245,11 @@ pub async fn upgrade(
     {
         return plain(400);
     }
-    if let Some(bucket) = &shared.websocket_connect_throttle
-        && !bucket.admit()
-    {
+    let over_quota = shared
+        .websocket_connect_throttle
+        .as_ref()
+        .is_some_and(|bucket| !bucket.admit());
+    if over_quota || !stage.admit("$connect") {
         let reply = json_reply(429, r#"{"message":"Too Many Requests"}"#.into());
         return into_response(reply);
     }
@@ -620,6 +622,30 @@ fn spawn_message(
         shared
             .connections
             .record_frame(&info.connection_id, "in", Some(&route_key), &body);
+        if !stage.admit(&route_key) {
+            // The stage's route throttling: the frame in AWS's error shape
+            // with the message of its 429s (`Too Many Requests`).
+            let frame = error_frame("Too Many Requests", &info.connection_id, &request_id);
+            let _ = connection.outbound.send(Outbound::Text(frame.clone()));
+            let mut log = ExecutionLog::new();
+            log.push_fmt(format_args!("Route {route_key} throttled"));
+            log_route(
+                &shared,
+                &stage,
+                info,
+                EventType::Message,
+                &route_key,
+                &request_id,
+                received_at,
+                429,
+                started,
+                None,
+                &body,
+                &frame,
+                log,
+            );
+            return;
+        }
         let event = RouteEvent {
             event_type: EventType::Message,
             route_key: &route_key,

@@ -174,6 +174,9 @@ struct CompiledRoute {
     /// A route response exists (`$default`): the integration's answer goes
     /// back to the client.
     two_way: bool,
+    /// The stage's `routeSettings` for this key, else its
+    /// `defaultRouteSettings`: a bucket per route, as AWS applies them.
+    throttle: Option<super::throttle::TokenBucket>,
 }
 
 #[derive(Debug)]
@@ -293,10 +296,26 @@ pub fn compile(api: &WebSocketApi, stage: &HttpStage) -> CompiledWebSocketStage 
                     .collect(),
             }
         });
+        let throttle = stage
+            .route_settings
+            .get(&route.route_key)
+            .or(stage.default_route_settings.as_ref())
+            .filter(|s| s.throttling_rate_limit.is_some() || s.throttling_burst_limit.is_some())
+            .map(|s| {
+                let defaults = super::throttle::Limits::ACCOUNT_DEFAULT;
+                super::throttle::TokenBucket::new(
+                    super::throttle::Limits {
+                        rate: s.throttling_rate_limit.unwrap_or(defaults.rate),
+                        burst: s.throttling_burst_limit.map_or(defaults.burst, u64::from),
+                    },
+                    super::throttle::monotonic(),
+                )
+            });
         routes.insert(
             route.route_key.clone(),
             CompiledRoute {
                 route_key: route.route_key.clone(),
+                throttle,
                 integration,
                 two_way: route.route_response_selection_expression.is_some()
                     || !route.route_responses.is_empty(),
@@ -423,6 +442,14 @@ fn clf_time(at: SystemTime) -> String {
 impl CompiledWebSocketStage {
     pub fn has_route(&self, route_key: &str) -> bool {
         self.routes.contains_key(route_key)
+    }
+
+    /// Whether the route's throttle (if any) lets one more through.
+    pub fn admit(&self, route_key: &str) -> bool {
+        self.routes
+            .get(route_key)
+            .and_then(|r| r.throttle.as_ref())
+            .is_none_or(|bucket| bucket.admit())
     }
 
     /// The route a message takes: the selection expression's value when a
