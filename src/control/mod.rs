@@ -12,6 +12,7 @@
 pub mod patch;
 pub mod rest;
 pub mod store;
+pub mod writer;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method};

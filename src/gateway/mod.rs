@@ -282,6 +282,13 @@ pub struct Shared {
     pub metrics: Arc<crate::observe::Metrics>,
     /// The project the control plane edits (and the desktop app shares).
     pub model: crate::control::ModelStore,
+    /// Where control-plane changes run, one at a time, at low priority.
+    pub control_writer: crate::control::writer::Writer,
+    /// Replaced configurations waiting for their last request to finish,
+    /// so that they are freed on the writer thread: freeing a large API's
+    /// compiled stages on a request's thread was the data plane's latency
+    /// spike during deployments.
+    retired: std::sync::Mutex<Vec<Arc<Routes>>>,
     /// See [`GatewayConfig::control_credentials`].
     pub control_credentials: HashMap<String, String>,
     /// Portico's own OpenID issuer, once the port is known.
@@ -302,7 +309,8 @@ impl Shared {
             && let Ok(routes) = Routes::recompile(project, &self.routes.load())
         {
             self.services.functions.update(project);
-            self.routes.store(Arc::new(routes));
+            let old = self.routes.swap(Arc::new(routes));
+            self.retire(old);
         }
         if effects.keys
             && let Some(keys) = &self.services.api_keys
@@ -310,6 +318,48 @@ impl Shared {
             keys.keys
                 .store(Arc::new(crate::auth::api_keys::ApiKeys::compile(project)));
         }
+    }
+}
+
+impl Shared {
+    /// Keeps `old` until nothing else holds it or its stages, then frees
+    /// it here (called on the writer thread); sweeps earlier ones too.
+    fn retire(&self, old: Arc<Routes>) {
+        let mut retired = self.retired.lock().unwrap_or_else(|e| e.into_inner());
+        retired.push(old);
+        retired.retain(|routes| !Self::unreferenced(routes));
+    }
+
+    /// Frees the retired configurations no request holds any more.
+    pub fn sweep_retired(&self) {
+        let mut retired = self.retired.lock().unwrap_or_else(|e| e.into_inner());
+        retired.retain(|routes| !Self::unreferenced(routes));
+    }
+
+    fn unreferenced(routes: &Arc<Routes>) -> bool {
+        Arc::strong_count(routes) == 1
+            && routes
+                .apis
+                .values()
+                .flat_map(|stages| stages.values())
+                .all(|stage| Arc::strong_count(stage) == 1)
+            && routes
+                .canaries
+                .values()
+                .flat_map(|stages| stages.values())
+                .all(|canary| {
+                    Arc::strong_count(canary) == 1 && Arc::strong_count(&canary.stage) == 1
+                })
+            && routes
+                .http_apis
+                .values()
+                .flat_map(|stages| stages.values())
+                .all(|stage| Arc::strong_count(stage) == 1)
+            && routes
+                .web_sockets
+                .values()
+                .flat_map(|stages| stages.values())
+                .all(|stage| Arc::strong_count(stage) == 1)
     }
 }
 
@@ -362,6 +412,8 @@ impl Gateway {
                 request_log: RequestLog::new(config.request_log_capacity, config.request_log_bytes),
                 metrics: Arc::new(crate::observe::Metrics::new()),
                 model: crate::control::ModelStore::new(project.clone()),
+                control_writer: crate::control::writer::Writer::start(),
+                retired: std::sync::Mutex::new(Vec::new()),
                 control_credentials: config.control_credentials.clone(),
                 issuer: std::sync::OnceLock::new(),
                 connections: connections::Connections::default(),
@@ -398,6 +450,21 @@ impl Gateway {
             tokio::net::TcpListener::from_std(listener).map_err(GatewayStartError::Io)?
         };
         runtime.spawn(server::serve(listener, Arc::clone(&shared)));
+        // Retired configurations are freed on the writer thread once the
+        // requests that held them are done.
+        {
+            let shared = Arc::clone(&shared);
+            runtime.spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    let sweeper = Arc::clone(&shared);
+                    shared
+                        .control_writer
+                        .run(move || sweeper.sweep_retired())
+                        .await;
+                }
+            });
+        }
         // Quota counters reach the disk within a second of changing.
         if let Some(keys) = &shared.services.api_keys {
             let usage = Arc::clone(&keys.usage);

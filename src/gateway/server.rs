@@ -438,14 +438,16 @@ async fn control(parts: http::request::Parts, body: Incoming, shared: &Arc<Share
             control::reply(answer.unwrap_or_else(|_| Err(control::rest::bad_request("failed"))))
         }
         Op::Write(effects, change) => {
-            let shared = Arc::clone(shared);
-            let answer = tokio::task::spawn_blocking(move || {
-                let (answer, project, _) = shared.model.write(change)?;
-                shared.apply(&project, effects);
-                Ok(answer)
-            })
-            .await;
-            control::reply(answer.unwrap_or_else(|_| Err(control::rest::bad_request("failed"))))
+            let writer_shared = Arc::clone(shared);
+            let answer = shared
+                .control_writer
+                .run(move || {
+                    let (answer, project, _) = writer_shared.model.write(change)?;
+                    writer_shared.apply(&project, effects);
+                    Ok(answer)
+                })
+                .await;
+            control::reply(answer.unwrap_or_else(|| Err(control::rest::bad_request("failed"))))
         }
         Op::TestInvoke {
             api_id,
