@@ -133,6 +133,18 @@ fn next_id(prefix: &str, taken: impl Iterator<Item = String>) -> String {
         .expect("an unused id")
 }
 
+/// `text` cut to about `max` characters: its start, `...`, its end.
+fn shorten(text: &str, max: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= max {
+        return text.to_string();
+    }
+    let keep = max.saturating_sub(3) / 2;
+    let start: String = chars[..keep].iter().collect();
+    let end: String = chars[chars.len() - keep..].iter().collect();
+    format!("{start}...{end}")
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -267,7 +279,10 @@ impl Studio {
                 for integration in &api.integrations {
                     ui.monospace(&integration.integration_id);
                     ui.label(&integration.integration_type);
-                    ui.label(integration.integration_uri.clone().unwrap_or_default());
+                    // Long ARNs would push the row's buttons out of the
+                    // window: the start and the end, the full URI on hover.
+                    let uri = integration.integration_uri.clone().unwrap_or_default();
+                    ui.label(shorten(&uri, 64)).on_hover_text(&uri);
                     if ui
                         .button(format!("Delete {}", integration.integration_id))
                         .clicked()
@@ -896,5 +911,17 @@ impl Studio {
         };
         let result = result.and_then(|message| self.reload_gateway().map(|()| message));
         self.report(result, |message| message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_uris_keep_their_start_and_end() {
+        assert_eq!(super::shorten("short", 64), "short");
+        let arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:chat/invocations";
+        let shown = super::shorten(arn, 64);
+        assert!(shown.starts_with("arn:aws:apigateway:") && shown.ends_with("chat/invocations"));
+        assert!(shown.chars().count() <= 64);
     }
 }
