@@ -227,6 +227,26 @@ async fn an_external_issuer_works_the_same_way() {
         "wrong issuer"
     );
     assert_eq!(orders(&gateway, Some(unsigned)).await.0, 401, "alg: none");
+    // The RS256 signature no longer covers a changed payload.
+    {
+        use base64::Engine as _;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let parts: Vec<&str> = valid.split('.').collect();
+        let mut claims: serde_json::Value =
+            serde_json::from_slice(&engine.decode(parts[1]).unwrap()).unwrap();
+        claims["sub"] = serde_json::json!("mallory");
+        let forged = format!(
+            "{}.{}.{}",
+            parts[0],
+            engine.encode(claims.to_string()),
+            parts[2]
+        );
+        assert_eq!(
+            orders(&gateway, Some(&forged)).await.0,
+            401,
+            "forged payload"
+        );
+    }
     issuer_process.kill().unwrap();
     issuer_process.wait().unwrap();
 }

@@ -62,29 +62,106 @@ type Claims = Arc<Map<String, Value>>;
 /// How many checked tokens [`Jwks`] remembers.
 const VERIFIED_TOKENS: usize = 10_000;
 
-/// An issuer's keys, parsed once when fetched.
+/// An issuer's keys, parsed once when fetched: jsonwebtoken's, and the
+/// same key for `ring`, which checks RS*, PS* and ES256/384 signatures
+/// several times faster than the pure-Rust backends.
 struct KeySet {
-    keys: Vec<(Option<String>, DecodingKey)>,
+    keys: Vec<(Option<String>, DecodingKey, Option<RingKey>)>,
+}
+
+/// A JWK's public key in the form `ring` verifies with.
+enum RingKey {
+    /// An uncompressed point (`0x04 || x || y`) on P-256 or P-384.
+    Ec {
+        point: Vec<u8>,
+        p384: bool,
+    },
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
+}
+
+impl RingKey {
+    fn from_jwk(jwk: &jsonwebtoken::jwk::Jwk) -> Option<RingKey> {
+        use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve};
+        let decode = |text: &str| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(text.trim_end_matches('='))
+                .ok()
+        };
+        match &jwk.algorithm {
+            AlgorithmParameters::EllipticCurve(ec) => {
+                let p384 = match ec.curve {
+                    EllipticCurve::P256 => false,
+                    EllipticCurve::P384 => true,
+                    _ => return None,
+                };
+                let mut point = vec![4u8];
+                point.extend(decode(&ec.x)?);
+                point.extend(decode(&ec.y)?);
+                Some(RingKey::Ec { point, p384 })
+            }
+            AlgorithmParameters::RSA(rsa) => Some(RingKey::Rsa {
+                n: decode(&rsa.n)?,
+                e: decode(&rsa.e)?,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Whether `signature` signs `message` for `alg`; `None` when this key
+    /// cannot be used with `alg` (jsonwebtoken then decides, and refuses).
+    fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> Option<bool> {
+        use ring::signature as sig;
+        match self {
+            RingKey::Ec { point, p384 } => {
+                let algorithm: &dyn sig::VerificationAlgorithm = match (alg, p384) {
+                    (Algorithm::ES256, false) => &sig::ECDSA_P256_SHA256_FIXED,
+                    (Algorithm::ES384, true) => &sig::ECDSA_P384_SHA384_FIXED,
+                    _ => return None,
+                };
+                Some(
+                    sig::UnparsedPublicKey::new(algorithm, point)
+                        .verify(message, signature)
+                        .is_ok(),
+                )
+            }
+            RingKey::Rsa { n, e } => {
+                let parameters: &sig::RsaParameters = match alg {
+                    Algorithm::RS256 => &sig::RSA_PKCS1_2048_8192_SHA256,
+                    Algorithm::RS384 => &sig::RSA_PKCS1_2048_8192_SHA384,
+                    Algorithm::RS512 => &sig::RSA_PKCS1_2048_8192_SHA512,
+                    Algorithm::PS256 => &sig::RSA_PSS_2048_8192_SHA256,
+                    Algorithm::PS384 => &sig::RSA_PSS_2048_8192_SHA384,
+                    Algorithm::PS512 => &sig::RSA_PSS_2048_8192_SHA512,
+                    _ => return None,
+                };
+                Some(
+                    sig::RsaPublicKeyComponents { n, e }
+                        .verify(parameters, message, signature)
+                        .is_ok(),
+                )
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for KeySet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
-            .entries(self.keys.iter().map(|(kid, _)| kid))
+            .entries(self.keys.iter().map(|(kid, _, _)| kid))
             .finish()
     }
 }
 
 impl KeySet {
-    fn find(&self, kid: Option<&str>) -> Option<&DecodingKey> {
-        match kid {
-            Some(kid) => self
-                .keys
-                .iter()
-                .find(|(k, _)| k.as_deref() == Some(kid))
-                .map(|(_, key)| key),
-            None => self.keys.first().map(|(_, key)| key),
-        }
+    fn find(&self, kid: Option<&str>) -> Option<(&DecodingKey, Option<&RingKey>)> {
+        let found = match kid {
+            Some(kid) => self.keys.iter().find(|(k, _, _)| k.as_deref() == Some(kid)),
+            None => self.keys.first(),
+        };
+        found.map(|(_, key, ring_key)| (key, ring_key.as_ref()))
     }
 }
 
@@ -150,7 +227,11 @@ impl Jwks {
                 .keys
                 .iter()
                 .filter_map(|jwk| {
-                    Some((jwk.common.key_id.clone(), DecodingKey::from_jwk(jwk).ok()?))
+                    Some((
+                        jwk.common.key_id.clone(),
+                        DecodingKey::from_jwk(jwk).ok()?,
+                        RingKey::from_jwk(jwk),
+                    ))
                 })
                 .collect(),
         });
@@ -239,7 +320,7 @@ impl Jwks {
             Some((keys, fetched)) if fetched.elapsed() < Duration::from_secs(1) => keys,
             _ => self.fetch(issuer).await.map_err(invalid)?,
         };
-        let key = keys
+        let (key, ring_key) = keys
             .find(header.kid.as_deref())
             .ok_or_else(|| invalid("the token's signing key is not in the issuer's JWKS"))?;
         if !matches!(
@@ -260,6 +341,20 @@ impl Jwks {
         validation.validate_nbf = true;
         validation.validate_aud = false;
         validation.set_issuer(&[issuer]);
+        // The signature by ring where it can; jsonwebtoken then checks the
+        // claims (and checks the signature itself where ring cannot).
+        if let Some(ring_key) = ring_key
+            && let Some((message, signature)) = token.rsplit_once('.')
+        {
+            let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(signature)
+                .map_err(|_| invalid("the token's signature is not valid"))?;
+            match ring_key.verify(header.alg, message.as_bytes(), &signature) {
+                Some(true) => validation.insecure_disable_signature_validation(),
+                Some(false) => return Err(invalid("the token's signature is not valid")),
+                None => {}
+            }
+        }
         let data =
             jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation).map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind as K;
