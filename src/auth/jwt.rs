@@ -350,6 +350,10 @@ impl Jwks {
                 .decode(signature)
                 .map_err(|_| invalid("the token's signature is not valid"))?;
             match ring_key.verify(header.alg, message.as_bytes(), &signature) {
+                // Deprecated in favour of `dangerous::insecure_decode`, which
+                // would also skip the exp / nbf / iss checks we still want;
+                // the signature was verified just above.
+                #[allow(deprecated)]
                 Some(true) => validation.insecure_disable_signature_validation(),
                 Some(false) => return Err(invalid("the token's signature is not valid")),
                 None => {}
