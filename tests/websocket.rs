@@ -605,3 +605,21 @@ async fn route_throttling_follows_the_stage_settings() {
         other => panic!("expected a throttled handshake, got {other:?}"),
     }
 }
+
+/// An auto-deployed change reaches connections that are already open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_apply_to_open_connections() {
+    let project = TempProject::from_json(&mock_api(true));
+    let mut loaded = project.load();
+    let gateway = start(&loaded, WebSocketLimits::default());
+    let url = format!("{}?token=ok", stage_url(&gateway, "wsapi00001", "dev"));
+    let mut socket = connect(&url).await;
+    socket.send(Message::text("x")).await.unwrap();
+    assert_eq!(next_text(&mut socket).await, "default:$default");
+    loaded.web_socket_apis[0].integrations[2].integration_responses[0]
+        .response_templates
+        .insert("$default".into(), "changed:$context.routeKey".into());
+    gateway.reload(&loaded).unwrap();
+    socket.send(Message::text("x")).await.unwrap();
+    assert_eq!(next_text(&mut socket).await, "changed:$default");
+}

@@ -545,7 +545,7 @@ fn finish_connection(
         .connections
         .record_frame(id, "disconnect", Some("$disconnect"), &code.to_string());
     let shared = Arc::clone(shared);
-    let stage = Arc::clone(stage);
+    let stage = current_stage(&shared, stage);
     let info = connection.info.clone();
     tokio::spawn(async move {
         let started = Instant::now();
@@ -579,6 +579,22 @@ fn finish_connection(
     });
 }
 
+/// The stage as it is served now: a deployment or an auto-deployed edit
+/// applies to connections that are already open, as on AWS; the stage the
+/// connection opened on serves if its stage is gone.
+fn current_stage(
+    shared: &Shared,
+    opened_on: &Arc<CompiledWebSocketStage>,
+) -> Arc<CompiledWebSocketStage> {
+    shared
+        .routes
+        .load()
+        .web_sockets
+        .get(&opened_on.api_id)
+        .and_then(|stages| stages.get(&opened_on.stage_name))
+        .map_or_else(|| Arc::clone(opened_on), Arc::clone)
+}
+
 fn spawn_message(
     shared: &Arc<Shared>,
     stage: &Arc<CompiledWebSocketStage>,
@@ -586,7 +602,7 @@ fn spawn_message(
     body: String,
 ) {
     let shared = Arc::clone(shared);
-    let stage = Arc::clone(stage);
+    let stage = current_stage(&shared, stage);
     let connection = Arc::clone(connection);
     tokio::spawn(async move {
         let started = Instant::now();

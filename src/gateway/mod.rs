@@ -285,9 +285,9 @@ pub struct Shared {
     /// Where control-plane changes run, one at a time, at low priority.
     pub control_writer: crate::control::writer::Writer,
     /// Replaced configurations waiting for their last request to finish,
-    /// so that they are freed on the writer thread: freeing a large API's
-    /// compiled stages on a request's thread was the data plane's latency
-    /// spike during deployments.
+    /// so that they are freed on the writer thread rather than on the
+    /// thread of whichever request dropped them last (a large API's
+    /// compiled stages take a while to free).
     retired: std::sync::Mutex<Vec<Arc<Routes>>>,
     /// See [`GatewayConfig::control_credentials`].
     pub control_credentials: HashMap<String, String>,

@@ -150,19 +150,21 @@ async fn handle(
         }
         // `/{stage}/@connections/{id}` on the bare address: the connection
         // id alone says which API and stage it belongs to.
-        if let Some((_, id)) = split_first_segment(&path)
-            .and_then(|(_, rest)| rest.strip_prefix("/@connections/").map(|id| ((), id)))
+        if let Some(id) =
+            split_first_segment(&path).and_then(|(_, rest)| rest.strip_prefix("/@connections/"))
         {
             drop(routes);
-            let body = read_small_body(body).await;
-            let reply = super::connections::manage(
-                shared,
-                None,
-                &parts.method,
-                id,
-                &body,
-                &shared.websocket_limits,
-            );
+            let reply = match read_small_body(body).await {
+                Some(body) => super::connections::manage(
+                    shared,
+                    None,
+                    &parts.method,
+                    id,
+                    &body,
+                    &shared.websocket_limits,
+                ),
+                None => responses::payload_too_large(MAX_PAYLOAD_BYTES),
+            };
             return finish(reply, &new_ids(), false);
         }
     }
@@ -338,15 +340,17 @@ async fn serve_web_socket(
 ) -> Response<Full<Bytes>> {
     use super::connections;
     if let Some(id) = below.strip_prefix("/@connections/") {
-        let body = read_small_body(body).await;
-        let reply = connections::manage(
-            shared,
-            Some((&stage.api_id, &stage.stage_name)),
-            &parts.method,
-            id,
-            &body,
-            &shared.websocket_limits,
-        );
+        let reply = match read_small_body(body).await {
+            Some(body) => connections::manage(
+                shared,
+                Some((&stage.api_id, &stage.stage_name)),
+                &parts.method,
+                id,
+                &body,
+                &shared.websocket_limits,
+            ),
+            None => responses::payload_too_large(MAX_PAYLOAD_BYTES),
+        };
         return finish(reply, &new_ids(), false);
     }
     if connections::is_upgrade(&parts.headers) {
@@ -361,16 +365,13 @@ async fn serve_web_socket(
     finish(responses::unknown_stage(), &new_ids(), false)
 }
 
-/// A management request's body, up to the payload limit (what is over it
-/// is cut, and the size check refuses it).
-async fn read_small_body(body: Incoming) -> Bytes {
-    match http_body_util::Limited::new(body, MAX_PAYLOAD_BYTES)
+/// A management request's body; `None` past the payload limit.
+async fn read_small_body(body: Incoming) -> Option<Bytes> {
+    http_body_util::Limited::new(body, MAX_PAYLOAD_BYTES)
         .collect()
         .await
-    {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => Bytes::from(vec![0u8; MAX_PAYLOAD_BYTES]),
-    }
+        .ok()
+        .map(|collected| collected.to_bytes())
 }
 
 /// A control-plane request: the body read (within the payload limit), the
