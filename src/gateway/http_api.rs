@@ -270,7 +270,8 @@ pub fn compile(api: &HttpApi, stage: &HttpStage) -> CompiledHttpStage {
     }
 }
 
-fn substitute_stage_variables(
+/// `${stageVariables.name}` replaced by the stage's values.
+pub(crate) fn substitute_stage_variables(
     text: &str,
     variables: &std::collections::BTreeMap<String, String>,
 ) -> String {

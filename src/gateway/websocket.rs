@@ -19,6 +19,7 @@ use crate::jsonpath::JsonPath;
 use crate::model::{HttpStage, WebSocketApi};
 use crate::observe::ExecutionLog;
 
+use super::http_api::substitute_stage_variables;
 use super::pipeline::Services;
 use super::transform::Template;
 
@@ -198,14 +199,6 @@ pub struct CompiledWebSocketStage {
     authorizer: Option<ConnectAuthorizer>,
 }
 
-fn substitute_stage_variables(text: &str, variables: &[(String, String)]) -> String {
-    let mut out = text.to_string();
-    for (name, value) in variables {
-        out = out.replace(&format!("${{stageVariables.{name}}}"), value);
-    }
-    out
-}
-
 fn template_key(key: &str) -> String {
     key.trim_start_matches('\\').to_string()
 }
@@ -224,7 +217,7 @@ pub fn compile(api: &WebSocketApi, stage: &HttpStage) -> CompiledWebSocketStage 
             let uri = integration
                 .integration_uri
                 .as_deref()
-                .map(|uri| substitute_stage_variables(uri, &stage_variables))
+                .map(|uri| substitute_stage_variables(uri, &stage.stage_variables))
                 .unwrap_or_default();
             let method = integration
                 .integration_method
@@ -328,7 +321,8 @@ pub fn compile(api: &WebSocketApi, stage: &HttpStage) -> CompiledWebSocketStage 
         .and_then(|r| r.authorizer_id.as_ref())
         .and_then(|id| api.authorizers.iter().find(|a| a.authorizer_id == *id))
         .and_then(|a| {
-            let uri = substitute_stage_variables(a.authorizer_uri.as_ref()?, &stage_variables);
+            let uri =
+                substitute_stage_variables(a.authorizer_uri.as_ref()?, &stage.stage_variables);
             Some(ConnectAuthorizer {
                 function: crate::model::function_from_uri(&uri)
                     .map_or(uri.clone(), |(name, _)| name.to_string()),

@@ -74,7 +74,9 @@ impl Default for HttpApisView {
     }
 }
 
-fn field(ui: &mut egui::Ui, label: &str, text: &mut String, width: f32) {
+/// A labelled one-line text field (the label names it for tests and
+/// screen readers).
+pub(super) fn field(ui: &mut egui::Ui, label: &str, text: &mut String, width: f32) {
     let label = ui.label(label);
     ui.add(egui::TextEdit::singleline(text).desired_width(width))
         .labelled_by(label.id);
@@ -88,7 +90,8 @@ fn list(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn next_id(prefix: &str, taken: impl Iterator<Item = String>) -> String {
+/// The first `{prefix}001`, `{prefix}002`... not taken.
+pub(super) fn next_id(prefix: &str, taken: impl Iterator<Item = String>) -> String {
     let taken: Vec<String> = taken.collect();
     (1..)
         .map(|n| format!("{prefix}{n:03}"))

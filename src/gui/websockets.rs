@@ -9,6 +9,7 @@
 use std::sync::mpsc::{Receiver, channel};
 
 use super::app::Studio;
+use super::http_apis::{field, next_id};
 use crate::model::{
     HttpStage, RouteResponse, WebSocketApi, WebSocketIntegration, WebSocketIntegrationResponse,
     WebSocketRoute,
@@ -117,20 +118,6 @@ impl WebSocketsView {
     pub fn connection_id(&self) -> Option<&str> {
         self.session.as_ref()?.connection_id.as_deref()
     }
-}
-
-fn field(ui: &mut egui::Ui, label: &str, text: &mut String, width: f32) {
-    let label = ui.label(label);
-    ui.add(egui::TextEdit::singleline(text).desired_width(width))
-        .labelled_by(label.id);
-}
-
-fn next_id(prefix: &str, taken: impl Iterator<Item = String>) -> String {
-    let taken: Vec<String> = taken.collect();
-    (1..)
-        .map(|n| format!("{prefix}{n:03}"))
-        .find(|id| !taken.contains(id))
-        .expect("an unused id")
 }
 
 /// `text` cut to about `max` characters: its start, `...`, its end.
