@@ -623,3 +623,71 @@ async fn changes_apply_to_open_connections() {
     socket.send(Message::text("x")).await.unwrap();
     assert_eq!(next_text(&mut socket).await, "changed:$default");
 }
+
+/// A broken WebSocket API in `portico.json` is refused with the file, line
+/// and column and exit code 2; `ls --json` and `deploy` know WebSocket APIs.
+#[test]
+fn the_cli_reports_bad_definitions_lists_and_deploys_websocket_apis() {
+    let portico = || std::process::Command::new(env!("CARGO_BIN_EXE_portico"));
+    let mut definition = mock_api(true);
+    definition["webSocketApis"][0]["routes"][1]["routeKey"] = json!("$ping");
+    let project = TempProject::from_json(&definition);
+    let output = portico()
+        .args(["ls", "--project"])
+        .arg(project.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let text = std::fs::read_to_string(project.path().join("portico.json")).unwrap();
+    let line = text.lines().position(|l| l.contains("\"$ping\"")).unwrap() + 1;
+    assert!(
+        stderr.contains(&format!("portico.json:{line}:")) && stderr.contains("$connect"),
+        "{stderr}"
+    );
+
+    let project = TempProject::copy_of("projects/chat");
+    let output = portico()
+        .args(["deploy", "--api", "Chat", "--stage", "prod", "--project"])
+        .arg(project.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = portico()
+        .args(["ls", "--json", "--project"])
+        .arg(project.path())
+        .output()
+        .unwrap();
+    let listed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let chat = &listed[0];
+    assert_eq!(chat["type"], "WEBSOCKET");
+    let stages: Vec<&str> = chat["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, ["dev", "prod"]);
+    assert!(
+        chat["stages"][1]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("ws://127.0.0.1:4455/restapis/chatapi001/prod/")
+    );
+    // The deployed stage serves its snapshot after a restart.
+    let gateway = start(&project.load(), WebSocketLimits::default());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut socket = connect(&stage_url(&gateway, "chatapi001", "prod")).await;
+        socket
+            .send(Message::text(r#"{"action": "whoami"}"#))
+            .await
+            .unwrap();
+        let me: Value = serde_json::from_str(&next_text(&mut socket).await).unwrap();
+        assert!(me["connectionId"].is_string());
+    });
+}
