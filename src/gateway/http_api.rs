@@ -170,21 +170,7 @@ pub fn compile(api: &HttpApi, stage: &HttpStage) -> CompiledHttpStage {
                     .collect(),
             }))
         });
-        let throttle = stage
-            .route_settings
-            .get(&route.route_key)
-            .or(stage.default_route_settings.as_ref())
-            .filter(|s| s.throttling_rate_limit.is_some() || s.throttling_burst_limit.is_some())
-            .map(|s| {
-                let defaults = super::throttle::Limits::ACCOUNT_DEFAULT;
-                Arc::new(super::throttle::TokenBucket::new(
-                    super::throttle::Limits {
-                        rate: s.throttling_rate_limit.unwrap_or(defaults.rate),
-                        burst: s.throttling_burst_limit.map_or(defaults.burst, u64::from),
-                    },
-                    super::throttle::monotonic(),
-                ))
-            });
+        let throttle = super::throttle::route_bucket(stage, &route.route_key).map(Arc::new);
         let lambda_auth = (route.authorization_type == "CUSTOM")
             .then(|| {
                 route

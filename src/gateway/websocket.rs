@@ -92,20 +92,23 @@ impl Selection {
     }
 
     /// The expression's value for a message; `None` when it cannot be
-    /// evaluated (not JSON, no such field). Values are stringified as AWS
-    /// documents ("the result will be stringified").
+    /// evaluated (not JSON, no such field). Values are stringified
+    /// as AWS documents ("the result will be stringified"). The body is
+    /// parsed only for a `$request.body` expression.
     fn evaluate(
         &self,
-        body: Option<&Value>,
+        body: &str,
         connection: &ConnectionInfo,
         stage_variables: &[(String, String)],
     ) -> Option<String> {
         match self {
-            Selection::Body(path) => match path.select(body?)? {
-                Value::String(text) => Some(text),
-                Value::Null => None,
-                other => Some(other.to_string()),
-            },
+            Selection::Body(path) => {
+                match path.select(&serde_json::from_str::<Value>(body).ok()?)? {
+                    Value::String(text) => Some(text),
+                    Value::Null => None,
+                    other => Some(other.to_string()),
+                }
+            }
             Selection::Header(name) => connection
                 .headers
                 .iter()
@@ -289,21 +292,7 @@ pub fn compile(api: &WebSocketApi, stage: &HttpStage) -> CompiledWebSocketStage 
                     .collect(),
             }
         });
-        let throttle = stage
-            .route_settings
-            .get(&route.route_key)
-            .or(stage.default_route_settings.as_ref())
-            .filter(|s| s.throttling_rate_limit.is_some() || s.throttling_burst_limit.is_some())
-            .map(|s| {
-                let defaults = super::throttle::Limits::ACCOUNT_DEFAULT;
-                super::throttle::TokenBucket::new(
-                    super::throttle::Limits {
-                        rate: s.throttling_rate_limit.unwrap_or(defaults.rate),
-                        burst: s.throttling_burst_limit.map_or(defaults.burst, u64::from),
-                    },
-                    super::throttle::monotonic(),
-                )
-            });
+        let throttle = super::throttle::route_bucket(stage, &route.route_key);
         routes.insert(
             route.route_key.clone(),
             CompiledRoute {
@@ -358,9 +347,6 @@ pub struct ConnectionInfo {
     /// The `$connect` authorizer's context (`principalId` included).
     pub authorizer: Option<Value>,
 }
-
-/// Name-value pairs: headers, query parameters.
-type Pairs = Vec<(String, String)>;
 
 /// CONNECT, MESSAGE or DISCONNECT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -449,11 +435,15 @@ impl CompiledWebSocketStage {
     /// The route a message takes: the selection expression's value when a
     /// route has that key, else `$default`; `None` when neither exists.
     pub fn select_route(&self, body: &str, connection: &ConnectionInfo) -> Option<&str> {
-        let parsed: Option<Value> = serde_json::from_str(body).ok();
-        let selected = parsed.as_ref().filter(|v| v.is_object()).and_then(|v| {
-            self.route_selection
-                .evaluate(Some(v), connection, &self.stage_variables)
-        });
+        // Only a JSON object is routed by its content.
+        let selected = body
+            .trim_start()
+            .starts_with('{')
+            .then(|| {
+                self.route_selection
+                    .evaluate(body, connection, &self.stage_variables)
+            })
+            .flatten();
         if let Some(key) = selected
             && !key.starts_with('$')
             && let Some(route) = self.routes.get(&key)
@@ -721,13 +711,44 @@ impl CompiledWebSocketStage {
         }
     }
 
-    fn bindings_parts(&self, connection: &ConnectionInfo) -> (Pairs, Pairs) {
-        let headers = connection
-            .headers
+    /// The template whose key the selection expression gives (`$default`
+    /// when there is none or it gives nothing), else the `$default` one.
+    fn select_template<'t>(
+        &self,
+        selection: Option<&Selection>,
+        templates: &'t [(String, Template)],
+        body: &str,
+        connection: &ConnectionInfo,
+    ) -> Option<&'t (String, Template)> {
+        let key = selection
+            .and_then(|s| s.evaluate(body, connection, &self.stage_variables))
+            .unwrap_or_else(|| "$default".into());
+        templates
             .iter()
-            .map(|(k, v)| (super::transform::title_case(k), v.clone()))
-            .collect();
-        (headers, connection.query.clone())
+            .find(|(k, _)| *k == key)
+            .or_else(|| templates.iter().find(|(k, _)| k == "$default"))
+    }
+
+    /// Renders a request or response template for this event. The
+    /// connection's headers were title-cased once, at the upgrade.
+    fn render(
+        &self,
+        template: &Template,
+        body: &str,
+        connection: &ConnectionInfo,
+        event: &RouteEvent<'_>,
+    ) -> Result<String, crate::vtl::VtlError> {
+        let context = self.template_context(connection, event);
+        template
+            .render(&crate::vtl::Bindings {
+                body,
+                path: &[],
+                querystring: &connection.query,
+                header: &connection.headers,
+                context: &context,
+                stage_variables: &self.stage_variables,
+            })
+            .map(|rendered| rendered.output)
     }
 
     /// The request template for this event, by the template selection
@@ -740,22 +761,12 @@ impl CompiledWebSocketStage {
         log: &mut ExecutionLog,
     ) -> Result<String, String> {
         let body = event.body.unwrap_or_default();
-        let parsed: Option<Value> = serde_json::from_str(body).ok();
-        let key = integration
-            .template_selection
-            .as_ref()
-            .and_then(|s| s.evaluate(parsed.as_ref(), connection, &self.stage_variables))
-            .unwrap_or_else(|| "$default".into());
-        let template = integration
-            .request_templates
-            .iter()
-            .find(|(k, _)| *k == key)
-            .or_else(|| {
-                integration
-                    .request_templates
-                    .iter()
-                    .find(|(k, _)| k == "$default")
-            });
+        let template = self.select_template(
+            integration.template_selection.as_ref(),
+            &integration.request_templates,
+            body,
+            connection,
+        );
         let Some((key, template)) = template else {
             let pass = match integration.passthrough.as_str() {
                 "NEVER" => false,
@@ -768,19 +779,8 @@ impl CompiledWebSocketStage {
             return Ok(body.to_string());
         };
         log.push_fmt(format_args!("Using request template {key}"));
-        let context = self.template_context(connection, event);
-        let (header, querystring) = self.bindings_parts(connection);
-        let rendered = template
-            .render(&crate::vtl::Bindings {
-                body,
-                path: &[],
-                querystring: &querystring,
-                header: &header,
-                context: &context,
-                stage_variables: &self.stage_variables,
-            })
-            .map_err(|e| format!("the request template failed: {e}"))?;
-        Ok(rendered.output)
+        self.render(template, body, connection, event)
+            .map_err(|e| format!("the request template failed: {e}"))
     }
 
     async fn integrate(
@@ -912,31 +912,17 @@ impl CompiledWebSocketStage {
             return (!body.is_empty() || !matches!(integration.kind, Kind::Mock))
                 .then(|| body.to_string());
         };
-        let parsed: Option<Value> = serde_json::from_str(body).ok();
-        let key = response
-            .template_selection
-            .as_ref()
-            .and_then(|s| s.evaluate(parsed.as_ref(), connection, &self.stage_variables))
-            .unwrap_or_else(|| "$default".into());
-        let template = response
-            .templates
-            .iter()
-            .find(|(k, _)| *k == key)
-            .or_else(|| response.templates.iter().find(|(k, _)| k == "$default"));
+        let template = self.select_template(
+            response.template_selection.as_ref(),
+            &response.templates,
+            body,
+            connection,
+        );
         let Some((_, template)) = template else {
             return Some(body.to_string());
         };
-        let context = self.template_context(connection, event);
-        let (header, querystring) = self.bindings_parts(connection);
-        match template.render(&crate::vtl::Bindings {
-            body,
-            path: &[],
-            querystring: &querystring,
-            header: &header,
-            context: &context,
-            stage_variables: &self.stage_variables,
-        }) {
-            Ok(rendered) => Some(rendered.output),
+        match self.render(template, body, connection, event) {
+            Ok(output) => Some(output),
             Err(error) => {
                 log.push_fmt(format_args!("The response template failed: {error}"));
                 None
