@@ -446,7 +446,14 @@ async fn run<S>(
     let lifetime = tokio::time::Instant::now() + limits.max_connection;
     let mut idle_deadline = tokio::time::Instant::now() + limits.idle_timeout;
     let id = connection.info.connection_id.clone();
-    let (code, reason) = loop {
+    let closing = |code: CloseCode, reason: &str| {
+        let frame = CloseFrame {
+            code,
+            reason: reason.to_string().into(),
+        };
+        (u16::from(code), reason.to_string(), Some(frame))
+    };
+    let (code, reason, ours) = loop {
         tokio::select! {
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
@@ -467,65 +474,43 @@ async fn run<S>(
                     let (code, reason) = frame.map_or((1005, String::new()), |f| {
                         (u16::from(f.code), f.reason.as_str().to_string())
                     });
-                    break (code, reason);
+                    break (code, reason, None);
                 }
                 Some(Err(tokio_tungstenite::tungstenite::Error::Capacity(_))) => {
                     // Over the message or frame quota: AWS closes with 1009.
-                    let _ = sink
-                        .send(Message::Close(Some(CloseFrame {
-                            code: CloseCode::Size,
-                            reason: "Message too big".into(),
-                        })))
-                        .await;
-                    break (1009, "Message too big".into());
+                    break closing(CloseCode::Size, "Message too big");
                 }
-                Some(Err(_)) | None => break (1006, String::new()),
+                Some(Err(_)) | None => break (1006, String::new(), None),
             },
             outbound = receiver.recv() => match outbound {
                 Some(Outbound::Text(text)) => {
                     connection.touch();
                     shared.connections.record_frame(&id, "out", None, &text);
                     if sink.send(Message::text(text)).await.is_err() {
-                        break (1006, String::new());
+                        break (1006, String::new(), None);
                     }
                 }
                 Some(Outbound::Binary(data)) => {
                     connection.touch();
                     shared.connections.record_frame(&id, "out", None, &String::from_utf8_lossy(&data));
                     if sink.send(Message::Binary(data)).await.is_err() {
-                        break (1006, String::new());
+                        break (1006, String::new(), None);
                     }
                 }
                 Some(Outbound::Close) | None => {
-                    let _ = sink
-                        .send(Message::Close(Some(CloseFrame {
-                            code: CloseCode::Normal,
-                            reason: "".into(),
-                        })))
-                        .await;
-                    break (1000, String::new());
+                    break closing(CloseCode::Normal, "");
                 }
             },
-            _ = tokio::time::sleep_until(idle_deadline) => {
-                let _ = sink
-                    .send(Message::Close(Some(CloseFrame {
-                        code: CloseCode::Away,
-                        reason: "Going away".into(),
-                    })))
-                    .await;
-                break (1001, "Going away".into());
-            }
-            _ = tokio::time::sleep_until(lifetime) => {
-                let _ = sink
-                    .send(Message::Close(Some(CloseFrame {
-                        code: CloseCode::Away,
-                        reason: "Going away".into(),
-                    })))
-                    .await;
-                break (1001, "Going away".into());
+            // Idle too long, or at the end of the connection's lifetime.
+            _ = tokio::time::sleep_until(idle_deadline.min(lifetime)) => {
+                break closing(CloseCode::Away, "Going away");
             }
         }
     };
+    // Portico ends the connection: say why in a close frame.
+    if let Some(frame) = ours {
+        let _ = sink.send(Message::Close(Some(frame))).await;
+    }
     let _ = sink.close().await;
     finish_connection(shared, stage, connection, code, reason);
 }

@@ -179,48 +179,32 @@ impl Routes {
             }
             apis.insert(api.id.clone(), stages);
         }
-        let mut http_apis = HashMap::new();
-        for api in &project.http_apis {
-            // An autoDeploy stage serves the API as it is now; another one
-            // the snapshot of its deployment.
-            let stages: HashMap<String, Arc<http_api::CompiledHttpStage>> = api
-                .stages
-                .iter()
-                .filter_map(|stage| {
-                    let served = if stage.auto_deploy {
-                        api
-                    } else {
-                        let id = stage.deployment_id.as_deref()?;
-                        project.http_snapshot(&api.api_id, id)?
-                    };
-                    Some((
-                        stage.stage_name.clone(),
-                        Arc::new(http_api::compile(served, stage)),
-                    ))
-                })
-                .collect();
-            http_apis.insert(api.api_id.clone(), stages);
-        }
-        let mut web_sockets = HashMap::new();
-        for api in &project.web_socket_apis {
-            let stages: HashMap<String, Arc<websocket::CompiledWebSocketStage>> = api
-                .stages
-                .iter()
-                .filter_map(|stage| {
-                    let served = if stage.auto_deploy {
-                        api
-                    } else {
-                        let id = stage.deployment_id.as_deref()?;
-                        project.web_socket_snapshot(&api.api_id, id)?
-                    };
-                    Some((
-                        stage.stage_name.clone(),
-                        Arc::new(websocket::compile(served, stage)),
-                    ))
-                })
-                .collect();
-            web_sockets.insert(api.api_id.clone(), stages);
-        }
+        let http_apis = project
+            .http_apis
+            .iter()
+            .map(|api| {
+                let stages = v2_stages(
+                    api,
+                    &api.stages,
+                    |id| project.http_snapshot(&api.api_id, id),
+                    http_api::compile,
+                );
+                (api.api_id.clone(), stages)
+            })
+            .collect();
+        let web_sockets = project
+            .web_socket_apis
+            .iter()
+            .map(|api| {
+                let stages = v2_stages(
+                    api,
+                    &api.stages,
+                    |id| project.web_socket_snapshot(&api.api_id, id),
+                    websocket::compile,
+                );
+                (api.api_id.clone(), stages)
+            })
+            .collect();
         let single_api = match project.rest_apis.as_slice() {
             [only] => Some(only.id.clone()),
             _ => None,
@@ -233,6 +217,28 @@ impl Routes {
             web_sockets,
         })
     }
+}
+
+/// An apigatewayv2 API's (HTTP or WebSocket) stages, compiled: an
+/// `autoDeploy` stage serves the API as it is now (`current`), another one
+/// the snapshot of its deployment; a stage never deployed is not served.
+fn v2_stages<'p, A: 'p, C>(
+    current: &'p A,
+    stages: &[crate::model::HttpStage],
+    snapshot: impl Fn(&str) -> Option<&'p Arc<A>>,
+    compile: impl Fn(&A, &crate::model::HttpStage) -> C,
+) -> HashMap<String, Arc<C>> {
+    stages
+        .iter()
+        .filter_map(|stage| {
+            let served = if stage.auto_deploy {
+                current
+            } else {
+                snapshot(stage.deployment_id.as_deref()?)?.as_ref()
+            };
+            Some((stage.stage_name.clone(), Arc::new(compile(served, stage))))
+        })
+        .collect()
 }
 
 /// How to run the gateway.

@@ -154,18 +154,7 @@ async fn handle(
             split_first_segment(&path).and_then(|(_, rest)| rest.strip_prefix("/@connections/"))
         {
             drop(routes);
-            let reply = match read_small_body(body).await {
-                Some(body) => super::connections::manage(
-                    shared,
-                    None,
-                    &parts.method,
-                    id,
-                    &body,
-                    &shared.websocket_limits,
-                ),
-                None => responses::payload_too_large(MAX_PAYLOAD_BYTES),
-            };
-            return finish(reply, &new_ids(), false);
+            return manage_connection(shared, None, &parts.method, id, body).await;
         }
     }
     if let Some((http_stage, below)) = http_target(&host, &path, &routes) {
@@ -340,18 +329,8 @@ async fn serve_web_socket(
 ) -> Response<Full<Bytes>> {
     use super::connections;
     if let Some(id) = below.strip_prefix("/@connections/") {
-        let reply = match read_small_body(body).await {
-            Some(body) => connections::manage(
-                shared,
-                Some((&stage.api_id, &stage.stage_name)),
-                &parts.method,
-                id,
-                &body,
-                &shared.websocket_limits,
-            ),
-            None => responses::payload_too_large(MAX_PAYLOAD_BYTES),
-        };
-        return finish(reply, &new_ids(), false);
+        let scope = Some((stage.api_id.as_str(), stage.stage_name.as_str()));
+        return manage_connection(shared, scope, &parts.method, id, body).await;
     }
     if connections::is_upgrade(&parts.headers) {
         let upgrade = connections::Upgrade {
@@ -365,13 +344,30 @@ async fn serve_web_socket(
     finish(responses::unknown_stage(), &new_ids(), false)
 }
 
-/// A management request's body; `None` past the payload limit.
-async fn read_small_body(body: Incoming) -> Option<Bytes> {
-    http_body_util::Limited::new(body, MAX_PAYLOAD_BYTES)
+/// An `@connections/{id}` request (within `scope`, an API and stage, when
+/// its URL names one); 413 past the payload limit.
+async fn manage_connection(
+    shared: &Shared,
+    scope: Option<(&str, &str)>,
+    method: &http::Method,
+    id: &str,
+    body: Incoming,
+) -> Response<Full<Bytes>> {
+    let body = http_body_util::Limited::new(body, MAX_PAYLOAD_BYTES)
         .collect()
-        .await
-        .ok()
-        .map(|collected| collected.to_bytes())
+        .await;
+    let reply = match body {
+        Ok(body) => super::connections::manage(
+            shared,
+            scope,
+            method,
+            id,
+            &body.to_bytes(),
+            &shared.websocket_limits,
+        ),
+        Err(_) => responses::payload_too_large(MAX_PAYLOAD_BYTES),
+    };
+    finish(reply, &new_ids(), false)
 }
 
 /// A control-plane request: the body read (within the payload limit), the
