@@ -202,6 +202,40 @@ pub struct RouteSettings {
     pub data_trace_enabled: Option<bool>,
 }
 
+/// A new deployment of an apigatewayv2 API (HTTP or WebSocket) with an id
+/// none of `existing` has.
+pub(super) fn new_deployment(
+    existing: &[HttpDeployment],
+    description: Option<&str>,
+) -> HttpDeployment {
+    let mut id = super::new_deployment_id();
+    while existing.iter().any(|d| d.deployment_id == id) {
+        id = super::new_deployment_id();
+    }
+    HttpDeployment {
+        deployment_id: id,
+        description: description.map(str::to_string),
+        created_date: Some(super::now_rfc3339()),
+    }
+}
+
+/// Points `stage_name` at `deployment_id`, creating the stage (without
+/// autoDeploy) if there is none: `CreateDeployment` with `stageName`.
+pub(super) fn point_stage(stages: &mut Vec<HttpStage>, stage_name: &str, deployment_id: &str) {
+    match stages.iter_mut().find(|s| s.stage_name == stage_name) {
+        Some(stage) => stage.deployment_id = Some(deployment_id.to_string()),
+        None => stages.push(HttpStage {
+            stage_name: stage_name.to_string(),
+            auto_deploy: false,
+            stage_variables: Default::default(),
+            description: None,
+            deployment_id: Some(deployment_id.to_string()),
+            default_route_settings: None,
+            route_settings: Default::default(),
+        }),
+    }
+}
+
 /// A parsed `routeKey`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RouteKey {

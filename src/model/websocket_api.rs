@@ -538,15 +538,7 @@ impl super::Project {
         let mut snapshot_api = api.clone();
         snapshot_api.stages.clear();
         snapshot_api.deployments.clear();
-        let mut id = super::new_deployment_id();
-        while api.deployments.iter().any(|d| d.deployment_id == id) {
-            id = super::new_deployment_id();
-        }
-        let deployment = HttpDeployment {
-            deployment_id: id,
-            description: description.map(str::to_string),
-            created_date: Some(super::now_rfc3339()),
-        };
+        let deployment = super::http_api::new_deployment(&api.deployments, description);
         let snapshot_path = self.snapshot_path(api_id, &deployment.deployment_id);
         if let Some(parent) = snapshot_path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| ProjectError::io(parent, e))?;
@@ -567,18 +559,7 @@ impl super::Project {
             .find(|a| a.api_id == api_id)
             .expect("found above");
         api.deployments.push(deployment.clone());
-        match api.stages.iter_mut().find(|s| s.stage_name == stage_name) {
-            Some(stage) => stage.deployment_id = Some(deployment.deployment_id.clone()),
-            None => api.stages.push(HttpStage {
-                stage_name: stage_name.to_string(),
-                auto_deploy: false,
-                stage_variables: Default::default(),
-                description: None,
-                deployment_id: Some(deployment.deployment_id.clone()),
-                default_route_settings: None,
-                route_settings: Default::default(),
-            }),
-        }
+        super::http_api::point_stage(&mut api.stages, stage_name, &deployment.deployment_id);
         self.save()?;
         Ok(deployment)
     }
