@@ -58,6 +58,23 @@ async fn next_text(socket: &mut Socket) -> String {
     }
 }
 
+/// The close code the gateway sends, within 5 s (frames before it are
+/// skipped; `None` if the socket ends without a close frame).
+async fn close_code(socket: &mut Socket) -> Option<u16> {
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(message) = socket.next().await {
+            match message {
+                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+        None
+    })
+    .await
+    .expect("the socket closes within 5 s")
+}
+
 /// A WebSocket API with MOCK routes: `ping` (two-way), `quiet` (one-way),
 /// and `$connect` admitting only `?token=ok`.
 fn mock_api(with_default: bool) -> Value {
@@ -230,16 +247,7 @@ async fn connections_api_posts_describes_and_deletes_and_says_gone_after() {
     let deleted = client.delete(&path_form).send().await.unwrap();
     assert_eq!(deleted.status(), 204);
     // The client sees the close.
-    let closed = tokio::time::timeout(Duration::from_secs(5), async {
-        while let Some(message) = socket.next().await {
-            if let Ok(Message::Close(frame)) = message {
-                return frame.map(|f| u16::from(f.code));
-            }
-        }
-        None
-    })
-    .await
-    .unwrap();
+    let closed = close_code(&mut socket).await;
     assert_eq!(closed, Some(1000));
     // Gone: 410 with GoneException and no body (AWS's SDKs report a null
     // message for it).
@@ -280,32 +288,12 @@ async fn messages_over_the_quota_close_with_1009_and_idle_connections_with_1001(
     let url = format!("{}?token=ok", stage_url(&gateway, "wsapi00001", "dev"));
     let mut socket = connect(&url).await;
     socket.send(Message::text("x".repeat(4096))).await.unwrap();
-    let code = tokio::time::timeout(Duration::from_secs(5), async {
-        while let Some(message) = socket.next().await {
-            match message {
-                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
-                Ok(_) => continue,
-                Err(_) => return None,
-            }
-        }
-        None
-    })
-    .await
-    .unwrap();
+    let code = close_code(&mut socket).await;
     assert_eq!(code, Some(1009), "over the frame quota");
     // Idle: nothing sent for longer than the timeout.
     let mut socket = connect(&url).await;
     let started = std::time::Instant::now();
-    let code = tokio::time::timeout(Duration::from_secs(5), async {
-        while let Some(message) = socket.next().await {
-            if let Ok(Message::Close(frame)) = message {
-                return frame.map(|f| u16::from(f.code));
-            }
-        }
-        None
-    })
-    .await
-    .unwrap();
+    let code = close_code(&mut socket).await;
     assert_eq!(code, Some(1001));
     assert!(started.elapsed() >= Duration::from_millis(350));
 }
