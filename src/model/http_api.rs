@@ -299,6 +299,13 @@ impl RouteKey {
     }
 }
 
+/// Whether `id` names an authorizer of type `kind` (`JWT`, `REQUEST`)
+/// among `authorizers`.
+pub(super) fn has_authorizer(authorizers: &[HttpAuthorizer], id: Option<&str>, kind: &str) -> bool {
+    id.and_then(|id| authorizers.iter().find(|a| a.authorizer_id == id))
+        .is_some_and(|a| a.authorizer_type == kind)
+}
+
 impl HttpApi {
     /// The integration a route targets (`integrations/{id}`).
     pub fn target(&self, route: &Route) -> Option<&HttpIntegration> {
@@ -329,11 +336,7 @@ impl HttpApi {
             match route.authorization_type.as_str() {
                 "NONE" => {}
                 "JWT" => {
-                    let authorizer = route
-                        .authorizer_id
-                        .as_ref()
-                        .and_then(|id| self.authorizers.iter().find(|a| a.authorizer_id == *id));
-                    if authorizer.is_none_or(|a| a.authorizer_type != "JWT") {
+                    if !has_authorizer(&self.authorizers, route.authorizer_id.as_deref(), "JWT") {
                         return Err((
                             at(&["routes", &i, "authorizerId"]),
                             "a JWT route needs the authorizerId of a JWT authorizer of this API"
@@ -342,11 +345,8 @@ impl HttpApi {
                     }
                 }
                 "CUSTOM" => {
-                    let authorizer = route
-                        .authorizer_id
-                        .as_ref()
-                        .and_then(|id| self.authorizers.iter().find(|a| a.authorizer_id == *id));
-                    if authorizer.is_none_or(|a| a.authorizer_type != "REQUEST") {
+                    if !has_authorizer(&self.authorizers, route.authorizer_id.as_deref(), "REQUEST")
+                    {
                         return Err((
                             at(&["routes", &i, "authorizerId"]),
                             "a CUSTOM route needs the authorizerId of a REQUEST authorizer of this API"

@@ -226,11 +226,11 @@ impl WebSocketApi {
                             "only the $connect route can have an authorizer".into(),
                         ));
                     }
-                    let authorizer = route
-                        .authorizer_id
-                        .as_ref()
-                        .and_then(|id| self.authorizers.iter().find(|a| a.authorizer_id == *id));
-                    if authorizer.is_none_or(|a| a.authorizer_type != "REQUEST") {
+                    if !super::http_api::has_authorizer(
+                        &self.authorizers,
+                        route.authorizer_id.as_deref(),
+                        "REQUEST",
+                    ) {
                         return Err((
                             at(&["routes", &i, "authorizerId"]),
                             "a CUSTOM route needs the authorizerId of a REQUEST authorizer of this API"
