@@ -679,3 +679,71 @@ fn the_cli_reports_bad_definitions_lists_and_deploys_websocket_apis() {
         assert!(me["connectionId"].is_string());
     });
 }
+
+/// A REQUEST Lambda authorizer on `$connect` (a real python function):
+/// without its identity source the handshake is 401, a Deny 403, an Allow
+/// connects and its principal reaches `$context.authorizer`. A plain HTTP
+/// request to the stage (no upgrade) is 403.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_authorizer_decides_the_handshake() {
+    let handler = r#"
+def handler(event, context):
+    allowed = event["headers"].get("Auth") == "letmein"
+    return {
+        "principalId": "ada",
+        "policyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Action": "execute-api:Invoke",
+            "Effect": "Allow" if allowed else "Deny",
+            "Resource": event["methodArn"],
+        }]},
+        "context": {"team": "blue"},
+    }
+"#;
+    let mut definition = mock_api(true);
+    definition["functions"] = json!([{"functionName": "gate", "runtime": "python3.12",
+        "handler": "app.handler", "codeUri": "functions/gate", "timeout": 5}]);
+    let api = &mut definition["webSocketApis"][0];
+    api["authorizers"] = json!([{"authorizerId": "auth1", "name": "gate",
+        "authorizerType": "REQUEST", "identitySource": ["route.request.header.Auth"],
+        "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:gate/invocations"}]);
+    api["routes"][0]["authorizationType"] = json!("CUSTOM");
+    api["routes"][0]["authorizerId"] = json!("auth1");
+    api["integrations"][1]["integrationResponses"][0]["responseTemplates"]["$default"] = json!(
+        "{\"pong\": \"$context.routeKey\", \"who\": \"$context.authorizer.principalId\", \"team\": \"$context.authorizer.team\"}"
+    );
+    let project = TempProject::from_json(&definition);
+    let dir = project.path().join("functions/gate");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("app.py"), handler).unwrap();
+    let gateway = start(&project.load(), WebSocketLimits::default());
+    let url = format!("{}?token=ok", stage_url(&gateway, "wsapi00001", "dev"));
+    let handshake = |auth: Option<&'static str>| {
+        let mut request = url.as_str().into_client_request().unwrap();
+        if let Some(auth) = auth {
+            request.headers_mut().insert("auth", auth.parse().unwrap());
+        }
+        tokio_tungstenite::connect_async(request)
+    };
+    for (auth, status) in [(None, 401), (Some("guess"), 403)] {
+        match handshake(auth).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), status, "{auth:?}")
+            }
+            other => panic!("expected a rejected handshake, got {other:?}"),
+        }
+    }
+    let (mut socket, _) = handshake(Some("letmein")).await.expect("allowed");
+    socket
+        .send(Message::text(r#"{"action": "ping"}"#))
+        .await
+        .unwrap();
+    let reply: Value = serde_json::from_str(&next_text(&mut socket).await).unwrap();
+    assert_eq!(reply["who"], "ada");
+    assert_eq!(reply["team"], "blue");
+    let plain = common::client()
+        .get(url.replace("ws://", "http://"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 403);
+}
