@@ -14,8 +14,8 @@ pub struct Writer {
     jobs: mpsc::Sender<Job>,
 }
 
-/// The writer's nice value: below the default (0), so the kernel gives
-/// the gateway's threads the CPU first.
+/// The writer's nice value where `SCHED_IDLE` is refused: below the
+/// default (0), so the kernel gives the gateway's threads the CPU first.
 const NICE: i32 = 10;
 
 impl Writer {
@@ -52,13 +52,20 @@ impl Writer {
     }
 }
 
+/// Linux's `SCHED_IDLE`: the thread runs when a core has nothing else to
+/// run, and a gateway thread that wakes up takes the core from it at once
+/// (with a nice value alone, a woken request waits out the writer's time
+/// slice, a few milliseconds: the p99 spike `benches/control.rs` showed).
 #[cfg(target_os = "linux")]
 fn lower_priority() {
-    // SAFETY: gettid and setpriority take no pointers; on Linux the nice
-    // value is per thread, so this changes the calling thread only.
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: `param` outlives the call; pid 0 is the calling thread, and
+    // on Linux scheduling policy and nice value are per thread.
     unsafe {
-        let tid = libc::gettid();
-        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, NICE);
+        if libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) != 0 {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, NICE);
+        }
     }
 }
 
