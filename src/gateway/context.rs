@@ -75,6 +75,12 @@ impl RequestContext {
         }
     }
 
+    /// The request's `X-Amzn-Trace-Id`, the same on the endpoint request
+    /// and on the response.
+    pub fn trace_id(&self) -> String {
+        super::endpoint::trace_id(&self.request_id, self.request_time)
+    }
+
     pub fn request_time_epoch_ms(&self) -> u128 {
         self.request_time
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -242,17 +248,25 @@ impl RequestContext {
 /// request costs no system call; ids need to be unique, not secret.
 fn new_request_id() -> String {
     let bytes = fastrand::u128(..).to_le_bytes();
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
     uuid::Builder::from_random_bytes(bytes)
         .into_uuid()
+        .hyphenated()
+        .encode_lower(&mut text)
         .to_string()
 }
 
 /// An `x-amz-apigw-id` like AWS's: 15 base64 characters then `=`.
 fn new_extended_request_id() -> String {
-    let mut raw = [0u8; 11];
-    raw.iter_mut().for_each(|b| *b = fastrand::u8(..));
-    let mut id = base64::engine::general_purpose::STANDARD.encode(raw);
-    id.truncate(15);
+    let raw = fastrand::u128(..).to_le_bytes();
+    let mut text = [0u8; 16];
+    // 11 random bytes make 15 base64 characters and a padding one; AWS's
+    // ids end in `=` that way.
+    let written = base64::engine::general_purpose::STANDARD
+        .encode_slice(&raw[..11], &mut text)
+        .unwrap_or(0);
+    let mut id = String::with_capacity(16);
+    id.extend(text[..written.min(15)].iter().map(|&b| char::from(b)));
     id.push('=');
     id
 }

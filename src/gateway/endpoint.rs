@@ -92,6 +92,10 @@ pub(super) fn is_hop_by_hop(name: &str) -> bool {
     )
 }
 
+pub(super) const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_AMZN_APIGATEWAY_API_ID: HeaderName = HeaderName::from_static("x-amzn-apigateway-api-id");
+
 /// Headers API Gateway adds to every endpoint request.
 pub(super) fn add_gateway_headers(
     headers: &mut HeaderMap,
@@ -109,7 +113,7 @@ pub(super) fn add_gateway_headers(
         _ => request.source_ip.clone(),
     };
     if let Ok(value) = HeaderValue::from_str(&forwarded) {
-        headers.insert("x-forwarded-for", value);
+        headers.insert(X_FORWARDED_FOR, value);
     }
     if !headers.contains_key(http::header::USER_AGENT)
         && let Ok(value) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", stage.api_id))
@@ -117,21 +121,31 @@ pub(super) fn add_gateway_headers(
         headers.insert(http::header::USER_AGENT, value);
     }
     if let Ok(value) = HeaderValue::from_str(&stage.api_id) {
-        headers.insert("x-amzn-apigateway-api-id", value);
+        headers.insert(X_AMZN_APIGATEWAY_API_ID, value);
     }
-    if let Ok(value) = HeaderValue::from_str(&trace_id(&context.request_id)) {
-        headers.insert("x-amzn-trace-id", value);
+    if let Ok(value) = HeaderValue::from_str(&context.trace_id()) {
+        headers.insert(X_AMZN_TRACE_ID, value);
     }
 }
 
-/// An X-Ray style trace id derived from the request id.
-pub fn trace_id(request_id: &str) -> String {
-    let seconds = std::time::SystemTime::now()
+/// An X-Ray style trace id derived from the request id:
+/// `Root=1-{seconds, 8 hex}-{24 hex of the request id}`.
+pub fn trace_id(request_id: &str, at: std::time::SystemTime) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let seconds = at
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let hex: String = request_id.chars().filter(|c| *c != '-').take(24).collect();
-    format!("Root=1-{seconds:08x}-{hex}")
+    let mut id = Vec::with_capacity(40);
+    id.extend_from_slice(b"Root=1-");
+    id.extend(
+        (0..8)
+            .rev()
+            .map(|shift| HEX[((seconds >> (shift * 4)) & 0xf) as usize]),
+    );
+    id.push(b'-');
+    id.extend(request_id.bytes().filter(|&b| b != b'-').take(24));
+    String::from_utf8(id).unwrap_or_default()
 }
 
 /// Characters escaped in query names and values we send.
@@ -206,7 +220,7 @@ pub(super) fn set_header(headers: &mut HeaderMap, name: &str, value: &str) -> bo
     }
 }
 
-pub(super) fn header_text(headers: &HeaderMap, name: &str) -> String {
+pub(super) fn header_text(headers: &HeaderMap, name: impl http::header::AsHeaderName) -> String {
     headers
         .get(name)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
@@ -220,16 +234,26 @@ pub struct HeadersDisplay<'a>(pub &'a HeaderMap);
 impl std::fmt::Display for HeadersDisplay<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("{")?;
-        for (i, name) in self.0.keys().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write!(f, "{name}=")?;
-            for (j, value) in self.0.get_all(name).iter().enumerate() {
-                if j > 0 {
-                    f.write_str(",")?;
+        // `HeaderMap::iter` gives all the values of a name one after the
+        // other, names in the order they were first inserted.
+        let mut previous: Option<&HeaderName> = None;
+        for (name, value) in self.0 {
+            match previous {
+                Some(p) if p == name => f.write_str(",")?,
+                Some(_) => {
+                    f.write_str(", ")?;
+                    f.write_str(name.as_str())?;
+                    f.write_str("=")?;
                 }
-                f.write_str(&String::from_utf8_lossy(value.as_bytes()))?;
+                None => {
+                    f.write_str(name.as_str())?;
+                    f.write_str("=")?;
+                }
+            }
+            previous = Some(name);
+            match std::str::from_utf8(value.as_bytes()) {
+                Ok(text) => f.write_str(text)?,
+                Err(_) => f.write_str(&String::from_utf8_lossy(value.as_bytes()))?,
             }
         }
         f.write_str("}")

@@ -139,7 +139,7 @@ pub async fn execute(
     context.source_ip = request.source_ip.clone();
     context.deployment_id = stage.deployment_id.clone();
     context.is_canary = stage.is_canary;
-    context.user_agent = header_text(&request.headers, "user-agent");
+    context.user_agent = header_text(&request.headers, http::header::USER_AGENT);
     let mut log = ExecutionLog::new();
     log.push_fmt(format_args!(
         "Starting execution for request: {}",
@@ -332,14 +332,14 @@ fn cache_lookup(
         } else {
             parameter
                 .strip_prefix("method.request.header.")
-                .map(|name| header_text(&request.headers, &name.to_ascii_lowercase()))
+                .map(|name| header_text(&request.headers, name.to_ascii_lowercase().as_str()))
         };
         key.push('\u{1f}');
         key.push_str(parameter);
         key.push('=');
         key.push_str(value.as_deref().unwrap_or_default());
     }
-    let invalidate = header_text(&request.headers, "cache-control")
+    let invalidate = header_text(&request.headers, http::header::CACHE_CONTROL)
         .split(',')
         .any(|d| d.trim().eq_ignore_ascii_case("max-age=0"));
     if invalidate && !caching.require_authorization {
@@ -913,7 +913,8 @@ fn request_body(
     scope: &MappingScope<'_>,
     log: &mut ExecutionLog,
 ) -> Result<(Bytes, bool, vtl::Overrides), GatewayError> {
-    let content_type = transform::media_type(&header_text(&request.headers, "content-type"));
+    let content_type =
+        transform::media_type(&header_text(&request.headers, http::header::CONTENT_TYPE));
     let binary = transform::is_binary(&content_type, &stage.binary_media_types);
     let payload = transform::convert_request(&request.body, binary, integration.content_handling)
         .map_err(|e| {
@@ -1206,7 +1207,8 @@ fn proxy_event_of(
     context: &RequestContext,
     body: &[u8],
 ) -> serde_json::Value {
-    let content_type = transform::media_type(&header_text(&request.headers, "content-type"));
+    let content_type =
+        transform::media_type(&header_text(&request.headers, http::header::CONTENT_TYPE));
     crate::integrations::lambda::proxy_event(&crate::integrations::lambda::ProxyRequest {
         resource_path: &context.resource_path,
         path: &request.path,
@@ -1353,9 +1355,9 @@ fn method_response(
     scope: &MappingScope<'_>,
     log: &mut ExecutionLog,
 ) -> Result<Reply, GatewayError> {
-    let accept = header_text(&request.headers, "accept");
+    let accept = header_text(&request.headers, http::header::ACCEPT);
     let payload_binary = transform::is_binary(
-        &transform::media_type(&header_text(&response.headers, "content-type")),
+        &transform::media_type(&header_text(&response.headers, http::header::CONTENT_TYPE)),
         &stage.binary_media_types,
     );
     let accept_binary =

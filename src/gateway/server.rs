@@ -68,8 +68,7 @@ pub(crate) fn target<'a>(
     path: &'a str,
     single_api: Option<&'a str>,
 ) -> Option<Target<'a>> {
-    let host_name = host.split(':').next().unwrap_or_default();
-    if let Some((api_id, _)) = host_name.split_once(".execute-api.") {
+    if let Some(api_id) = execute_api_id(host) {
         let (stage, rest) = split_first_segment(path)?;
         return Some(Target {
             api_id,
@@ -98,6 +97,44 @@ pub(crate) fn target<'a>(
         stage,
         path: rest,
     })
+}
+
+/// An address as text; IPv4 without the formatter (every request needs it).
+pub(crate) fn ip_text(ip: std::net::IpAddr) -> String {
+    let std::net::IpAddr::V4(v4) = ip else {
+        return ip.to_string();
+    };
+    let mut text = String::with_capacity(15);
+    for (i, octet) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            text.push('.');
+        }
+        if octet >= 100 {
+            text.push(char::from(b'0' + octet / 100));
+        }
+        if octet >= 10 {
+            text.push(char::from(b'0' + octet / 10 % 10));
+        }
+        text.push(char::from(b'0' + octet % 10));
+    }
+    text
+}
+
+/// The API id of a `{apiId}.execute-api.{anything}` host (port or not).
+/// Looks at the dots only: this runs for every request.
+fn execute_api_id(host: &str) -> Option<&str> {
+    const MARK: &[u8] = b".execute-api.";
+    if !host.as_bytes().contains(&b'-') {
+        return None;
+    }
+    let name = host.split(':').next().unwrap_or_default();
+    let bytes = name.as_bytes();
+    let at = bytes
+        .iter()
+        .enumerate()
+        .find(|&(i, &b)| b == b'.' && bytes[i..].starts_with(MARK))?
+        .0;
+    name.get(..at)
 }
 
 fn split_first_segment(path: &str) -> Option<(&str, &str)> {
@@ -131,11 +168,11 @@ async fn handle(
         && let Some(issuer) = shared.issuer.get()
     {
         let reply = local_issuer(issuer, &parts.method, below, body).await;
-        return finish(reply, &new_ids(), false);
+        return finish(reply, &new_ids(), None);
     }
     if crate::control::is_control_request(&path, &parts.headers) {
         let reply = control(parts, body, shared).await;
-        return finish(reply, &new_ids(), false);
+        return finish(reply, &new_ids(), None);
     }
     let routes = shared.routes.load();
     if !routes.web_sockets.is_empty() {
@@ -188,7 +225,7 @@ async fn handle(
     });
     drop(routes);
     let Some((stage, resource_path)) = stage else {
-        return finish(responses::unknown_stage(), &new_ids(), false);
+        return finish(responses::unknown_stage(), &new_ids(), None);
     };
 
     let too_large = parts
@@ -201,7 +238,7 @@ async fn handle(
         drain(body);
         let reply = responses::payload_too_large(MAX_PAYLOAD_BYTES);
         record_metrics(shared, &stage, None, "", reply.status, started, None, None);
-        return finish(reply, &new_ids(), false);
+        return finish(reply, &new_ids(), None);
     }
     let mut body = body;
     let mut collected = bytes::BytesMut::new();
@@ -214,7 +251,7 @@ async fn handle(
                         drain(body);
                         let reply = responses::payload_too_large(MAX_PAYLOAD_BYTES);
                         record_metrics(shared, &stage, None, "", reply.status, started, None, None);
-                        return finish(reply, &new_ids(), false);
+                        return finish(reply, &new_ids(), None);
                     }
                     collected.extend_from_slice(&data);
                 }
@@ -233,7 +270,7 @@ async fn handle(
                     body: Bytes::from_static(br#"{"message":"Bad Request"}"#),
                 };
                 record_metrics(shared, &stage, None, "", reply.status, started, None, None);
-                return finish(reply, &new_ids(), false);
+                return finish(reply, &new_ids(), None);
             }
         }
     };
@@ -245,7 +282,7 @@ async fn handle(
         raw_query,
         headers: parts.headers,
         body,
-        source_ip: peer.ip().to_string(),
+        source_ip: ip_text(peer.ip()),
         full_path: path,
         domain_name: host,
         protocol: match parts.version {
@@ -271,7 +308,7 @@ async fn handle(
     let response_headers = StoredHeaders::from_map(&reply.headers);
     let response_body = reply.body.clone();
     let ids = (context.request_id, context.extended_request_id);
-    let response = finish(reply, &ids, true);
+    let response = finish(reply, &ids, Some(context.request_time));
     record_metrics(
         shared,
         &stage,
@@ -341,7 +378,7 @@ async fn serve_web_socket(
         };
         return connections::upgrade(stage, upgrade, shared).await;
     }
-    finish(responses::unknown_stage(), &new_ids(), false)
+    finish(responses::unknown_stage(), &new_ids(), None)
 }
 
 /// An `@connections/{id}` request (within `scope`, an API and stage, when
@@ -367,7 +404,7 @@ async fn manage_connection(
         ),
         Err(_) => responses::payload_too_large(MAX_PAYLOAD_BYTES),
     };
-    finish(reply, &new_ids(), false)
+    finish(reply, &new_ids(), None)
 }
 
 /// A control-plane request: the body read (within the payload limit), the
@@ -620,8 +657,7 @@ fn http_target(
     path: &str,
     routes: &super::Routes,
 ) -> Option<(Arc<super::http_api::CompiledHttpStage>, String)> {
-    let host_name = host.split(':').next().unwrap_or_default();
-    if let Some((api_id, _)) = host_name.split_once(".execute-api.") {
+    if let Some(api_id) = execute_api_id(host) {
         let stages = routes.http_apis.get(api_id)?;
         if let Some((first, rest)) = split_first_segment(path)
             && let Some(stage) = stages.get(first)
@@ -676,7 +712,7 @@ async fn serve_http_api(
         .await
     {
         Ok(collected) => collected.to_bytes(),
-        Err(_) => return finish(responses::payload_too_large(MAX_PAYLOAD_BYTES), &ids, false),
+        Err(_) => return finish(responses::payload_too_large(MAX_PAYLOAD_BYTES), &ids, None),
     };
     let request = super::http_api::HttpRequest {
         method: parts.method.clone(),
@@ -684,7 +720,7 @@ async fn serve_http_api(
         raw_query,
         headers: parts.headers,
         body,
-        source_ip: peer.ip().to_string(),
+        source_ip: ip_text(peer.ip()),
         protocol: match parts.version {
             http::Version::HTTP_2 => "HTTP/2.0",
             http::Version::HTTP_10 => "HTTP/1.0",
@@ -698,7 +734,7 @@ async fn serve_http_api(
     let status = served.reply.status;
     let response_headers = StoredHeaders::from_map(&served.reply.headers);
     let response_body = served.reply.body.clone();
-    let response = finish(served.reply, &ids, true);
+    let response = finish(served.reply, &ids, Some(received_at));
     if shared.metrics.enabled() {
         let route = served.route.clone().unwrap_or_default();
         let key = SeriesKey {
@@ -811,25 +847,32 @@ fn new_ids() -> (String, String) {
     (context.request_id, context.extended_request_id)
 }
 
-/// Turns a reply into a hyper response with AWS's id headers.
+const X_AMZN_REQUESTID: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
+const X_AMZ_APIGW_ID: http::HeaderName = http::HeaderName::from_static("x-amz-apigw-id");
+
+/// Turns a reply into a hyper response with AWS's id headers, and the
+/// trace id of a request received `traced` (a served one).
 fn finish(
     reply: Reply,
     (request_id, extended_id): &(String, String),
-    traced: bool,
+    traced: Option<SystemTime>,
 ) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(reply.body));
     *response.status_mut() =
         http::StatusCode::from_u16(reply.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     *response.headers_mut() = reply.headers;
     let headers = response.headers_mut();
+    headers.reserve(3);
     if let Ok(value) = HeaderValue::from_str(request_id) {
-        headers.insert("x-amzn-requestid", value);
+        headers.insert(X_AMZN_REQUESTID, value);
     }
     if let Ok(value) = HeaderValue::from_str(extended_id) {
-        headers.insert("x-amz-apigw-id", value);
+        headers.insert(X_AMZ_APIGW_ID, value);
     }
-    if traced && let Ok(value) = HeaderValue::from_str(&trace_id(request_id)) {
-        headers.insert("x-amzn-trace-id", value);
+    if let Some(at) = traced
+        && let Ok(value) = HeaderValue::from_str(&trace_id(request_id, at))
+    {
+        headers.insert(super::endpoint::X_AMZN_TRACE_ID, value);
     }
     response
 }
@@ -837,6 +880,21 @@ fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ip_text_is_display() {
+        for ip in [
+            "127.0.0.1",
+            "10.200.3.45",
+            "255.255.255.255",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+        ] {
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            assert_eq!(ip_text(ip), ip.to_string());
+        }
+    }
 
     #[test]
     fn url_forms() {

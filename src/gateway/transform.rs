@@ -110,15 +110,11 @@ pub fn title_case(name: &str) -> String {
 /// The media type of a `Content-Type` or of the first entry of an `Accept`
 /// header, lower-cased, without parameters: `application/json`.
 pub fn media_type(header_value: &str) -> String {
-    header_value
-        .split(',')
-        .next()
-        .unwrap_or_default()
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
+    let end = header_value
+        .bytes()
+        .position(|b| b == b',' || b == b';')
+        .unwrap_or(header_value.len());
+    header_value[..end].trim().to_ascii_lowercase()
 }
 
 /// Whether `media_type` is one of the API's `binaryMediaTypes`, which may use

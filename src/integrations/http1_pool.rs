@@ -7,8 +7,8 @@
 //! task polls its connection while it waits for the response, and an idle
 //! connection waits in the pool unpolled, as nginx's upstream keep-alive
 //! does. A connection the backend closed while idle is noticed at checkout,
-//! and a request that fails on a reused connection before any answer is
-//! retried once on a fresh one.
+//! and a request a reused connection could not send goes once more on a
+//! fresh one (hyper hands it back, so it is never copied).
 
 use std::collections::HashMap;
 use std::future::{Future, poll_fn};
@@ -77,8 +77,8 @@ impl Http1Pool {
                 .headers
                 .insert(http::header::HOST, http::HeaderValue::from_str(authority)?);
         }
+        let mut request = http::Request::from_parts(parts, Full::new(body));
         if let Some(pooled) = self.checkout(authority) {
-            let request = rebuild(&parts, &body);
             match exchange(pooled, request).await {
                 Ok((answer, reusable)) => {
                     if let Some(pooled) = reusable {
@@ -86,9 +86,13 @@ impl Http1Pool {
                     }
                     return Ok(answer);
                 }
-                // The backend closed the idle connection under us before it
-                // answered: a fresh connection gets one more try.
-                Err(error) if error.sent_nothing => {}
+                // The backend closed the idle connection under us before
+                // the request went out: a fresh connection gets it (hyper's
+                // own pool retries the same way, only requests not sent).
+                Err(ExchangeError {
+                    unsent: Some(unsent),
+                    ..
+                }) => request = unsent,
                 Err(error) => return Err(error.error),
             }
         }
@@ -101,9 +105,7 @@ impl Http1Pool {
             connection,
             idle_since: Instant::now(),
         };
-        let (answer, reusable) = exchange(pooled, rebuild(&parts, &body))
-            .await
-            .map_err(|e| e.error)?;
+        let (answer, reusable) = exchange(pooled, request).await.map_err(|e| e.error)?;
         if let Some(pooled) = reusable {
             self.checkin(authority, pooled);
         }
@@ -145,18 +147,10 @@ fn still_open(connection: &mut Connection<Io, Full<Bytes>>) -> bool {
     connection.poll_without_shutdown(&mut context).is_pending()
 }
 
-fn rebuild(parts: &Parts, body: &Bytes) -> http::Request<Full<Bytes>> {
-    let mut request = http::Request::new(Full::new(body.clone()));
-    *request.method_mut() = parts.method.clone();
-    *request.uri_mut() = parts.uri.clone();
-    *request.headers_mut() = parts.headers.clone();
-    request
-}
-
 struct ExchangeError {
     error: Box<dyn std::error::Error + Send + Sync>,
-    /// Nothing was answered and the request can be sent again.
-    sent_nothing: bool,
+    /// The request, when it was not sent and can go on another connection.
+    unsent: Option<http::Request<Full<Bytes>>>,
 }
 
 /// One request/response on `pooled`, polling its connection on this task.
@@ -173,16 +167,15 @@ async fn exchange(
     let mut connection_done = false;
     let result = {
         let mut response = pin!(async {
-            let ready = sender.ready().await;
-            if let Err(error) = ready {
-                return Err((error, true));
+            if let Err(error) = sender.ready().await {
+                return Err((error, Some(request)));
             }
-            let response = sender.send_request(request).await.map_err(|e| {
-                let nothing = e.is_canceled() || e.is_incomplete_message();
-                (e, nothing)
+            let response = sender.try_send_request(request).await.map_err(|mut e| {
+                let unsent = e.take_message();
+                (e.into_error(), unsent)
             })?;
             let (head, body) = response.into_parts();
-            let body = body.collect().await.map_err(|e| (e, false))?.to_bytes();
+            let body = body.collect().await.map_err(|e| (e, None))?.to_bytes();
             Ok(Answer {
                 status: head.status,
                 headers: head.headers,
@@ -206,9 +199,9 @@ async fn exchange(
                 idle_since,
             }),
         )),
-        Err((error, sent_nothing)) => Err(ExchangeError {
+        Err((error, unsent)) => Err(ExchangeError {
             error: Box::new(error),
-            sent_nothing,
+            unsent,
         }),
     }
 }

@@ -28,6 +28,9 @@ impl Integrate for MockIntegration {
 
 /// Reads `statusCode` (a number or a numeric string) from the mapped request.
 pub fn mock_status(body: &[u8], from_template: bool) -> Result<u16, IntegrationError> {
+    if let Some(status) = plain_status(body) {
+        return Ok(status);
+    }
     let text = String::from_utf8_lossy(body);
     if text.trim().is_empty() {
         return Ok(200);
@@ -58,6 +61,20 @@ pub fn mock_status(body: &[u8], from_template: bool) -> Result<u16, IntegrationE
         })
 }
 
+/// The common `{"statusCode": 200}` (any spacing) without a JSON parser;
+/// `None` for anything else, which the parser then reads.
+fn plain_status(body: &[u8]) -> Option<u16> {
+    let text = std::str::from_utf8(body).ok()?.trim();
+    let inner = text.strip_prefix('{')?.strip_suffix('}')?.trim();
+    let value = inner.strip_prefix("\"statusCode\"")?.trim_start();
+    let digits = value.strip_prefix(':')?.trim();
+    // JSON numbers have no leading zero: `0200` is for the parser to refuse.
+    if digits.len() != 3 || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|s| (100..=599).contains(s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,5 +88,16 @@ mod tests {
         assert!(mock_status(b"nope", true).is_err());
         assert_eq!(mock_status(b"nope", false), Ok(200));
         assert!(mock_status(br#"{"statusCode": 9999}"#, true).is_err());
+        assert!(mock_status(br#"{"statusCode": 99}"#, true).is_err());
+        assert_eq!(
+            mock_status(b" {\n  \"statusCode\" :200 \n} ", true),
+            Ok(200)
+        );
+        assert_eq!(
+            mock_status(br#"{"statusCode": 200, "x": 1}"#, true),
+            Ok(200)
+        );
+        assert_eq!(plain_status(br#"{"statusCode": 204}"#), Some(204));
+        assert_eq!(plain_status(br#"{"statusCode": 200, "x": 1}"#), None);
     }
 }
