@@ -123,7 +123,7 @@ pub(super) fn add_gateway_headers(
     if let Ok(value) = HeaderValue::from_str(&stage.api_id) {
         headers.insert(X_AMZN_APIGATEWAY_API_ID, value);
     }
-    if let Ok(value) = HeaderValue::from_str(&context.trace_id()) {
+    if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from(context.trace_id())) {
         headers.insert(X_AMZN_TRACE_ID, value);
     }
 }

@@ -870,7 +870,7 @@ fn finish(
         headers.insert(X_AMZ_APIGW_ID, value);
     }
     if let Some(at) = traced
-        && let Ok(value) = HeaderValue::from_str(&trace_id(request_id, at))
+        && let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(trace_id(request_id, at)))
     {
         headers.insert(super::endpoint::X_AMZN_TRACE_ID, value);
     }
