@@ -28,6 +28,8 @@ pub enum Node {
     },
     Foreach {
         variable: String,
+        /// The variable's slot ([`super::slots`]).
+        slot: usize,
         iterable: Expr,
         body: Vec<Node>,
         at: usize,
@@ -51,6 +53,8 @@ pub enum Node {
 pub struct Reference {
     pub quiet: bool,
     pub name: String,
+    /// The variable's slot ([`super::slots`]), set after parsing.
+    pub slot: usize,
     /// `$foreach`, `$velocityCount`, `$velocityHasNext`, resolved once.
     pub builtin: Option<Builtin>,
     pub parts: Vec<Part>,
@@ -64,6 +68,17 @@ pub enum Builtin {
     Foreach,
     VelocityCount,
     VelocityHasNext,
+}
+
+impl Builtin {
+    pub fn of(name: &str) -> Option<Builtin> {
+        match name {
+            "foreach" => Some(Builtin::Foreach),
+            "velocityCount" => Some(Builtin::VelocityCount),
+            "velocityHasNext" => Some(Builtin::VelocityHasNext),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -114,5 +129,7 @@ pub enum BinaryOp {
 #[derive(Debug, Clone)]
 pub struct Macro {
     pub parameters: Vec<String>,
+    /// The parameters' slots ([`super::slots`]), set after parsing.
+    pub slots: Vec<usize>,
     pub body: Vec<Node>,
 }

@@ -12,10 +12,9 @@
 
 use std::collections::HashMap;
 
-use rustc_hash::FxHashMap;
-
-use super::ast::{BinaryOp, Expr, Macro, Node, Part, Reference};
+use super::ast::{BinaryOp, Builtin, Expr, Macro, Node, Part, Reference};
 use super::input::InputState;
+use super::slots;
 use super::value::{LoopState, Value};
 use super::{Bindings, MAX_FOREACH_ITERATIONS, MAX_OUTPUT_BYTES, Overrides};
 
@@ -47,8 +46,11 @@ const MAX_MACRO_DEPTH: usize = 20;
 pub struct Renderer<'t, 'b> {
     source: &'t str,
     macros: &'t HashMap<String, Macro>,
-    globals: FxHashMap<String, Value>,
-    frames: Vec<FxHashMap<String, Value>>,
+    /// Variables by slot ([`super::slots`]); `None` is undefined.
+    globals: Vec<Option<Value>>,
+    /// A macro call's parameters, by slot: they shadow the globals.
+    frames: Vec<Vec<(usize, Value)>>,
+    builtins: &'t [Option<Builtin>],
     defines: HashMap<String, &'t [Node]>,
     loops: Vec<LoopState>,
     macro_depth: usize,
@@ -61,37 +63,53 @@ impl<'t, 'b> Renderer<'t, 'b> {
     pub fn new(
         source: &'t str,
         macros: &'t HashMap<String, Macro>,
+        builtins: &'t [Option<Builtin>],
         bindings: &Bindings<'b>,
+        output_capacity: usize,
     ) -> Self {
-        let mut globals = FxHashMap::default();
-        globals.insert("input".to_string(), Value::Input);
-        globals.insert("util".to_string(), Value::Util);
+        let mut globals = vec![None; builtins.len()];
+        globals[slots::INPUT] = Some(Value::Input);
+        globals[slots::UTIL] = Some(Value::Util);
         let stage_variables: super::value::Entries = bindings
             .stage_variables
             .iter()
             .map(|(k, v)| (super::value::Key::from(k.as_str()), Value::str(v)))
             .collect();
-        globals.insert("stageVariables".to_string(), Value::map(stage_variables));
+        globals[slots::STAGE_VARIABLES] = Some(Value::map(stage_variables));
         let context = if bindings.context.is_object() {
             Value::from_context(bindings.context)
         } else {
-            Value::from_context(&serde_json::json!({
-                "requestOverride": {"header": {}, "path": {}, "querystring": {}},
-                "responseOverride": {"header": {}},
-            }))
+            // `{"requestOverride": {"header": {}, "path": {}, "querystring": {}},
+            //   "responseOverride": {"header": {}}}`
+            let empty = || Value::map(super::value::Entries::default());
+            let section = |names: &[&str]| {
+                Value::map(names.iter().map(|name| ((*name).into(), empty())).collect())
+            };
+            Value::map(
+                [
+                    (
+                        "requestOverride".into(),
+                        section(&["header", "path", "querystring"]),
+                    ),
+                    ("responseOverride".into(), section(&["header"])),
+                ]
+                .into_iter()
+                .collect(),
+            )
         };
-        globals.insert("context".to_string(), context.clone());
+        globals[slots::CONTEXT] = Some(context.clone());
         Renderer {
             source,
             macros,
             globals,
             frames: Vec::new(),
+            builtins,
             defines: HashMap::new(),
             loops: Vec::new(),
             macro_depth: 0,
             input: InputState::new(bindings),
             context,
-            out: String::with_capacity(source.len() + 64),
+            out: String::with_capacity(output_capacity),
         }
     }
 
@@ -173,11 +191,12 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 }
             }
             Node::Foreach {
-                variable,
+                slot,
                 iterable,
                 body,
                 at,
-            } => return self.foreach(variable, iterable, body, *at),
+                ..
+            } => return self.foreach(*slot, iterable, body, *at),
             Node::Break => return Ok(Flow::Break),
             Node::Stop => return Ok(Flow::Stop),
             Node::MacroCall {
@@ -196,7 +215,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
     fn print_reference(&mut self, reference: &'t Reference) -> Result<()> {
         if reference.parts.is_empty()
             && !self.defines.is_empty()
-            && self.lookup(&reference.name).is_none()
+            && self.lookup(reference.slot).is_none()
             && let Some(body) = self.defines.get(&reference.name).copied()
         {
             self.macro_depth += 1;
@@ -228,43 +247,42 @@ impl<'t, 'b> Renderer<'t, 'b> {
         }
     }
 
-    fn lookup(&self, name: &str) -> Option<Value> {
+    /// The variable in `slot`: a macro parameter, a loop builtin, else a
+    /// global.
+    fn lookup(&self, slot: usize) -> Option<Value> {
         if let Some(frame) = self.frames.last()
-            && let Some(value) = frame.get(name)
+            && let Some((_, value)) = frame.iter().find(|(s, _)| *s == slot)
         {
             return Some(value.clone());
         }
-        match name {
-            "foreach" => self.loops.last().map(|state| Value::Loop(*state)),
-            "velocityCount" => self
+        match self.builtins[slot] {
+            Some(Builtin::Foreach) => self.loops.last().map(|state| Value::Loop(*state)),
+            Some(Builtin::VelocityCount) => self
                 .loops
                 .last()
                 .map(|state| Value::integer(state.count as i64)),
-            "velocityHasNext" => self.loops.last().map(|state| Value::Bool(state.has_next)),
-            _ => self.globals.get(name).cloned(),
+            Some(Builtin::VelocityHasNext) => {
+                self.loops.last().map(|state| Value::Bool(state.has_next))
+            }
+            None => self.globals[slot].clone(),
         }
     }
 
-    fn set_variable(&mut self, name: &str, value: Value) {
+    fn set_variable(&mut self, slot: usize, value: Value) {
         if let Some(frame) = self.frames.last_mut()
-            && let Some(slot) = frame.get_mut(name)
+            && let Some((_, parameter)) = frame.iter_mut().find(|(s, _)| *s == slot)
         {
-            *slot = value;
+            *parameter = value;
             return;
         }
-        match self.globals.get_mut(name) {
-            Some(slot) => *slot = value,
-            None => {
-                self.globals.insert(name.to_string(), value);
-            }
-        }
+        self.globals[slot] = Some(value);
     }
 
     /// The value of a reference; `Null` when any step is undefined.
     pub fn reference(&mut self, reference: &'t Reference) -> Result<Value> {
         let found = match reference.builtin {
-            None if self.frames.is_empty() => self.globals.get(&reference.name).cloned(),
-            _ => self.lookup(&reference.name),
+            None if self.frames.is_empty() => self.globals[reference.slot].clone(),
+            _ => self.lookup(reference.slot),
         };
         let Some(mut value) = found else {
             return Ok(Value::Null);
@@ -366,10 +384,10 @@ impl<'t, 'b> Renderer<'t, 'b> {
             return Ok(());
         }
         let Some((last, path)) = target.parts.split_last() else {
-            self.set_variable(&target.name, value);
+            self.set_variable(target.slot, value);
             return Ok(());
         };
-        let Some(mut base) = self.lookup(&target.name) else {
+        let Some(mut base) = self.lookup(target.slot) else {
             return Ok(());
         };
         for part in path {
@@ -401,7 +419,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
 
     fn foreach(
         &mut self,
-        variable: &str,
+        variable: usize,
         iterable: &'t Expr,
         body: &'t [Node],
         at: usize,
@@ -444,14 +462,14 @@ impl<'t, 'b> Renderer<'t, 'b> {
         Ok(flow)
     }
 
-    fn remove_variable(&mut self, name: &str) {
+    fn remove_variable(&mut self, slot: usize) {
         if let Some(frame) = self.frames.last_mut()
-            && frame.contains_key(name)
+            && let Some((_, parameter)) = frame.iter_mut().find(|(s, _)| *s == slot)
         {
-            frame.insert(name.to_string(), Value::Null);
+            *parameter = Value::Null;
             return;
         }
-        self.globals.remove(name);
+        self.globals[slot] = None;
     }
 
     fn call_macro(
@@ -472,13 +490,19 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 format!("macro #{name} recurses deeper than {MAX_MACRO_DEPTH} calls"),
             );
         }
-        let mut frame = FxHashMap::default();
-        for (parameter, argument) in definition.parameters.iter().zip(arguments) {
+        let mut frame: Vec<(usize, Value)> = Vec::with_capacity(definition.slots.len());
+        let mut bind = |slot: usize, value: Value| match frame.iter_mut().find(|(s, _)| *s == slot)
+        {
+            // A repeated parameter name takes the last value.
+            Some((_, parameter)) => *parameter = value,
+            None => frame.push((slot, value)),
+        };
+        for (slot, argument) in definition.slots.iter().zip(arguments) {
             let value = self.expr(argument)?;
-            frame.insert(parameter.clone(), value);
+            bind(*slot, value);
         }
-        for parameter in definition.parameters.iter().skip(arguments.len()) {
-            frame.insert(parameter.clone(), Value::Null);
+        for slot in definition.slots.iter().skip(arguments.len()) {
+            bind(*slot, Value::Null);
         }
         self.frames.push(frame);
         self.macro_depth += 1;
