@@ -227,6 +227,31 @@ impl<'t, 'b> Renderer<'t, 'b> {
             flow?;
             return Ok(());
         }
+        // A walk through maps, printed from where it ends without cloning.
+        if self.frames.is_empty()
+            && reference.builtin.is_none()
+            && (self.defines.is_empty() || !reference.parts.is_empty())
+        {
+            let walk = match &self.globals[reference.slot] {
+                None => Walk::Null,
+                Some(root) => write_path(root, &reference.parts, &mut self.out),
+            };
+            match walk {
+                Walk::Written if self.out.len() > MAX_OUTPUT_BYTES => {
+                    return fail(
+                        reference.at,
+                        format!("the output exceeds {MAX_OUTPUT_BYTES} bytes"),
+                    );
+                }
+                Walk::Written => return Ok(()),
+                Walk::Null if reference.quiet => return Ok(()),
+                Walk::Null => {
+                    let literal = &self.source[reference.source.clone()];
+                    return self.write(literal, reference.at);
+                }
+                Walk::Other => {}
+            }
+        }
         let value = self.reference(reference)?;
         match value {
             Value::Null if reference.quiet => Ok(()),
@@ -280,6 +305,28 @@ impl<'t, 'b> Renderer<'t, 'b> {
 
     /// The value of a reference; `Null` when any step is undefined.
     pub fn reference(&mut self, reference: &'t Reference) -> Result<Value> {
+        // The common cases without cloning what lies on the way: a walk
+        // through maps, and `$foreach.hasNext` and friends.
+        if self.frames.is_empty() {
+            match reference.builtin {
+                None => match &self.globals[reference.slot] {
+                    None => return Ok(Value::Null),
+                    Some(root) => {
+                        if let Some(value) = map_path(root, &reference.parts) {
+                            return Ok(value);
+                        }
+                    }
+                },
+                Some(Builtin::Foreach) => {
+                    if let (Some(state), [Part::Property(name)]) =
+                        (self.loops.last(), reference.parts.as_slice())
+                    {
+                        return Ok(loop_property(state, name));
+                    }
+                }
+                Some(_) => {}
+            }
+        }
         let found = match reference.builtin {
             None if self.frames.is_empty() => self.globals[reference.slot].clone(),
             _ => self.lookup(reference.slot),
@@ -325,16 +372,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 return Ok(entries.borrow().get(name).cloned().unwrap_or_default());
             }
             // `$foreach.hasNext` and friends, without building method names.
-            Value::Loop(state) => {
-                return Ok(match name {
-                    "index" => Value::integer(state.index as i64),
-                    "count" => Value::integer(state.count as i64),
-                    "hasNext" => Value::Bool(state.has_next),
-                    "first" => Value::Bool(state.index == 0),
-                    "last" => Value::Bool(!state.has_next),
-                    _ => Value::Null,
-                });
-            }
+            Value::Loop(state) => return Ok(loop_property(state, name)),
             Value::Entry(entry) => {
                 return Ok(match name {
                     "key" => Value::str(&entry.0),
@@ -621,6 +659,62 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 }
             },
         })
+    }
+}
+
+/// `$a.b.c` below `value` when each step is an entry of a map (or the walk
+/// reaches null), as [`Renderer::reference`] steps through
+/// [`Renderer::property`], but borrowing the maps on the way. `None` when a
+/// step is anything else.
+fn map_path(value: &Value, parts: &[Part]) -> Option<Value> {
+    let Some((first, rest)) = parts.split_first() else {
+        return Some(value.clone());
+    };
+    match (first, value) {
+        (_, Value::Null) => Some(Value::Null),
+        (Part::Property(name), Value::Map(entries)) => match entries.borrow().get(name) {
+            Some(next) => map_path(next, rest),
+            None => Some(Value::Null),
+        },
+        _ => None,
+    }
+}
+
+enum Walk {
+    Written,
+    Null,
+    /// A step that is not a map's entry: the walk did nothing.
+    Other,
+}
+
+/// [`map_path`] that writes the value it reaches instead of cloning it.
+fn write_path(value: &Value, parts: &[Part], out: &mut String) -> Walk {
+    let Some((first, rest)) = parts.split_first() else {
+        if value.is_null() {
+            return Walk::Null;
+        }
+        value.write_java(out);
+        return Walk::Written;
+    };
+    match (first, value) {
+        (_, Value::Null) => Walk::Null,
+        (Part::Property(name), Value::Map(entries)) => match entries.borrow().get(name) {
+            Some(next) => write_path(next, rest, out),
+            None => Walk::Null,
+        },
+        _ => Walk::Other,
+    }
+}
+
+/// `$foreach.name`, without building method names.
+fn loop_property(state: &LoopState, name: &str) -> Value {
+    match name {
+        "index" => Value::integer(state.index as i64),
+        "count" => Value::integer(state.count as i64),
+        "hasNext" => Value::Bool(state.has_next),
+        "first" => Value::Bool(state.index == 0),
+        "last" => Value::Bool(!state.has_next),
+        _ => Value::Null,
     }
 }
 

@@ -11,6 +11,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use super::map::same_key;
 use super::value::{Entries, Key, Value};
 
 /// serde_json stops at 128 levels; well below that, leave deep documents
@@ -28,6 +29,7 @@ pub fn parse(text: &str) -> Option<Value> {
         pos: 0,
         depth: 0,
         keys: Vec::new(),
+        next_key: 0,
         scratch: String::new(),
     };
     let value = reader.value()?;
@@ -42,9 +44,25 @@ struct Reader<'a> {
     depth: u32,
     /// Keys read so far, so `[{"id":..}, {"id":..}]` allocates `id` once.
     keys: Vec<Key>,
+    /// Where in `keys` to look first.
+    next_key: usize,
     /// A string with escapes, unescaped.
     scratch: String,
 }
+
+/// The bytes that end a run of plain string text: `"`, `\\` and the
+/// control characters (which serde_json rejects in strings).
+const STOPS_STRING: [bool; 256] = {
+    let mut stops = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        stops[b] = true;
+        b += 1;
+    }
+    stops[b'"' as usize] = true;
+    stops[b'\\' as usize] = true;
+    stops
+};
 
 /// Exact powers of ten as doubles (10^22 is the largest).
 const POW10: [f64; 23] = [
@@ -74,10 +92,13 @@ impl<'a> Reader<'a> {
         match self.peek()? {
             b'{' => self.object(),
             b'[' => self.array(),
-            b'"' => Some(match self.string()? {
-                Text::Slice(text) => Value::str(text),
-                Text::Scratch => Value::str(&self.scratch),
-            }),
+            b'"' => {
+                let text = match self.string()? {
+                    Text::Slice(text) => text,
+                    Text::Scratch => &self.scratch,
+                };
+                Some(Value::str(text))
+            }
             b't' => self.word(b"true", Value::Bool(true)),
             b'f' => self.word(b"false", Value::Bool(false)),
             b'n' => self.word(b"null", Value::Null),
@@ -128,7 +149,9 @@ impl<'a> Reader<'a> {
     fn object(&mut self) -> Option<Value> {
         self.enter()?;
         self.pos += 1;
-        let mut entries = Entries::with_capacity(4);
+        // Filled in place: the entries are too big to move around cheaply.
+        let map = Rc::new(RefCell::new(Entries::default()));
+        let mut entries = map.borrow_mut();
         self.skip_whitespace();
         if self.peek()? == b'}' {
             self.pos += 1;
@@ -138,7 +161,7 @@ impl<'a> Reader<'a> {
                 if self.peek()? != b'"' {
                     return None;
                 }
-                let key = self.key()?;
+                let (key, shared) = self.key()?;
                 self.skip_whitespace();
                 if self.peek()? != b':' {
                     return None;
@@ -147,7 +170,11 @@ impl<'a> Reader<'a> {
                 let value = self.value()?;
                 // A repeated key keeps its place and takes the last value,
                 // as serde_json's reading into an ordered map does.
-                entries.insert(key, value);
+                if shared {
+                    entries.insert_shared(key, value);
+                } else {
+                    entries.insert(key, value);
+                }
                 self.skip_whitespace();
                 match self.peek()? {
                     b',' => self.pos += 1,
@@ -160,22 +187,35 @@ impl<'a> Reader<'a> {
             }
         }
         self.depth -= 1;
-        Some(Value::map(entries))
+        drop(entries);
+        Some(Value::Map(map))
     }
 
-    fn key(&mut self) -> Option<Key> {
+    /// An object key, and whether it is shared: then every equal key of the
+    /// document is this same allocation. (The shared keys are the first
+    /// [`MAX_SHARED_KEYS`] distinct ones; a key not among them never is.)
+    fn key(&mut self) -> Option<(Key, bool)> {
         let text = match self.string()? {
             Text::Slice(text) => text,
             Text::Scratch => &self.scratch,
         };
-        if let Some(key) = self.keys.iter().find(|k| k.as_ref() == text) {
-            return Some(Key::clone(key));
+        // Objects of one shape repeat their keys in order: try the key
+        // after the last one found first.
+        let count = self.keys.len();
+        for i in 0..count {
+            let at = (self.next_key + i) % count;
+            if same_key(&self.keys[at], text) {
+                self.next_key = at + 1;
+                return Some((Key::clone(&self.keys[at]), true));
+            }
         }
         let key = Key::from(text);
-        if self.keys.len() < MAX_SHARED_KEYS {
+        let shared = self.keys.len() < MAX_SHARED_KEYS;
+        if shared {
             self.keys.push(Key::clone(&key));
+            self.next_key = self.keys.len();
         }
-        Some(key)
+        Some((key, shared))
     }
 
     /// The string at the cursor (on its `"`), unescaped: a slice of the
@@ -183,18 +223,18 @@ impl<'a> Reader<'a> {
     fn string(&mut self) -> Option<Text<'a>> {
         self.pos += 1;
         let start = self.pos;
-        loop {
-            match *self.bytes.get(self.pos)? {
-                b'"' => {
-                    let text = &self.text[start..self.pos];
-                    self.pos += 1;
-                    return Some(Text::Slice(text));
-                }
-                b'\\' => break,
-                // serde_json rejects raw control characters in strings.
-                0..=0x1f => return None,
-                _ => self.pos += 1,
+        while !STOPS_STRING[usize::from(*self.bytes.get(self.pos)?)] {
+            self.pos += 1;
+        }
+        match self.bytes[self.pos] {
+            b'"' => {
+                let text = &self.text[start..self.pos];
+                self.pos += 1;
+                return Some(Text::Slice(text));
             }
+            b'\\' => {}
+            // serde_json rejects raw control characters in strings.
+            _ => return None,
         }
         self.scratch.clear();
         self.scratch.push_str(&self.text[start..self.pos]);
@@ -224,10 +264,11 @@ impl<'a> Reader<'a> {
                 0..=0x1f => return None,
                 _ => {
                     let run = self.pos;
-                    while let Some(&b) = self.bytes.get(self.pos) {
-                        if b == b'"' || b == b'\\' || b < 0x20 {
-                            break;
-                        }
+                    while self
+                        .bytes
+                        .get(self.pos)
+                        .is_some_and(|&b| !STOPS_STRING[usize::from(b)])
+                    {
                         self.pos += 1;
                     }
                     self.scratch.push_str(&self.text[run..self.pos]);
@@ -424,6 +465,22 @@ mod tests {
         ] {
             assert!(parse(text).is_some(), "should read {text:?}");
             check(text);
+        }
+    }
+
+    /// Past the shared keys, repeated keys are still found.
+    #[test]
+    fn repeated_keys_beyond_the_shared_ones() {
+        let fields: Vec<String> = (0..80).map(|i| format!("\"k{i}\": {i}")).collect();
+        for text in [
+            format!("{{{}, \"k79\": \"last\", \"k3\": null}}", fields.join(", ")),
+            format!(
+                "[{{{}}}, {{\"k70\": 1, \"k71\": 2, \"k70\": 3}}, {{\"k1\": 1, \"k1\": 2}}]",
+                fields.join(", ")
+            ),
+        ] {
+            assert!(parse(&text).is_some());
+            check(&text);
         }
     }
 

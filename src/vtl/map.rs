@@ -7,6 +7,7 @@
 //! grows past [`LINEAR`] entries gets a hash index of positions.
 
 use std::fmt;
+use std::rc::Rc;
 
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
@@ -35,13 +36,15 @@ impl Entries {
         }
     }
 
+    #[inline]
     fn position(&self, key: &str) -> Option<usize> {
         match &self.index {
             Some(index) => index.get(key).copied(),
-            None => self.items.iter().position(|(k, _)| k.as_ref() == key),
+            None => self.items.iter().position(|(k, _)| same_key(k, key)),
         }
     }
 
+    #[inline]
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.position(key).map(|i| &self.items[i].1)
     }
@@ -60,6 +63,24 @@ impl Entries {
         }
         self.items.push((key, value));
         if self.index.is_none() && self.items.len() > LINEAR {
+            self.reindex();
+        }
+        None
+    }
+
+    /// [`Entries::insert`] of a key that, if the map has an equal key, is
+    /// that same allocation (keys shared while reading a document): the
+    /// check for it compares pointers.
+    pub fn insert_shared(&mut self, key: Key, value: Value) -> Option<Value> {
+        if self.index.is_some() {
+            return self.insert(key, value);
+        }
+        if let Some(i) = self.items.iter().position(|(k, _)| Rc::ptr_eq(k, &key)) {
+            return Some(std::mem::replace(&mut self.items[i].1, value));
+        }
+        debug_assert!(!self.contains_key(&key));
+        self.items.push((key, value));
+        if self.items.len() > LINEAR {
             self.reindex();
         }
         None
@@ -108,6 +129,30 @@ impl Entries {
 
     pub fn values(&self) -> impl Iterator<Item = &Value> {
         self.items.iter().map(|(_, v)| v)
+    }
+}
+
+/// `a == b`, comparing short keys with a few word loads rather than
+/// through `memcmp` (keys are mostly short field names).
+#[inline]
+pub fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word4 =
+        |s: &[u8], at: usize| u32::from_ne_bytes(s[at..at + 4].try_into().unwrap_or_default());
+    let word8 =
+        |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().unwrap_or_default());
+    match n {
+        0 => true,
+        // The first, middle and last bytes are all of them.
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        // Two windows that overlap cover the whole key.
+        4..=8 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        9..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        _ => a == b,
     }
 }
 
@@ -179,6 +224,44 @@ mod tests {
             assert!(matches!(map.get(&last), Some(Value::Int(n)) if *n as usize == size - 1));
             map.clear();
             assert!(map.is_empty() && map.get("k1").is_none());
+        }
+    }
+
+    #[test]
+    fn same_key_is_string_equality() {
+        let words = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "abc",
+            "abd",
+            "xbc",
+            "abcd",
+            "abce",
+            "abcde",
+            "abcdf",
+            "bbcde",
+            "abXde",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghi",
+            "abcdefghj",
+            "Xbcdefghi",
+            "abcdXfghi",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnopr",
+            "é",
+            "éé",
+            "aé",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(same_key(a, b), a == b, "{a:?} {b:?}");
+            }
         }
     }
 
