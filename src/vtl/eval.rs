@@ -25,13 +25,14 @@ pub struct EvalError {
     pub message: String,
 }
 
-type Result<T> = std::result::Result<T, EvalError>;
+/// Boxed, so that results are small to pass back.
+type Result<T> = std::result::Result<T, Box<EvalError>>;
 
 fn fail<T>(offset: usize, message: impl Into<String>) -> Result<T> {
-    Err(EvalError {
+    Err(Box::new(EvalError {
         offset,
         message: message.into(),
-    })
+    }))
 }
 
 enum Flow {
@@ -285,7 +286,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
             Some(Builtin::VelocityCount) => self
                 .loops
                 .last()
-                .map(|state| Value::integer(state.count as i64)),
+                .map(|state| Value::integer(i64::from(state.count))),
             Some(Builtin::VelocityHasNext) => {
                 self.loops.last().map(|state| Value::Bool(state.has_next))
             }
@@ -399,20 +400,23 @@ impl<'t, 'b> Renderer<'t, 'b> {
         at: usize,
     ) -> Result<Value> {
         match value {
-            Value::Input => self
-                .input
-                .call(name, arguments)
-                .map_err(|message| EvalError {
+            Value::Input => self.input.call(name, arguments).map_err(|message| {
+                Box::new(EvalError {
                     offset: at,
                     message,
-                }),
-            Value::Util => super::input::util(name, arguments).map_err(|message| EvalError {
-                offset: at,
-                message,
+                })
             }),
-            _ => super::methods::call(value, name, arguments).map_err(|message| EvalError {
-                offset: at,
-                message,
+            Value::Util => super::input::util(name, arguments).map_err(|message| {
+                Box::new(EvalError {
+                    offset: at,
+                    message,
+                })
+            }),
+            _ => super::methods::call(value, name, arguments).map_err(|message| {
+                Box::new(EvalError {
+                    offset: at,
+                    message,
+                })
             }),
         }
     }
@@ -472,8 +476,8 @@ impl<'t, 'b> Renderer<'t, 'b> {
         let mut flow = Flow::Normal;
         for (index, item) in items.into_iter().take(MAX_FOREACH_ITERATIONS).enumerate() {
             self.loops.push(LoopState {
-                index,
-                count: index + 1,
+                index: index as u32,
+                count: index as u32 + 1,
                 has_next: index + 1 < total,
             });
             if item.is_null() {
@@ -709,8 +713,8 @@ fn write_path(value: &Value, parts: &[Part], out: &mut String) -> Walk {
 /// `$foreach.name`, without building method names.
 fn loop_property(state: &LoopState, name: &str) -> Value {
     match name {
-        "index" => Value::integer(state.index as i64),
-        "count" => Value::integer(state.count as i64),
+        "index" => Value::integer(i64::from(state.index)),
+        "count" => Value::integer(i64::from(state.count)),
         "hasNext" => Value::Bool(state.has_next),
         "first" => Value::Bool(state.index == 0),
         "last" => Value::Bool(!state.has_next),

@@ -77,16 +77,22 @@ enum Text<'a> {
 }
 
 impl<'a> Reader<'a> {
+    // The scanning loops keep the position in a local: the field would be
+    // written back on every byte.
+    #[inline]
     fn skip_whitespace(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.pos) {
-            self.pos += 1;
+        let mut pos = self.pos;
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(pos) {
+            pos += 1;
         }
+        self.pos = pos;
     }
 
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
+    #[inline]
     fn value(&mut self) -> Option<Value> {
         self.skip_whitespace();
         match self.peek()? {
@@ -201,13 +207,20 @@ impl<'a> Reader<'a> {
         };
         // Objects of one shape repeat their keys in order: try the key
         // after the last one found first.
-        let count = self.keys.len();
-        for i in 0..count {
-            let at = (self.next_key + i) % count;
-            if same_key(&self.keys[at], text) {
-                self.next_key = at + 1;
-                return Some((Key::clone(&self.keys[at]), true));
-            }
+        let expected = if self.next_key < self.keys.len() {
+            self.next_key
+        } else {
+            0
+        };
+        if let Some(key) = self.keys.get(expected)
+            && same_key(key, text)
+        {
+            self.next_key = expected + 1;
+            return Some((Key::clone(key), true));
+        }
+        if let Some(at) = self.keys.iter().position(|key| same_key(key, text)) {
+            self.next_key = at + 1;
+            return Some((Key::clone(&self.keys[at]), true));
         }
         let key = Key::from(text);
         let shared = self.keys.len() < MAX_SHARED_KEYS;
@@ -221,16 +234,16 @@ impl<'a> Reader<'a> {
     /// The string at the cursor (on its `"`), unescaped: a slice of the
     /// document when it has no escapes, else the scratch buffer.
     fn string(&mut self) -> Option<Text<'a>> {
-        self.pos += 1;
-        let start = self.pos;
-        while !STOPS_STRING[usize::from(*self.bytes.get(self.pos)?)] {
-            self.pos += 1;
+        let start = self.pos + 1;
+        let mut end = start;
+        while !STOPS_STRING[usize::from(*self.bytes.get(end)?)] {
+            end += 1;
         }
-        match self.bytes[self.pos] {
+        self.pos = end;
+        match self.bytes[end] {
             b'"' => {
-                let text = &self.text[start..self.pos];
-                self.pos += 1;
-                return Some(Text::Slice(text));
+                self.pos = end + 1;
+                return Some(Text::Slice(&self.text[start..end]));
             }
             b'\\' => {}
             // serde_json rejects raw control characters in strings.
@@ -327,13 +340,15 @@ impl<'a> Reader<'a> {
                 }
             }
             b'1'..=b'9' => {
-                while let Some(d @ b'0'..=b'9') = self.peek() {
+                let mut pos = self.pos;
+                while let Some(&d @ b'0'..=b'9') = self.bytes.get(pos) {
                     significand = significand
                         .checked_mul(10)?
                         .checked_add(u64::from(d - b'0'))?;
                     digits += 1;
-                    self.pos += 1;
+                    pos += 1;
                 }
+                self.pos = pos;
             }
             _ => return None,
         }
@@ -343,7 +358,8 @@ impl<'a> Reader<'a> {
             decimal = true;
             self.pos += 1;
             let fraction = self.pos;
-            while let Some(d @ b'0'..=b'9') = self.peek() {
+            let mut pos = self.pos;
+            while let Some(&d @ b'0'..=b'9') = self.bytes.get(pos) {
                 // Past 19 digits the significand may overflow: the slow path
                 // below reads the number.
                 if significand != 0 || d != b'0' {
@@ -353,8 +369,9 @@ impl<'a> Reader<'a> {
                     .wrapping_mul(10)
                     .wrapping_add(u64::from(d - b'0'));
                 exponent -= 1;
-                self.pos += 1;
+                pos += 1;
             }
+            self.pos = pos;
             if self.pos == fraction {
                 return None;
             }

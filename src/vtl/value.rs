@@ -39,10 +39,12 @@ pub enum Value {
     Util,
 }
 
+/// Small, so that a [`Value`] stays three words: a loop has at most
+/// [`super::MAX_FOREACH_ITERATIONS`] turns.
 #[derive(Debug, Clone, Copy)]
 pub struct LoopState {
-    pub index: usize,
-    pub count: usize,
+    pub index: u32,
+    pub count: u32,
     pub has_next: bool,
 }
 
@@ -456,6 +458,8 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
         Ok(Value::map(entries))
     }
 }
+
+const _: () = assert!(std::mem::size_of::<Value>() == 24);
 
 #[cfg(test)]
 mod tests {
