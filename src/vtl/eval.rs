@@ -319,7 +319,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
                     }
                 },
                 Some(Builtin::Foreach) => {
-                    if let (Some(state), [Part::Property(name)]) =
+                    if let (Some(state), [Part::Property(name, _)]) =
                         (self.loops.last(), reference.parts.as_slice())
                     {
                         return Ok(loop_property(state, name));
@@ -346,7 +346,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
 
     fn step(&mut self, value: Value, part: &'t Part, at: usize) -> Result<Value> {
         match part {
-            Part::Property(name) => self.property(&value, name, at),
+            Part::Property(name, _) => self.property(&value, name, at),
             Part::Method(name, arguments) => {
                 let mut values = Vec::with_capacity(arguments.len());
                 for argument in arguments {
@@ -439,7 +439,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
             base = self.step(base, part, at)?;
         }
         match (last, &base) {
-            (Part::Property(name), Value::Map(entries)) => {
+            (Part::Property(name, _), Value::Map(entries)) => {
                 entries
                     .borrow_mut()
                     .insert(super::value::Key::from(name.as_str()), value);
@@ -448,7 +448,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 let index = self.expr(index)?;
                 self.method(&base, "set_or_put", &[index, value], at)?;
             }
-            (Part::Property(name), _) => {
+            (Part::Property(name, _), _) => {
                 let setter = format!("set{}", capitalize(name));
                 if super::methods::has_method(&base, &setter) {
                     self.method(&base, &setter, &[value], at)?;
@@ -676,10 +676,12 @@ fn map_path(value: &Value, parts: &[Part]) -> Option<Value> {
     };
     match (first, value) {
         (_, Value::Null) => Some(Value::Null),
-        (Part::Property(name), Value::Map(entries)) => match entries.borrow().get(name) {
-            Some(next) => map_path(next, rest),
-            None => Some(Value::Null),
-        },
+        (Part::Property(name, hint), Value::Map(entries)) => {
+            match entries.borrow().get_hinted(name, hint) {
+                Some(next) => map_path(next, rest),
+                None => Some(Value::Null),
+            }
+        }
         _ => None,
     }
 }
@@ -693,19 +695,31 @@ enum Walk {
 
 /// [`map_path`] that writes the value it reaches instead of cloning it.
 fn write_path(value: &Value, parts: &[Part], out: &mut String) -> Walk {
-    let Some((first, rest)) = parts.split_first() else {
+    let write = |value: &Value, out: &mut String| {
         if value.is_null() {
             return Walk::Null;
         }
         value.write_java(out);
-        return Walk::Written;
+        Walk::Written
+    };
+    let Some((first, rest)) = parts.split_first() else {
+        return write(value, out);
     };
     match (first, value) {
+        // `$item.field`, the common case, without recursing.
+        (Part::Property(name, hint), Value::Map(entries)) if rest.is_empty() => {
+            match entries.borrow().get_hinted(name, hint) {
+                Some(next) => write(next, out),
+                None => Walk::Null,
+            }
+        }
         (_, Value::Null) => Walk::Null,
-        (Part::Property(name), Value::Map(entries)) => match entries.borrow().get(name) {
-            Some(next) => write_path(next, rest, out),
-            None => Walk::Null,
-        },
+        (Part::Property(name, hint), Value::Map(entries)) => {
+            match entries.borrow().get_hinted(name, hint) {
+                Some(next) => write_path(next, rest, out),
+                None => Walk::Null,
+            }
+        }
         _ => Walk::Other,
     }
 }

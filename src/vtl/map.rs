@@ -12,6 +12,7 @@ use std::rc::Rc;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
+use super::ast::Hint;
 use super::value::{Key, Value};
 
 /// Up to this many entries, lookups scan the keys.
@@ -47,6 +48,23 @@ impl Entries {
     #[inline]
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.position(key).map(|i| &self.items[i].1)
+    }
+
+    /// [`Entries::get`] that tries the position in `hint` first, and
+    /// leaves there where it found `key`.
+    #[inline]
+    pub fn get_hinted(&self, key: &str, hint: &Hint) -> Option<&Value> {
+        if self.index.is_some() {
+            return self.get(key);
+        }
+        if let Some((k, value)) = self.items.get(hint.get())
+            && same_key(k, key)
+        {
+            return Some(value);
+        }
+        let i = self.position(key)?;
+        hint.set(i);
+        Some(&self.items[i].1)
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
@@ -225,6 +243,33 @@ mod tests {
             map.clear();
             assert!(map.is_empty() && map.get("k1").is_none());
         }
+    }
+
+    #[test]
+    fn hinted_lookups_find_the_key_wherever_it_is() {
+        let hint = Hint::default();
+        let shapes: [&[&str]; 3] = [&["id", "type", "price"], &["price", "id"], &["type"]];
+        for _ in 0..2 {
+            for shape in shapes {
+                let map: Entries = shape
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| (key(k), Value::integer(i as i64)))
+                    .collect();
+                let expected = shape.iter().position(|k| *k == "price");
+                let found = map.get_hinted("price", &hint).and_then(Value::as_i64);
+                assert_eq!(found, expected.map(|i| i as i64), "{shape:?}");
+            }
+        }
+        let big: Entries = (0..20)
+            .map(|i| (key(&format!("k{i}")), Value::integer(i)))
+            .collect();
+        hint.set(3);
+        assert_eq!(
+            big.get_hinted("k15", &hint).and_then(Value::as_i64),
+            Some(15)
+        );
+        assert!(big.get_hinted("nope", &hint).is_none());
     }
 
     #[test]

@@ -260,7 +260,7 @@ impl Parser<'_> {
                         let arguments = self.arguments(b')')?;
                         parts.push(Part::Method(member, arguments));
                     } else {
-                        parts.push(Part::Property(member));
+                        parts.push(Part::Property(member, Default::default()));
                     }
                 }
                 // Velocity 1.7 reads `[` right after a reference as an index

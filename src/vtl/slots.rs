@@ -102,7 +102,7 @@ impl Resolver {
         reference.slot = self.slot(&reference.name);
         for part in &mut reference.parts {
             match part {
-                Part::Property(_) => {}
+                Part::Property(..) => {}
                 Part::Method(_, arguments) => {
                     for argument in arguments {
                         self.expr(argument);
