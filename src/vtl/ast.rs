@@ -3,6 +3,7 @@
 //! undefined reference as the text it was written with.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 #[derive(Debug, Clone)]
 pub enum Node {
@@ -28,6 +29,8 @@ pub enum Node {
     },
     Foreach {
         variable: String,
+        /// The variable's slot ([`super::slots`]).
+        slot: usize,
         iterable: Expr,
         body: Vec<Node>,
         at: usize,
@@ -51,6 +54,8 @@ pub enum Node {
 pub struct Reference {
     pub quiet: bool,
     pub name: String,
+    /// The variable's slot ([`super::slots`]), set after parsing.
+    pub slot: usize,
     /// `$foreach`, `$velocityCount`, `$velocityHasNext`, resolved once.
     pub builtin: Option<Builtin>,
     pub parts: Vec<Part>,
@@ -66,9 +71,21 @@ pub enum Builtin {
     VelocityHasNext,
 }
 
+impl Builtin {
+    pub fn of(name: &str) -> Option<Builtin> {
+        match name {
+            "foreach" => Some(Builtin::Foreach),
+            "velocityCount" => Some(Builtin::VelocityCount),
+            "velocityHasNext" => Some(Builtin::VelocityHasNext),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Part {
-    Property(String),
+    /// `.name`, with where the name was last found in a map.
+    Property(String, Hint),
     Method(String, Vec<Expr>),
     Index(Expr),
 }
@@ -114,5 +131,29 @@ pub enum BinaryOp {
 #[derive(Debug, Clone)]
 pub struct Macro {
     pub parameters: Vec<String>,
+    /// The parameters' slots ([`super::slots`]), set after parsing.
+    pub slots: Vec<usize>,
     pub body: Vec<Node>,
+}
+
+/// Where a property was last found among a map's entries: maps of one
+/// shape (the items of a JSON array) keep their keys in the same places,
+/// so the next lookup tries there first. Only a hint: any value is safe.
+#[derive(Debug, Default)]
+pub struct Hint(AtomicU32);
+
+impl Hint {
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed) as usize
+    }
+
+    pub fn set(&self, position: usize) {
+        self.0.store(position as u32, Ordering::Relaxed);
+    }
+}
+
+impl Clone for Hint {
+    fn clone(&self) -> Hint {
+        Hint(AtomicU32::new(self.0.load(Ordering::Relaxed)))
+    }
 }

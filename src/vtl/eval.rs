@@ -12,10 +12,9 @@
 
 use std::collections::HashMap;
 
-use rustc_hash::FxHashMap;
-
-use super::ast::{BinaryOp, Expr, Macro, Node, Part, Reference};
+use super::ast::{BinaryOp, Builtin, Expr, Macro, Node, Part, Reference};
 use super::input::InputState;
+use super::slots;
 use super::value::{LoopState, Value};
 use super::{Bindings, MAX_FOREACH_ITERATIONS, MAX_OUTPUT_BYTES, Overrides};
 
@@ -26,13 +25,14 @@ pub struct EvalError {
     pub message: String,
 }
 
-type Result<T> = std::result::Result<T, EvalError>;
+/// Boxed, so that results are small to pass back.
+type Result<T> = std::result::Result<T, Box<EvalError>>;
 
 fn fail<T>(offset: usize, message: impl Into<String>) -> Result<T> {
-    Err(EvalError {
+    Err(Box::new(EvalError {
         offset,
         message: message.into(),
-    })
+    }))
 }
 
 enum Flow {
@@ -47,8 +47,11 @@ const MAX_MACRO_DEPTH: usize = 20;
 pub struct Renderer<'t, 'b> {
     source: &'t str,
     macros: &'t HashMap<String, Macro>,
-    globals: FxHashMap<String, Value>,
-    frames: Vec<FxHashMap<String, Value>>,
+    /// Variables by slot ([`super::slots`]); `None` is undefined.
+    globals: Vec<Option<Value>>,
+    /// A macro call's parameters, by slot: they shadow the globals.
+    frames: Vec<Vec<(usize, Value)>>,
+    builtins: &'t [Option<Builtin>],
     defines: HashMap<String, &'t [Node]>,
     loops: Vec<LoopState>,
     macro_depth: usize,
@@ -61,37 +64,53 @@ impl<'t, 'b> Renderer<'t, 'b> {
     pub fn new(
         source: &'t str,
         macros: &'t HashMap<String, Macro>,
+        builtins: &'t [Option<Builtin>],
         bindings: &Bindings<'b>,
+        output_capacity: usize,
     ) -> Self {
-        let mut globals = FxHashMap::default();
-        globals.insert("input".to_string(), Value::Input);
-        globals.insert("util".to_string(), Value::Util);
+        let mut globals = vec![None; builtins.len()];
+        globals[slots::INPUT] = Some(Value::Input);
+        globals[slots::UTIL] = Some(Value::Util);
         let stage_variables: super::value::Entries = bindings
             .stage_variables
             .iter()
             .map(|(k, v)| (super::value::Key::from(k.as_str()), Value::str(v)))
             .collect();
-        globals.insert("stageVariables".to_string(), Value::map(stage_variables));
+        globals[slots::STAGE_VARIABLES] = Some(Value::map(stage_variables));
         let context = if bindings.context.is_object() {
             Value::from_context(bindings.context)
         } else {
-            Value::from_context(&serde_json::json!({
-                "requestOverride": {"header": {}, "path": {}, "querystring": {}},
-                "responseOverride": {"header": {}},
-            }))
+            // `{"requestOverride": {"header": {}, "path": {}, "querystring": {}},
+            //   "responseOverride": {"header": {}}}`
+            let empty = || Value::map(super::value::Entries::default());
+            let section = |names: &[&str]| {
+                Value::map(names.iter().map(|name| ((*name).into(), empty())).collect())
+            };
+            Value::map(
+                [
+                    (
+                        "requestOverride".into(),
+                        section(&["header", "path", "querystring"]),
+                    ),
+                    ("responseOverride".into(), section(&["header"])),
+                ]
+                .into_iter()
+                .collect(),
+            )
         };
-        globals.insert("context".to_string(), context.clone());
+        globals[slots::CONTEXT] = Some(context.clone());
         Renderer {
             source,
             macros,
             globals,
             frames: Vec::new(),
+            builtins,
             defines: HashMap::new(),
             loops: Vec::new(),
             macro_depth: 0,
             input: InputState::new(bindings),
             context,
-            out: String::with_capacity(source.len() + 64),
+            out: String::with_capacity(output_capacity),
         }
     }
 
@@ -173,11 +192,12 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 }
             }
             Node::Foreach {
-                variable,
+                slot,
                 iterable,
                 body,
                 at,
-            } => return self.foreach(variable, iterable, body, *at),
+                ..
+            } => return self.foreach(*slot, iterable, body, *at),
             Node::Break => return Ok(Flow::Break),
             Node::Stop => return Ok(Flow::Stop),
             Node::MacroCall {
@@ -196,7 +216,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
     fn print_reference(&mut self, reference: &'t Reference) -> Result<()> {
         if reference.parts.is_empty()
             && !self.defines.is_empty()
-            && self.lookup(&reference.name).is_none()
+            && self.lookup(reference.slot).is_none()
             && let Some(body) = self.defines.get(&reference.name).copied()
         {
             self.macro_depth += 1;
@@ -207,6 +227,31 @@ impl<'t, 'b> Renderer<'t, 'b> {
             self.macro_depth -= 1;
             flow?;
             return Ok(());
+        }
+        // A walk through maps, printed from where it ends without cloning.
+        if self.frames.is_empty()
+            && reference.builtin.is_none()
+            && (self.defines.is_empty() || !reference.parts.is_empty())
+        {
+            let walk = match &self.globals[reference.slot] {
+                None => Walk::Null,
+                Some(root) => write_path(root, &reference.parts, &mut self.out),
+            };
+            match walk {
+                Walk::Written if self.out.len() > MAX_OUTPUT_BYTES => {
+                    return fail(
+                        reference.at,
+                        format!("the output exceeds {MAX_OUTPUT_BYTES} bytes"),
+                    );
+                }
+                Walk::Written => return Ok(()),
+                Walk::Null if reference.quiet => return Ok(()),
+                Walk::Null => {
+                    let literal = &self.source[reference.source.clone()];
+                    return self.write(literal, reference.at);
+                }
+                Walk::Other => {}
+            }
         }
         let value = self.reference(reference)?;
         match value {
@@ -228,43 +273,64 @@ impl<'t, 'b> Renderer<'t, 'b> {
         }
     }
 
-    fn lookup(&self, name: &str) -> Option<Value> {
+    /// The variable in `slot`: a macro parameter, a loop builtin, else a
+    /// global.
+    fn lookup(&self, slot: usize) -> Option<Value> {
         if let Some(frame) = self.frames.last()
-            && let Some(value) = frame.get(name)
+            && let Some((_, value)) = frame.iter().find(|(s, _)| *s == slot)
         {
             return Some(value.clone());
         }
-        match name {
-            "foreach" => self.loops.last().map(|state| Value::Loop(*state)),
-            "velocityCount" => self
+        match self.builtins[slot] {
+            Some(Builtin::Foreach) => self.loops.last().map(|state| Value::Loop(*state)),
+            Some(Builtin::VelocityCount) => self
                 .loops
                 .last()
-                .map(|state| Value::integer(state.count as i64)),
-            "velocityHasNext" => self.loops.last().map(|state| Value::Bool(state.has_next)),
-            _ => self.globals.get(name).cloned(),
+                .map(|state| Value::integer(i64::from(state.count))),
+            Some(Builtin::VelocityHasNext) => {
+                self.loops.last().map(|state| Value::Bool(state.has_next))
+            }
+            None => self.globals[slot].clone(),
         }
     }
 
-    fn set_variable(&mut self, name: &str, value: Value) {
+    fn set_variable(&mut self, slot: usize, value: Value) {
         if let Some(frame) = self.frames.last_mut()
-            && let Some(slot) = frame.get_mut(name)
+            && let Some((_, parameter)) = frame.iter_mut().find(|(s, _)| *s == slot)
         {
-            *slot = value;
+            *parameter = value;
             return;
         }
-        match self.globals.get_mut(name) {
-            Some(slot) => *slot = value,
-            None => {
-                self.globals.insert(name.to_string(), value);
-            }
-        }
+        self.globals[slot] = Some(value);
     }
 
     /// The value of a reference; `Null` when any step is undefined.
     pub fn reference(&mut self, reference: &'t Reference) -> Result<Value> {
+        // The common cases without cloning what lies on the way: a walk
+        // through maps, and `$foreach.hasNext` and friends.
+        if self.frames.is_empty() {
+            match reference.builtin {
+                None => match &self.globals[reference.slot] {
+                    None => return Ok(Value::Null),
+                    Some(root) => {
+                        if let Some(value) = map_path(root, &reference.parts) {
+                            return Ok(value);
+                        }
+                    }
+                },
+                Some(Builtin::Foreach) => {
+                    if let (Some(state), [Part::Property(name, _)]) =
+                        (self.loops.last(), reference.parts.as_slice())
+                    {
+                        return Ok(loop_property(state, name));
+                    }
+                }
+                Some(_) => {}
+            }
+        }
         let found = match reference.builtin {
-            None if self.frames.is_empty() => self.globals.get(&reference.name).cloned(),
-            _ => self.lookup(&reference.name),
+            None if self.frames.is_empty() => self.globals[reference.slot].clone(),
+            _ => self.lookup(reference.slot),
         };
         let Some(mut value) = found else {
             return Ok(Value::Null);
@@ -280,7 +346,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
 
     fn step(&mut self, value: Value, part: &'t Part, at: usize) -> Result<Value> {
         match part {
-            Part::Property(name) => self.property(&value, name, at),
+            Part::Property(name, _) => self.property(&value, name, at),
             Part::Method(name, arguments) => {
                 let mut values = Vec::with_capacity(arguments.len());
                 for argument in arguments {
@@ -307,16 +373,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 return Ok(entries.borrow().get(name).cloned().unwrap_or_default());
             }
             // `$foreach.hasNext` and friends, without building method names.
-            Value::Loop(state) => {
-                return Ok(match name {
-                    "index" => Value::integer(state.index as i64),
-                    "count" => Value::integer(state.count as i64),
-                    "hasNext" => Value::Bool(state.has_next),
-                    "first" => Value::Bool(state.index == 0),
-                    "last" => Value::Bool(!state.has_next),
-                    _ => Value::Null,
-                });
-            }
+            Value::Loop(state) => return Ok(loop_property(state, name)),
             Value::Entry(entry) => {
                 return Ok(match name {
                     "key" => Value::str(&entry.0),
@@ -343,20 +400,23 @@ impl<'t, 'b> Renderer<'t, 'b> {
         at: usize,
     ) -> Result<Value> {
         match value {
-            Value::Input => self
-                .input
-                .call(name, arguments)
-                .map_err(|message| EvalError {
+            Value::Input => self.input.call(name, arguments).map_err(|message| {
+                Box::new(EvalError {
                     offset: at,
                     message,
-                }),
-            Value::Util => super::input::util(name, arguments).map_err(|message| EvalError {
-                offset: at,
-                message,
+                })
             }),
-            _ => super::methods::call(value, name, arguments).map_err(|message| EvalError {
-                offset: at,
-                message,
+            Value::Util => super::input::util(name, arguments).map_err(|message| {
+                Box::new(EvalError {
+                    offset: at,
+                    message,
+                })
+            }),
+            _ => super::methods::call(value, name, arguments).map_err(|message| {
+                Box::new(EvalError {
+                    offset: at,
+                    message,
+                })
             }),
         }
     }
@@ -366,10 +426,10 @@ impl<'t, 'b> Renderer<'t, 'b> {
             return Ok(());
         }
         let Some((last, path)) = target.parts.split_last() else {
-            self.set_variable(&target.name, value);
+            self.set_variable(target.slot, value);
             return Ok(());
         };
-        let Some(mut base) = self.lookup(&target.name) else {
+        let Some(mut base) = self.lookup(target.slot) else {
             return Ok(());
         };
         for part in path {
@@ -379,7 +439,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
             base = self.step(base, part, at)?;
         }
         match (last, &base) {
-            (Part::Property(name), Value::Map(entries)) => {
+            (Part::Property(name, _), Value::Map(entries)) => {
                 entries
                     .borrow_mut()
                     .insert(super::value::Key::from(name.as_str()), value);
@@ -388,7 +448,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 let index = self.expr(index)?;
                 self.method(&base, "set_or_put", &[index, value], at)?;
             }
-            (Part::Property(name), _) => {
+            (Part::Property(name, _), _) => {
                 let setter = format!("set{}", capitalize(name));
                 if super::methods::has_method(&base, &setter) {
                     self.method(&base, &setter, &[value], at)?;
@@ -401,7 +461,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
 
     fn foreach(
         &mut self,
-        variable: &str,
+        variable: usize,
         iterable: &'t Expr,
         body: &'t [Node],
         at: usize,
@@ -416,8 +476,8 @@ impl<'t, 'b> Renderer<'t, 'b> {
         let mut flow = Flow::Normal;
         for (index, item) in items.into_iter().take(MAX_FOREACH_ITERATIONS).enumerate() {
             self.loops.push(LoopState {
-                index,
-                count: index + 1,
+                index: index as u32,
+                count: index as u32 + 1,
                 has_next: index + 1 < total,
             });
             if item.is_null() {
@@ -444,14 +504,14 @@ impl<'t, 'b> Renderer<'t, 'b> {
         Ok(flow)
     }
 
-    fn remove_variable(&mut self, name: &str) {
+    fn remove_variable(&mut self, slot: usize) {
         if let Some(frame) = self.frames.last_mut()
-            && frame.contains_key(name)
+            && let Some((_, parameter)) = frame.iter_mut().find(|(s, _)| *s == slot)
         {
-            frame.insert(name.to_string(), Value::Null);
+            *parameter = Value::Null;
             return;
         }
-        self.globals.remove(name);
+        self.globals[slot] = None;
     }
 
     fn call_macro(
@@ -472,13 +532,19 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 format!("macro #{name} recurses deeper than {MAX_MACRO_DEPTH} calls"),
             );
         }
-        let mut frame = FxHashMap::default();
-        for (parameter, argument) in definition.parameters.iter().zip(arguments) {
+        let mut frame: Vec<(usize, Value)> = Vec::with_capacity(definition.slots.len());
+        let mut bind = |slot: usize, value: Value| match frame.iter_mut().find(|(s, _)| *s == slot)
+        {
+            // A repeated parameter name takes the last value.
+            Some((_, parameter)) => *parameter = value,
+            None => frame.push((slot, value)),
+        };
+        for (slot, argument) in definition.slots.iter().zip(arguments) {
             let value = self.expr(argument)?;
-            frame.insert(parameter.clone(), value);
+            bind(*slot, value);
         }
-        for parameter in definition.parameters.iter().skip(arguments.len()) {
-            frame.insert(parameter.clone(), Value::Null);
+        for slot in definition.slots.iter().skip(arguments.len()) {
+            bind(*slot, Value::Null);
         }
         self.frames.push(frame);
         self.macro_depth += 1;
@@ -597,6 +663,76 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 }
             },
         })
+    }
+}
+
+/// `$a.b.c` below `value` when each step is an entry of a map (or the walk
+/// reaches null), as [`Renderer::reference`] steps through
+/// [`Renderer::property`], but borrowing the maps on the way. `None` when a
+/// step is anything else.
+fn map_path(value: &Value, parts: &[Part]) -> Option<Value> {
+    let Some((first, rest)) = parts.split_first() else {
+        return Some(value.clone());
+    };
+    match (first, value) {
+        (_, Value::Null) => Some(Value::Null),
+        (Part::Property(name, hint), Value::Map(entries)) => {
+            match entries.borrow().get_hinted(name, hint) {
+                Some(next) => map_path(next, rest),
+                None => Some(Value::Null),
+            }
+        }
+        _ => None,
+    }
+}
+
+enum Walk {
+    Written,
+    Null,
+    /// A step that is not a map's entry: the walk did nothing.
+    Other,
+}
+
+/// [`map_path`] that writes the value it reaches instead of cloning it.
+fn write_path(value: &Value, parts: &[Part], out: &mut String) -> Walk {
+    let write = |value: &Value, out: &mut String| {
+        if value.is_null() {
+            return Walk::Null;
+        }
+        value.write_java(out);
+        Walk::Written
+    };
+    let Some((first, rest)) = parts.split_first() else {
+        return write(value, out);
+    };
+    match (first, value) {
+        // `$item.field`, the common case, without recursing.
+        (Part::Property(name, hint), Value::Map(entries)) if rest.is_empty() => {
+            match entries.borrow().get_hinted(name, hint) {
+                Some(next) => write(next, out),
+                None => Walk::Null,
+            }
+        }
+        (_, Value::Null) => Walk::Null,
+        (Part::Property(name, hint), Value::Map(entries)) => {
+            match entries.borrow().get_hinted(name, hint) {
+                Some(next) => write_path(next, rest, out),
+                None => Walk::Null,
+            }
+        }
+        _ => Walk::Other,
+    }
+}
+
+/// `$foreach.name`, without building method names.
+fn loop_property(state: &LoopState, name: &str) -> Value {
+    match name {
+        "index" => Value::integer(i64::from(state.index)),
+        "count" => Value::integer(i64::from(state.count)),
+        "hasNext" => Value::Bool(state.has_next),
+        "first" => Value::Bool(state.index == 0),
+        "last" => Value::Bool(!state.has_next),
+        _ => Value::Null,
     }
 }
 

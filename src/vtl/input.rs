@@ -48,6 +48,9 @@ impl<'b> InputState<'b> {
         if text.is_empty() {
             return Ok(Value::map(super::value::Entries::default()));
         }
+        if let Some(value) = super::json::parse(text) {
+            return Ok(value);
+        }
         serde_json::from_str(text).map_err(|e| format!("Unable to parse the body as JSON: {e}"))
     }
 

@@ -58,8 +58,8 @@ pub fn call(value: &Value, name: &str, arguments: &[Value]) -> Result<Value, Str
             _ => Value::Null,
         }),
         Value::Loop(state) => Ok(match name {
-            "getIndex" => Value::integer(state.index as i64),
-            "getCount" => Value::integer(state.count as i64),
+            "getIndex" => Value::integer(i64::from(state.index)),
+            "getCount" => Value::integer(i64::from(state.count)),
             "hasNext" | "getHasNext" => Value::Bool(state.has_next),
             "isFirst" => Value::Bool(state.index == 0),
             "isLast" => Value::Bool(!state.has_next),

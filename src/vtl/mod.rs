@@ -10,12 +10,16 @@ mod ast;
 mod eval;
 mod expression;
 mod input;
+mod json;
+mod map;
 mod methods;
 mod parser;
+mod slots;
 pub mod util;
 mod value;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use value::java_double;
 
@@ -34,7 +38,15 @@ pub struct Template {
     source: String,
     nodes: Vec<ast::Node>,
     macros: HashMap<String, ast::Macro>,
+    /// By variable slot: whether it is `$foreach` or another loop builtin.
+    builtins: Vec<Option<ast::Builtin>>,
+    /// The length of a recent output, to size the next one's buffer.
+    output_hint: AtomicUsize,
 }
+
+/// The output buffer of a render starts at the size of a recent output, up
+/// to this.
+const MAX_OUTPUT_HINT: usize = 256 * 1024;
 
 // The tree holds only owned data (no `Rc`): safe to share across threads.
 const _: () = {
@@ -123,12 +135,15 @@ impl Template {
                 ),
             ));
         }
-        let parsed =
+        let mut parsed =
             parser::parse(source).map_err(|e| VtlError::at(source, e.offset, e.message))?;
+        let names = slots::resolve(&mut parsed.nodes, &mut parsed.macros);
         Ok(Template {
             source: source.to_string(),
             nodes: parsed.nodes,
             macros: parsed.macros,
+            builtins: names.iter().map(|name| ast::Builtin::of(name)).collect(),
+            output_hint: AtomicUsize::new(0),
         })
     }
 
@@ -137,10 +152,19 @@ impl Template {
     }
 
     pub fn render(&self, bindings: &Bindings<'_>) -> Result<Rendered, VtlError> {
-        let renderer = eval::Renderer::new(&self.source, &self.macros, bindings);
+        let capacity = (self.source.len() + 64).max(self.output_hint.load(Ordering::Relaxed));
+        let renderer = eval::Renderer::new(
+            &self.source,
+            &self.macros,
+            &self.builtins,
+            bindings,
+            capacity,
+        );
         let (output, overrides) = renderer
             .run(&self.nodes)
             .map_err(|e| VtlError::at(&self.source, e.offset, e.message))?;
+        self.output_hint
+            .store(output.len().min(MAX_OUTPUT_HINT), Ordering::Relaxed);
         Ok(Rendered { output, overrides })
     }
 

@@ -260,7 +260,7 @@ impl Parser<'_> {
                         let arguments = self.arguments(b')')?;
                         parts.push(Part::Method(member, arguments));
                     } else {
-                        parts.push(Part::Property(member));
+                        parts.push(Part::Property(member, Default::default()));
                     }
                 }
                 // Velocity 1.7 reads `[` right after a reference as an index
@@ -286,15 +286,11 @@ impl Parser<'_> {
                 return self.error(start, "expected '}' to close '${'");
             }
         }
-        let builtin = match name.as_str() {
-            "foreach" => Some(Builtin::Foreach),
-            "velocityCount" => Some(Builtin::VelocityCount),
-            "velocityHasNext" => Some(Builtin::VelocityHasNext),
-            _ => None,
-        };
+        let builtin = Builtin::of(&name);
         Ok(Some(Reference {
             quiet,
             name,
+            slot: 0,
             builtin,
             parts,
             source: start..self.pos,
@@ -520,6 +516,7 @@ impl Parser<'_> {
                 let body = self.body_until_end(start, "#foreach")?;
                 nodes.push(Node::Foreach {
                     variable,
+                    slot: 0,
                     iterable,
                     body,
                     at: start,
@@ -569,11 +566,19 @@ impl Parser<'_> {
                     macro_name.clone(),
                     Macro {
                         parameters: parameters.clone(),
+                        slots: Vec::new(),
                         body: Vec::new(),
                     },
                 );
                 let body = self.body_until_end(start, "#macro")?;
-                self.macros.insert(macro_name, Macro { parameters, body });
+                self.macros.insert(
+                    macro_name,
+                    Macro {
+                        parameters,
+                        slots: Vec::new(),
+                        body,
+                    },
+                );
             }
             "define" => {
                 self.open_paren(&name)?;

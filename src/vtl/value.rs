@@ -8,12 +8,9 @@ use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
-use indexmap::IndexMap;
-
 pub type List = Rc<RefCell<Vec<Value>>>;
-/// Entries in insertion order (Java's `LinkedHashMap`), hashed with FxHash:
-/// keys are short and trusted-size, and lookups dominate rendering.
-pub type Entries = IndexMap<Key, Value, rustc_hash::FxBuildHasher>;
+/// Entries in insertion order (Java's `LinkedHashMap`).
+pub use super::map::Entries;
 /// Map keys: shared strings, so the keys repeated across a JSON array's
 /// objects are allocated once per document.
 pub type Key = Rc<str>;
@@ -42,10 +39,12 @@ pub enum Value {
     Util,
 }
 
+/// Small, so that a [`Value`] stays three words: a loop has at most
+/// [`super::MAX_FOREACH_ITERATIONS`] turns.
 #[derive(Debug, Clone, Copy)]
 pub struct LoopState {
-    pub index: usize,
-    pub count: usize,
+    pub index: u32,
+    pub count: u32,
     pub has_next: bool,
 }
 
@@ -110,7 +109,9 @@ impl Value {
             Value::Int(n) => out.push_str(itoa::Buffer::new().format(*n)),
             Value::Long(n) => out.push_str(itoa::Buffer::new().format(*n)),
             Value::Double(d) if d.is_finite() && (1e-3..1e7).contains(&d.abs()) => {
-                out.push_str(ryu::Buffer::new().format_finite(*d))
+                if !write_short_decimal(*d, out) {
+                    out.push_str(ryu::Buffer::new().format_finite(*d))
+                }
             }
             Value::Double(d) => out.push_str(&java_double(*d)),
             Value::Str(s) => out.push_str(s),
@@ -288,6 +289,44 @@ fn write_json_string(out: &mut String, text: &str) {
     out.push('"');
 }
 
+/// Writes `d` (between 10^-3 and 10^7 in magnitude) as ryu (and Java)
+/// would, when it has at most four decimals: `249.99`, `3.0`, `0.05`.
+/// Gives false, writing nothing, for the others.
+///
+/// The decimal `m / 10^k` for the smallest `k` at which it converts back to
+/// `d` is the shortest that round-trips; and it is the only one of its
+/// length, since `10^-k` is far wider than the doubles' spacing here.
+fn write_short_decimal(d: f64, out: &mut String) -> bool {
+    const SCALES: [f64; 5] = [1.0, 10.0, 100.0, 1000.0, 10000.0];
+    const UNITS: [u64; 5] = [1, 10, 100, 1000, 10000];
+    let magnitude = d.abs();
+    for k in 0..SCALES.len() {
+        let scaled = magnitude * SCALES[k];
+        // Rounded to the nearest integer (an exact tie never converts back).
+        let m = (scaled + 0.5) as u64;
+        if m as f64 / SCALES[k] != magnitude {
+            continue;
+        }
+        if d.is_sign_negative() {
+            out.push('-');
+        }
+        let mut digits = itoa::Buffer::new();
+        out.push_str(digits.format(m / UNITS[k]));
+        out.push('.');
+        if k == 0 {
+            out.push('0');
+        } else {
+            let fraction = digits.format(m % UNITS[k]);
+            for _ in fraction.len()..k {
+                out.push('0');
+            }
+            out.push_str(fraction);
+        }
+        return true;
+    }
+    false
+}
+
 /// Java's `Double.toString`: plain notation with at least one decimal
 /// between 10^-3 and 10^7, else `d.dddE±n`; shortest digits that round-trip.
 pub fn java_double(d: f64) -> String {
@@ -411,8 +450,7 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries =
-            Entries::with_capacity_and_hasher(map.size_hint().unwrap_or(4), Default::default());
+        let mut entries = Entries::with_capacity(map.size_hint().unwrap_or(4));
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let value = map.next_value::<Value>()?;
             entries.insert(key, value);
@@ -420,6 +458,8 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
         Ok(Value::map(entries))
     }
 }
+
+const _: () = assert!(std::mem::size_of::<Value>() == 24);
 
 #[cfg(test)]
 mod tests {
@@ -440,6 +480,58 @@ mod tests {
             (1.5e10, "1.5E10"),
         ] {
             assert_eq!(java_double(value), text);
+        }
+    }
+
+    /// The short-decimal path prints what ryu prints.
+    #[test]
+    fn short_decimals_print_like_ryu() {
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut checked = 0;
+        for i in 0..400_000u64 {
+            let r = next();
+            let d = match i % 4 {
+                // Decimals with up to 5 places, the common case in payloads.
+                0 => {
+                    (r % 1_000_000_000) as f64
+                        / [1.0, 10.0, 100.0, 1e3, 1e4, 1e5][(i / 4 % 6) as usize]
+                }
+                1 => f64::from_bits(r),
+                2 => (r % 10_000_000) as f64 + 0.5f64.powi((r >> 40) as i32 % 20),
+                _ => -((r % 100_000) as f64) / 1e3,
+            };
+            if !(d.is_finite() && (1e-3..1e7).contains(&d.abs())) {
+                continue;
+            }
+            let mut fast = String::new();
+            if write_short_decimal(d, &mut fast) {
+                assert_eq!(fast, ryu::Buffer::new().format_finite(d), "{d:?}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
+        for d in [
+            1e-3,
+            0.05,
+            249.99,
+            3.0,
+            9_999_999.0,
+            9_999_999.999_9,
+            1234.5678,
+            0.1 + 0.2,
+        ] {
+            let mut fast = String::new();
+            let _ = write_short_decimal(d, &mut fast) || {
+                fast.push_str(ryu::Buffer::new().format_finite(d));
+                true
+            };
+            assert_eq!(fast, ryu::Buffer::new().format_finite(d));
         }
     }
 }

@@ -1,0 +1,322 @@
+//! The entries of a template map: insertion order (Java's
+//! `LinkedHashMap`), with `IndexMap`'s semantics (inserting an existing key
+//! replaces its value in place; removing shifts the later entries).
+//!
+//! Maps in templates are mostly small JSON objects (a few fields per array
+//! item), where a linear scan over the keys beats hashing them; a map that
+//! grows past [`LINEAR`] entries gets a hash index of positions.
+
+use std::fmt;
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
+
+use super::ast::Hint;
+use super::value::{Key, Value};
+
+/// Up to this many entries, lookups scan the keys.
+const LINEAR: usize = 8;
+
+/// Entries kept in the map's own allocation (a JSON object of up to this
+/// many fields costs one allocation).
+const INLINE: usize = 4;
+
+#[derive(Clone, Default)]
+pub struct Entries {
+    items: SmallVec<[(Key, Value); INLINE]>,
+    /// Key -> position in `items`, once there are more than [`LINEAR`].
+    index: Option<Box<FxHashMap<Key, usize>>>,
+}
+
+impl Entries {
+    pub fn with_capacity(capacity: usize) -> Entries {
+        Entries {
+            items: SmallVec::with_capacity(capacity),
+            index: None,
+        }
+    }
+
+    #[inline]
+    fn position(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => self.items.iter().position(|(k, _)| same_key(k, key)),
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.position(key).map(|i| &self.items[i].1)
+    }
+
+    /// [`Entries::get`] that tries the position in `hint` first, and
+    /// leaves there where it found `key`.
+    #[inline]
+    pub fn get_hinted(&self, key: &str, hint: &Hint) -> Option<&Value> {
+        if self.index.is_some() {
+            return self.get(key);
+        }
+        if let Some((k, value)) = self.items.get(hint.get())
+            && same_key(k, key)
+        {
+            return Some(value);
+        }
+        let i = self.position(key)?;
+        hint.set(i);
+        Some(&self.items[i].1)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.position(key).is_some()
+    }
+
+    /// Sets `key`; an existing key keeps its place and gives back its value.
+    pub fn insert(&mut self, key: Key, value: Value) -> Option<Value> {
+        if let Some(i) = self.position(&key) {
+            return Some(std::mem::replace(&mut self.items[i].1, value));
+        }
+        if let Some(index) = &mut self.index {
+            index.insert(Key::clone(&key), self.items.len());
+        }
+        self.items.push((key, value));
+        if self.index.is_none() && self.items.len() > LINEAR {
+            self.reindex();
+        }
+        None
+    }
+
+    /// [`Entries::insert`] of a key that, if the map has an equal key, is
+    /// that same allocation (keys shared while reading a document): the
+    /// check for it compares pointers.
+    pub fn insert_shared(&mut self, key: Key, value: Value) -> Option<Value> {
+        if self.index.is_some() {
+            return self.insert(key, value);
+        }
+        if let Some(i) = self.items.iter().position(|(k, _)| Rc::ptr_eq(k, &key)) {
+            return Some(std::mem::replace(&mut self.items[i].1, value));
+        }
+        debug_assert!(!self.contains_key(&key));
+        self.items.push((key, value));
+        if self.items.len() > LINEAR {
+            self.reindex();
+        }
+        None
+    }
+
+    fn reindex(&mut self) {
+        self.index = Some(Box::new(
+            self.items
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (Key::clone(k), i))
+                .collect(),
+        ));
+    }
+
+    /// Removes `key`, keeping the order of the others.
+    pub fn shift_remove(&mut self, key: &str) -> Option<Value> {
+        let i = self.position(key)?;
+        let (_, value) = self.items.remove(i);
+        if self.index.is_some() {
+            self.reindex();
+        }
+        Some(value)
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.items.clear();
+        self.index = None;
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Value)> {
+        self.items.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &Key> {
+        self.items.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Value> {
+        self.items.iter().map(|(_, v)| v)
+    }
+}
+
+/// `a == b`, comparing short keys with a few word loads rather than
+/// through `memcmp` (keys are mostly short field names).
+#[inline]
+pub fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word4 =
+        |s: &[u8], at: usize| u32::from_ne_bytes(s[at..at + 4].try_into().unwrap_or_default());
+    let word8 =
+        |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().unwrap_or_default());
+    match n {
+        0 => true,
+        // The first, middle and last bytes are all of them.
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        // Two windows that overlap cover the whole key.
+        4..=8 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        9..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        _ => a == b,
+    }
+}
+
+impl Extend<(Key, Value)> for Entries {
+    fn extend<I: IntoIterator<Item = (Key, Value)>>(&mut self, entries: I) {
+        for (key, value) in entries {
+            self.insert(key, value);
+        }
+    }
+}
+
+impl IntoIterator for Entries {
+    type Item = (Key, Value);
+    type IntoIter = smallvec::IntoIter<[(Key, Value); INLINE]>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+impl FromIterator<(Key, Value)> for Entries {
+    fn from_iter<I: IntoIterator<Item = (Key, Value)>>(entries: I) -> Entries {
+        let mut map = Entries::default();
+        map.extend(entries);
+        map
+    }
+}
+
+impl fmt::Debug for Entries {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(text: &str) -> Key {
+        Key::from(text)
+    }
+
+    #[test]
+    fn behaves_like_an_ordered_map_small_and_large() {
+        for size in [3usize, 8, 9, 40] {
+            let mut map = Entries::default();
+            for i in 0..size {
+                assert!(
+                    map.insert(key(&format!("k{i}")), Value::integer(i as i64))
+                        .is_none()
+                );
+            }
+            // Re-inserting keeps the position and gives back the old value.
+            let old = map.insert(key("k1"), Value::str("one"));
+            assert!(matches!(old, Some(Value::Int(1))));
+            let keys: Vec<String> = map.keys().map(|k| k.to_string()).collect();
+            let expected: Vec<String> = (0..size).map(|i| format!("k{i}")).collect();
+            assert_eq!(keys, expected);
+            assert!(matches!(map.get("k1"), Some(Value::Str(s)) if &**s == "one"));
+            // Removing shifts the later entries and keeps lookups right.
+            assert!(matches!(map.shift_remove("k0"), Some(Value::Int(0))));
+            assert!(map.shift_remove("k0").is_none());
+            assert_eq!(map.len(), size - 1);
+            for i in 1..size {
+                assert!(map.contains_key(&format!("k{i}")), "size {size} key {i}");
+            }
+            assert_eq!(map.keys().next().map(|k| k.to_string()), Some("k1".into()));
+            let last = format!("k{}", size - 1);
+            assert!(matches!(map.get(&last), Some(Value::Int(n)) if *n as usize == size - 1));
+            map.clear();
+            assert!(map.is_empty() && map.get("k1").is_none());
+        }
+    }
+
+    #[test]
+    fn hinted_lookups_find_the_key_wherever_it_is() {
+        let hint = Hint::default();
+        let shapes: [&[&str]; 3] = [&["id", "type", "price"], &["price", "id"], &["type"]];
+        for _ in 0..2 {
+            for shape in shapes {
+                let map: Entries = shape
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| (key(k), Value::integer(i as i64)))
+                    .collect();
+                let expected = shape.iter().position(|k| *k == "price");
+                let found = map.get_hinted("price", &hint).and_then(Value::as_i64);
+                assert_eq!(found, expected.map(|i| i as i64), "{shape:?}");
+            }
+        }
+        let big: Entries = (0..20)
+            .map(|i| (key(&format!("k{i}")), Value::integer(i)))
+            .collect();
+        hint.set(3);
+        assert_eq!(
+            big.get_hinted("k15", &hint).and_then(Value::as_i64),
+            Some(15)
+        );
+        assert!(big.get_hinted("nope", &hint).is_none());
+    }
+
+    #[test]
+    fn same_key_is_string_equality() {
+        let words = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "abc",
+            "abd",
+            "xbc",
+            "abcd",
+            "abce",
+            "abcde",
+            "abcdf",
+            "bbcde",
+            "abXde",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghi",
+            "abcdefghj",
+            "Xbcdefghi",
+            "abcdXfghi",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnopr",
+            "é",
+            "éé",
+            "aé",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(same_key(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn collecting_keeps_the_first_place_and_the_last_value() {
+        let map: Entries = [("a", 1), ("b", 2), ("a", 3)]
+            .into_iter()
+            .map(|(k, v)| (key(k), Value::integer(v)))
+            .collect();
+        let entries: Vec<String> = map.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+        assert_eq!(entries, ["a=Int(3)", "b=Int(2)"]);
+    }
+}
