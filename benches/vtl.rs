@@ -1,9 +1,13 @@
 //! VTL engine speed (issue: mapping templates): rendering the AWS docs'
 //! PetStore template over 100 pets, and parsing + compiling a 10 KB
-//! template. `cargo bench --bench vtl`.
+//! template, with the allocator the binary ships. `cargo bench --bench vtl`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use portico::vtl::Template;
+
+/// The allocator the `portico` binary ships with, as in `vtl_render`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[path = "petstore.rs"]
 mod petstore;
