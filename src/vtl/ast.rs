@@ -20,7 +20,8 @@ pub enum Node {
     },
     Set {
         target: Reference,
-        value: Expr,
+        /// Boxed: a node stays small, and blocks of them cheap to grow.
+        value: Box<Expr>,
         at: usize,
     },
     If {

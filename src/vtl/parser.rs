@@ -451,7 +451,7 @@ impl Parser<'_> {
                 self.swallow_line_end();
                 nodes.push(Node::Set {
                     target,
-                    value,
+                    value: Box::new(value),
                     at: start,
                 });
             }

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use super::ast::{Expr, Macro, Node, Part, Reference};
 
 pub const INPUT: usize = 0;
@@ -36,7 +38,8 @@ pub fn resolve(nodes: &mut [Node], macros: &mut HashMap<String, Macro>) -> Vec<S
 
 struct Resolver {
     names: Vec<String>,
-    slots: HashMap<String, usize>,
+    /// Fx: names are short and come from the template, not from requests.
+    slots: FxHashMap<String, usize>,
 }
 
 impl Resolver {
