@@ -43,6 +43,12 @@ async fn connect(url: &str) -> Socket {
 }
 
 /// The next text frame (pings and pongs skipped), within 10 s.
+/// Sends `text` and reads the next text frame as JSON.
+async fn ask(socket: &mut Socket, text: &str) -> Value {
+    socket.send(Message::text(text)).await.unwrap();
+    serde_json::from_str(&next_text(socket).await).unwrap()
+}
+
 async fn next_text(socket: &mut Socket) -> String {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
@@ -131,11 +137,7 @@ async fn connect_is_decided_by_the_connect_route_and_rejections_keep_its_status(
         other => panic!("expected a rejected handshake, got {other:?}"),
     }
     let mut socket = connect(&format!("{url}?token=ok")).await;
-    socket
-        .send(Message::text(r#"{"action": "ping"}"#))
-        .await
-        .unwrap();
-    let reply: Value = serde_json::from_str(&next_text(&mut socket).await).unwrap();
+    let reply = ask(&mut socket, r#"{"action": "ping"}"#).await;
     assert_eq!(reply["pong"], "ping");
     assert_eq!(reply["stage"], "dev");
     let id = reply["who"].as_str().unwrap().to_string();
@@ -156,11 +158,7 @@ async fn connect_is_decided_by_the_connect_route_and_rejections_keep_its_status(
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    socket
-        .send(Message::text(r#"{"action": "ping"}"#))
-        .await
-        .unwrap();
-    let reply: Value = serde_json::from_str(&next_text(&mut socket).await).unwrap();
+    let reply = ask(&mut socket, r#"{"action": "ping"}"#).await;
     assert_eq!(reply["pong"], "ping");
     socket.close(None).await.unwrap();
     // $disconnect runs when the client closes; the live log has every
@@ -209,11 +207,7 @@ async fn connections_api_posts_describes_and_deletes_and_says_gone_after() {
     let gateway = start(&project.load(), WebSocketLimits::default());
     let url = stage_url(&gateway, "wsapi00001", "dev");
     let mut socket = connect(&format!("{url}?token=ok")).await;
-    socket
-        .send(Message::text(r#"{"action": "ping"}"#))
-        .await
-        .unwrap();
-    let reply: Value = serde_json::from_str(&next_text(&mut socket).await).unwrap();
+    let reply = ask(&mut socket, r#"{"action": "ping"}"#).await;
     let id = reply["who"].as_str().unwrap().to_string();
     let client = common::client();
     // Both URL forms: the stage URL's path form, and the host form.
@@ -394,8 +388,7 @@ def handler(event, context):
     // The $connect function's headers reach the handshake (AWS docs: a
     // subprotocol chosen by the $connect route).
     assert_eq!(response.headers()["sec-websocket-protocol"], "chat");
-    socket.send(Message::text("hello")).await.unwrap();
-    let both: Value = serde_json::from_str(&next_text(&mut socket).await).unwrap();
+    let both = ask(&mut socket, "hello").await;
     let connect = &both["connect"];
     let context = &connect["requestContext"];
     // Every field of the recorded AWS CONNECT event's requestContext.
@@ -533,11 +526,7 @@ async fn http_integrations_use_the_request_template_and_answer_two_way() {
     }));
     let gateway = start(&project.load(), WebSocketLimits::default());
     let mut socket = connect(&stage_url(&gateway, "wshttp0001", "dev")).await;
-    socket
-        .send(Message::text(r#"{"text": "hi there"}"#))
-        .await
-        .unwrap();
-    let echoed: Value = serde_json::from_str(&next_text(&mut socket).await).unwrap();
+    let echoed = ask(&mut socket, r#"{"text": "hi there"}"#).await;
     assert_eq!(echoed["method"], "POST");
     assert_eq!(echoed["path"], "/shaped");
     let sent: Value = serde_json::from_str(echoed["body"].as_str().unwrap()).unwrap();
@@ -559,11 +548,7 @@ async fn route_throttling_follows_the_stage_settings() {
     let url = format!("{}?token=ok", stage_url(&gateway, "wsapi00001", "dev"));
     let mut socket = connect(&url).await;
     for _ in 0..2 {
-        socket
-            .send(Message::text(r#"{"action": "ping"}"#))
-            .await
-            .unwrap();
-        let reply: Value = serde_json::from_str(&next_text(&mut socket).await).unwrap();
+        let reply = ask(&mut socket, r#"{"action": "ping"}"#).await;
         assert_eq!(reply["pong"], "ping");
     }
     socket
@@ -671,11 +656,7 @@ fn the_cli_reports_bad_definitions_lists_and_deploys_websocket_apis() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let mut socket = connect(&stage_url(&gateway, "chatapi001", "prod")).await;
-        socket
-            .send(Message::text(r#"{"action": "whoami"}"#))
-            .await
-            .unwrap();
-        let me: Value = serde_json::from_str(&next_text(&mut socket).await).unwrap();
+        let me = ask(&mut socket, r#"{"action": "whoami"}"#).await;
         assert!(me["connectionId"].is_string());
     });
 }
@@ -733,11 +714,7 @@ def handler(event, context):
         }
     }
     let (mut socket, _) = handshake(Some("letmein")).await.expect("allowed");
-    socket
-        .send(Message::text(r#"{"action": "ping"}"#))
-        .await
-        .unwrap();
-    let reply: Value = serde_json::from_str(&next_text(&mut socket).await).unwrap();
+    let reply = ask(&mut socket, r#"{"action": "ping"}"#).await;
     assert_eq!(reply["who"], "ada");
     assert_eq!(reply["team"], "blue");
     let plain = common::client()
