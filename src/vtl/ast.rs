@@ -5,6 +5,10 @@
 use std::ops::Range;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// A variable, property, method or macro name: short, so kept inline
+/// (no allocation for names up to 23 bytes).
+pub type Name = smol_str::SmolStr;
+
 #[derive(Debug, Clone)]
 pub enum Node {
     Text(Range<usize>),
@@ -29,40 +33,77 @@ pub enum Node {
         otherwise: Option<Vec<Node>>,
     },
     Foreach {
-        variable: String,
         /// The variable's slot ([`super::slots`]).
         slot: usize,
-        iterable: Expr,
+        /// Boxed, as `#set` values are.
+        iterable: Box<Expr>,
         body: Vec<Node>,
         at: usize,
     },
     Break,
     Stop,
     MacroCall {
-        name: String,
+        name: Name,
         arguments: Vec<Expr>,
         source: Range<usize>,
         at: usize,
     },
     Define {
-        name: String,
+        name: Name,
         body: Vec<Node>,
     },
 }
 
-/// `$a.b.c(1)[0]`, `$!a`, `${a.b}`.
+/// `$a.b.c(1)[0]`, `$!a`, `${a.b}`. Kept small (64 bytes): templates hold
+/// many, and a smaller tree is quicker to build and to walk.
 #[derive(Debug, Clone)]
 pub struct Reference {
+    pub name: Name,
+    pub parts: Vec<Part>,
+    /// The whole reference as written (byte offsets; templates are far
+    /// below 4 GB), printed when it is undefined.
+    start: u32,
+    end: u32,
+    /// The variable's slot ([`super::slots`]).
+    slot: u32,
     pub quiet: bool,
-    pub name: String,
-    /// The variable's slot ([`super::slots`]), set after parsing.
-    pub slot: usize,
     /// `$foreach`, `$velocityCount`, `$velocityHasNext`, resolved once.
     pub builtin: Option<Builtin>,
-    pub parts: Vec<Part>,
-    /// The whole reference as written, printed when it is undefined.
-    pub source: Range<usize>,
-    pub at: usize,
+}
+
+impl Reference {
+    pub fn new(
+        name: Name,
+        slot: usize,
+        parts: Vec<Part>,
+        source: Range<usize>,
+        quiet: bool,
+    ) -> Reference {
+        let builtin = Builtin::of(&name);
+        Reference {
+            name,
+            parts,
+            start: source.start as u32,
+            end: source.end as u32,
+            slot: slot as u32,
+            quiet,
+            builtin,
+        }
+    }
+
+    /// The reference as written.
+    pub fn source(&self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    /// Where it starts, for errors.
+    pub fn at(&self) -> usize {
+        self.start as usize
+    }
+
+    pub fn slot(&self) -> usize {
+        self.slot as usize
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,8 +127,8 @@ impl Builtin {
 #[derive(Debug, Clone)]
 pub enum Part {
     /// `.name`, with where the name was last found in a map.
-    Property(String, Hint),
-    Method(String, Vec<Expr>),
+    Property(Name, Hint),
+    Method(Name, Vec<Expr>),
     Index(Expr),
 }
 
@@ -131,8 +172,7 @@ pub enum BinaryOp {
 /// `#macro(name $a $b) body #end`.
 #[derive(Debug, Clone)]
 pub struct Macro {
-    pub parameters: Vec<String>,
-    /// The parameters' slots ([`super::slots`]), set after parsing.
+    /// The parameters' slots ([`super::slots`]).
     pub slots: Vec<usize>,
     pub body: Vec<Node>,
 }

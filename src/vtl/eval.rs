@@ -52,7 +52,7 @@ pub struct Renderer<'t, 'b> {
     /// A macro call's parameters, by slot: they shadow the globals.
     frames: Vec<Vec<(usize, Value)>>,
     builtins: &'t [Option<Builtin>],
-    defines: HashMap<String, &'t [Node]>,
+    defines: HashMap<&'t str, &'t [Node]>,
     loops: Vec<LoopState>,
     macro_depth: usize,
     pub input: InputState<'b>,
@@ -151,13 +151,14 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 reference,
             } => {
                 let defined = !self.reference(reference)?.is_null()
-                    || (reference.parts.is_empty() && self.defines.contains_key(&reference.name));
-                let literal = &self.source[reference.source.clone()];
+                    || (reference.parts.is_empty()
+                        && self.defines.contains_key(reference.name.as_str()));
+                let literal = &self.source[reference.source()];
                 if defined {
                     let half = "\\".repeat(backslashes / 2);
-                    self.write(&half, reference.at)?;
+                    self.write(&half, reference.at())?;
                     if backslashes % 2 == 1 {
-                        self.write(literal, reference.at)?;
+                        self.write(literal, reference.at())?;
                     } else {
                         self.print_reference(reference)?;
                     }
@@ -170,8 +171,8 @@ impl<'t, 'b> Renderer<'t, 'b> {
                         backslashes / 2 + 1
                     };
                     let all = "\\".repeat(count);
-                    self.write(&all, reference.at)?;
-                    self.write(literal, reference.at)?;
+                    self.write(&all, reference.at())?;
+                    self.write(literal, reference.at())?;
                 }
             }
             Node::Set { target, value, at } => {
@@ -196,7 +197,6 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 iterable,
                 body,
                 at,
-                ..
             } => return self.foreach(*slot, iterable, body, *at),
             Node::Break => return Ok(Flow::Break),
             Node::Stop => return Ok(Flow::Stop),
@@ -207,7 +207,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 at,
             } => return self.call_macro(name, arguments, source.clone(), *at),
             Node::Define { name, body } => {
-                self.defines.insert(name.clone(), body);
+                self.defines.insert(name.as_str(), body);
             }
         }
         Ok(Flow::Normal)
@@ -216,12 +216,12 @@ impl<'t, 'b> Renderer<'t, 'b> {
     fn print_reference(&mut self, reference: &'t Reference) -> Result<()> {
         if reference.parts.is_empty()
             && !self.defines.is_empty()
-            && self.lookup(reference.slot).is_none()
-            && let Some(body) = self.defines.get(&reference.name).copied()
+            && self.lookup(reference.slot()).is_none()
+            && let Some(body) = self.defines.get(reference.name.as_str()).copied()
         {
             self.macro_depth += 1;
             if self.macro_depth > MAX_MACRO_DEPTH {
-                return fail(reference.at, "#define blocks nest too deeply");
+                return fail(reference.at(), "#define blocks nest too deeply");
             }
             let flow = self.nodes(body);
             self.macro_depth -= 1;
@@ -233,22 +233,22 @@ impl<'t, 'b> Renderer<'t, 'b> {
             && reference.builtin.is_none()
             && (self.defines.is_empty() || !reference.parts.is_empty())
         {
-            let walk = match &self.globals[reference.slot] {
+            let walk = match &self.globals[reference.slot()] {
                 None => Walk::Null,
                 Some(root) => write_path(root, &reference.parts, &mut self.out),
             };
             match walk {
                 Walk::Written if self.out.len() > MAX_OUTPUT_BYTES => {
                     return fail(
-                        reference.at,
+                        reference.at(),
                         format!("the output exceeds {MAX_OUTPUT_BYTES} bytes"),
                     );
                 }
                 Walk::Written => return Ok(()),
                 Walk::Null if reference.quiet => return Ok(()),
                 Walk::Null => {
-                    let literal = &self.source[reference.source.clone()];
-                    return self.write(literal, reference.at);
+                    let literal = &self.source[reference.source()];
+                    return self.write(literal, reference.at());
                 }
                 Walk::Other => {}
             }
@@ -257,14 +257,14 @@ impl<'t, 'b> Renderer<'t, 'b> {
         match value {
             Value::Null if reference.quiet => Ok(()),
             Value::Null => {
-                let literal = &self.source[reference.source.clone()];
-                self.write(literal, reference.at)
+                let literal = &self.source[reference.source()];
+                self.write(literal, reference.at())
             }
             value => {
                 value.write_java(&mut self.out);
                 if self.out.len() > MAX_OUTPUT_BYTES {
                     return fail(
-                        reference.at,
+                        reference.at(),
                         format!("the output exceeds {MAX_OUTPUT_BYTES} bytes"),
                     );
                 }
@@ -310,7 +310,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
         // through maps, and `$foreach.hasNext` and friends.
         if self.frames.is_empty() {
             match reference.builtin {
-                None => match &self.globals[reference.slot] {
+                None => match &self.globals[reference.slot()] {
                     None => return Ok(Value::Null),
                     Some(root) => {
                         if let Some(value) = map_path(root, &reference.parts) {
@@ -329,8 +329,8 @@ impl<'t, 'b> Renderer<'t, 'b> {
             }
         }
         let found = match reference.builtin {
-            None if self.frames.is_empty() => self.globals[reference.slot].clone(),
-            _ => self.lookup(reference.slot),
+            None if self.frames.is_empty() => self.globals[reference.slot()].clone(),
+            _ => self.lookup(reference.slot()),
         };
         let Some(mut value) = found else {
             return Ok(Value::Null);
@@ -339,7 +339,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
             if value.is_null() {
                 return Ok(Value::Null);
             }
-            value = self.step(value, part, reference.at)?;
+            value = self.step(value, part, reference.at())?;
         }
         Ok(value)
     }
@@ -426,10 +426,10 @@ impl<'t, 'b> Renderer<'t, 'b> {
             return Ok(());
         }
         let Some((last, path)) = target.parts.split_last() else {
-            self.set_variable(target.slot, value);
+            self.set_variable(target.slot(), value);
             return Ok(());
         };
-        let Some(mut base) = self.lookup(target.slot) else {
+        let Some(mut base) = self.lookup(target.slot()) else {
             return Ok(());
         };
         for part in path {
@@ -650,7 +650,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
                     {
                         let literal = |expr: &Expr, value: Value| match (expr, value) {
                             (Expr::Reference(r), Value::Null) => {
-                                Value::str(&self.source[r.source.clone()])
+                                Value::str(&self.source[r.source()])
                             }
                             (_, value) => value,
                         };

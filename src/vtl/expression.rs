@@ -19,34 +19,41 @@ impl Parser<'_> {
     /// The operator at the cursor with its length and precedence, without
     /// consuming it. Word operators (`and`, `lt`...) need a word boundary.
     fn operator(&self) -> Option<(BinaryOp, usize, u8)> {
-        const OPERATORS: [(&str, BinaryOp, bool); 21] = [
-            ("||", BinaryOp::Or, false),
-            ("or", BinaryOp::Or, true),
-            ("&&", BinaryOp::And, false),
-            ("and", BinaryOp::And, true),
-            ("==", BinaryOp::Eq, false),
-            ("eq", BinaryOp::Eq, true),
-            ("!=", BinaryOp::Ne, false),
-            ("ne", BinaryOp::Ne, true),
-            ("<=", BinaryOp::Le, false),
-            ("le", BinaryOp::Le, true),
-            (">=", BinaryOp::Ge, false),
-            ("ge", BinaryOp::Ge, true),
-            ("<", BinaryOp::Lt, false),
-            ("lt", BinaryOp::Lt, true),
-            (">", BinaryOp::Gt, false),
-            ("gt", BinaryOp::Gt, true),
-            ("+", BinaryOp::Add, false),
-            ("-", BinaryOp::Sub, false),
-            ("*", BinaryOp::Mul, false),
-            ("/", BinaryOp::Div, false),
-            ("%", BinaryOp::Mod, false),
-        ];
         let rest = &self.bytes[self.pos..self.end];
-        let (text, op, _) = OPERATORS.iter().find(|(text, _, word)| {
-            rest.starts_with(text.as_bytes())
-                && !(*word && rest.get(text.len()).copied().is_some_and(is_ident))
-        })?;
+        let second = rest.get(1).copied();
+        let (op, length) = match *rest.first()? {
+            b'|' if second == Some(b'|') => (BinaryOp::Or, 2),
+            b'&' if second == Some(b'&') => (BinaryOp::And, 2),
+            b'=' if second == Some(b'=') => (BinaryOp::Eq, 2),
+            b'!' if second == Some(b'=') => (BinaryOp::Ne, 2),
+            b'<' if second == Some(b'=') => (BinaryOp::Le, 2),
+            b'<' => (BinaryOp::Lt, 1),
+            b'>' if second == Some(b'=') => (BinaryOp::Ge, 2),
+            b'>' => (BinaryOp::Gt, 1),
+            b'+' => (BinaryOp::Add, 1),
+            b'-' => (BinaryOp::Sub, 1),
+            b'*' => (BinaryOp::Mul, 1),
+            b'/' => (BinaryOp::Div, 1),
+            b'%' => (BinaryOp::Mod, 1),
+            b'a'..=b'z' => {
+                let op = match rest {
+                    [b'o', b'r', ..] => (BinaryOp::Or, 2),
+                    [b'a', b'n', b'd', ..] => (BinaryOp::And, 3),
+                    [b'e', b'q', ..] => (BinaryOp::Eq, 2),
+                    [b'n', b'e', ..] => (BinaryOp::Ne, 2),
+                    [b'l', b'e', ..] => (BinaryOp::Le, 2),
+                    [b'g', b'e', ..] => (BinaryOp::Ge, 2),
+                    [b'l', b't', ..] => (BinaryOp::Lt, 2),
+                    [b'g', b't', ..] => (BinaryOp::Gt, 2),
+                    _ => return None,
+                };
+                if rest.get(op.1).copied().is_some_and(is_ident) {
+                    return None;
+                }
+                op
+            }
+            _ => return None,
+        };
         let precedence = match op {
             BinaryOp::Or => 1,
             BinaryOp::And => 2,
@@ -55,7 +62,7 @@ impl Parser<'_> {
             BinaryOp::Add | BinaryOp::Sub => 5,
             BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => 6,
         };
-        Some((*op, text.len(), precedence))
+        Some((op, length, precedence))
     }
 
     /// Precedence climbing over [`Parser::operator`].
@@ -309,8 +316,13 @@ impl Parser<'_> {
             end: stop,
             depth: self.depth,
             macros: HashMap::new(),
+            buffers: std::mem::take(&mut self.buffers),
+            slots: std::mem::take(&mut self.slots),
         };
-        let (nodes, terminator) = nested.block()?;
+        let parsed = nested.block();
+        self.buffers = std::mem::take(&mut nested.buffers);
+        self.slots = std::mem::take(&mut nested.slots);
+        let (nodes, terminator) = parsed?;
         if let Some((terminator, at)) = terminator {
             return self.error(
                 at,

@@ -135,9 +135,9 @@ impl Template {
                 ),
             ));
         }
-        let mut parsed =
+        let parsed =
             parser::parse(source).map_err(|e| VtlError::at(source, e.offset, e.message))?;
-        let names = slots::resolve(&mut parsed.nodes, &mut parsed.macros);
+        let names = parsed.names;
         Ok(Template {
             source: source.to_string(),
             nodes: parsed.nodes,

@@ -15,7 +15,8 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::ast::{Builtin, Expr, Macro, Node, Part, Reference};
+use super::ast::{Expr, Macro, Name, Node, Part, Reference};
+use super::slots::Slots;
 
 /// Directive names (an escaped `\\#name` of one of these is printed).
 const DIRECTIVES: [&str; 10] = [
@@ -36,6 +37,8 @@ pub(super) type Result<T> = std::result::Result<T, ParseError>;
 pub struct Parsed {
     pub nodes: Vec<Node>,
     pub macros: HashMap<String, Macro>,
+    /// Variable names by slot.
+    pub names: Vec<Name>,
 }
 
 pub fn parse(source: &str) -> Result<Parsed> {
@@ -46,6 +49,10 @@ pub fn parse(source: &str) -> Result<Parsed> {
         end: source.len(),
         depth: 0,
         macros: HashMap::new(),
+        // The top level's buffer, sized for a node per 48 bytes of source
+        // (templates run a node per 30 to 60 bytes): it seldom regrows.
+        buffers: vec![Vec::with_capacity(source.len() / 48)],
+        slots: Slots::default(),
     };
     let (nodes, terminator) = parser.block()?;
     if let Some((terminator, at)) = terminator {
@@ -57,6 +64,7 @@ pub fn parse(source: &str) -> Result<Parsed> {
     Ok(Parsed {
         nodes,
         macros: parser.macros,
+        names: parser.slots.into_names(),
     })
 }
 
@@ -87,6 +95,10 @@ pub(super) struct Parser<'a> {
     pub(super) end: usize,
     pub(super) depth: usize,
     pub(super) macros: HashMap<String, Macro>,
+    /// Spare node buffers, one per nesting level in use ([`Parser::block`]).
+    pub(super) buffers: Vec<Vec<Node>>,
+    /// Variable slots, numbered as references are read.
+    pub(super) slots: Slots,
 }
 
 pub(super) fn is_ident_start(b: u8) -> bool {
@@ -94,10 +106,23 @@ pub(super) fn is_ident_start(b: u8) -> bool {
 }
 
 pub(super) fn is_ident(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+    IDENT[b as usize]
 }
 
-impl Parser<'_> {
+/// By byte: whether it may continue an identifier (letters, digits, `_`,
+/// `-`); a table, because identifiers are most of what the parser scans.
+static IDENT: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+        b += 1;
+    }
+    table
+};
+
+impl<'a> Parser<'a> {
     pub(super) fn error<T>(&self, offset: usize, message: impl Into<String>) -> Result<T> {
         Err(ParseError {
             offset,
@@ -137,32 +162,42 @@ impl Parser<'_> {
     /// (`#end`, `#else`, `#elseif`), which is returned with its offset.
     pub(super) fn block(&mut self) -> Result<Block> {
         self.enter()?;
-        let mut nodes = Vec::new();
+        // A block's nodes gather in a buffer kept from an earlier block and
+        // move to a vector of their exact size at the end: no regrowth of
+        // each block's vector node by node.
+        let mut nodes = self.buffers.pop().unwrap_or_default();
+        let terminator = self.block_into(&mut nodes);
+        let mut block = Vec::with_capacity(nodes.len());
+        block.append(&mut nodes);
+        self.buffers.push(nodes);
+        self.leave();
+        Ok((block, terminator?))
+    }
+
+    fn block_into(&mut self, nodes: &mut Vec<Node>) -> Result<Option<(Terminator, usize)>> {
         while self.pos < self.end {
             match self.bytes[self.pos] {
                 b'$' => match self.reference()? {
                     Some(reference) => nodes.push(Node::Reference(reference)),
-                    None => self.text(&mut nodes, self.pos, self.pos + 1),
+                    None => self.text(nodes, self.pos, self.pos + 1),
                 },
                 b'#' => {
-                    if let Some(terminator) = self.hash(&mut nodes)? {
-                        self.leave();
-                        return Ok((nodes, Some(terminator)));
+                    if let Some(terminator) = self.hash(nodes)? {
+                        return Ok(Some(terminator));
                     }
                 }
-                b'\\' => self.backslashes(&mut nodes)?,
+                b'\\' => self.backslashes(nodes)?,
                 _ => {
                     let start = self.pos;
                     let stop = self.bytes[start..self.end]
                         .iter()
                         .position(|b| matches!(b, b'$' | b'#' | b'\\'))
                         .map_or(self.end, |i| start + i);
-                    self.text(&mut nodes, start, stop);
+                    self.text(nodes, start, stop);
                 }
             }
         }
-        self.leave();
-        Ok((nodes, None))
+        Ok(None)
     }
 
     /// Appends source text, merging with a preceding text node.
@@ -223,10 +258,12 @@ impl Parser<'_> {
         if !self.peek().is_some_and(is_ident_start) {
             return None;
         }
-        self.pos += 1;
-        while self.peek().is_some_and(is_ident) {
-            self.pos += 1;
-        }
+        let rest = &self.bytes[start + 1..self.end];
+        let length = rest
+            .iter()
+            .position(|b| !IDENT[*b as usize])
+            .unwrap_or(rest.len());
+        self.pos = start + 1 + length;
         Some(start..self.pos)
     }
 
@@ -247,13 +284,13 @@ impl Parser<'_> {
             self.pos = start;
             return Ok(None);
         };
-        let name = self.source[name].to_string();
+        let name = Name::new(&self.source[name]);
         let mut parts = Vec::new();
         loop {
             match self.peek() {
                 Some(b'.') if self.peek_at(1).is_some_and(is_ident_start) => {
                     self.pos += 1;
-                    let member = self.identifier().map(|r| self.source[r].to_string());
+                    let member = self.identifier().map(|r| Name::new(&self.source[r]));
                     let member = member.unwrap_or_default();
                     if self.peek() == Some(b'(') {
                         self.pos += 1;
@@ -286,16 +323,14 @@ impl Parser<'_> {
                 return self.error(start, "expected '}' to close '${'");
             }
         }
-        let builtin = Builtin::of(&name);
-        Ok(Some(Reference {
-            quiet,
+        let slot = self.slots.slot(&name);
+        Ok(Some(Reference::new(
             name,
-            slot: 0,
-            builtin,
+            slot,
             parts,
-            source: start..self.pos,
-            at: start,
-        }))
+            start..self.pos,
+            quiet,
+        )))
     }
 
     /// Comma- or space-separated expressions up to `close`.
@@ -344,7 +379,7 @@ impl Parser<'_> {
             Some(b'#')
                 if self
                     .directive_name_here()
-                    .is_some_and(|(name, _)| DIRECTIVES.contains(&name.as_str())) =>
+                    .is_some_and(|(name, _)| DIRECTIVES.contains(&name)) =>
             {
                 nodes.push(Node::Literal("\\".repeat(count / 2)));
                 if count % 2 == 1 {
@@ -361,7 +396,7 @@ impl Parser<'_> {
 
     /// At `#`: the directive name (`if`, or `if` of `#{if}`) and the length
     /// of `#name` / `#{name}`, when a letter follows.
-    fn directive_name_here(&self) -> Option<(String, usize)> {
+    fn directive_name_here(&self) -> Option<(&'a str, usize)> {
         let rest = &self.bytes[self.pos..self.end];
         let (offset, braced) = if rest.get(1) == Some(&b'{') {
             (2, true)
@@ -379,7 +414,8 @@ impl Parser<'_> {
         {
             stop += 1;
         }
-        let name = std::str::from_utf8(&rest[offset..stop]).ok()?.to_string();
+        // ASCII only, so `offset..stop` lies on character boundaries.
+        let name = &self.source[self.pos + offset..self.pos + stop];
         if braced {
             if rest.get(stop) != Some(&b'}') {
                 return None;
@@ -429,10 +465,10 @@ impl Parser<'_> {
             return Ok(None);
         };
         self.pos = start + length;
-        match name.as_str() {
+        match name {
             "set" => {
                 Self::drop_spaces_before_set(nodes, self.source, start);
-                self.open_paren(&name)?;
+                self.open_paren(name)?;
                 self.skip_whitespace();
                 if self.peek() != Some(b'$') {
                     return self.error(self.pos, "#set expects a reference on its left side");
@@ -447,7 +483,7 @@ impl Parser<'_> {
                 self.pos += 1;
                 self.skip_whitespace();
                 let value = self.expression()?;
-                self.close_paren(&name)?;
+                self.close_paren(name)?;
                 self.swallow_line_end();
                 nodes.push(Node::Set {
                     target,
@@ -456,7 +492,7 @@ impl Parser<'_> {
                 });
             }
             "if" => {
-                let condition = self.condition(&name)?;
+                let condition = self.condition(name)?;
                 self.swallow_line_end();
                 let mut branches = Vec::new();
                 let mut condition = condition;
@@ -485,7 +521,7 @@ impl Parser<'_> {
                 });
             }
             "elseif" => {
-                let condition = self.condition(&name)?;
+                let condition = self.condition(name)?;
                 self.swallow_line_end();
                 return Ok(Some((Terminator::ElseIf(condition), start)));
             }
@@ -498,10 +534,10 @@ impl Parser<'_> {
                 return Ok(Some((Terminator::End, start)));
             }
             "foreach" => {
-                self.open_paren(&name)?;
+                self.open_paren(name)?;
                 self.skip_whitespace();
-                let variable = match self.reference()? {
-                    Some(reference) if reference.parts.is_empty() => reference.name,
+                let slot = match self.reference()? {
+                    Some(reference) if reference.parts.is_empty() => reference.slot(),
                     _ => return self.error(self.pos, "#foreach expects a variable like $item"),
                 };
                 self.skip_whitespace();
@@ -511,13 +547,12 @@ impl Parser<'_> {
                 self.pos += 2;
                 self.skip_whitespace();
                 let iterable = self.expression()?;
-                self.close_paren(&name)?;
+                self.close_paren(name)?;
                 self.swallow_line_end();
                 let body = self.body_until_end(start, "#foreach")?;
                 nodes.push(Node::Foreach {
-                    variable,
-                    slot: 0,
-                    iterable,
+                    slot,
+                    iterable: Box::new(iterable),
                     body,
                     at: start,
                 });
@@ -531,13 +566,13 @@ impl Parser<'_> {
                 nodes.push(Node::Stop);
             }
             "macro" => {
-                self.open_paren(&name)?;
+                self.open_paren(name)?;
                 self.skip_whitespace();
                 let Some(macro_name) = self.identifier() else {
                     return self.error(self.pos, "#macro expects a name");
                 };
                 let macro_name = self.source[macro_name].to_string();
-                let mut parameters = Vec::new();
+                let mut slots = Vec::new();
                 loop {
                     self.skip_whitespace();
                     match self.peek() {
@@ -548,7 +583,7 @@ impl Parser<'_> {
                         Some(b',') => self.pos += 1,
                         Some(b'$') => match self.reference()? {
                             Some(reference) if reference.parts.is_empty() => {
-                                parameters.push(reference.name)
+                                slots.push(reference.slot())
                             }
                             _ => {
                                 return self.error(
@@ -565,29 +600,21 @@ impl Parser<'_> {
                 self.macros.insert(
                     macro_name.clone(),
                     Macro {
-                        parameters: parameters.clone(),
-                        slots: Vec::new(),
+                        slots: slots.clone(),
                         body: Vec::new(),
                     },
                 );
                 let body = self.body_until_end(start, "#macro")?;
-                self.macros.insert(
-                    macro_name,
-                    Macro {
-                        parameters,
-                        slots: Vec::new(),
-                        body,
-                    },
-                );
+                self.macros.insert(macro_name, Macro { slots, body });
             }
             "define" => {
-                self.open_paren(&name)?;
+                self.open_paren(name)?;
                 self.skip_whitespace();
                 let variable = match self.reference()? {
                     Some(reference) if reference.parts.is_empty() => reference.name,
                     _ => return self.error(self.pos, "#define expects a variable like $block"),
                 };
-                self.close_paren(&name)?;
+                self.close_paren(name)?;
                 self.swallow_line_end();
                 let body = self.body_until_end(start, "#define")?;
                 nodes.push(Node::Define {
@@ -601,11 +628,11 @@ impl Parser<'_> {
                 // any other `#name(...)` is text.
                 let after_name = self.pos;
                 self.skip_inline_spaces();
-                if self.peek() == Some(b'(') && self.macros.contains_key(&name) {
+                if self.peek() == Some(b'(') && self.macros.contains_key(name) {
                     self.pos += 1;
                     let arguments = self.arguments(b')')?;
                     nodes.push(Node::MacroCall {
-                        name,
+                        name: Name::new(name),
                         arguments,
                         source: start..self.pos,
                         at: start,

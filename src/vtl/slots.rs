@@ -1,12 +1,10 @@
 //! Variable slots: every variable name in a template gets a number once,
-//! after parsing, so rendering finds a variable by index instead of by
+//! as it is parsed, so rendering finds a variable by index instead of by
 //! hashing its name. Slots 0 to 3 are the bound objects.
-
-use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
 
-use super::ast::{Expr, Macro, Node, Part, Reference};
+use super::ast::Name;
 
 pub const INPUT: usize = 0;
 pub const UTIL: usize = 1;
@@ -14,133 +12,57 @@ pub const STAGE_VARIABLES: usize = 2;
 pub const CONTEXT: usize = 3;
 const BOUND: [&str; 4] = ["input", "util", "stageVariables", "context"];
 
-/// Numbers the variables of `nodes` and `macros`; gives the names by slot.
-pub fn resolve(nodes: &mut [Node], macros: &mut HashMap<String, Macro>) -> Vec<String> {
-    let mut resolver = Resolver {
-        names: BOUND.iter().map(|name| name.to_string()).collect(),
-        slots: BOUND
-            .iter()
-            .enumerate()
-            .map(|(i, name)| (name.to_string(), i))
-            .collect(),
-    };
-    resolver.nodes(nodes);
-    for definition in macros.values_mut() {
-        definition.slots = definition
-            .parameters
-            .iter()
-            .map(|name| resolver.slot(name))
-            .collect();
-        resolver.nodes(&mut definition.body);
-    }
-    resolver.names
-}
-
-struct Resolver {
-    names: Vec<String>,
+/// The names seen so far, by slot.
+pub struct Slots {
+    names: Vec<Name>,
     /// Fx: names are short and come from the template, not from requests.
-    slots: FxHashMap<String, usize>,
+    slots: FxHashMap<Name, usize>,
 }
 
-impl Resolver {
-    fn slot(&mut self, name: &str) -> usize {
-        if let Some(slot) = self.slots.get(name) {
+impl Default for Slots {
+    fn default() -> Slots {
+        Slots {
+            names: BOUND.iter().map(|name| Name::new_static(name)).collect(),
+            slots: BOUND
+                .iter()
+                .enumerate()
+                .map(|(i, name)| (Name::new_static(name), i))
+                .collect(),
+        }
+    }
+}
+
+impl Slots {
+    /// The slot of `name`, numbering it if it is new.
+    pub fn slot(&mut self, name: &Name) -> usize {
+        if let Some(slot) = self.slots.get(name.as_str()) {
             return *slot;
         }
         let slot = self.names.len();
-        self.names.push(name.to_string());
-        self.slots.insert(name.to_string(), slot);
+        self.names.push(name.clone());
+        self.slots.insert(name.clone(), slot);
         slot
     }
 
-    fn nodes(&mut self, nodes: &mut [Node]) {
-        for node in nodes {
-            self.node(node);
-        }
+    /// The names by slot.
+    pub fn into_names(self) -> Vec<Name> {
+        self.names
     }
+}
 
-    fn node(&mut self, node: &mut Node) {
-        match node {
-            Node::Text(_) | Node::Literal(_) | Node::Break | Node::Stop => {}
-            Node::Reference(reference) | Node::EscapedReference { reference, .. } => {
-                self.reference(reference)
-            }
-            Node::Set { target, value, .. } => {
-                self.reference(target);
-                self.expr(value);
-            }
-            Node::If {
-                branches,
-                otherwise,
-            } => {
-                for (condition, body) in branches {
-                    self.expr(condition);
-                    self.nodes(body);
-                }
-                if let Some(body) = otherwise {
-                    self.nodes(body);
-                }
-            }
-            Node::Foreach {
-                variable,
-                slot,
-                iterable,
-                body,
-                ..
-            } => {
-                *slot = self.slot(variable);
-                self.expr(iterable);
-                self.nodes(body);
-            }
-            Node::MacroCall { arguments, .. } => {
-                for argument in arguments {
-                    self.expr(argument);
-                }
-            }
-            Node::Define { body, .. } => self.nodes(body),
-        }
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn reference(&mut self, reference: &mut Reference) {
-        reference.slot = self.slot(&reference.name);
-        for part in &mut reference.parts {
-            match part {
-                Part::Property(..) => {}
-                Part::Method(_, arguments) => {
-                    for argument in arguments {
-                        self.expr(argument);
-                    }
-                }
-                Part::Index(index) => self.expr(index),
-            }
-        }
-    }
-
-    fn expr(&mut self, expr: &mut Expr) {
-        match expr {
-            Expr::Null | Expr::Bool(_) | Expr::Int(_) | Expr::Double(_) | Expr::Str(_) => {}
-            Expr::Interpolated(nodes) => self.nodes(nodes),
-            Expr::Reference(reference) => self.reference(reference),
-            Expr::List(items) => {
-                for item in items {
-                    self.expr(item);
-                }
-            }
-            Expr::Range(first, last) => {
-                self.expr(first);
-                self.expr(last);
-            }
-            Expr::Map(entries) => {
-                for (key, value) in entries {
-                    self.expr(key);
-                    self.expr(value);
-                }
-            }
-            Expr::Not(inner) | Expr::Group(inner) => self.expr(inner),
-            Expr::Binary(_, left, right, _) => {
-                self.expr(left);
-                self.expr(right);
-            }
-        }
+    #[test]
+    fn bound_names_keep_their_slots_and_new_names_are_numbered_once() {
+        let mut slots = Slots::default();
+        assert_eq!(slots.slot(&Name::new("context")), CONTEXT);
+        assert_eq!(slots.slot(&Name::new("input")), INPUT);
+        let item = slots.slot(&Name::new("item"));
+        assert_eq!(item, 4);
+        assert_eq!(slots.slot(&Name::new("other")), 5);
+        assert_eq!(slots.slot(&Name::new("item")), item);
+        assert_eq!(slots.into_names()[item], "item");
     }
 }
