@@ -294,7 +294,7 @@ impl<'a> Parser<'a> {
             self.pos = start;
             return Ok(None);
         };
-        let name = name_of(&self.source[name]);
+        let (slot, name) = self.slots.slot(&self.source[name]);
         let mut parts = Vec::new();
         loop {
             match self.peek() {
@@ -333,7 +333,6 @@ impl<'a> Parser<'a> {
                 return self.error(start, "expected '}' to close '${'");
             }
         }
-        let slot = self.slots.slot(&name);
         Ok(Some(Reference::new(
             name,
             slot,

@@ -33,15 +33,17 @@ impl Default for Slots {
 }
 
 impl Slots {
-    /// The slot of `name`, numbering it if it is new.
-    pub fn slot(&mut self, name: &Name) -> usize {
-        if let Some(slot) = self.slots.get(name.as_str()) {
-            return *slot;
+    /// The slot of `name`, numbering it if it is new, and the name itself,
+    /// made once per template (a copy of the stored one after that).
+    pub fn slot(&mut self, name: &str) -> (usize, Name) {
+        if let Some(slot) = self.slots.get(name) {
+            return (*slot, self.names[*slot].clone());
         }
         let slot = self.names.len();
+        let name = Name::new(name);
         self.names.push(name.clone());
         self.slots.insert(name.clone(), slot);
-        slot
+        (slot, name)
     }
 
     /// The names by slot.
@@ -57,12 +59,12 @@ mod tests {
     #[test]
     fn bound_names_keep_their_slots_and_new_names_are_numbered_once() {
         let mut slots = Slots::default();
-        assert_eq!(slots.slot(&Name::new("context")), CONTEXT);
-        assert_eq!(slots.slot(&Name::new("input")), INPUT);
-        let item = slots.slot(&Name::new("item"));
-        assert_eq!(item, 4);
-        assert_eq!(slots.slot(&Name::new("other")), 5);
-        assert_eq!(slots.slot(&Name::new("item")), item);
+        assert_eq!(slots.slot("context"), (CONTEXT, Name::new("context")));
+        assert_eq!(slots.slot("input").0, INPUT);
+        let (item, name) = slots.slot("item");
+        assert_eq!((item, name.as_str()), (4, "item"));
+        assert_eq!(slots.slot("other").0, 5);
+        assert_eq!(slots.slot("item"), (item, name));
         assert_eq!(slots.into_names()[item], "item");
     }
 }
