@@ -49,6 +49,16 @@ pub struct RequestContext {
 impl RequestContext {
     pub fn new(api_id: &str, stage: &str) -> RequestContext {
         RequestContext {
+            protocol: "HTTP/1.1".into(),
+            source_ip: "127.0.0.1".into(),
+            ..RequestContext::blank(api_id, stage)
+        }
+    }
+
+    /// Fresh ids and time, and every request field empty (no allocation
+    /// for them): for the pipeline, which fills them from the request.
+    pub fn blank(api_id: &str, stage: &str) -> RequestContext {
+        RequestContext {
             request_id: new_request_id(),
             extended_request_id: new_extended_request_id(),
             api_id: api_id.to_string(),
@@ -57,9 +67,9 @@ impl RequestContext {
             resource_path: String::new(),
             http_method: String::new(),
             path: String::new(),
-            protocol: "HTTP/1.1".into(),
+            protocol: String::new(),
             domain_name: String::new(),
-            source_ip: "127.0.0.1".into(),
+            source_ip: String::new(),
             user_agent: String::new(),
             request_time: SystemTime::now(),
             deployment_id: String::new(),

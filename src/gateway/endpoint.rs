@@ -220,6 +220,18 @@ pub(super) fn set_header(headers: &mut HeaderMap, name: &str, value: &str) -> bo
     }
 }
 
+/// A header's value as text, borrowed when it is UTF-8 (nearly always).
+pub(super) fn header_str(
+    headers: &HeaderMap,
+    name: impl http::header::AsHeaderName,
+) -> std::borrow::Cow<'_, str> {
+    headers
+        .get(name)
+        .map_or(std::borrow::Cow::Borrowed(""), |v| {
+            String::from_utf8_lossy(v.as_bytes())
+        })
+}
+
 pub(super) fn header_text(headers: &HeaderMap, name: impl http::header::AsHeaderName) -> String {
     headers
         .get(name)

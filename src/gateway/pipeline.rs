@@ -25,8 +25,8 @@ use crate::observe::metrics::CacheOutcome;
 use super::compile::{CompiledIntegration, CompiledMethod, CompiledStage, ParameterTarget};
 use super::context::RequestContext;
 use super::endpoint::{
-    HeadersDisplay, PairsDisplay, add_gateway_headers, fill_path_parameters, header_text,
-    is_hop_by_hop, proxy_response, set_header, utf8_query,
+    HeadersDisplay, PairsDisplay, add_gateway_headers, fill_path_parameters, header_str,
+    header_text, is_hop_by_hop, proxy_response, set_header, utf8_query,
 };
 use super::mapping::MappingScope;
 use super::responses::{GatewayError, Reply};
@@ -131,7 +131,7 @@ pub async fn execute(
     services: &Services,
 ) -> Execution {
     let started = Instant::now();
-    let mut context = RequestContext::new(&stage.api_id, &stage.stage_name);
+    let mut context = RequestContext::blank(&stage.api_id, &stage.stage_name);
     context.http_method = request.http_method.to_string();
     context.path = request.full_path.clone();
     context.protocol = request.protocol.clone();
@@ -913,8 +913,8 @@ fn request_body(
     scope: &MappingScope<'_>,
     log: &mut ExecutionLog,
 ) -> Result<(Bytes, bool, vtl::Overrides), GatewayError> {
-    let content_type =
-        transform::media_type(&header_text(&request.headers, http::header::CONTENT_TYPE));
+    let content_type = header_str(&request.headers, http::header::CONTENT_TYPE);
+    let content_type = transform::media_type(&content_type);
     let binary = transform::is_binary(&content_type, &stage.binary_media_types);
     let payload = transform::convert_request(&request.body, binary, integration.content_handling)
         .map_err(|e| {
@@ -927,7 +927,7 @@ fn request_body(
     let media_type = if content_type.is_empty() {
         "application/json"
     } else {
-        content_type.as_str()
+        &content_type
     };
     let template = match transform::select_request_template(
         &integration.request_templates,
@@ -1207,8 +1207,8 @@ fn proxy_event_of(
     context: &RequestContext,
     body: &[u8],
 ) -> serde_json::Value {
-    let content_type =
-        transform::media_type(&header_text(&request.headers, http::header::CONTENT_TYPE));
+    let content_type = header_str(&request.headers, http::header::CONTENT_TYPE);
+    let content_type = transform::media_type(&content_type);
     crate::integrations::lambda::proxy_event(&crate::integrations::lambda::ProxyRequest {
         resource_path: &context.resource_path,
         path: &request.path,
@@ -1355,9 +1355,10 @@ fn method_response(
     scope: &MappingScope<'_>,
     log: &mut ExecutionLog,
 ) -> Result<Reply, GatewayError> {
-    let accept = header_text(&request.headers, http::header::ACCEPT);
+    let accept = header_str(&request.headers, http::header::ACCEPT);
+    let response_type = header_str(&response.headers, http::header::CONTENT_TYPE);
     let payload_binary = transform::is_binary(
-        &transform::media_type(&header_text(&response.headers, http::header::CONTENT_TYPE)),
+        &transform::media_type(&response_type),
         &stage.binary_media_types,
     );
     let accept_binary =

@@ -109,12 +109,17 @@ pub fn title_case(name: &str) -> String {
 
 /// The media type of a `Content-Type` or of the first entry of an `Accept`
 /// header, lower-cased, without parameters: `application/json`.
-pub fn media_type(header_value: &str) -> String {
+pub fn media_type(header_value: &str) -> std::borrow::Cow<'_, str> {
     let end = header_value
         .bytes()
         .position(|b| b == b',' || b == b';')
         .unwrap_or(header_value.len());
-    header_value[..end].trim().to_ascii_lowercase()
+    let media_type = header_value[..end].trim();
+    if media_type.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(media_type.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(media_type)
+    }
 }
 
 /// Whether `media_type` is one of the API's `binaryMediaTypes`, which may use
