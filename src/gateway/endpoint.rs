@@ -54,10 +54,7 @@ pub(super) fn proxy_response(response: EndpointResponse, log: &mut ExecutionLog)
             headers.append(name.clone(), value);
         }
     }
-    log.push_fmt(format_args!(
-        "Method response headers: {}",
-        HeadersDisplay(&headers)
-    ));
+    log.push_with("Method response headers: ", HeadersDisplay(&headers));
     Reply {
         status: response.status,
         headers,
@@ -272,6 +269,30 @@ impl std::fmt::Display for HeadersDisplay<'_> {
     }
 }
 
+impl crate::observe::LogText for HeadersDisplay<'_> {
+    fn write_to(&self, out: &mut String) {
+        out.push('{');
+        let mut previous: Option<&HeaderName> = None;
+        for (name, value) in self.0 {
+            match previous {
+                Some(p) if p == name => out.push(','),
+                Some(_) => {
+                    out.push_str(", ");
+                    out.push_str(name.as_str());
+                    out.push('=');
+                }
+                None => {
+                    out.push_str(name.as_str());
+                    out.push('=');
+                }
+            }
+            previous = Some(name);
+            crate::observe::Lossy(value.as_bytes()).write_to(out);
+        }
+        out.push('}');
+    }
+}
+
 /// Pairs in Java's `Map.toString()` form, as AWS's logs print maps: `{a=1, b=2}`.
 pub struct PairsDisplay<'a>(pub &'a [(String, String)]);
 
@@ -285,6 +306,21 @@ impl std::fmt::Display for PairsDisplay<'_> {
             write!(f, "{key}={value}")?;
         }
         f.write_str("}")
+    }
+}
+
+impl crate::observe::LogText for PairsDisplay<'_> {
+    fn write_to(&self, out: &mut String) {
+        out.push('{');
+        for (i, (key, value)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(key);
+            out.push('=');
+            out.push_str(value);
+        }
+        out.push('}');
     }
 }
 

@@ -19,8 +19,8 @@ use crate::integrations::{
     MockIntegration,
 };
 use crate::model::{GatewayResponseType, IntegrationType};
-use crate::observe::ExecutionLog;
 use crate::observe::metrics::CacheOutcome;
+use crate::observe::{ExecutionLog, Lossy};
 
 use super::compile::{CompiledIntegration, CompiledMethod, CompiledStage, ParameterTarget};
 use super::context::RequestContext;
@@ -141,10 +141,10 @@ pub async fn execute(
     context.is_canary = stage.is_canary;
     context.user_agent = header_text(&request.headers, http::header::USER_AGENT);
     let mut log = ExecutionLog::new();
-    log.push_fmt(format_args!(
-        "Starting execution for request: {}",
-        context.request_id
-    ));
+    log.push_with(
+        "Starting execution for request: ",
+        context.request_id.as_str(),
+    );
     let mut integration_latency = None;
     let mut served = Served::default();
 
@@ -161,10 +161,7 @@ pub async fn execute(
     let reply = match outcome {
         Ok(reply) => {
             log.push("Successfully completed execution");
-            log.push_fmt(format_args!(
-                "Method completed with status: {}",
-                reply.status
-            ));
+            log.push_with("Method completed with status: ", reply.status);
             reply
         }
         Err((error, path_parameters)) => {
@@ -177,18 +174,9 @@ pub async fn execute(
                 error.response_type.as_str(),
                 reply.status
             ));
-            log.push_fmt(format_args!(
-                "Gateway response body: {}",
-                String::from_utf8_lossy(&reply.body)
-            ));
-            log.push_fmt(format_args!(
-                "Gateway response headers: {}",
-                HeadersDisplay(&reply.headers)
-            ));
-            log.push_fmt(format_args!(
-                "Method completed with status: {}",
-                reply.status
-            ));
+            log.push_with("Gateway response body: ", Lossy(&reply.body));
+            log.push_with("Gateway response headers: ", HeadersDisplay(&reply.headers));
+            log.push_with("Method completed with status: ", reply.status);
             reply
         }
     };
@@ -702,10 +690,7 @@ async fn lambda_authorize(
                 }
                 Ok(crate::functions::Outcome::Error { payload, .. }) => {
                     let message = crate::integrations::lambda::error_message(&payload);
-                    log.push_fmt(format_args!(
-                        "Authorizer result body before parsing: {}",
-                        String::from_utf8_lossy(&payload)
-                    ));
+                    log.push_with("Authorizer result body before parsing: ", Lossy(&payload));
                     if message == "Unauthorized" {
                         log.push("Unauthorized request: the authorizer answered Unauthorized");
                         return Err(unauthorized());
@@ -715,10 +700,7 @@ async fn lambda_authorize(
                     return Err(configuration());
                 }
                 Ok(crate::functions::Outcome::Success(payload)) => {
-                    log.push_fmt(format_args!(
-                        "Authorizer result body before parsing: {}",
-                        String::from_utf8_lossy(&payload)
-                    ));
+                    log.push_with("Authorizer result body before parsing: ", Lossy(&payload));
                     match parse_result(&payload) {
                         Ok(result) => {
                             authorizer.store(key, &result);
@@ -775,22 +757,19 @@ async fn lambda_authorize(
 
 /// Phase: record the method request as received.
 fn method_request(request: &MethodRequest, routed: &Routed, log: &mut ExecutionLog) {
-    log.push_fmt(format_args!(
-        "Method request path: {}",
-        PairsDisplay(&routed.path_parameters)
-    ));
-    log.push_fmt(format_args!(
-        "Method request query string: {}",
-        PairsDisplay(&request.query)
-    ));
-    log.push_fmt(format_args!(
-        "Method request headers: {}",
-        HeadersDisplay(&request.headers)
-    ));
-    log.push_fmt(format_args!(
-        "Method request body before transformations: {}",
-        String::from_utf8_lossy(&request.body)
-    ));
+    log.push_with(
+        "Method request path: ",
+        PairsDisplay(&routed.path_parameters),
+    );
+    log.push_with(
+        "Method request query string: ",
+        PairsDisplay(&request.query),
+    );
+    log.push_with("Method request headers: ", HeadersDisplay(&request.headers));
+    log.push_with(
+        "Method request body before transformations: ",
+        Lossy(&request.body),
+    );
 }
 
 /// Phase: build the endpoint request: URI with path parameters, query and
@@ -852,10 +831,10 @@ fn integration_request(
     };
     let timeout = Duration::from_millis(integration.timeout_ms);
     if integration.integration_type == IntegrationType::Mock {
-        log.push_fmt(format_args!(
-            "Endpoint request body after transformations: {}",
-            String::from_utf8_lossy(&body)
-        ));
+        log.push_with(
+            "Endpoint request body after transformations: ",
+            Lossy(&body),
+        );
         return Ok((
             EndpointRequest {
                 method,
@@ -879,16 +858,13 @@ fn integration_request(
         url.push_str(&utf8_query(&query));
     }
     add_gateway_headers(&mut headers, stage, request, scope.context, is_proxy);
-    log.push_fmt(format_args!("Endpoint request URI: {url}"));
-    log.push_fmt(format_args!(
-        "Endpoint request headers: {}",
-        HeadersDisplay(&headers)
-    ));
-    log.push_fmt(format_args!(
-        "Endpoint request body after transformations: {}",
-        String::from_utf8_lossy(&body)
-    ));
-    log.push_fmt(format_args!("Sending request to {url}"));
+    log.push_with("Endpoint request URI: ", url.as_str());
+    log.push_with("Endpoint request headers: ", HeadersDisplay(&headers));
+    log.push_with(
+        "Endpoint request body after transformations: ",
+        Lossy(&body),
+    );
+    log.push_with("Sending request to ", url.as_str());
     Ok((
         EndpointRequest {
             method,
@@ -1156,10 +1132,10 @@ async fn lambda_proxy(
                 "Lambda execution failed with status 200 due to customer function error: {}",
                 crate::integrations::lambda::error_message(&payload)
             ));
-            log.push_fmt(format_args!(
-                "Endpoint response body before transformations: {}",
-                String::from_utf8_lossy(&payload)
-            ));
+            log.push_with(
+                "Endpoint response body before transformations: ",
+                Lossy(&payload),
+            );
             return Err(internal());
         }
         Ok(crate::functions::Outcome::Success(payload)) => payload,
@@ -1168,21 +1144,21 @@ async fn lambda_proxy(
         "Received response. Status: 200, Integration latency: {} ms",
         latency.as_millis()
     ));
-    log.push_fmt(format_args!(
-        "Endpoint response body before transformations: {}",
-        String::from_utf8_lossy(&result)
-    ));
+    log.push_with(
+        "Endpoint response body before transformations: ",
+        Lossy(&result),
+    );
     match crate::integrations::lambda::proxy_response(&result) {
         Ok(response) => {
             context.integration_status = Some(response.status);
-            log.push_fmt(format_args!(
-                "Method response body after transformations: {}",
-                String::from_utf8_lossy(&response.body)
-            ));
-            log.push_fmt(format_args!(
-                "Method response headers: {}",
-                HeadersDisplay(&response.headers)
-            ));
+            log.push_with(
+                "Method response body after transformations: ",
+                Lossy(&response.body),
+            );
+            log.push_with(
+                "Method response headers: ",
+                HeadersDisplay(&response.headers),
+            );
             Ok(Reply {
                 status: response.status,
                 headers: response.headers,
@@ -1227,13 +1203,10 @@ fn proxy_event_of(
 fn log_lambda_call(log: &mut ExecutionLog, arn: &str, body: Option<&[u8]>) {
     let url =
         format!("https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/{arn}/invocations");
-    log.push_fmt(format_args!("Endpoint request URI: {url}"));
+    log.push_with("Endpoint request URI: ", url.as_str());
     if let Some(body) = body {
-        log.push_fmt(format_args!(
-            "Endpoint request body after transformations: {}",
-            String::from_utf8_lossy(body)
-        ));
-        log.push_fmt(format_args!("Sending request to {url}"));
+        log.push_with("Endpoint request body after transformations: ", Lossy(body));
+        log.push_with("Sending request to ", url.as_str());
     }
 }
 
@@ -1267,14 +1240,14 @@ async fn integrate(
                     response.status,
                     started.elapsed().as_millis()
                 ));
-                log.push_fmt(format_args!(
-                    "Endpoint response headers: {}",
-                    HeadersDisplay(&response.headers)
-                ));
-                log.push_fmt(format_args!(
-                    "Endpoint response body before transformations: {}",
-                    String::from_utf8_lossy(&response.body)
-                ));
+                log.push_with(
+                    "Endpoint response headers: ",
+                    HeadersDisplay(&response.headers),
+                );
+                log.push_with(
+                    "Endpoint response body before transformations: ",
+                    Lossy(&response.body),
+                );
             }
             Ok(response)
         }
@@ -1413,14 +1386,8 @@ fn method_response(
     for (name, value) in &overrides.response_headers {
         set_header(&mut headers, name, value);
     }
-    log.push_fmt(format_args!(
-        "Method response body after transformations: {}",
-        String::from_utf8_lossy(&body)
-    ));
-    log.push_fmt(format_args!(
-        "Method response headers: {}",
-        HeadersDisplay(&headers)
-    ));
+    log.push_with("Method response body after transformations: ", Lossy(&body));
+    log.push_with("Method response headers: ", HeadersDisplay(&headers));
     Ok(Reply {
         status,
         headers,

@@ -63,6 +63,14 @@ impl ExecutionLog {
         self.end_line();
     }
 
+    /// Appends `prefix` then `part`, written straight into the log's text
+    /// (no formatter): for the lines every request writes.
+    pub fn push_with(&mut self, prefix: &str, part: impl LogText) {
+        self.text.push_str(prefix);
+        part.write_to(&mut self.text);
+        self.end_line();
+    }
+
     /// Starts a line to be written piecewise with [`LineWriter`].
     pub fn line(&mut self) -> LineWriter<'_> {
         LineWriter { log: self }
@@ -92,6 +100,48 @@ impl ExecutionLog {
             let _ = writeln!(out, "{stamp} : {line}");
         }
         out
+    }
+}
+
+/// A piece of a log line that writes itself into the log's text.
+pub trait LogText {
+    fn write_to(&self, out: &mut String);
+}
+
+impl LogText for &str {
+    fn write_to(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl LogText for u16 {
+    fn write_to(&self, out: &mut String) {
+        let mut digits = [0u8; 5];
+        let mut at = digits.len();
+        let mut n = *self;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        // ASCII digits only.
+        out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+    }
+}
+
+/// Bytes as text, invalid UTF-8 replaced by U+FFFD (as
+/// `String::from_utf8_lossy`), without its copy when they are valid.
+pub struct Lossy<'a>(pub &'a [u8]);
+
+impl LogText for Lossy<'_> {
+    fn write_to(&self, out: &mut String) {
+        match std::str::from_utf8(self.0) {
+            Ok(text) => out.push_str(text),
+            Err(_) => out.push_str(&String::from_utf8_lossy(self.0)),
+        }
     }
 }
 
@@ -139,9 +189,23 @@ mod tests {
             let _ = write!(line, "three");
             let _ = write!(line, " parts");
         }
+        log.push_with("status ", 504u16);
+        log.push_with("zero ", 0u16);
+        log.push_with("max ", u16::MAX);
+        log.push_with("body ", Lossy(b"ok \xff end"));
+        log.push_with("text ", "plain");
         assert_eq!(
             log.lines().collect::<Vec<_>>(),
-            ["one", "two 2", "three parts"]
+            [
+                "one",
+                "two 2",
+                "three parts",
+                "status 504",
+                "zero 0",
+                "max 65535",
+                "body ok \u{fffd} end",
+                "text plain"
+            ]
         );
         log.started = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_550_821);
         assert_eq!(
