@@ -3,6 +3,8 @@
 //! shared immutably by every request.
 
 use std::collections::{BTreeMap, HashMap};
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use regex::Regex;
@@ -48,7 +50,8 @@ pub struct CompiledResource {
     pub id: String,
     pub path: String,
     /// By HTTP verb; `ANY` catches the verbs not listed.
-    pub methods: HashMap<String, Arc<CompiledMethod>>,
+    /// Fx: looked up on every request; keys come from the definition.
+    pub methods: FxHashMap<String, Arc<CompiledMethod>>,
 }
 
 #[derive(Debug)]
@@ -184,7 +187,7 @@ pub fn compile_stage(api: &RestApi, stage: &Stage) -> Result<CompiledStage, Comp
     }
     let mut resources = Vec::with_capacity(api.resources.len());
     for resource in &api.resources {
-        let mut methods = HashMap::new();
+        let mut methods = FxHashMap::default();
         for (verb, method) in &resource.resource_methods {
             let location = format!("{verb} {}", resource.path);
             let integration = match &method.method_integration {

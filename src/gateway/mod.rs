@@ -23,6 +23,8 @@ pub mod validate;
 pub mod websocket;
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -43,18 +45,19 @@ pub const DEFAULT_PORT: u16 = 4455;
 /// Everything the server serves, swapped atomically on change.
 #[derive(Debug, Default)]
 pub struct Routes {
-    /// apiId -> stage name -> compiled stage.
-    pub apis: HashMap<String, HashMap<String, Arc<CompiledStage>>>,
+    /// apiId -> stage name -> compiled stage. Fx maps: looked up on
+    /// every request, keyed by the project's ids, which requests cannot add.
+    pub apis: FxHashMap<String, FxHashMap<String, Arc<CompiledStage>>>,
     /// Set when the project has exactly one REST API: then
     /// `http://host:port/{stage}/{path}` reaches it.
     pub single_api: Option<String>,
     /// apiId -> stage name -> the stage's canary.
-    pub canaries: HashMap<String, HashMap<String, Arc<Canary>>>,
+    pub canaries: FxHashMap<String, FxHashMap<String, Arc<Canary>>>,
     /// HTTP APIs: apiId -> stage name (`$default` included) -> compiled
     /// stage. Stages with `autoDeploy` serve the API as it is now.
-    pub http_apis: HashMap<String, HashMap<String, Arc<http_api::CompiledHttpStage>>>,
+    pub http_apis: FxHashMap<String, FxHashMap<String, Arc<http_api::CompiledHttpStage>>>,
     /// WebSocket APIs: apiId -> stage name -> compiled stage.
-    pub web_sockets: HashMap<String, HashMap<String, Arc<websocket::CompiledWebSocketStage>>>,
+    pub web_sockets: FxHashMap<String, FxHashMap<String, Arc<websocket::CompiledWebSocketStage>>>,
 }
 
 /// A stage's canary: its compiled deployment and its share of traffic,
@@ -102,10 +105,11 @@ impl Routes {
                 compiled.cache = Some(Arc::clone(old));
             }
         };
-        let mut apis = HashMap::new();
-        let mut canaries: HashMap<String, HashMap<String, Arc<Canary>>> = HashMap::new();
+        let mut apis = FxHashMap::default();
+        let mut canaries: FxHashMap<String, FxHashMap<String, Arc<Canary>>> =
+            FxHashMap::default();
         for api in &project.rest_apis {
-            let mut stages = HashMap::new();
+            let mut stages = FxHashMap::default();
             for stage in &api.stages {
                 let Some(snapshot) = project.snapshot(&api.id, &stage.deployment_id) else {
                     return Err(CompileError {
@@ -227,7 +231,7 @@ fn v2_stages<'p, A: 'p, C>(
     stages: &[crate::model::HttpStage],
     snapshot: impl Fn(&str) -> Option<&'p Arc<A>>,
     compile: impl Fn(&A, &crate::model::HttpStage) -> C,
-) -> HashMap<String, Arc<C>> {
+) -> FxHashMap<String, Arc<C>> {
     stages
         .iter()
         .filter_map(|stage| {

@@ -3,13 +3,15 @@
 //! segments). When a more specific branch fails deeper down, the next one
 //! is tried. A trailing slash is ignored.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use percent_encoding::percent_decode_str;
 
 #[derive(Debug, Default)]
 struct Node {
-    literal: HashMap<String, Node>,
+    /// Fx: looked up once per path segment of every request; its keys come
+    /// from the API definition, so requests cannot grow it.
+    literal: FxHashMap<String, Node>,
     param: Option<(String, Box<Node>)>,
     greedy: Option<(String, usize)>,
     resource: Option<usize>,
