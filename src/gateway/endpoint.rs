@@ -141,7 +141,15 @@ pub fn trace_id(request_id: &str, at: std::time::SystemTime) -> String {
             .map(|shift| HEX[((seconds >> (shift * 4)) & 0xf) as usize]),
     );
     id.push(b'-');
-    id.extend(request_id.bytes().filter(|&b| b != b'-').take(24));
+    let bytes = request_id.as_bytes();
+    if bytes.len() == 36 && [8, 13, 18, 23].iter().all(|&i| bytes[i] == b'-') {
+        // A UUID's first 24 hex digits, in its hyphen-separated groups.
+        for group in [0..8, 9..13, 14..18, 19..23, 24..28] {
+            id.extend_from_slice(&bytes[group]);
+        }
+    } else {
+        id.extend(request_id.bytes().filter(|&b| b != b'-').take(24));
+    }
     String::from_utf8(id).unwrap_or_default()
 }
 
@@ -327,6 +335,17 @@ impl crate::observe::LogText for PairsDisplay<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trace_id_takes_the_first_24_hex_digits_of_the_request_id() {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(0x6a1b_2c3d);
+        assert_eq!(
+            trace_id("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", at),
+            "Root=1-6a1b2c3d-0f1e2d3c4b5a69788796a5b4"
+        );
+        // Not a UUID: hyphens dropped all the same.
+        assert_eq!(trace_id("ab-cd", at), "Root=1-6a1b2c3d-abcd");
+    }
 
     #[test]
     fn fills_placeholders() {

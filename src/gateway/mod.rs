@@ -106,8 +106,7 @@ impl Routes {
             }
         };
         let mut apis = FxHashMap::default();
-        let mut canaries: FxHashMap<String, FxHashMap<String, Arc<Canary>>> =
-            FxHashMap::default();
+        let mut canaries: FxHashMap<String, FxHashMap<String, Arc<Canary>>> = FxHashMap::default();
         for api in &project.rest_apis {
             let mut stages = FxHashMap::default();
             for stage in &api.stages {

@@ -55,7 +55,10 @@ impl StoredHeaders {
             text.push_str(name.as_str());
             text.push_str(": ");
             // Header values cannot hold CR or LF, so a line is one header.
-            text.push_str(&String::from_utf8_lossy(value.as_bytes()));
+            super::execution_log::LogText::write_to(
+                &super::execution_log::Lossy(value.as_bytes()),
+                &mut text,
+            );
             text.push('\n');
         }
         StoredHeaders(text.into_boxed_str())
@@ -158,7 +161,9 @@ impl RequestLog {
         // Evicted records are freed after the lock is released: dropping
         // a record (headers, bodies, log) under the lock made the gateway's
         // threads queue on it.
-        let mut evicted = Vec::new();
+        // Inline: a full log evicts one record per request, and this should
+        // not cost an allocation each time.
+        let mut evicted: smallvec::SmallVec<[Arc<RequestRecord>; 2]> = smallvec::SmallVec::new();
         {
             let mut ring = self.inner.records.lock().unwrap_or_else(|e| e.into_inner());
             ring.records.push_back(record);
