@@ -447,10 +447,12 @@ fn route(
         ));
         return Err(missing());
     };
-    log.push_fmt(format_args!(
-        "HTTP Method: {}, Resource Path: {}",
-        request.http_method, resource.path
-    ));
+    log.push_parts(&[
+        &"HTTP Method: ",
+        &request.http_method.as_str(),
+        &", Resource Path: ",
+        &resource.path.as_str(),
+    ]);
     Ok(Routed {
         method: Arc::clone(method),
         resource_path: resource.path.clone(),
@@ -1235,11 +1237,13 @@ async fn integrate(
     match result {
         Ok(response) => {
             if integration.integration_type != IntegrationType::Mock {
-                log.push_fmt(format_args!(
-                    "Received response. Status: {}, Integration latency: {} ms",
-                    response.status,
-                    started.elapsed().as_millis()
-                ));
+                log.push_parts(&[
+                    &"Received response. Status: ",
+                    &response.status,
+                    &", Integration latency: ",
+                    &(started.elapsed().as_millis() as u64),
+                    &" ms",
+                ]);
                 log.push_with(
                     "Endpoint response headers: ",
                     HeadersDisplay(&response.headers),

@@ -71,6 +71,14 @@ impl ExecutionLog {
         self.end_line();
     }
 
+    /// Appends a line made of `parts`, each written straight into the text.
+    pub fn push_parts(&mut self, parts: &[&dyn LogText]) {
+        for part in parts {
+            part.write_to(&mut self.text);
+        }
+        self.end_line();
+    }
+
     /// Starts a line to be written piecewise with [`LineWriter`].
     pub fn line(&mut self) -> LineWriter<'_> {
         LineWriter { log: self }
@@ -116,7 +124,13 @@ impl LogText for &str {
 
 impl LogText for u16 {
     fn write_to(&self, out: &mut String) {
-        let mut digits = [0u8; 5];
+        u64::from(*self).write_to(out);
+    }
+}
+
+impl LogText for u64 {
+    fn write_to(&self, out: &mut String) {
+        let mut digits = [0u8; 20];
         let mut at = digits.len();
         let mut n = *self;
         loop {
@@ -194,6 +208,7 @@ mod tests {
         log.push_with("max ", u16::MAX);
         log.push_with("body ", Lossy(b"ok \xff end"));
         log.push_with("text ", "plain");
+        log.push_parts(&[&"a=", &7u16, &", b=", &u64::MAX]);
         assert_eq!(
             log.lines().collect::<Vec<_>>(),
             [
@@ -204,7 +219,8 @@ mod tests {
                 "zero 0",
                 "max 65535",
                 "body ok \u{fffd} end",
-                "text plain"
+                "text plain",
+                "a=7, b=18446744073709551615"
             ]
         );
         log.started = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_550_821);
