@@ -132,9 +132,16 @@ impl Http1Pool {
         }
         pooled.idle_since = Instant::now();
         if let Ok(mut idle) = self.idle.lock() {
-            let connections = idle.entry(authority.to_string()).or_default();
-            if connections.len() < self.max_idle_per_host {
-                connections.push(pooled);
+            // The key is copied only for a backend's first connection.
+            match idle.get_mut(authority) {
+                Some(connections) if connections.len() < self.max_idle_per_host => {
+                    connections.push(pooled)
+                }
+                Some(_) => {}
+                None if self.max_idle_per_host > 0 => {
+                    idle.insert(authority.to_string(), vec![pooled]);
+                }
+                None => {}
             }
         }
     }
