@@ -238,48 +238,25 @@ pub(super) fn header_str(
 }
 
 pub(super) fn header_text(headers: &HeaderMap, name: impl http::header::AsHeaderName) -> String {
-    headers
-        .get(name)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .unwrap_or_default()
+    header_str(headers, name).into_owned()
 }
 
 /// A header map in Java's `Map.toString()` form, repeated headers joined
 /// with commas, as AWS's logs print them: `{Accept=*/*, X-A=1,2}`.
 pub struct HeadersDisplay<'a>(pub &'a HeaderMap);
 
+/// For `format!` and tests; the log writes it with [`crate::observe::LogText`].
 impl std::fmt::Display for HeadersDisplay<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("{")?;
-        // `HeaderMap::iter` gives all the values of a name one after the
-        // other, names in the order they were first inserted.
-        let mut previous: Option<&HeaderName> = None;
-        for (name, value) in self.0 {
-            match previous {
-                Some(p) if p == name => f.write_str(",")?,
-                Some(_) => {
-                    f.write_str(", ")?;
-                    f.write_str(name.as_str())?;
-                    f.write_str("=")?;
-                }
-                None => {
-                    f.write_str(name.as_str())?;
-                    f.write_str("=")?;
-                }
-            }
-            previous = Some(name);
-            match std::str::from_utf8(value.as_bytes()) {
-                Ok(text) => f.write_str(text)?,
-                Err(_) => f.write_str(&String::from_utf8_lossy(value.as_bytes()))?,
-            }
-        }
-        f.write_str("}")
+        f.write_str(&log_text(self))
     }
 }
 
 impl crate::observe::LogText for HeadersDisplay<'_> {
     fn write_to(&self, out: &mut String) {
         out.push('{');
+        // `HeaderMap::iter` gives all the values of a name one after the
+        // other, names in the order they were first inserted.
         let mut previous: Option<&HeaderName> = None;
         for (name, value) in self.0 {
             match previous {
@@ -306,15 +283,15 @@ pub struct PairsDisplay<'a>(pub &'a [(String, String)]);
 
 impl std::fmt::Display for PairsDisplay<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("{")?;
-        for (i, (key, value)) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write!(f, "{key}={value}")?;
-        }
-        f.write_str("}")
+        f.write_str(&log_text(self))
     }
+}
+
+/// What `part` writes into a log line, as a `String`.
+fn log_text(part: &impl crate::observe::LogText) -> String {
+    let mut text = String::new();
+    part.write_to(&mut text);
+    text
 }
 
 impl crate::observe::LogText for PairsDisplay<'_> {

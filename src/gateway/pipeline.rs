@@ -1153,14 +1153,7 @@ async fn lambda_proxy(
     match crate::integrations::lambda::proxy_response(&result) {
         Ok(response) => {
             context.integration_status = Some(response.status);
-            log.push_with(
-                "Method response body after transformations: ",
-                Lossy(&response.body),
-            );
-            log.push_with(
-                "Method response headers: ",
-                HeadersDisplay(&response.headers),
-            );
+            log_method_response(log, &response.body, &response.headers);
             Ok(Reply {
                 status: response.status,
                 headers: response.headers,
@@ -1390,13 +1383,18 @@ fn method_response(
     for (name, value) in &overrides.response_headers {
         set_header(&mut headers, name, value);
     }
-    log.push_with("Method response body after transformations: ", Lossy(&body));
-    log.push_with("Method response headers: ", HeadersDisplay(&headers));
+    log_method_response(log, &body, &headers);
     Ok(Reply {
         status,
         headers,
         body,
     })
+}
+
+/// The method response's lines, as AWS's test invoke prints them.
+fn log_method_response(log: &mut ExecutionLog, body: &[u8], headers: &HeaderMap) {
+    log.push_with("Method response body after transformations: ", Lossy(body));
+    log.push_with("Method response headers: ", HeadersDisplay(headers));
 }
 
 #[cfg(test)]

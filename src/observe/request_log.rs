@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use super::ExecutionLog;
+use super::execution_log::{LogText, Lossy};
 
 /// One served (or test-invoked) request, as the live log shows it.
 #[derive(Debug, Clone)]
@@ -55,10 +56,7 @@ impl StoredHeaders {
             text.push_str(name.as_str());
             text.push_str(": ");
             // Header values cannot hold CR or LF, so a line is one header.
-            super::execution_log::LogText::write_to(
-                &super::execution_log::Lossy(value.as_bytes()),
-                &mut text,
-            );
+            Lossy(value.as_bytes()).write_to(&mut text);
             text.push('\n');
         }
         StoredHeaders(text.into_boxed_str())

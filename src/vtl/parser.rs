@@ -105,16 +105,6 @@ pub(super) fn is_ident_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_'
 }
 
-/// A name from the source: copied inline byte by byte when it fits (most
-/// do), which profiles quicker than `SmolStr::new`'s slice copy.
-fn name_of(text: &str) -> Name {
-    if text.len() <= 23 {
-        Name::new_inline(text)
-    } else {
-        Name::new(text)
-    }
-}
-
 pub(super) fn is_ident(b: u8) -> bool {
     IDENT[b as usize]
 }
@@ -300,7 +290,7 @@ impl<'a> Parser<'a> {
             match self.peek() {
                 Some(b'.') if self.peek_at(1).is_some_and(is_ident_start) => {
                     self.pos += 1;
-                    let member = self.identifier().map(|r| name_of(&self.source[r]));
+                    let member = self.identifier().map(|r| super::ast::name(&self.source[r]));
                     let member = member.unwrap_or_default();
                     if self.peek() == Some(b'(') {
                         self.pos += 1;
@@ -641,7 +631,7 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                     let arguments = self.arguments(b')')?;
                     nodes.push(Node::MacroCall {
-                        name: Name::new(name),
+                        name: super::ast::name(name),
                         arguments,
                         source: start..self.pos,
                         at: start,

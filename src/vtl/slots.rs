@@ -40,7 +40,7 @@ impl Slots {
             return (*slot, self.names[*slot].clone());
         }
         let slot = self.names.len();
-        let name = Name::new(name);
+        let name = super::ast::name(name);
         self.names.push(name.clone());
         self.slots.insert(name.clone(), slot);
         (slot, name)
