@@ -157,6 +157,7 @@ async fn the_execution_log_lists_each_schema_violation() {
         full_path: "/orders".into(),
         domain_name: "localhost".into(),
         protocol: "HTTP/1.1".into(),
+        received_at: std::time::SystemTime::now(),
     };
     let execution = portico::gateway::test_invoke(api, request, &Default::default())
         .await

@@ -787,6 +787,7 @@ fn invoke(
         full_path: path.to_string(),
         domain_name: "testPrefix.testDomainName".into(),
         protocol: "HTTP/1.1".into(),
+        received_at: std::time::SystemTime::now(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -5,6 +5,11 @@ use std::time::SystemTime;
 
 use base64::Engine as _;
 
+/// A context string: short ones (methods, ids, addresses, most paths)
+/// are kept inline, so filling a context per request allocates little,
+/// and clones of long ones share their text.
+pub type Text = smol_str::SmolStr;
+
 /// The account id Portico reports, as LocalStack does (`000000000000`).
 pub const ACCOUNT_ID: &str = "000000000000";
 
@@ -14,20 +19,20 @@ pub const ACCOUNT_ID: &str = "000000000000";
 pub struct RequestContext {
     pub request_id: String,
     /// `x-amz-apigw-id`: 15 base64 characters and `=`, as AWS's.
-    pub extended_request_id: String,
-    pub api_id: String,
-    pub stage: String,
-    pub resource_id: String,
-    pub resource_path: String,
-    pub http_method: String,
+    pub extended_request_id: Text,
+    pub api_id: Text,
+    pub stage: Text,
+    pub resource_id: Text,
+    pub resource_path: Text,
+    pub http_method: Text,
     /// The request path as the client sent it, with the stage (`/dev/pets/7`).
-    pub path: String,
-    pub protocol: String,
-    pub domain_name: String,
-    pub source_ip: String,
-    pub user_agent: String,
+    pub path: Text,
+    pub protocol: Text,
+    pub domain_name: Text,
+    pub source_ip: Text,
+    pub user_agent: Text,
     pub request_time: SystemTime,
-    pub deployment_id: String,
+    pub deployment_id: Text,
     /// Set when the pipeline fails: what `$context.error.message` shows.
     pub error_message: Option<String>,
     pub error_response_type: Option<&'static str>,
@@ -51,28 +56,28 @@ impl RequestContext {
         RequestContext {
             protocol: "HTTP/1.1".into(),
             source_ip: "127.0.0.1".into(),
-            ..RequestContext::blank(api_id, stage)
+            ..RequestContext::blank(api_id, stage, SystemTime::now())
         }
     }
 
-    /// Fresh ids and time, and every request field empty (no allocation
+    /// Fresh ids, and every request field empty (no allocation
     /// for them): for the pipeline, which fills them from the request.
-    pub fn blank(api_id: &str, stage: &str) -> RequestContext {
+    pub fn blank(api_id: &str, stage: &str, request_time: SystemTime) -> RequestContext {
         RequestContext {
             request_id: new_request_id(),
             extended_request_id: new_extended_request_id(),
-            api_id: api_id.to_string(),
-            stage: stage.to_string(),
-            resource_id: String::new(),
-            resource_path: String::new(),
-            http_method: String::new(),
-            path: String::new(),
-            protocol: String::new(),
-            domain_name: String::new(),
-            source_ip: String::new(),
-            user_agent: String::new(),
-            request_time: SystemTime::now(),
-            deployment_id: String::new(),
+            api_id: Text::new(api_id),
+            stage: Text::new(stage),
+            resource_id: Text::default(),
+            resource_path: Text::default(),
+            http_method: Text::default(),
+            path: Text::default(),
+            protocol: Text::default(),
+            domain_name: Text::default(),
+            source_ip: Text::default(),
+            user_agent: Text::default(),
+            request_time,
+            deployment_id: Text::default(),
             error_message: None,
             error_response_type: None,
             validation_error_string: None,
@@ -116,15 +121,15 @@ impl RequestContext {
     pub fn get(&self, name: &str) -> Option<String> {
         let value = match name {
             "requestId" => self.request_id.clone(),
-            "extendedRequestId" => self.extended_request_id.clone(),
-            "apiId" => self.api_id.clone(),
-            "stage" => self.stage.clone(),
-            "resourceId" => self.resource_id.clone(),
-            "resourcePath" => self.resource_path.clone(),
-            "httpMethod" => self.http_method.clone(),
-            "path" => self.path.clone(),
-            "protocol" => self.protocol.clone(),
-            "domainName" => self.domain_name.clone(),
+            "extendedRequestId" => self.extended_request_id.to_string(),
+            "apiId" => self.api_id.to_string(),
+            "stage" => self.stage.to_string(),
+            "resourceId" => self.resource_id.to_string(),
+            "resourcePath" => self.resource_path.to_string(),
+            "httpMethod" => self.http_method.to_string(),
+            "path" => self.path.to_string(),
+            "protocol" => self.protocol.to_string(),
+            "domainName" => self.domain_name.to_string(),
             "domainPrefix" => self
                 .domain_name
                 .split('.')
@@ -132,11 +137,11 @@ impl RequestContext {
                 .unwrap_or_default()
                 .to_string(),
             "accountId" => ACCOUNT_ID.to_string(),
-            "deploymentId" => self.deployment_id.clone(),
+            "deploymentId" => self.deployment_id.to_string(),
             "isCanaryRequest" => self.is_canary.to_string(),
             "requestTime" => self.request_time_clf(),
             "requestTimeEpoch" => self.request_time_epoch_ms().to_string(),
-            "identity.sourceIp" => self.source_ip.clone(),
+            "identity.sourceIp" => self.source_ip.to_string(),
             "identity.apiKey" => self
                 .api_key
                 .as_ref()
@@ -147,7 +152,7 @@ impl RequestContext {
                 .as_ref()
                 .map(|k| k.1.clone())
                 .unwrap_or_default(),
-            "identity.userAgent" => self.user_agent.clone(),
+            "identity.userAgent" => self.user_agent.to_string(),
             "error.message" => self.error_message.clone().unwrap_or_default(),
             "error.messageString" => {
                 serde_json::to_string(self.error_message.as_deref().unwrap_or_default())
@@ -227,27 +232,27 @@ impl RequestContext {
         identity.insert("userAgent".into(), text(&self.user_agent));
         json!({
             "accountId": ACCOUNT_ID,
-            "apiId": self.api_id,
+            "apiId": self.api_id.as_str(),
             "authorizer": Value::Object(self.authorizer.clone()),
             "awsEndpointRequestId": "",
-            "deploymentId": self.deployment_id,
-            "domainName": self.domain_name,
+            "deploymentId": self.deployment_id.as_str(),
+            "domainName": self.domain_name.as_str(),
             "domainPrefix": self.domain_name.split('.').next().unwrap_or_default(),
             "error": error,
-            "extendedRequestId": self.extended_request_id,
-            "httpMethod": self.http_method,
+            "extendedRequestId": self.extended_request_id.as_str(),
+            "httpMethod": self.http_method.as_str(),
             "identity": Value::Object(identity),
             "isCanaryRequest": self.is_canary,
-            "path": self.path,
-            "protocol": self.protocol,
+            "path": self.path.as_str(),
+            "protocol": self.protocol.as_str(),
             "requestId": self.request_id,
             "requestOverride": {"header": {}, "path": {}, "querystring": {}},
             "responseOverride": {"header": {}},
             "requestTime": self.request_time_clf(),
             "requestTimeEpoch": self.request_time_epoch_ms() as u64,
-            "resourceId": self.resource_id,
-            "resourcePath": self.resource_path,
-            "stage": self.stage,
+            "resourceId": self.resource_id.as_str(),
+            "resourcePath": self.resource_path.as_str(),
+            "stage": self.stage.as_str(),
             "wafResponseCode": "",
             "webaclArn": "",
         })
@@ -267,7 +272,7 @@ fn new_request_id() -> String {
 }
 
 /// An `x-amz-apigw-id` like AWS's: 15 base64 characters then `=`.
-fn new_extended_request_id() -> String {
+fn new_extended_request_id() -> Text {
     let raw = fastrand::u128(..).to_le_bytes();
     let mut text = [0u8; 16];
     // 11 random bytes make 15 base64 characters and a padding one; AWS's
@@ -275,10 +280,10 @@ fn new_extended_request_id() -> String {
     let written = base64::engine::general_purpose::STANDARD
         .encode_slice(&raw[..11], &mut text)
         .unwrap_or(0);
-    let mut id = String::with_capacity(16);
-    id.extend(text[..written.min(15)].iter().map(|&b| char::from(b)));
-    id.push('=');
-    id
+    let written = written.min(15);
+    text[written] = b'=';
+    // Base64 is ASCII.
+    Text::new(std::str::from_utf8(&text[..=written]).unwrap_or_default())
 }
 
 #[cfg(test)]

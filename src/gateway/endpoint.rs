@@ -107,7 +107,7 @@ pub(super) fn add_gateway_headers(
         .and_then(|v| v.to_str().ok())
     {
         Some(existing) if is_proxy => format!("{existing}, {}", request.source_ip),
-        _ => request.source_ip.clone(),
+        _ => request.source_ip.to_string(),
     };
     if let Ok(value) = HeaderValue::from_str(&forwarded) {
         headers.insert(X_FORWARDED_FOR, value);

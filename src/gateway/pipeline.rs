@@ -23,7 +23,7 @@ use crate::observe::metrics::CacheOutcome;
 use crate::observe::{ExecutionLog, Lossy};
 
 use super::compile::{CompiledIntegration, CompiledMethod, CompiledStage, ParameterTarget};
-use super::context::RequestContext;
+use super::context::{RequestContext, Text};
 use super::endpoint::{
     HeadersDisplay, PairsDisplay, add_gateway_headers, fill_path_parameters, header_str,
     header_text, is_hop_by_hop, proxy_response, set_header, utf8_query,
@@ -45,11 +45,14 @@ pub struct MethodRequest {
     pub query: Vec<(String, String)>,
     pub headers: HeaderMap,
     pub body: Bytes,
-    pub source_ip: String,
+    pub source_ip: Text,
     /// The path as the client sent it, with the stage (`/dev/pets/7`).
     pub full_path: String,
-    pub domain_name: String,
-    pub protocol: String,
+    pub domain_name: Text,
+    pub protocol: Text,
+    /// When it arrived: `$context.requestTime`, and the execution log's
+    /// time stamps.
+    pub received_at: std::time::SystemTime,
 }
 
 impl MethodRequest {
@@ -120,7 +123,7 @@ struct Served {
 struct Routed {
     method: Arc<CompiledMethod>,
     /// The resource's path (`/pets/{petId}`).
-    resource_path: String,
+    resource_path: Text,
     path_parameters: Vec<(String, String)>,
 }
 
@@ -131,16 +134,16 @@ pub async fn execute(
     services: &Services,
 ) -> Execution {
     let started = Instant::now();
-    let mut context = RequestContext::blank(&stage.api_id, &stage.stage_name);
-    context.http_method = request.http_method.to_string();
-    context.path = request.full_path.clone();
+    let mut context = RequestContext::blank(&stage.api_id, &stage.stage_name, request.received_at);
+    context.http_method = Text::new(request.http_method.as_str());
+    context.path = Text::new(&request.full_path);
     context.protocol = request.protocol.clone();
     context.domain_name = request.domain_name.clone();
     context.source_ip = request.source_ip.clone();
-    context.deployment_id = stage.deployment_id.clone();
+    context.deployment_id = Text::new(&stage.deployment_id);
     context.is_canary = stage.is_canary;
-    context.user_agent = header_text(&request.headers, http::header::USER_AGENT);
-    let mut log = ExecutionLog::new();
+    context.user_agent = Text::new(header_str(&request.headers, http::header::USER_AGENT));
+    let mut log = ExecutionLog::starting(request.received_at);
     log.push_with(
         "Starting execution for request: ",
         context.request_id.as_str(),
@@ -400,7 +403,15 @@ async fn integrate_phases(
     let (endpoint_request, from_template) =
         integration_request(stage, integration, request, &scope, log)?;
     let started = Instant::now();
-    let response = integrate(integration, endpoint_request, from_template, services, log).await;
+    let response = integrate(
+        integration,
+        endpoint_request,
+        from_template,
+        services,
+        log,
+        started,
+    )
+    .await;
     let latency = started.elapsed();
     *integration_latency = Some(latency);
     context.integration_latency_ms = Some(latency.as_millis() as u64);
@@ -434,8 +445,9 @@ fn route(
         return Err(missing());
     };
     let resource = &stage.resources[found.resource];
-    context.resource_id = resource.id.clone();
-    context.resource_path = resource.path.clone();
+    context.resource_id = Text::new(&resource.id);
+    let resource_path = Text::new(&resource.path);
+    context.resource_path = resource_path.clone();
     let method = resource
         .methods
         .get(request.http_method.as_str())
@@ -455,7 +467,7 @@ fn route(
     ]);
     Ok(Routed {
         method: Arc::clone(method),
-        resource_path: resource.path.clone(),
+        resource_path,
         path_parameters: found.path_parameters,
     })
 }
@@ -1212,8 +1224,8 @@ async fn integrate(
     from_template: bool,
     services: &Services,
     log: &mut ExecutionLog,
+    started: Instant,
 ) -> Result<EndpointResponse, GatewayError> {
-    let started = Instant::now();
     let result = match integration.integration_type {
         IntegrationType::Mock => MockIntegration { from_template }.invoke(request).await,
         IntegrationType::Http | IntegrationType::HttpProxy => services.http.invoke(request).await,
@@ -1361,7 +1373,12 @@ fn method_response(
         (None, payload) => ("application/json", payload.into_bytes()),
     };
     let mut headers = HeaderMap::with_capacity(4 + selected.response_parameters.len());
-    if let Ok(value) = HeaderValue::from_str(content_type) {
+    // The usual type needs no copy.
+    let content_type = match content_type {
+        "application/json" => Ok(HeaderValue::from_static("application/json")),
+        other => HeaderValue::from_str(other),
+    };
+    if let Ok(value) = content_type {
         headers.insert(http::header::CONTENT_TYPE, value);
     }
     for (name, source) in &selected.response_parameters {

@@ -38,7 +38,9 @@ impl Router {
         let mut root = Node::default();
         for (index, path) in paths.into_iter().enumerate() {
             let mut node = &mut root;
-            let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+            // Inline: paths seldom have more than 8 segments.
+            let segments: smallvec::SmallVec<[&str; 8]> =
+                path.split('/').filter(|s| !s.is_empty()).collect();
             let mut placed = false;
             for segment in segments {
                 if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix("+}")) {

@@ -100,24 +100,30 @@ pub(crate) fn target<'a>(
 }
 
 /// An address as text; IPv4 without the formatter (every request needs it).
-pub(crate) fn ip_text(ip: std::net::IpAddr) -> String {
+pub(crate) fn ip_text(ip: std::net::IpAddr) -> super::context::Text {
     let std::net::IpAddr::V4(v4) = ip else {
-        return ip.to_string();
+        return ip.to_string().into();
     };
-    let mut text = String::with_capacity(15);
+    let mut text = [0u8; 15];
+    let mut length = 0;
+    let mut put = |b: u8| {
+        text[length] = b;
+        length += 1;
+    };
     for (i, octet) in v4.octets().into_iter().enumerate() {
         if i > 0 {
-            text.push('.');
+            put(b'.');
         }
         if octet >= 100 {
-            text.push(char::from(b'0' + octet / 100));
+            put(b'0' + octet / 100);
         }
         if octet >= 10 {
-            text.push(char::from(b'0' + octet / 10 % 10));
+            put(b'0' + octet / 10 % 10);
         }
-        text.push(char::from(b'0' + octet % 10));
+        put(b'0' + octet % 10);
     }
-    text
+    // Digits and dots: ASCII.
+    super::context::Text::new(std::str::from_utf8(&text[..length]).unwrap_or_default())
 }
 
 /// The API id of a `{apiId}.execute-api.{anything}` host (port or not).
@@ -284,13 +290,14 @@ async fn handle(
         body,
         source_ip: ip_text(peer.ip()),
         full_path: path,
-        domain_name: host,
+        domain_name: host.as_str().into(),
         protocol: match parts.version {
             http::Version::HTTP_2 => "HTTP/2.0",
             http::Version::HTTP_10 => "HTTP/1.0",
             _ => "HTTP/1.1",
         }
-        .to_string(),
+        .into(),
+        received_at,
     };
     let execution = pipeline::execute(&stage, &method_request, &shared.services).await;
     let pipeline::Execution {
@@ -332,13 +339,14 @@ async fn handle(
         seq: 0,
         request_id: ids.0,
         at: received_at,
-        api_id: stage.api_id.clone(),
-        stage: stage.stage_name.clone(),
+        api_id: stage.api_id.as_str().into(),
+        stage: stage.stage_name.as_str().into(),
         canary: stage.is_canary,
-        http_method: http_method.to_string(),
+        http_method: http_method.as_str().into(),
         path,
         raw_query,
-        resource_path: (!context.resource_path.is_empty()).then_some(context.resource_path),
+        resource_path: (!context.resource_path.is_empty())
+            .then(|| context.resource_path.to_string()),
         status,
         latency_us: started.elapsed().as_micros() as u64,
         integration_latency_us: integration_latency.map(|d| d.as_micros() as u64),
@@ -574,6 +582,7 @@ async fn test_invoke_method(
         full_path: path.to_string(),
         domain_name: "testPrefix.testDomainName".into(),
         protocol: "HTTP/1.1".into(),
+        received_at: SystemTime::now(),
     };
     let services = super::pipeline::Services {
         api_keys: None,
@@ -720,7 +729,7 @@ async fn serve_http_api(
         raw_query,
         headers: parts.headers,
         body,
-        source_ip: ip_text(peer.ip()),
+        source_ip: ip_text(peer.ip()).to_string(),
         protocol: match parts.version {
             http::Version::HTTP_2 => "HTTP/2.0",
             http::Version::HTTP_10 => "HTTP/1.0",
@@ -766,10 +775,10 @@ async fn serve_http_api(
         seq: 0,
         request_id: ids.0,
         at: received_at,
-        api_id: stage.api_id.clone(),
-        stage: stage.stage_name.clone(),
+        api_id: stage.api_id.as_str().into(),
+        stage: stage.stage_name.as_str().into(),
         canary: false,
-        http_method: request.method.to_string(),
+        http_method: request.method.as_str().into(),
         path: below,
         raw_query: request.raw_query,
         resource_path: served.route,
@@ -803,8 +812,8 @@ fn record_metrics(
         return;
     }
     let key = |resource: &str, verb: &str| SeriesKey {
-        api_id: stage.api_id.clone(),
-        stage: stage.stage_name.clone(),
+        api_id: stage.api_id.as_str().into(),
+        stage: stage.stage_name.as_str().into(),
         resource: resource.to_string(),
         method: verb.to_string(),
         canary: stage.is_canary,
@@ -842,7 +851,7 @@ fn drain(mut body: Incoming) {
     });
 }
 
-fn new_ids() -> (String, String) {
+fn new_ids() -> (String, super::context::Text) {
     let context = super::context::RequestContext::new("", "");
     (context.request_id, context.extended_request_id)
 }
@@ -854,7 +863,7 @@ const X_AMZ_APIGW_ID: http::HeaderName = http::HeaderName::from_static("x-amz-ap
 /// trace id of a request received `traced` (a served one).
 fn finish(
     reply: Reply,
-    (request_id, extended_id): &(String, String),
+    (request_id, extended_id): &(String, super::context::Text),
     traced: Option<SystemTime>,
 ) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(reply.body));

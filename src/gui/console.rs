@@ -361,6 +361,7 @@ async fn test_invoke(
         full_path: path.to_string(),
         domain_name: "testPrefix.testDomainName".into(),
         protocol: "HTTP/1.1".into(),
+        received_at: std::time::SystemTime::now(),
     };
     let started = Instant::now();
     match crate::gateway::test_invoke(api, method_request, services).await {

@@ -714,10 +714,15 @@ impl PreviewSample {
         if let Some(resource) =
             api.and_then(|a| a.resource(workspace.selection.resource_id.as_deref()?))
         {
-            context.resource_id = resource.id.clone();
-            context.resource_path = resource.path.clone();
+            context.resource_id = resource.id.as_str().into();
+            context.resource_path = resource.path.as_str().into();
         }
-        context.http_method = workspace.selection.method.clone().unwrap_or_default();
+        context.http_method = workspace
+            .selection
+            .method
+            .as_deref()
+            .unwrap_or_default()
+            .into();
         let context = context.to_json();
         let path = Self::pairs(&self.path);
         let query = Self::pairs(&self.query);

@@ -80,8 +80,8 @@ impl Studio {
                     let cells = [
                         record.seq.to_string(),
                         clock(record.at),
-                        record.stage.clone(),
-                        record.http_method.clone(),
+                        record.stage.to_string(),
+                        record.http_method.to_string(),
                         record.path.clone(),
                         record.status.to_string(),
                         format!("{:.2} ms", record.latency_us as f64 / 1000.0),
@@ -110,8 +110,8 @@ impl Studio {
         ui.separator();
         if ui.button("Open in console").clicked() {
             let request = &mut self.console.request;
-            request.method = record.http_method.clone();
-            request.stage = record.stage.clone();
+            request.method = record.http_method.to_string();
+            request.stage = record.stage.to_string();
             request.path = record.path.clone();
             request.path_params.clear();
             request.query = crate::gateway::MethodRequest::parse_query(&record.raw_query);
@@ -235,7 +235,7 @@ mod tests {
             seq: 1,
             request_id: String::new(),
             at: std::time::SystemTime::now(),
-            api_id: String::new(),
+            api_id: Default::default(),
             stage: stage.into(),
             canary: false,
             http_method: method.into(),

@@ -27,8 +27,13 @@ impl Default for ExecutionLog {
 
 impl ExecutionLog {
     pub fn new() -> ExecutionLog {
+        ExecutionLog::starting(SystemTime::now())
+    }
+
+    /// A log of a request that started `at`.
+    pub fn starting(at: SystemTime) -> ExecutionLog {
         ExecutionLog {
-            started: SystemTime::now(),
+            started: at,
             text: String::with_capacity(1024),
             ends: Vec::with_capacity(16),
         }
@@ -50,11 +55,17 @@ impl ExecutionLog {
         self.text.capacity() + self.ends.capacity() * 4
     }
 
-    /// Gives back the spare capacity: a finished log kept in the request
-    /// log holds only its text.
+    /// Gives back the spare capacity of a log that used less than half of
+    /// it, so a finished log kept in the request log holds little more than
+    /// its text. A fuller buffer stays: allocators shrink such a block in
+    /// place and keep its size class, so the copy would save nothing.
     pub fn compact(&mut self) {
-        self.text.shrink_to_fit();
-        self.ends.shrink_to_fit();
+        if self.text.capacity() > 2 * self.text.len() {
+            self.text.shrink_to_fit();
+        }
+        if self.ends.capacity() > 2 * self.ends.len() {
+            self.ends.shrink_to_fit();
+        }
     }
 
     /// Appends a formatted line: `log.push_fmt(format_args!("Status: {}", s))`.

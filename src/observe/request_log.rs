@@ -17,11 +17,11 @@ pub struct RequestRecord {
     pub seq: u64,
     pub request_id: String,
     pub at: SystemTime,
-    pub api_id: String,
-    pub stage: String,
+    pub api_id: smol_str::SmolStr,
+    pub stage: smol_str::SmolStr,
     /// Served by the stage's canary.
     pub canary: bool,
-    pub http_method: String,
+    pub http_method: smol_str::SmolStr,
     /// The path below the stage, without the query.
     pub path: String,
     /// The raw query string, without `?`.
@@ -80,14 +80,7 @@ impl RequestRecord {
     /// allocation. What the log's byte budget counts.
     pub fn estimated_size(&self) -> usize {
         const PER_ALLOCATION: usize = 16;
-        let strings = [
-            &self.request_id,
-            &self.api_id,
-            &self.stage,
-            &self.http_method,
-            &self.path,
-            &self.raw_query,
-        ];
+        let strings = [&self.request_id, &self.path, &self.raw_query];
         std::mem::size_of::<RequestRecord>()
             + 2 * PER_ALLOCATION
             + strings
