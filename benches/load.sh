@@ -86,17 +86,33 @@ PORTICO_PID=${START_MS#* }; START_MS=${START_MS% *}; PIDS+=("$PORTICO_PID")
 sleep 1
 RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$PORTICO_PID/status")
 
-rps() { wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$1" | awk '/Requests\/sec/ {print $2}'; }
+# This machine's speed drifts by up to 2x within a minute (shared host), so
+# the servers compared are measured in alternating slices of one second,
+# ROUNDS times each, and each figure is its requests over its seconds: a
+# slow spell then weighs on every server alike.
+ROUNDS=$((DURATION > 1 ? DURATION : 1))
+measure() {  # measure URL...: requests/s of each URL, in the order given
+  local -a total=()
+  for ((round = 0; round < ROUNDS; round++)); do
+    local i=0
+    for url in "$@"; do
+      local n
+      n=$(wrk -t1 -c"$CONNECTIONS" -d1s "$url" | awk '/requests in/ {print $1}')
+      total[i]=$(( ${total[i]:-0} + n ))
+      i=$((i + 1))
+    done
+  done
+  for n in "${total[@]}"; do echo $(( n / ROUNDS )); done
+}
 p50_us() { wrk -t1 -c1 -d"${DURATION}s" --latency "$1" | awk '$1=="50%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); print v} else if (v ~ /ms$/) {sub(/ms/,"",v); print v*1000} else {sub(/s/,"",v); print v*1000000}}'; }
 
 for url in "http://127.0.0.1:$PORTICO_PORT/bench/mock" "http://127.0.0.1:$NGINX_PORT/mock" "http://127.0.0.1:$PORTICO_PORT/bench/proxy/x"; do
   wrk -t1 -c8 -d1s "$url" >/dev/null  # warm up
 done
-MOCK=$(rps "http://127.0.0.1:$PORTICO_PORT/bench/mock")
-NGINX_MOCK=$(rps "http://127.0.0.1:$NGINX_PORT/mock")
-HELLO=$(rps "http://127.0.0.1:$HELLO_PORT/")
-PROXY=$(rps "http://127.0.0.1:$PORTICO_PORT/bench/proxy/x")
-NGINX_PROXY=$(rps "http://127.0.0.1:$NGINX_PORT/proxy/x")
+read -r MOCK NGINX_MOCK HELLO <<<"$(measure "http://127.0.0.1:$PORTICO_PORT/bench/mock" \
+  "http://127.0.0.1:$NGINX_PORT/mock" "http://127.0.0.1:$HELLO_PORT/" | tr '\n' ' ')"
+read -r PROXY NGINX_PROXY <<<"$(measure "http://127.0.0.1:$PORTICO_PORT/bench/proxy/x" \
+  "http://127.0.0.1:$NGINX_PORT/proxy/x" | tr '\n' ' ')"
 DIRECT_P50=$(p50_us "http://127.0.0.1:$BACKEND_PORT/x")
 PROXY_P50=$(p50_us "http://127.0.0.1:$PORTICO_PORT/bench/proxy/x")
 

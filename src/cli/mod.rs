@@ -784,7 +784,7 @@ fn invoke(
         headers: header_map,
         body: body.map(bytes::Bytes::from).unwrap_or_default(),
         source_ip: "test-invoke-source-ip".into(),
-        full_path: path.to_string(),
+        full_path: path.into(),
         domain_name: "testPrefix.testDomainName".into(),
         protocol: "HTTP/1.1".into(),
         received_at: std::time::SystemTime::now(),

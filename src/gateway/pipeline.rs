@@ -47,7 +47,7 @@ pub struct MethodRequest {
     pub body: Bytes,
     pub source_ip: Text,
     /// The path as the client sent it, with the stage (`/dev/pets/7`).
-    pub full_path: String,
+    pub full_path: Text,
     pub domain_name: Text,
     pub protocol: Text,
     /// When it arrived: `$context.requestTime`, and the execution log's
@@ -136,7 +136,7 @@ pub async fn execute(
     let started = Instant::now();
     let mut context = RequestContext::blank(&stage.api_id, &stage.stage_name, request.received_at);
     context.http_method = Text::new(request.http_method.as_str());
-    context.path = Text::new(&request.full_path);
+    context.path = request.full_path.clone();
     context.protocol = request.protocol.clone();
     context.domain_name = request.domain_name.clone();
     context.source_ip = request.source_ip.clone();
@@ -1287,16 +1287,17 @@ fn integration_response<'a>(
     // Lambda: patterns match a function error's errorMessage; a success
     // takes the default response. HTTP: patterns match the status code.
     let function_error = response.headers.contains_key(FUNCTION_ERROR);
-    let subject = if integration.integration_type == IntegrationType::Aws {
+    let mut digits = [0u8; 5];
+    let subject: std::borrow::Cow<'_, str> = if integration.integration_type == IntegrationType::Aws
+    {
         if function_error {
-            crate::integrations::lambda::error_message(&response.body)
+            crate::integrations::lambda::error_message(&response.body).into()
         } else {
-            String::new()
+            "".into()
         }
     } else {
-        response.status.to_string()
+        status_text(response.status, &mut digits).into()
     };
-    let status = response.status.to_string();
     let matched = integration
         .responses
         .iter()
@@ -1316,13 +1317,31 @@ fn integration_response<'a>(
         Some(selected) => Ok(selected),
         None => {
             log.push_fmt(format_args!(
-                "Execution failed due to configuration error: No match for output mapping and no default output mapping configured. Endpoint Response Status Code: {status}"
+                "Execution failed due to configuration error: No match for output mapping and no default output mapping configured. Endpoint Response Status Code: {}",
+                response.status
             ));
             Err(GatewayError::new(
                 GatewayResponseType::ApiConfigurationError,
             ))
         }
     }
+}
+
+/// A status code's digits, written into `digits` (no allocation: every
+/// non-proxy response is matched by its status text).
+fn status_text(status: u16, digits: &mut [u8; 5]) -> &str {
+    let mut at = digits.len();
+    let mut n = status;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // ASCII digits.
+    std::str::from_utf8(&digits[at..]).unwrap_or_default()
 }
 
 /// Phase: the method response: status from the selected integration
@@ -1417,6 +1436,13 @@ fn log_method_response(log: &mut ExecutionLog, body: &[u8], headers: &HeaderMap)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_text_is_the_decimal_code() {
+        for status in [0u16, 7, 42, 200, 504, 65535] {
+            assert_eq!(status_text(status, &mut [0; 5]), status.to_string());
+        }
+    }
 
     #[test]
     fn query_decoding() {

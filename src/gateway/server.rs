@@ -165,9 +165,10 @@ async fn handle(
         .get(http::header::HOST)
         .and_then(|v| v.to_str().ok())
         .or_else(|| parts.uri.authority().map(|a| a.as_str()))
-        .unwrap_or_default()
-        .to_string();
-    let path = parts.uri.path().to_string();
+        .unwrap_or_default();
+    // Inline when short (most hosts and paths): no allocation.
+    let host = super::context::Text::new(host);
+    let path = super::context::Text::new(parts.uri.path());
     let raw_query = parts.uri.query().unwrap_or_default().to_string();
 
     if let Some(below) = path.strip_prefix(crate::auth::jwt::ISSUER_PATH)
@@ -188,8 +189,17 @@ async fn handle(
         });
         if let Some((stage, below)) = stage {
             drop(routes);
-            return serve_web_socket(stage, below, parts, body, peer, host, raw_query, shared)
-                .await;
+            return serve_web_socket(
+                stage,
+                below,
+                parts,
+                body,
+                peer,
+                host.to_string(),
+                raw_query,
+                shared,
+            )
+            .await;
         }
         // `/{stage}/@connections/{id}` on the bare address: the connection
         // id alone says which API and stage it belongs to.
@@ -206,7 +216,7 @@ async fn handle(
             parts,
             body,
             peer,
-            host,
+            host: host.to_string(),
             raw_query,
             below,
             started,
@@ -290,7 +300,7 @@ async fn handle(
         body,
         source_ip: ip_text(peer.ip()),
         full_path: path,
-        domain_name: host.as_str().into(),
+        domain_name: host,
         protocol: match parts.version {
             http::Version::HTTP_2 => "HTTP/2.0",
             http::Version::HTTP_10 => "HTTP/1.0",
@@ -579,7 +589,7 @@ async fn test_invoke_method(
                 .to_string(),
         ),
         source_ip: "test-invoke-source-ip".into(),
-        full_path: path.to_string(),
+        full_path: path.into(),
         domain_name: "testPrefix.testDomainName".into(),
         protocol: "HTTP/1.1".into(),
         received_at: SystemTime::now(),

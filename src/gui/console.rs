@@ -358,7 +358,7 @@ async fn test_invoke(
         headers,
         body: bytes::Bytes::from(request.body.clone()),
         source_ip: "test-invoke-source-ip".into(),
-        full_path: path.to_string(),
+        full_path: path.into(),
         domain_name: "testPrefix.testDomainName".into(),
         protocol: "HTTP/1.1".into(),
         received_at: std::time::SystemTime::now(),
