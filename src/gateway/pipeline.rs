@@ -803,7 +803,13 @@ fn integration_request(
     } else {
         Vec::new()
     };
-    let mut headers = HeaderMap::new();
+    // Sized once for the client's headers and the few the gateway adds
+    // (`X-Forwarded-For`, `X-Amzn-Trace-Id`...), so it does not regrow.
+    let mut headers = if is_proxy {
+        HeaderMap::with_capacity(request.headers.len() + 6)
+    } else {
+        HeaderMap::new()
+    };
     if is_proxy {
         for (name, value) in &request.headers {
             if !is_hop_by_hop(name.as_str()) && name != http::header::HOST {

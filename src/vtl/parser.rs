@@ -49,9 +49,9 @@ pub fn parse(source: &str) -> Result<Parsed> {
         end: source.len(),
         depth: 0,
         macros: HashMap::new(),
-        // The top level's buffer, sized for a node per 48 bytes of source
+        // The top level's buffer, sized for a node per 32 bytes of source
         // (templates run a node per 30 to 60 bytes): it seldom regrows.
-        buffers: vec![Vec::with_capacity(source.len() / 48)],
+        buffers: vec![Vec::with_capacity(source.len() / 32)],
         slots: Slots::default(),
     };
     let (nodes, terminator) = parser.block()?;
@@ -167,9 +167,17 @@ impl<'a> Parser<'a> {
         // each block's vector node by node.
         let mut nodes = self.buffers.pop().unwrap_or_default();
         let terminator = self.block_into(&mut nodes);
-        let mut block = Vec::with_capacity(nodes.len());
-        block.append(&mut nodes);
-        self.buffers.push(nodes);
+        let block = if self.depth == 1 {
+            // The top level's buffer is not needed again: it is the block
+            // (copying the template's largest block would cost more than
+            // its spare capacity).
+            std::mem::take(&mut nodes)
+        } else {
+            let mut block = Vec::with_capacity(nodes.len());
+            block.append(&mut nodes);
+            self.buffers.push(nodes);
+            block
+        };
         self.leave();
         Ok((block, terminator?))
     }
