@@ -98,18 +98,22 @@ impl HttpIntegration {
         let invalid = || {
             IntegrationError::Configuration(format!("Invalid endpoint address: {}", request.url))
         };
-        let authority = uri.authority().ok_or_else(invalid)?;
-        let authority = if authority.port().is_some() {
-            authority.as_str().to_string()
+        let mut uri = uri.into_parts();
+        let authority = uri.authority.take().ok_or_else(invalid)?;
+        let authority: std::borrow::Cow<'_, str> = if authority.port().is_some() {
+            authority.as_str().into()
         } else {
-            format!("{}:80", authority.host())
+            format!("{}:80", authority.host()).into()
         };
         let (mut parts, ()) = http::Request::new(()).into_parts();
         parts.method = request.method;
-        parts.uri = uri.path_and_query().map_or_else(
-            || http::Uri::from_static("/"),
-            |p| http::Uri::try_from(p.as_str()).unwrap_or_else(|_| http::Uri::from_static("/")),
-        );
+        // The origin form (`/path?query`), from the parsed URL's own parts:
+        // no second parse.
+        uri.scheme = None;
+        if uri.path_and_query.is_none() {
+            uri.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
+        }
+        parts.uri = http::Uri::from_parts(uri).unwrap_or_else(|_| http::Uri::from_static("/"));
         parts.headers = request.headers;
         let call = async {
             let answer = self

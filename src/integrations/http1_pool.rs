@@ -10,7 +10,6 @@
 //! and a request a reused connection could not send goes once more on a
 //! fresh one (hyper hands it back, so it is never copied).
 
-use std::collections::HashMap;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::sync::Mutex;
@@ -32,9 +31,10 @@ struct Pooled {
     idle_since: Instant,
 }
 
-/// Idle connections by `host:port`.
+/// Idle connections by `host:port` (Fx: the keys come from the project's
+/// integration URIs, not from clients).
 pub struct Http1Pool {
-    idle: Mutex<HashMap<String, Vec<Pooled>>>,
+    idle: Mutex<rustc_hash::FxHashMap<String, Vec<Pooled>>>,
     max_idle_per_host: usize,
     idle_timeout: Duration,
 }
@@ -57,7 +57,7 @@ pub struct Answer {
 impl Http1Pool {
     pub fn new(max_idle_per_host: usize, idle_timeout: Duration) -> Http1Pool {
         Http1Pool {
-            idle: Mutex::new(HashMap::new()),
+            idle: Mutex::new(Default::default()),
             max_idle_per_host,
             idle_timeout,
         }
