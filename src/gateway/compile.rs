@@ -43,6 +43,11 @@ pub struct CompiledStage {
     /// The metrics series of requests that matched no method, resolved on
     /// first use.
     pub metrics: std::sync::OnceLock<Arc<crate::observe::metrics::Series>>,
+    /// `User-Agent: AmazonAPIGateway_{apiId}` and `x-amzn-apigateway-api-id`
+    /// as endpoint requests carry them, made once per deployment (`None`
+    /// for an id that is not a valid header value).
+    pub user_agent_value: Option<http::HeaderValue>,
+    pub api_id_value: Option<http::HeaderValue>,
 }
 
 #[derive(Debug)]
@@ -286,6 +291,8 @@ pub fn compile_stage(api: &RestApi, stage: &Stage) -> Result<CompiledStage, Comp
     let gateway_responses = GatewayResponses::compile(&api.gateway_responses)
         .map_err(|message| error("gatewayResponses".into(), message))?;
     Ok(CompiledStage {
+        user_agent_value: http::HeaderValue::from_str(&format!("AmazonAPIGateway_{}", api.id)).ok(),
+        api_id_value: http::HeaderValue::from_str(&api.id).ok(),
         api_id: api.id.clone(),
         api_name: api.name.clone(),
         stage_name: stage.stage_name.clone(),

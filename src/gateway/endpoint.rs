@@ -44,12 +44,8 @@ pub(super) fn proxy_response(response: EndpointResponse, log: &mut ExecutionLog)
         if is_hop_by_hop(text) && text != "connection" {
             continue;
         }
-        if REMAPPED.contains(&text) {
-            if let Ok(remapped) =
-                HeaderName::from_bytes(format!("x-amzn-remapped-{text}").as_bytes())
-            {
-                headers.append(remapped, value);
-            }
+        if let Some(at) = REMAPPED.iter().position(|r| *r == text) {
+            headers.append(REMAPPED_AS[at].clone(), value);
         } else {
             headers.append(name.clone(), value);
         }
@@ -72,6 +68,17 @@ const REMAPPED: [&str; 7] = [
     "server",
     "www-authenticate",
     "x-amzn-requestid",
+];
+
+/// What each of [`REMAPPED`] is renamed to.
+const REMAPPED_AS: [HeaderName; 7] = [
+    HeaderName::from_static("x-amzn-remapped-authorization"),
+    HeaderName::from_static("x-amzn-remapped-connection"),
+    HeaderName::from_static("x-amzn-remapped-content-md5"),
+    HeaderName::from_static("x-amzn-remapped-date"),
+    HeaderName::from_static("x-amzn-remapped-server"),
+    HeaderName::from_static("x-amzn-remapped-www-authenticate"),
+    HeaderName::from_static("x-amzn-remapped-x-amzn-requestid"),
 ];
 
 pub(super) fn is_hop_by_hop(name: &str) -> bool {
@@ -113,12 +120,12 @@ pub(super) fn add_gateway_headers(
         headers.insert(X_FORWARDED_FOR, value);
     }
     if !headers.contains_key(http::header::USER_AGENT)
-        && let Ok(value) = HeaderValue::from_str(&format!("AmazonAPIGateway_{}", stage.api_id))
+        && let Some(value) = &stage.user_agent_value
     {
-        headers.insert(http::header::USER_AGENT, value);
+        headers.insert(http::header::USER_AGENT, value.clone());
     }
-    if let Ok(value) = HeaderValue::from_str(&stage.api_id) {
-        headers.insert(X_AMZN_APIGATEWAY_API_ID, value);
+    if let Some(value) = &stage.api_id_value {
+        headers.insert(X_AMZN_APIGATEWAY_API_ID, value.clone());
     }
     if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from(context.trace_id())) {
         headers.insert(X_AMZN_TRACE_ID, value);
@@ -312,6 +319,13 @@ impl crate::observe::LogText for PairsDisplay<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remapped_names_are_the_names_with_the_amzn_prefix() {
+        for (name, remapped) in REMAPPED.iter().zip(REMAPPED_AS.iter()) {
+            assert_eq!(remapped.as_str(), format!("x-amzn-remapped-{name}"));
+        }
+    }
 
     #[test]
     fn trace_id_takes_the_first_24_hex_digits_of_the_request_id() {
