@@ -38,9 +38,7 @@ impl Router {
         let mut root = Node::default();
         for (index, path) in paths.into_iter().enumerate() {
             let mut node = &mut root;
-            // Inline: paths seldom have more than 8 segments.
-            let segments: smallvec::SmallVec<[&str; 8]> =
-                path.split('/').filter(|s| !s.is_empty()).collect();
+            let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
             let mut placed = false;
             for segment in segments {
                 if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix("+}")) {
@@ -67,7 +65,9 @@ impl Router {
 
     /// Matches a raw (percent-encoded) request path such as `/pets/7`.
     pub fn find(&self, path: &str) -> Option<RouteMatch> {
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        // Inline: request paths seldom have more than 8 segments.
+        let segments: smallvec::SmallVec<[&str; 8]> =
+            path.split('/').filter(|s| !s.is_empty()).collect();
         let mut params = Vec::new();
         let resource = find_in(&self.root, &segments, &mut params)?;
         Some(RouteMatch {
