@@ -141,20 +141,24 @@ impl LogText for u16 {
 
 impl LogText for u64 {
     fn write_to(&self, out: &mut String) {
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut n = *self;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        // ASCII digits only.
-        out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+        out.push_str(decimal(*self, &mut [0; 20]));
     }
+}
+
+/// `n` in decimal, written into `digits` (no allocation, no formatter).
+pub fn decimal(n: u64, digits: &mut [u8; 20]) -> &str {
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // ASCII digits only.
+    std::str::from_utf8(&digits[at..]).unwrap_or_default()
 }
 
 /// Bytes as text, invalid UTF-8 replaced by U+FFFD (as
@@ -203,6 +207,13 @@ pub fn aws_log_time(at: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_is_the_number_in_base_ten() {
+        for n in [0u64, 7, 42, 200, 504, 65535, u64::MAX] {
+            assert_eq!(decimal(n, &mut [0; 20]), n.to_string());
+        }
+    }
 
     #[test]
     fn lines_keep_their_order_and_text() {

@@ -5,6 +5,6 @@ mod execution_log;
 pub mod metrics;
 mod request_log;
 
-pub use execution_log::{ExecutionLog, LineWriter, LogText, Lossy, aws_log_time};
+pub use execution_log::{ExecutionLog, LineWriter, LogText, Lossy, aws_log_time, decimal};
 pub use metrics::Metrics;
 pub use request_log::{RequestLog, RequestRecord, StoredHeaders};
