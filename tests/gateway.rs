@@ -183,6 +183,30 @@ async fn routing_prefers_literal_then_variable_then_greedy() {
     assert_eq!(response.status(), 403);
 }
 
+/// AWS stamps an endpoint request with the `X-Amzn-Trace-Id` it answers
+/// with (`Root=1-{8 hex}-{24 hex}`), so the two ends can be matched.
+#[tokio::test]
+async fn http_proxy_sends_the_trace_id_it_answers_with() {
+    let upstream = start_upstream(Upstream::Echo);
+    let (_project, gateway) = serve_petstore_with_backend(upstream);
+    let response = client()
+        .get(format!("{}/dev/echo/x", base(&gateway)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let answered = response.headers()["x-amzn-trace-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let echo: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(echo["headers"]["x-amzn-trace-id"], answered.as_str());
+    let parts: Vec<&str> = answered.split('-').collect();
+    assert_eq!(parts.len(), 3, "{answered}");
+    assert_eq!(parts[0], "Root=1");
+    assert_eq!((parts[1].len(), parts[2].len()), (8, 24), "{answered}");
+}
+
 #[tokio::test]
 async fn http_proxy_passes_the_request_through_and_the_response_back() {
     let upstream = start_upstream(Upstream::Echo);

@@ -2,6 +2,7 @@
 //! templates and selection regexes, built once per deploy / stage change and
 //! shared immutably by every request.
 
+use super::context::Text;
 use std::collections::{BTreeMap, HashMap};
 
 use rustc_hash::FxHashMap;
@@ -21,10 +22,12 @@ use super::transform::Template;
 /// One stage of one API, ready to serve.
 #[derive(Debug)]
 pub struct CompiledStage {
-    pub api_id: String,
+    /// Shared text (per deployment) that every request's context and log
+    /// record copy: clones are cheap whatever the length.
+    pub api_id: Text,
     pub api_name: String,
-    pub stage_name: String,
-    pub deployment_id: String,
+    pub stage_name: Text,
+    pub deployment_id: Text,
     /// `name -> value`, sorted by name: what `$stageVariables` and
     /// `stageVariables.x` mappings read.
     pub stage_variables: Vec<(String, String)>,
@@ -52,8 +55,8 @@ pub struct CompiledStage {
 
 #[derive(Debug)]
 pub struct CompiledResource {
-    pub id: String,
-    pub path: String,
+    pub id: Text,
+    pub path: Text,
     /// By HTTP verb; `ANY` catches the verbs not listed.
     /// Fx: looked up on every request; keys come from the definition.
     pub methods: FxHashMap<String, Arc<CompiledMethod>>,
@@ -283,8 +286,8 @@ pub fn compile_stage(api: &RestApi, stage: &Stage) -> Result<CompiledStage, Comp
             );
         }
         resources.push(CompiledResource {
-            id: resource.id.clone(),
-            path: resource.path.clone(),
+            id: Text::new(&resource.id),
+            path: Text::new(&resource.path),
             methods,
         });
     }
@@ -293,10 +296,10 @@ pub fn compile_stage(api: &RestApi, stage: &Stage) -> Result<CompiledStage, Comp
     Ok(CompiledStage {
         user_agent_value: http::HeaderValue::from_str(&format!("AmazonAPIGateway_{}", api.id)).ok(),
         api_id_value: http::HeaderValue::from_str(&api.id).ok(),
-        api_id: api.id.clone(),
+        api_id: Text::new(&api.id),
         api_name: api.name.clone(),
-        stage_name: stage.stage_name.clone(),
-        deployment_id: stage.deployment_id.clone(),
+        stage_name: Text::new(&stage.stage_name),
+        deployment_id: Text::new(&stage.deployment_id),
         stage_variables: stage
             .variables
             .iter()

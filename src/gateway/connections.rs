@@ -280,8 +280,8 @@ pub async fn upgrade(
         .map(str::to_string);
     let mut info = ConnectionInfo {
         connection_id: new_id(),
-        api_id: stage.api_id.as_str().into(),
-        stage: stage.stage_name.as_str().into(),
+        api_id: stage.api_id.clone(),
+        stage: stage.stage_name.clone(),
         domain_name: request.host.clone(),
         source_ip: request.peer.ip().to_string(),
         user_agent,

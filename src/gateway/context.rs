@@ -49,6 +49,8 @@ pub struct RequestContext {
     pub usage_identifier_key: Option<String>,
     /// The API key the request was admitted with: (value, id).
     pub api_key: Option<(String, String)>,
+    /// [`RequestContext::trace_header`], made on first use.
+    trace_header: std::sync::OnceLock<Option<http::HeaderValue>>,
 }
 
 impl RequestContext {
@@ -56,18 +58,18 @@ impl RequestContext {
         RequestContext {
             protocol: "HTTP/1.1".into(),
             source_ip: "127.0.0.1".into(),
-            ..RequestContext::blank(api_id, stage, SystemTime::now())
+            ..RequestContext::blank(Text::new(api_id), Text::new(stage), SystemTime::now())
         }
     }
 
     /// Fresh ids, and every request field empty (no allocation
     /// for them): for the pipeline, which fills them from the request.
-    pub fn blank(api_id: &str, stage: &str, request_time: SystemTime) -> RequestContext {
+    pub fn blank(api_id: Text, stage: Text, request_time: SystemTime) -> RequestContext {
         RequestContext {
             request_id: new_request_id(),
             extended_request_id: new_extended_request_id(),
-            api_id: Text::new(api_id),
-            stage: Text::new(stage),
+            api_id,
+            stage,
             resource_id: Text::default(),
             resource_path: Text::default(),
             http_method: Text::default(),
@@ -87,13 +89,16 @@ impl RequestContext {
             is_canary: false,
             usage_identifier_key: None,
             api_key: None,
+            trace_header: std::sync::OnceLock::new(),
         }
     }
 
     /// The request's `X-Amzn-Trace-Id`, the same on the endpoint request
-    /// and on the response.
-    pub fn trace_id(&self) -> String {
-        super::endpoint::trace_id(&self.request_id, self.request_time)
+    /// and on the response: made once.
+    pub fn trace_header(&self) -> Option<http::HeaderValue> {
+        self.trace_header
+            .get_or_init(|| super::endpoint::trace_header(&self.request_id, self.request_time))
+            .clone()
     }
 
     pub fn request_time_epoch_ms(&self) -> u128 {

@@ -44,8 +44,8 @@ pub(super) fn proxy_response(response: EndpointResponse, log: &mut ExecutionLog)
         if is_hop_by_hop(text) && text != "connection" {
             continue;
         }
-        if let Some(at) = REMAPPED.iter().position(|r| *r == text) {
-            headers.append(REMAPPED_AS[at].clone(), value);
+        if let Some((_, remapped)) = REMAPPED.iter().find(|(owned, _)| *owned == text) {
+            headers.append(remapped.clone(), value);
         } else {
             headers.append(name.clone(), value);
         }
@@ -60,25 +60,30 @@ pub(super) fn proxy_response(response: EndpointResponse, log: &mut ExecutionLog)
 
 /// Response headers API Gateway keeps for itself and remaps from a proxy
 /// backend (<https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html>).
-const REMAPPED: [&str; 7] = [
-    "authorization",
-    "connection",
-    "content-md5",
-    "date",
-    "server",
-    "www-authenticate",
-    "x-amzn-requestid",
-];
-
-/// What each of [`REMAPPED`] is renamed to.
-const REMAPPED_AS: [HeaderName; 7] = [
-    HeaderName::from_static("x-amzn-remapped-authorization"),
-    HeaderName::from_static("x-amzn-remapped-connection"),
-    HeaderName::from_static("x-amzn-remapped-content-md5"),
-    HeaderName::from_static("x-amzn-remapped-date"),
-    HeaderName::from_static("x-amzn-remapped-server"),
-    HeaderName::from_static("x-amzn-remapped-www-authenticate"),
-    HeaderName::from_static("x-amzn-remapped-x-amzn-requestid"),
+/// Each with the name it is renamed to.
+const REMAPPED: [(&str, HeaderName); 7] = [
+    (
+        "authorization",
+        HeaderName::from_static("x-amzn-remapped-authorization"),
+    ),
+    (
+        "connection",
+        HeaderName::from_static("x-amzn-remapped-connection"),
+    ),
+    (
+        "content-md5",
+        HeaderName::from_static("x-amzn-remapped-content-md5"),
+    ),
+    ("date", HeaderName::from_static("x-amzn-remapped-date")),
+    ("server", HeaderName::from_static("x-amzn-remapped-server")),
+    (
+        "www-authenticate",
+        HeaderName::from_static("x-amzn-remapped-www-authenticate"),
+    ),
+    (
+        "x-amzn-requestid",
+        HeaderName::from_static("x-amzn-remapped-x-amzn-requestid"),
+    ),
 ];
 
 pub(super) fn is_hop_by_hop(name: &str) -> bool {
@@ -108,13 +113,13 @@ pub(super) fn add_gateway_headers(
     context: &RequestContext,
     is_proxy: bool,
 ) {
-    let forwarded = match request
+    let forwarded: std::borrow::Cow<'_, str> = match request
         .headers
         .get("x-forwarded-for")
         .and_then(|v| v.to_str().ok())
     {
-        Some(existing) if is_proxy => format!("{existing}, {}", request.source_ip),
-        _ => request.source_ip.to_string(),
+        Some(existing) if is_proxy => format!("{existing}, {}", request.source_ip).into(),
+        _ => request.source_ip.as_str().into(),
     };
     if let Ok(value) = HeaderValue::from_str(&forwarded) {
         headers.insert(X_FORWARDED_FOR, value);
@@ -127,9 +132,14 @@ pub(super) fn add_gateway_headers(
     if let Some(value) = &stage.api_id_value {
         headers.insert(X_AMZN_APIGATEWAY_API_ID, value.clone());
     }
-    if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from(context.trace_id())) {
+    if let Some(value) = context.trace_header() {
         headers.insert(X_AMZN_TRACE_ID, value);
     }
+}
+
+/// [`trace_id`] as a header value.
+pub fn trace_header(request_id: &str, at: std::time::SystemTime) -> Option<HeaderValue> {
+    HeaderValue::from_maybe_shared(bytes::Bytes::from(trace_id(request_id, at))).ok()
 }
 
 /// An X-Ray style trace id derived from the request id:
@@ -322,7 +332,7 @@ mod tests {
 
     #[test]
     fn remapped_names_are_the_names_with_the_amzn_prefix() {
-        for (name, remapped) in REMAPPED.iter().zip(REMAPPED_AS.iter()) {
+        for (name, remapped) in &REMAPPED {
             assert_eq!(remapped.as_str(), format!("x-amzn-remapped-{name}"));
         }
     }

@@ -134,13 +134,17 @@ pub async fn execute(
     services: &Services,
 ) -> Execution {
     let started = Instant::now();
-    let mut context = RequestContext::blank(&stage.api_id, &stage.stage_name, request.received_at);
+    let mut context = RequestContext::blank(
+        stage.api_id.clone(),
+        stage.stage_name.clone(),
+        request.received_at,
+    );
     context.http_method = Text::new(request.http_method.as_str());
     context.path = request.full_path.clone();
     context.protocol = request.protocol.clone();
     context.domain_name = request.domain_name.clone();
     context.source_ip = request.source_ip.clone();
-    context.deployment_id = Text::new(&stage.deployment_id);
+    context.deployment_id = stage.deployment_id.clone();
     context.is_canary = stage.is_canary;
     context.user_agent = Text::new(header_str(&request.headers, http::header::USER_AGENT));
     let mut log = ExecutionLog::starting(request.received_at);
@@ -445,8 +449,8 @@ fn route(
         return Err(missing());
     };
     let resource = &stage.resources[found.resource];
-    context.resource_id = Text::new(&resource.id);
-    let resource_path = Text::new(&resource.path);
+    context.resource_id = resource.id.clone();
+    let resource_path = resource.path.clone();
     context.resource_path = resource_path.clone();
     let method = resource
         .methods

@@ -23,7 +23,7 @@ use crate::observe::{RequestRecord, StoredHeaders};
 
 use super::compile::{CompiledMethod, CompiledStage};
 
-use super::endpoint::trace_id;
+use super::endpoint::trace_header;
 use super::pipeline::{self, MethodRequest};
 use super::responses::{self, Reply};
 use super::{MAX_PAYLOAD_BYTES, Shared};
@@ -324,8 +324,9 @@ async fn handle(
     let status = reply.status;
     let response_headers = StoredHeaders::from_map(&reply.headers);
     let response_body = reply.body.clone();
+    let trace = context.trace_header();
     let ids = (context.request_id, context.extended_request_id);
-    let response = finish(reply, &ids, Some(context.request_time));
+    let response = finish(reply, &ids, trace);
     record_metrics(
         shared,
         &stage,
@@ -349,8 +350,8 @@ async fn handle(
         seq: 0,
         request_id: ids.0,
         at: received_at,
-        api_id: stage.api_id.as_str().into(),
-        stage: stage.stage_name.as_str().into(),
+        api_id: stage.api_id.clone(),
+        stage: stage.stage_name.clone(),
         canary: stage.is_canary,
         http_method: http_method.as_str().into(),
         path,
@@ -753,7 +754,7 @@ async fn serve_http_api(
     let status = served.reply.status;
     let response_headers = StoredHeaders::from_map(&served.reply.headers);
     let response_body = served.reply.body.clone();
-    let response = finish(served.reply, &ids, Some(received_at));
+    let response = finish(served.reply, &ids, trace_header(&ids.0, received_at));
     if shared.metrics.enabled() {
         let route = served.route.clone().unwrap_or_default();
         let key = SeriesKey {
@@ -870,11 +871,11 @@ const X_AMZN_REQUESTID: http::HeaderName = http::HeaderName::from_static("x-amzn
 const X_AMZ_APIGW_ID: http::HeaderName = http::HeaderName::from_static("x-amz-apigw-id");
 
 /// Turns a reply into a hyper response with AWS's id headers, and the
-/// trace id of a request received `traced` (a served one).
+/// trace id `traced` (of a served request).
 fn finish(
     reply: Reply,
     (request_id, extended_id): &(String, super::context::Text),
-    traced: Option<SystemTime>,
+    traced: Option<HeaderValue>,
 ) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(reply.body));
     *response.status_mut() =
@@ -888,9 +889,7 @@ fn finish(
     if let Ok(value) = HeaderValue::from_str(extended_id) {
         headers.insert(X_AMZ_APIGW_ID, value);
     }
-    if let Some(at) = traced
-        && let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(trace_id(request_id, at)))
-    {
+    if let Some(value) = traced {
         headers.insert(super::endpoint::X_AMZN_TRACE_ID, value);
     }
     response

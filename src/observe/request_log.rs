@@ -80,6 +80,8 @@ impl RequestRecord {
     /// allocation. What the log's byte budget counts.
     pub fn estimated_size(&self) -> usize {
         const PER_ALLOCATION: usize = 16;
+        // The id, stage and method are inline or share the deployment's
+        // text: they hold nothing of their own.
         let strings = [&self.request_id, &self.path, &self.raw_query];
         std::mem::size_of::<RequestRecord>()
             + 2 * PER_ALLOCATION
