@@ -3,7 +3,7 @@
 //! endpoint response (integration response phase).
 
 mod http;
-mod http1_pool;
+mod http1;
 pub mod lambda;
 mod mock;
 
