@@ -284,7 +284,7 @@ struct ServeArgs {
     /// Also start the sample echo backend (default address 127.0.0.1:4456).
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = echo_backend::DEFAULT_ADDR)]
     echo_backend: Option<SocketAddr>,
-    /// Gateway worker threads (default: one per CPU).
+    /// Threads serving requests, each connection on one (default: one per CPU).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     workers: Option<u16>,
     /// Account-level throttling rate, requests/s (AWS's default 10000).

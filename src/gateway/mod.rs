@@ -1,10 +1,13 @@
 //! The embedded gateway runtime: serves every deployed stage of a project on
 //! one port.
 //!
-//! [`Gateway`] owns a tokio runtime on background threads. Configuration is
-//! compiled per deployment into immutable [`CompiledStage`]s held in an
-//! `ArcSwap`, swapped whole on deploy: a request sees the old or the new
-//! configuration, never half of each, and the hot path takes no lock.
+//! [`Gateway`] owns a tokio runtime on a background thread (the acceptor,
+//! background work, the GUI's console requests) and the serving threads,
+//! each a single-threaded runtime serving its connections start to end.
+//! Configuration is compiled per deployment into immutable
+//! [`CompiledStage`]s held in an `ArcSwap`, swapped whole on deploy: a
+//! request sees the old or the new configuration, never half of each, and
+//! the hot path takes no lock.
 
 pub mod cache;
 pub mod compile;
@@ -250,6 +253,7 @@ pub struct GatewayConfig {
     pub bind: std::net::IpAddr,
     /// 0 picks a free port.
     pub port: u16,
+    /// Threads serving requests (each connection stays on one).
     pub worker_threads: usize,
     /// Requests kept for the live log.
     pub request_log_capacity: usize,
@@ -394,8 +398,11 @@ impl Gateway {
     /// taken or a deployment does not compile.
     pub fn start(project: &Project, config: &GatewayConfig) -> Result<Gateway, GatewayStartError> {
         let routes = Routes::compile(project)?;
+        // Requests are served on threads of their own (see
+        // `server::spawn_serving_threads`); this runtime runs the acceptor
+        // and the background work (sweeps, quota flushes).
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(config.worker_threads.max(1))
+            .worker_threads(1)
             .thread_name("portico-gateway")
             .enable_all()
             .build()
@@ -458,7 +465,9 @@ impl Gateway {
             let _guard = runtime.enter();
             tokio::net::TcpListener::from_std(listener).map_err(GatewayStartError::Io)?
         };
-        runtime.spawn(server::serve(listener, Arc::clone(&shared)));
+        let serving = server::spawn_serving_threads(config.worker_threads.max(1), &shared)
+            .map_err(GatewayStartError::Io)?;
+        runtime.spawn(server::accept(listener, serving));
         // Retired configurations are freed on the writer thread once the
         // requests that held them are done.
         {

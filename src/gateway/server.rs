@@ -28,9 +28,68 @@ use super::pipeline::{self, MethodRequest};
 use super::responses::{self, Reply};
 use super::{MAX_PAYLOAD_BYTES, Shared};
 
-/// Accepts connections until the runtime shuts down. HTTP/1.1 with
-/// keep-alive, and HTTP/2 (prior knowledge) on the same port.
-pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+/// The threads that serve requests: each runs a single-threaded runtime
+/// and serves its connections from start to end, nginx's worker model. A
+/// request's task, its connection and the backend connections it uses
+/// then stay on one core: with a work-stealing runtime they moved between
+/// cores, and the load benchmark measured that costing more CPU per
+/// request than the pipeline itself.
+pub(crate) struct ServingThreads {
+    threads: Vec<ServingThread>,
+}
+
+struct ServingThread {
+    connections: tokio::sync::mpsc::UnboundedSender<(std::net::TcpStream, SocketAddr)>,
+    /// Connections this thread is serving now.
+    open: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Starts `count` serving threads for `shared`. Each ends when the
+/// acceptor that feeds it stops (the gateway's runtime shut down), and its
+/// connections close with it.
+pub(crate) fn spawn_serving_threads(
+    count: usize,
+    shared: &Arc<Shared>,
+) -> std::io::Result<ServingThreads> {
+    let mut threads = Vec::with_capacity(count);
+    for index in 0..count {
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+        let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let shared = Arc::clone(shared);
+        let counter = Arc::clone(&open);
+        std::thread::Builder::new()
+            .name(format!("portico-serve-{index}"))
+            .spawn(move || {
+                crate::integrations::keep_backend_connections_per_thread();
+                runtime.block_on(async move {
+                    while let Some((stream, peer)) = receiver.recv().await {
+                        let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
+                            counter.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                            continue;
+                        };
+                        let shared = Arc::clone(&shared);
+                        let counter = Arc::clone(&counter);
+                        tokio::spawn(async move {
+                            serve_connection(stream, peer, shared).await;
+                            counter.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                        });
+                    }
+                });
+            })?;
+        threads.push(ServingThread {
+            connections: sender,
+            open,
+        });
+    }
+    Ok(ServingThreads { threads })
+}
+
+/// Accepts connections until the runtime shuts down and hands each to the
+/// serving thread with the fewest open ones.
+pub(crate) async fn accept(listener: tokio::net::TcpListener, serving: ServingThreads) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -41,17 +100,38 @@ pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
             }
         };
         let _ = stream.set_nodelay(true);
-        let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                let shared = Arc::clone(&shared);
-                async move { Ok::<_, Infallible>(handle(request, peer, &shared).await) }
-            });
-            let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .await;
-        });
+        // Off this runtime's reactor, onto the serving thread's.
+        let Ok(stream) = stream.into_std() else {
+            continue;
+        };
+        let Some(thread) = serving
+            .threads
+            .iter()
+            .min_by_key(|thread| thread.open.load(std::sync::atomic::Ordering::Relaxed))
+        else {
+            return;
+        };
+        thread
+            .open
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if thread.connections.send((stream, peer)).is_err() {
+            thread
+                .open
+                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
     }
+}
+
+/// One client connection: HTTP/1.1 with keep-alive, and HTTP/2 (prior
+/// knowledge) on the same port.
+async fn serve_connection(stream: tokio::net::TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
+    let service = service_fn(move |request| {
+        let shared = Arc::clone(&shared);
+        async move { Ok::<_, Infallible>(handle(request, peer, &shared).await) }
+    });
+    let _ = auto::Builder::new(TokioExecutor::new())
+        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+        .await;
 }
 
 /// Where a request is going: API, stage and the path below the stage.

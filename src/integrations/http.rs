@@ -28,15 +28,35 @@ impl HttpIntegration {
     pub fn new() -> HttpIntegration {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(256)
+            .pool_idle_timeout(IDLE_TIMEOUT)
+            .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
             .tcp_nodelay(true)
             .build()
             .expect("a client with no TLS roots or proxies to load cannot fail to build");
-        let plain = Arc::new(Http1Pool::new(256, Duration::from_secs(90)));
+        let plain = Arc::new(Http1Pool::new(MAX_IDLE_PER_HOST, IDLE_TIMEOUT));
         HttpIntegration { client, plain }
     }
 }
+
+thread_local! {
+    /// A serving thread's own idle backend connections; see
+    /// [`keep_backend_connections_per_thread`].
+    static THREAD_POOL: std::cell::OnceCell<Arc<Http1Pool>> = const { std::cell::OnceCell::new() };
+}
+
+/// Makes plain-HTTP requests made on this thread keep their idle backend
+/// connections apart, for this thread's requests only: a connection then
+/// stays with the runtime whose reactor it is registered with, and its
+/// wake-ups on this core. For a thread that runs one single-threaded
+/// runtime for its whole life (the gateway's serving threads).
+pub fn keep_backend_connections_per_thread() {
+    THREAD_POOL.with(|pool| {
+        let _ = pool.set(Arc::new(Http1Pool::new(MAX_IDLE_PER_HOST, IDLE_TIMEOUT)));
+    });
+}
+
+const MAX_IDLE_PER_HOST: usize = 256;
+const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 impl Default for HttpIntegration {
     fn default() -> Self {
@@ -102,9 +122,11 @@ impl HttpIntegration {
         } else {
             format!("{}:80", host.trim_end_matches(':')).into()
         };
+        let pool = THREAD_POOL
+            .with(|pool| pool.get().cloned())
+            .unwrap_or_else(|| Arc::clone(&self.plain));
         let call = async {
-            let answer = self
-                .plain
+            let answer = pool
                 .send(
                     &address,
                     &Request {
