@@ -105,11 +105,13 @@ fn find_in(node: &Node, segments: &[&str], params: &mut Vec<(String, String)>) -
         params.truncate(mark);
     }
     if let Some((name, resource)) = &node.greedy {
-        let value = segments
-            .iter()
-            .map(|s| decode(s))
-            .collect::<Vec<_>>()
-            .join("/");
+        let mut value = String::with_capacity(segments.iter().map(|s| s.len() + 1).sum());
+        for (index, segment) in segments.iter().enumerate() {
+            if index > 0 {
+                value.push('/');
+            }
+            value.push_str(&percent_decode_str(segment).decode_utf8_lossy());
+        }
         params.push((name.clone(), value));
         return Some(*resource);
     }
