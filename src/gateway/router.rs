@@ -77,8 +77,8 @@ impl Router {
     }
 }
 
-fn decode(segment: &str) -> String {
-    percent_decode_str(segment).decode_utf8_lossy().into_owned()
+fn decode(segment: &str) -> std::borrow::Cow<'_, str> {
+    percent_decode_str(segment).decode_utf8_lossy()
 }
 
 fn find_in(node: &Node, segments: &[&str], params: &mut Vec<(String, String)>) -> Option<usize> {
@@ -88,7 +88,7 @@ fn find_in(node: &Node, segments: &[&str], params: &mut Vec<(String, String)>) -
     let literal = node.literal.get(*first).or_else(|| {
         first
             .contains('%')
-            .then(|| node.literal.get(&decode(first)))
+            .then(|| node.literal.get(&*decode(first)))
             .flatten()
     });
     if let Some(child) = literal
@@ -98,7 +98,7 @@ fn find_in(node: &Node, segments: &[&str], params: &mut Vec<(String, String)>) -
     }
     if let Some((name, child)) = &node.param {
         let mark = params.len();
-        params.push((name.clone(), decode(first)));
+        params.push((name.clone(), decode(first).into_owned()));
         if let Some(found) = find_in(child, rest, params) {
             return Some(found);
         }
@@ -110,7 +110,7 @@ fn find_in(node: &Node, segments: &[&str], params: &mut Vec<(String, String)>) -
             if index > 0 {
                 value.push('/');
             }
-            value.push_str(&percent_decode_str(segment).decode_utf8_lossy());
+            value.push_str(&decode(segment));
         }
         params.push((name.clone(), value));
         return Some(*resource);

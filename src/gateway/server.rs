@@ -8,6 +8,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
 
 use bytes::Bytes;
@@ -41,7 +42,7 @@ pub(crate) struct ServingThreads {
 struct ServingThread {
     connections: tokio::sync::mpsc::UnboundedSender<(std::net::TcpStream, SocketAddr)>,
     /// Connections this thread is serving now.
-    open: Arc<std::sync::atomic::AtomicUsize>,
+    open: Arc<AtomicUsize>,
 }
 
 /// Starts `count` serving threads for `shared`. Each ends when the
@@ -54,7 +55,7 @@ pub(crate) fn spawn_serving_threads(
     let mut threads = Vec::with_capacity(count);
     for index in 0..count {
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-        let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let open = Arc::new(AtomicUsize::new(0));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -67,14 +68,14 @@ pub(crate) fn spawn_serving_threads(
                 runtime.block_on(async move {
                     while let Some((stream, peer)) = receiver.recv().await {
                         let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
-                            counter.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                            counter.fetch_sub(1, Ordering::Relaxed);
                             continue;
                         };
                         let shared = Arc::clone(&shared);
                         let counter = Arc::clone(&counter);
                         tokio::spawn(async move {
                             serve_connection(stream, peer, shared).await;
-                            counter.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                            counter.fetch_sub(1, Ordering::Relaxed);
                         });
                     }
                 });
@@ -107,17 +108,13 @@ pub(crate) async fn accept(listener: tokio::net::TcpListener, serving: ServingTh
         let Some(thread) = serving
             .threads
             .iter()
-            .min_by_key(|thread| thread.open.load(std::sync::atomic::Ordering::Relaxed))
+            .min_by_key(|thread| thread.open.load(Ordering::Relaxed))
         else {
             return;
         };
-        thread
-            .open
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        thread.open.fetch_add(1, Ordering::Relaxed);
         if thread.connections.send((stream, peer)).is_err() {
-            thread
-                .open
-                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            thread.open.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }

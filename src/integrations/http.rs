@@ -49,7 +49,7 @@ thread_local! {
 /// stays with the runtime whose reactor it is registered with, and its
 /// wake-ups on this core. For a thread that runs one single-threaded
 /// runtime for its whole life (the gateway's serving threads).
-pub fn keep_backend_connections_per_thread() {
+pub(crate) fn keep_backend_connections_per_thread() {
     THREAD_POOL.with(|pool| {
         let _ = pool.set(Arc::new(Http1Pool::new(MAX_IDLE_PER_HOST, IDLE_TIMEOUT)));
     });

@@ -13,7 +13,8 @@ use std::time::Duration;
 use ::http::HeaderMap;
 use bytes::Bytes;
 
-pub use self::http::{HttpIntegration, keep_backend_connections_per_thread};
+pub use self::http::HttpIntegration;
+pub(crate) use self::http::keep_backend_connections_per_thread;
 pub use mock::MockIntegration;
 
 /// The request an integration sends to its endpoint, after mapping.
