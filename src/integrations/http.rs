@@ -223,3 +223,34 @@ fn classify(error: reqwest::Error) -> IntegrationError {
     }
     IntegrationError::Network(message)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_urls_split_into_host_and_request_target() {
+        let split = |url| split_plain_url(url).map(|(host, target)| (host, target.into_owned()));
+        assert_eq!(
+            split("http://h:8080/p/q?x=1#frag"),
+            Some(("h:8080", "/p/q?x=1".to_string()))
+        );
+        assert_eq!(split("http://h?x"), Some(("h", "/?x".to_string())));
+        assert_eq!(
+            split("http://[::1]:9/a"),
+            Some(("[::1]:9", "/a".to_string()))
+        );
+        // What could split the request line or the Host header is refused.
+        for bad in [
+            "http://user:pw@h/x",
+            "http://h/a b",
+            "http://h/a\r\nX-Evil: 1",
+            "http:///x",
+            "https://h/x",
+        ] {
+            assert_eq!(split(bad), None, "{bad:?}");
+        }
+        assert!(has_port("h:80") && has_port("[::1]:9"));
+        assert!(!has_port("h") && !has_port("[::1]") && !has_port("h:"));
+    }
+}
