@@ -15,23 +15,36 @@ import urllib.error
 import urllib.request
 
 
-def _store_path(api_id):
-    return os.path.join(tempfile.gettempdir(), f"portico-chat-{api_id}.json")
+def _store_path(context):
+    """One store per gateway and API: two gateways serving the same API (the
+    desktop app and `portico serve`, or two test runs) must not share, nor
+    forget, each other's connections."""
+    place = os.environ.get("PORTICO_GATEWAY_URL") or context["domainName"]
+    safe = "".join(c if c.isalnum() else "-" for c in place)
+    return os.path.join(
+        tempfile.gettempdir(), f"portico-chat-{context['apiId']}-{safe}.json"
+    )
 
 
-def _update(api_id, change):
+def _update(context, change):
     """Applies `change` to the set of connection ids under a file lock and
-    returns the ids after it."""
-    path = _store_path(api_id)
-    with open(path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        handle.seek(0)
-        text = handle.read()
+    returns the ids after it. The new set replaces the old file whole
+    (written beside it, then renamed), so a worker stopped halfway leaves
+    the old set, never a truncated one."""
+    path = _store_path(context)
+    with open(path + ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            with open(path) as handle:
+                text = handle.read()
+        except FileNotFoundError:
+            text = ""
         ids = set(json.loads(text)) if text.strip() else set()
         change(ids)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(json.dumps(sorted(ids)))
+        temporary = f"{path}.{os.getpid()}"
+        with open(temporary, "w") as handle:
+            handle.write(json.dumps(sorted(ids)))
+        os.replace(temporary, path)
         return set(ids)
 
 
@@ -58,13 +71,12 @@ def _post(endpoint, connection_id, data):
 def handler(event, _context):
     context = event["requestContext"]
     connection_id = context["connectionId"]
-    api_id = context["apiId"]
     route = context["routeKey"]
     if route == "$connect":
-        _update(api_id, lambda ids: ids.add(connection_id))
+        _update(context, lambda ids: ids.add(connection_id))
         return {"statusCode": 200}
     if route == "$disconnect":
-        _update(api_id, lambda ids: ids.discard(connection_id))
+        _update(context, lambda ids: ids.discard(connection_id))
         return {"statusCode": 200}
     if route == "sendmessage":
         try:
@@ -75,10 +87,10 @@ def handler(event, _context):
         endpoint = _endpoint(context)
         gone = [
             other
-            for other in _update(api_id, lambda ids: None)
+            for other in _update(context, lambda ids: None)
             if not _post(endpoint, other, frame)
         ]
         if gone:
-            _update(api_id, lambda ids: ids.difference_update(gone))
+            _update(context, lambda ids: ids.difference_update(gone))
         return {"statusCode": 200}
     return {"statusCode": 400, "body": f"unknown route {route}"}
