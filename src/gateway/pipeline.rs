@@ -238,8 +238,9 @@ async fn run_phases(
 ) -> Result<Reply, PhaseError> {
     let routed = route(stage, request, context, log).map_err(|e| (e, Vec::new()))?;
     served.method = Some(Arc::clone(&routed.method));
-    let params = routed.path_parameters.clone();
-    let fail = |e: GatewayError| (e, params.clone());
+    // The path parameters go with an error (its gateway response may map
+    // them); copied only then.
+    let fail = |e: GatewayError| (e, routed.path_parameters.clone());
     method_request(request, &routed, log);
     authorize(stage, request, &routed, context, services, log)
         .await

@@ -66,6 +66,7 @@ pub(crate) fn spawn_serving_threads(
             .spawn(move || {
                 crate::integrations::keep_backend_connections_per_thread();
                 runtime.block_on(async move {
+                    tokio::spawn(housekeeping());
                     while let Some((stream, peer)) = receiver.recv().await {
                         let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
                             counter.fetch_sub(1, Ordering::Relaxed);
@@ -87,6 +88,27 @@ pub(crate) fn spawn_serving_threads(
     }
     Ok(ServingThreads { threads })
 }
+
+/// A serving thread's chores, once a second: idle backend connections past
+/// their timeout are closed.
+///
+/// Its timer also keeps the thread's timer wheel from ever being empty,
+/// which matters for speed: tokio wakes its own driver through an eventfd
+/// (a system call, then a spare trip through epoll) whenever a timer is set
+/// on a runtime that parked with no timer pending. Under load that was
+/// every few requests (each proxied request sets its integration timeout
+/// after a quiet moment); with a timer always due within a second, a
+/// request's later deadline never needs that wake.
+async fn housekeeping() {
+    let mut tick = tokio::time::interval(HOUSEKEEPING_PERIOD);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        crate::integrations::close_expired_backend_connections();
+    }
+}
+
+const HOUSEKEEPING_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Accepts connections until the runtime shuts down and hands each to the
 /// serving thread with the fewest open ones.

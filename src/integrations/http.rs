@@ -55,6 +55,17 @@ pub(crate) fn keep_backend_connections_per_thread() {
     });
 }
 
+/// Closes this thread's idle backend connections that have waited past
+/// the idle timeout (a thread that called
+/// [`keep_backend_connections_per_thread`]).
+pub(crate) fn close_expired_backend_connections() {
+    THREAD_POOL.with(|pool| {
+        if let Some(pool) = pool.get() {
+            pool.close_expired(std::time::Instant::now());
+        }
+    });
+}
+
 const MAX_IDLE_PER_HOST: usize = 256;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 

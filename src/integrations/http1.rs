@@ -158,6 +158,32 @@ impl Http1Pool {
         None
     }
 
+    /// Closes the idle connections that have waited past the idle
+    /// timeout, for every backend, and forgets backends left with none.
+    pub fn close_expired(&self, now: Instant) {
+        let Ok(mut idle) = self.idle.lock() else {
+            return;
+        };
+        idle.retain(|_, connections| {
+            while connections
+                .front()
+                .is_some_and(|oldest| now.duration_since(oldest.since) >= self.idle_timeout)
+            {
+                connections.pop_front();
+            }
+            !connections.is_empty()
+        });
+    }
+
+    /// Idle connections kept now, for every backend.
+    #[cfg(test)]
+    fn idle_count(&self) -> usize {
+        self.idle
+            .lock()
+            .map(|idle| idle.values().map(VecDeque::len).sum())
+            .unwrap_or(0)
+    }
+
     fn checkin(&self, address: &str, stream: TcpStream) {
         if self.max_idle_per_host == 0 {
             return;
@@ -579,6 +605,29 @@ fn chunk_size(line: &[u8]) -> Result<usize, ClientError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The serving threads' housekeeping closes idle connections past the
+    /// timeout and keeps the younger ones.
+    #[tokio::test]
+    async fn expired_idle_connections_are_closed() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let pool = Http1Pool::new(8, Duration::from_secs(90));
+        for _ in 0..2 {
+            let stream = TcpStream::connect(&address).await.unwrap();
+            let (_accepted, _) = listener.accept().await.unwrap();
+            pool.checkin(&address, stream);
+        }
+        let now = Instant::now();
+        pool.close_expired(now + Duration::from_secs(89));
+        assert_eq!(pool.idle_count(), 2);
+        pool.close_expired(now + Duration::from_secs(91));
+        assert_eq!(pool.idle_count(), 0);
+        assert!(
+            pool.idle.lock().unwrap().is_empty(),
+            "the backend is forgotten"
+        );
+    }
 
     #[test]
     fn chunk_sizes() {

@@ -14,7 +14,9 @@ use ::http::HeaderMap;
 use bytes::Bytes;
 
 pub use self::http::HttpIntegration;
-pub(crate) use self::http::keep_backend_connections_per_thread;
+pub(crate) use self::http::{
+    close_expired_backend_connections, keep_backend_connections_per_thread,
+};
 pub use mock::MockIntegration;
 
 /// The request an integration sends to its endpoint, after mapping.
