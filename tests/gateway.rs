@@ -648,3 +648,62 @@ async fn execution_log_records_the_aws_steps() {
         assert!(log.contains(&step), "missing {step:?} in\n{log}");
     }
 }
+
+/// A gateway that keeps no live request log (headless `serve`: nothing
+/// reads it) answers exactly as one that does; it only counts requests.
+#[tokio::test]
+async fn a_gateway_without_a_request_log_answers_the_same() {
+    let upstream = start_upstream(Upstream::Echo);
+    let (project, logged) = serve_petstore_with_backend(upstream);
+    let mut loaded = project.load();
+    let variables = [("backendHost".to_string(), upstream.to_string())]
+        .into_iter()
+        .collect();
+    loaded
+        .deploy("petstore42", "dev", None, &variables)
+        .unwrap();
+    let config = portico::gateway::GatewayConfig {
+        port: 0,
+        worker_threads: 2,
+        request_log_capacity: 0,
+        ..portico::gateway::GatewayConfig::default()
+    };
+    let headless = portico::gateway::Gateway::start(&loaded, &config).unwrap();
+    let client = client();
+    for (method, path, body) in [
+        ("GET", "/dev/pets", ""),
+        ("POST", "/dev/pets", "{}"),
+        ("PUT", "/dev/echo/a/b?x=1", "payload"),
+        ("GET", "/dev/nope", ""),
+        ("GET", "/dev/status/404", ""),
+    ] {
+        let mut answers = Vec::new();
+        for gateway in [&logged, &headless] {
+            let response = client
+                .request(method.parse().unwrap(), format!("{}{path}", base(gateway)))
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let headers = response.headers().clone();
+            assert!(headers.contains_key("x-amzn-requestid"), "{path}");
+            let mut body: serde_json::Value =
+                response.json().await.unwrap_or(serde_json::Value::Null);
+            // The trace id differs from request to request.
+            if let Some(echoed) = body.get_mut("headers").and_then(|h| h.as_object_mut()) {
+                echoed.remove("x-amzn-trace-id");
+            }
+            answers.push((status, headers.get("content-type").cloned(), body));
+        }
+        assert_eq!(answers[0], answers[1], "{method} {path}");
+    }
+    assert_eq!(logged.request_log().len(), 5);
+    assert_eq!(headless.request_log().len(), 0);
+    assert_eq!(
+        headless.request_log().total(),
+        5,
+        "requests are still counted"
+    );
+}

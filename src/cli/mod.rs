@@ -489,6 +489,9 @@ fn serve(project_dir: &Path, args: &ServeArgs) -> Result<i32, CliError> {
         bind: args.bind,
         port: args.port,
         worker_threads: args.workers.map_or(defaults.worker_threads, usize::from),
+        // Headless, nothing reads the live request log (the window's Logs
+        // panel does): keep none, and write no execution logs for it.
+        request_log_capacity: 0,
         account_throttle: gateway::throttle::Limits {
             rate: args.account_rate,
             burst: args.account_burst,

@@ -661,7 +661,8 @@ pub async fn test_invoke(
 ) -> Result<Execution, CompileError> {
     let stage = Stage::new("test-invoke-stage", "test-invoke-deployment-id");
     let compiled = compile_stage(api, &stage)?;
-    Ok(pipeline::execute(&compiled, &request, services).await)
+    let log = crate::observe::ExecutionLog::starting(request.received_at);
+    Ok(pipeline::execute(&compiled, &request, services, log).await)
 }
 
 /// The URL each stage is served at, for a gateway at `addr`: the short form

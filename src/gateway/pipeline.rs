@@ -127,11 +127,13 @@ struct Routed {
     path_parameters: Vec<(String, String)>,
 }
 
-/// Runs one request through every phase.
+/// Runs one request through every phase, writing its steps into `log`
+/// (a [muted](ExecutionLog::muted) one when nobody will read them).
 pub async fn execute(
     stage: &CompiledStage,
     request: &MethodRequest,
     services: &Services,
+    mut log: ExecutionLog,
 ) -> Execution {
     let started = Instant::now();
     let mut context = RequestContext::blank(
@@ -147,7 +149,6 @@ pub async fn execute(
     context.deployment_id = stage.deployment_id.clone();
     context.is_canary = stage.is_canary;
     context.user_agent = Text::new(header_str(&request.headers, http::header::USER_AGENT));
-    let mut log = ExecutionLog::starting(request.received_at);
     log.push_with(
         "Starting execution for request: ",
         context.request_id.as_str(),

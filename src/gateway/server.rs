@@ -408,7 +408,14 @@ async fn handle(
         .into(),
         received_at,
     };
-    let execution = pipeline::execute(&stage, &method_request, &shared.services).await;
+    // The execution log is written for the live request log only.
+    let keep_log = shared.request_log.keeps_records();
+    let log = if keep_log {
+        crate::observe::ExecutionLog::starting(received_at)
+    } else {
+        crate::observe::ExecutionLog::muted(received_at)
+    };
+    let execution = pipeline::execute(&stage, &method_request, &shared.services, log).await;
     let pipeline::Execution {
         reply,
         mut log,
@@ -421,8 +428,8 @@ async fn handle(
     // The live log keeps the request and the reply: the request's parts
     // move into it, the reply's headers are copied once.
     let status = reply.status;
-    let response_headers = StoredHeaders::from_map(&reply.headers);
-    let response_body = reply.body.clone();
+    let kept_reply =
+        keep_log.then(|| (StoredHeaders::from_map(&reply.headers), reply.body.clone()));
     let trace = context.trace_header();
     let ids = (context.request_id, context.extended_request_id);
     let response = finish(reply, &ids, trace);
@@ -436,35 +443,38 @@ async fn handle(
         integration_latency,
         cache,
     );
-    let MethodRequest {
-        http_method,
-        path,
-        raw_query,
-        headers,
-        body,
-        ..
-    } = method_request;
-    log.compact();
-    shared.request_log.push(RequestRecord {
-        seq: 0,
-        request_id: ids.0,
-        at: received_at,
-        api_id: stage.api_id.clone(),
-        stage: stage.stage_name.clone(),
-        canary: stage.is_canary,
-        http_method: http_method.as_str().into(),
-        path,
-        raw_query,
-        resource_path: (!context.resource_path.is_empty())
-            .then(|| context.resource_path.to_string()),
-        status,
-        latency_us: started.elapsed().as_micros() as u64,
-        integration_latency_us: integration_latency.map(|d| d.as_micros() as u64),
-        request_headers: StoredHeaders::from_map(&headers),
-        request_body: body,
-        response_headers,
-        response_body,
-        execution_log: log,
+    shared.request_log.push_with(|| {
+        let MethodRequest {
+            http_method,
+            path,
+            raw_query,
+            headers,
+            body,
+            ..
+        } = method_request;
+        let (response_headers, response_body) = kept_reply.unwrap_or_default();
+        log.compact();
+        RequestRecord {
+            seq: 0,
+            request_id: ids.0,
+            at: received_at,
+            api_id: stage.api_id.clone(),
+            stage: stage.stage_name.clone(),
+            canary: stage.is_canary,
+            http_method: http_method.as_str().into(),
+            path,
+            raw_query,
+            resource_path: (!context.resource_path.is_empty())
+                .then(|| context.resource_path.to_string()),
+            status,
+            latency_us: started.elapsed().as_micros() as u64,
+            integration_latency_us: integration_latency.map(|d| d.as_micros() as u64),
+            request_headers: StoredHeaders::from_map(&headers),
+            request_body: body,
+            response_headers,
+            response_body,
+            execution_log: log,
+        }
     });
     response
 }

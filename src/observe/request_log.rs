@@ -129,11 +129,13 @@ pub struct RequestLog {
 
 impl RequestLog {
     /// A log of at most `capacity` requests holding at most `byte_budget`
-    /// bytes, whichever limit comes first.
+    /// bytes, whichever limit comes first. A capacity of 0 keeps no record
+    /// and only counts requests: a headless gateway's log, which nothing
+    /// reads.
     pub fn new(capacity: usize, byte_budget: usize) -> RequestLog {
         RequestLog {
             inner: Arc::new(Inner {
-                capacity: capacity.max(1),
+                capacity,
                 byte_budget,
                 records: Mutex::new(Ring {
                     records: VecDeque::with_capacity(capacity.min(4096)),
@@ -149,6 +151,9 @@ impl RequestLog {
     /// its count or its byte budget (the newest record always stays).
     pub fn push(&self, mut record: RequestRecord) {
         record.seq = self.inner.next_seq.fetch_add(1, Ordering::Relaxed);
+        if !self.keeps_records() {
+            return;
+        }
         let size = record.estimated_size();
         let record = Arc::new(record);
         // Evicted records are freed after the lock is released: dropping
@@ -177,6 +182,21 @@ impl RequestLog {
                 .fetch_add(evicted.len() as u64, Ordering::Relaxed);
         }
         drop(evicted);
+    }
+
+    /// Whether records are kept at all (see [`RequestLog::new`]).
+    pub fn keeps_records(&self) -> bool {
+        self.inner.capacity > 0
+    }
+
+    /// Appends the record `make` builds, built only when records are kept;
+    /// a log that keeps none just counts the request.
+    pub fn push_with(&self, make: impl FnOnce() -> RequestRecord) {
+        if self.keeps_records() {
+            self.push(make());
+        } else {
+            self.inner.next_seq.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// What the kept records hold, in estimated bytes.
@@ -278,6 +298,20 @@ mod tests {
             response_body: bytes::Bytes::from(vec![b'x'; body]),
             execution_log: ExecutionLog::new(),
         }
+    }
+
+    #[test]
+    fn a_log_of_capacity_zero_counts_and_keeps_nothing() {
+        let log = RequestLog::new(0, 1 << 20);
+        assert!(!log.keeps_records());
+        log.push(record(10));
+        log.push_with(|| unreachable!("a record nobody keeps is not built"));
+        assert_eq!((log.len(), log.dropped(), log.total()), (0, 0, 2));
+        assert!(log.since(0).is_empty());
+
+        let log = RequestLog::new(2, 1 << 20);
+        log.push_with(|| record(10));
+        assert_eq!((log.len(), log.total()), (1, 1));
     }
 
     #[test]
