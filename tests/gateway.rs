@@ -423,7 +423,8 @@ async fn integration_timeout_is_504() {
 /// is a configuration error: 500 `{"message": "Internal server error"}`.
 #[tokio::test]
 async fn unreachable_backends() {
-    let port = closed_port();
+    let down = closed_port();
+    let port = down.port();
     let project = TempProject::from_json(&api_definition(json!([
         {"id": "root000001", "path": "/"},
         {"id": "down01", "parentId": "root000001", "pathPart": "down", "path": "/down", "resourceMethods": {"GET": {

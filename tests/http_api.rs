@@ -34,9 +34,12 @@ def handler(event, context):
 struct Fixture {
     _project: TempProject,
     gateway: Gateway,
+    /// The `/down` route's backend.
+    _down: common::ClosedPort,
 }
 
 fn fixture(backend: &str) -> Fixture {
+    let down = closed_port();
     let lambda_uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:echo/invocations";
     let project = TempProject::from_json(&json!({
         "version": 1,
@@ -70,7 +73,7 @@ fn fixture(backend: &str) -> Fixture {
                 {"integrationId": "lambda1", "integrationType": "AWS_PROXY", "payloadFormatVersion": "1.0",
                  "integrationUri": lambda_uri},
                 {"integrationId": "down", "integrationType": "HTTP_PROXY",
-                 "integrationUri": format!("http://127.0.0.1:{}/", closed_port())},
+                 "integrationUri": format!("http://127.0.0.1:{}/", down.port())},
                 {"integrationId": "slow", "integrationType": "HTTP_PROXY", "timeoutInMillis": 200,
                  "integrationUri": format!("http://{}/", start_upstream(Upstream::Delay(Duration::from_secs(2))))}
             ],
@@ -88,6 +91,7 @@ fn fixture(backend: &str) -> Fixture {
     Fixture {
         _project: project,
         gateway,
+        _down: down,
     }
 }
 

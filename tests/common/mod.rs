@@ -165,10 +165,31 @@ pub fn start_upstream(kind: Upstream) -> SocketAddr {
     receiver.recv().expect("upstream address")
 }
 
-/// A closed port: bind, note the port, drop the listener.
-pub fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
+/// A loopback port nothing listens on: a connection to it is refused.
+/// The port stays taken while this lives (a socket is bound to it and
+/// never listens), so a server started meanwhile, by this test or one
+/// running beside it, cannot be handed the same port by the kernel.
+pub struct ClosedPort {
+    _socket: tokio::net::TcpSocket,
+    port: u16,
+}
+
+impl ClosedPort {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+pub fn closed_port() -> ClosedPort {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("an address"))
+        .expect("bind");
+    let port = socket.local_addr().expect("addr").port();
+    ClosedPort {
+        _socket: socket,
+        port,
+    }
 }
 
 /// A one-API project definition with the given resources (root first).
