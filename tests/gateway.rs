@@ -655,14 +655,8 @@ async fn execution_log_records_the_aws_steps() {
 #[tokio::test]
 async fn a_gateway_without_a_request_log_answers_the_same() {
     let upstream = start_upstream(Upstream::Echo);
-    let (project, logged) = serve_petstore_with_backend(upstream);
-    let mut loaded = project.load();
-    let variables = [("backendHost".to_string(), upstream.to_string())]
-        .into_iter()
-        .collect();
-    loaded
-        .deploy("petstore42", "dev", None, &variables)
-        .unwrap();
+    let (_project, loaded) = petstore_with_backend(upstream);
+    let logged = start_gateway(&loaded);
     let config = portico::gateway::GatewayConfig {
         port: 0,
         worker_threads: 2,

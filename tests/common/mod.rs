@@ -237,9 +237,9 @@ pub fn deploy(project: &TempProject, stage: &str, variables: &[(&str, &str)]) ->
 }
 
 /// The sample project with its `dev` stage redeployed against `upstream`
-/// (a backend the test started), served on an ephemeral port. The project
-/// directory lives as long as the returned `TempProject`.
-pub fn serve_petstore_with_backend(upstream: SocketAddr) -> (TempProject, Gateway) {
+/// (a backend the test started). The project directory lives as long as
+/// the returned `TempProject`.
+pub fn petstore_with_backend(upstream: SocketAddr) -> (TempProject, Project) {
     let project = TempProject::petstore();
     let mut loaded = project.load();
     let variables = [("backendHost".to_string(), upstream.to_string())]
@@ -248,6 +248,12 @@ pub fn serve_petstore_with_backend(upstream: SocketAddr) -> (TempProject, Gatewa
     loaded
         .deploy("petstore42", "dev", None, &variables)
         .expect("the sample deploys");
+    (project, loaded)
+}
+
+/// [`petstore_with_backend`], served on an ephemeral port.
+pub fn serve_petstore_with_backend(upstream: SocketAddr) -> (TempProject, Gateway) {
+    let (project, loaded) = petstore_with_backend(upstream);
     let gateway = start_gateway(&loaded);
     (project, gateway)
 }
