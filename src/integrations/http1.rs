@@ -165,14 +165,20 @@ impl Http1Pool {
             return;
         };
         idle.retain(|_, connections| {
-            while connections
-                .front()
-                .is_some_and(|oldest| now.duration_since(oldest.since) >= self.idle_timeout)
-            {
-                connections.pop_front();
-            }
+            self.close_expired_of(connections, now);
             !connections.is_empty()
         });
+    }
+
+    /// Closes one backend's idle connections past the idle timeout: the
+    /// oldest wait at the front.
+    fn close_expired_of(&self, connections: &mut VecDeque<Idle>, now: Instant) {
+        while connections
+            .front()
+            .is_some_and(|oldest| now.duration_since(oldest.since) >= self.idle_timeout)
+        {
+            connections.pop_front();
+        }
     }
 
     /// Idle connections kept now, for every backend.
@@ -197,13 +203,7 @@ impl Http1Pool {
             Some(connections) => connections,
             None => idle.entry(address.to_string()).or_default(),
         };
-        // The oldest wait at the front; those past the idle timeout close.
-        while connections
-            .front()
-            .is_some_and(|oldest| now.duration_since(oldest.since) >= self.idle_timeout)
-        {
-            connections.pop_front();
-        }
+        self.close_expired_of(connections, now);
         if connections.len() < self.max_idle_per_host {
             connections.push_back(Idle { stream, since: now });
         }
