@@ -551,3 +551,29 @@ fn serve_stats_and_flush_cache() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// `portico ls | head -1`: the reader goes away before we print; the
+/// command exits quietly (no panic message, exit code 0).
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    let project = TempProject::petstore();
+    for json in [false, true] {
+        let mut command = portico();
+        command.arg("ls").arg("--project").arg(project.path());
+        if json {
+            command.arg("--json");
+        }
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the pipe's only reader before the child writes.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(stderr.is_empty(), "{stderr}");
+        assert_eq!(output.status.code(), Some(0));
+    }
+}

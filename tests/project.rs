@@ -250,3 +250,64 @@ fn model_operations_enforce_aws_rules() {
             .is_err()
     );
 }
+
+/// `kill -9` during a save leaves its temp file behind; the next start
+/// removes such files (ours, and tempfile's default `.tmpXXXXXX` of earlier
+/// versions) once they are a minute old, and nothing else.
+#[test]
+fn stale_temp_files_are_removed_at_start() {
+    let project = TempProject::petstore();
+    let dir = project.path();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let deployments = dir.join("deployments").join("petstore42");
+    let stale = [
+        dir.join(".tmpAb12Cd"),
+        dir.join(".portico-save-x1y2z3"),
+        deployments.join(".tmpQwErTy"),
+    ];
+    let kept = [
+        // Too fresh: another process may be saving.
+        dir.join(".portico-save-fresh1"),
+        // Not a temp file's name.
+        dir.join(".tmp-notes.txt"),
+        dir.join("notes.tmp"),
+    ];
+    for path in stale.iter().chain(&kept) {
+        std::fs::write(path, b"{").unwrap();
+    }
+    for path in stale.iter().chain(&kept[1..]) {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    Project::load(&dir).expect("the project loads");
+    for path in &stale {
+        assert!(!path.exists(), "{} was left", path.display());
+    }
+    for path in &kept {
+        assert!(path.exists(), "{} was removed", path.display());
+    }
+}
+
+/// Names are bounded (AWS documents no limit for an API's name; Portico
+/// allows 1,024 characters): a 9 MB name is refused when saved, by every
+/// front door, and the project on disk is unchanged.
+#[test]
+fn huge_names_are_refused_when_saved() {
+    let project = TempProject::petstore();
+    let mut loaded = project.load();
+    let before = std::fs::read_to_string(project.path().join("portico.json")).unwrap();
+    loaded.rest_apis[0].name = "n".repeat(9 << 20);
+    match loaded.save() {
+        Err(ProjectError::Rejected(message)) => assert!(
+            message.starts_with("/restApis/0/name: name is 9437184 characters long; at most 1024"),
+            "{message}"
+        ),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let after = std::fs::read_to_string(project.path().join("portico.json")).unwrap();
+    assert_eq!(before, after);
+}

@@ -52,8 +52,37 @@ pub struct Jwks {
     /// Tokens whose signature and issuer were checked: `(issuer, token)`
     /// -> their claims. A client sends the same token for many requests;
     /// a repeat skips the signature check (time claims are checked again
-    /// each time). Bounded: emptied when full.
-    verified: Mutex<HashMap<(String, String), Claims>>,
+    /// each time). Bounded by count and by bytes: emptied when full.
+    verified: Mutex<VerifiedTokens>,
+}
+
+/// [`Jwks::verified`]: the checked tokens and the bytes they hold.
+#[derive(Debug, Default)]
+struct VerifiedTokens {
+    tokens: HashMap<(String, String), Claims>,
+    bytes: usize,
+}
+
+impl VerifiedTokens {
+    /// What remembering a token costs: its key, and its claims (at most
+    /// about the token's length again, decoded) with the map's overhead.
+    fn cost(issuer: &str, token: &str) -> usize {
+        issuer.len() + 2 * token.len() + 256
+    }
+
+    fn remember(&mut self, key: (String, String), claims: Claims) {
+        let cost = VerifiedTokens::cost(&key.0, &key.1);
+        if key.1.len() > MAX_REMEMBERED_TOKEN_BYTES {
+            return;
+        }
+        if self.tokens.len() >= VERIFIED_TOKENS || self.bytes + cost > VERIFIED_TOKEN_BYTES {
+            self.tokens.clear();
+            self.bytes = 0;
+        }
+        if self.tokens.insert(key, claims).is_none() {
+            self.bytes += cost;
+        }
+    }
 }
 
 /// A checked token's claims.
@@ -61,6 +90,11 @@ type Claims = Arc<Map<String, Value>>;
 
 /// How many checked tokens [`Jwks`] remembers.
 const VERIFIED_TOKENS: usize = 10_000;
+/// The most bytes the remembered tokens may take (a caller sending large
+/// tokens fills this long before the count): 16 MiB.
+const VERIFIED_TOKEN_BYTES: usize = 16 << 20;
+/// Tokens longer than this are checked every time, not remembered.
+const MAX_REMEMBERED_TOKEN_BYTES: usize = 16 * 1024;
 
 /// An issuer's keys, parsed once when fetched: jsonwebtoken's, and the
 /// same key for `ring`, which checks RS*, PS* and ES256/384 signatures
@@ -173,7 +207,7 @@ impl Default for Jwks {
                 .build()
                 .unwrap_or_default(),
             cache: Mutex::new(HashMap::new()),
-            verified: Mutex::new(HashMap::new()),
+            verified: Mutex::new(VerifiedTokens::default()),
         }
     }
 }
@@ -269,6 +303,7 @@ impl Jwks {
             .verified
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .tokens
             .get(&key)
             .cloned();
         let claims = match remembered {
@@ -292,11 +327,10 @@ impl Jwks {
             }
             None => {
                 let claims = Arc::new(self.check_signature(token, issuer).await?);
-                let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
-                if verified.len() >= VERIFIED_TOKENS {
-                    verified.clear();
-                }
-                verified.insert(key, Arc::clone(&claims));
+                self.verified
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remember(key, Arc::clone(&claims));
                 claims
             }
         };
@@ -524,6 +558,27 @@ impl LocalIssuer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// 80 KB tokens (a caller's choice) used to be kept 10,000 deep, about
+    /// 1.5 GB: the remembered tokens are bounded by bytes, and tokens past
+    /// 16 KB are not remembered at all.
+    #[test]
+    fn remembered_tokens_are_bounded_by_bytes() {
+        let mut verified = VerifiedTokens::default();
+        let claims: Claims = Arc::new(Map::new());
+        let issuer = "https://issuer.example";
+        for i in 0..10_000 {
+            let token = format!("{i}.{}", "x".repeat(12 * 1024));
+            verified.remember((issuer.into(), token), Arc::clone(&claims));
+            let held: usize = verified.tokens.keys().map(|(_, t)| t.len()).sum();
+            assert!(held <= VERIFIED_TOKEN_BYTES, "{held} bytes of tokens held");
+            assert!(verified.bytes <= VERIFIED_TOKEN_BYTES);
+        }
+        assert!(!verified.tokens.is_empty());
+        let huge = "y".repeat(80 * 1024);
+        verified.remember((issuer.into(), huge.clone()), claims);
+        assert!(!verified.tokens.contains_key(&(issuer.to_string(), huge)));
+    }
 
     #[test]
     fn only_local_http_issuers() {

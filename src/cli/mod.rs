@@ -316,6 +316,26 @@ struct ServeArgs {
     ws_connections_per_second: u32,
 }
 
+/// `portico ls | head -1`: when the reader of our output goes away,
+/// `println!` panics on the broken pipe. Exit quietly instead, with 0, as
+/// ripgrep does (Rust ignores SIGPIPE, and restoring it would let a closed
+/// backend socket kill the gateway).
+fn exit_quietly_when_stdout_closes() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
+}
+
 /// A failure the CLI reports in one line and exit code 2.
 #[derive(Debug)]
 struct CliError(String);
@@ -351,6 +371,7 @@ fn open_gui(project_dir: &Path, bundled_sample: bool) -> Result<i32, CliError> {
 
 /// Runs the CLI; returns the process exit code.
 pub fn main() -> i32 {
+    exit_quietly_when_stdout_closes();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -515,6 +536,10 @@ fn serve(project_dir: &Path, args: &ServeArgs) -> Result<i32, CliError> {
     }
     for url in urls {
         println!("{} {} {}", url.api_name, url.stage, url.url);
+    }
+    // One broken stage does not stop the others from being served.
+    for error in gateway.compile_errors() {
+        eprintln!("warning: not served: {error}");
     }
     let _ = std::io::stdout().flush();
     follow_function_logs(&gateway, &project);

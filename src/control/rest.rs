@@ -36,6 +36,19 @@ pub fn bad_request(message: impl Into<String>) -> ControlError {
     }
 }
 
+/// `PutIntegrationResponse` / `UpdateIntegrationResponse` refuse a
+/// selection pattern that does not compile as a Java regular expression,
+/// so that no deployment can carry one. The message is the one recorded
+/// for this check by an API Gateway emulator (stackshy/cloudemu,
+/// services/apigateway/validate.go), followed by the reason.
+fn check_selection_pattern(response: &IntegrationResponse) -> Result<(), ControlError> {
+    match response.selection_pattern.as_deref() {
+        Some(pattern) => crate::model::validate_selection_pattern(pattern)
+            .map_err(|e| bad_request(format!("Invalid selection pattern specified: {e}"))),
+        None => Ok(()),
+    }
+}
+
 pub fn conflict(message: impl Into<String>) -> ControlError {
     ControlError {
         status: 409,
@@ -560,6 +573,7 @@ pub fn route(call: &Call) -> Option<Result<Op, ControlError>> {
                 write(DRAFT, move |p| {
                     b.insert("statusCode".into(), json!(code));
                     let response: IntegrationResponse = parse(Value::Object(b))?;
+                    check_selection_pattern(&response)?;
                     let answer = to_json(&response);
                     integration_mut(api_mut(p, &id)?, &rid, &verb)?
                         .integration_responses
@@ -959,7 +973,10 @@ pub fn route(call: &Call) -> Option<Result<Op, ControlError>> {
                         .integration_responses
                         .get_mut(&code)
                         .ok_or_else(|| not_found("Invalid Response status code specified"))?;
-                    *response = patch::entity(&*response, &ops, &["statusCode"], &[])?;
+                    let patched: IntegrationResponse =
+                        patch::entity(&*response, &ops, &["statusCode"], &[])?;
+                    check_selection_pattern(&patched)?;
+                    *response = patched;
                     Ok(Answer::Json(200, to_json(&*response)))
                 })
             })

@@ -8,8 +8,6 @@ use std::collections::{BTreeMap, HashMap};
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
-use regex::Regex;
-
 use crate::model::{
     ContentHandling, Integration, IntegrationType, PassthroughBehavior, RestApi, Stage,
 };
@@ -150,7 +148,7 @@ pub enum ParameterTarget {
 pub struct CompiledIntegrationResponse {
     pub status_code: u16,
     /// `None` for the default response.
-    pub selection_pattern: Option<Regex>,
+    pub selection_pattern: Option<crate::model::SelectionPattern>,
     pub selection_pattern_source: Option<String>,
     pub response_parameters: Vec<(String, Source)>,
     pub response_templates: Vec<(String, Template)>,
@@ -373,9 +371,9 @@ fn compile_integration(
         let selection_pattern = match response.selection_pattern.as_deref() {
             // An empty pattern is the default response, as AWS treats it.
             None | Some("") => None,
-            Some(pattern) => Some(Regex::new(&format!("^(?s:{pattern})$")).map_err(|e| {
-                format!("integration response {key}: invalid selectionPattern: {e}")
-            })?),
+            Some(pattern) => Some(crate::model::SelectionPattern::compile(pattern).map_err(
+                |e| format!("integration response {key}: invalid selectionPattern: {e}"),
+            )?),
         };
         let mut response_parameters = Vec::new();
         for (target, source) in &response.response_parameters {

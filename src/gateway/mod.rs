@@ -92,15 +92,20 @@ impl Canary {
 
 impl Routes {
     /// Compiles every stage of every API in the project from its deployment
-    /// snapshot.
-    pub fn compile(project: &Project) -> Result<Routes, CompileError> {
+    /// snapshot. A stage that does not compile is not served; the others
+    /// are, and the errors say which and why.
+    pub fn compile(project: &Project) -> (Routes, Vec<CompileError>) {
         Routes::recompile(project, &Routes::default())
     }
 
     /// Compiles like [`Routes::compile`], keeping the response caches of
     /// `previous` whose stage still has one of the same size: as on AWS, a
     /// deployment or a settings change does not flush a stage's cache.
-    pub fn recompile(project: &Project, previous: &Routes) -> Result<Routes, CompileError> {
+    ///
+    /// A stage (or canary) whose configuration does not compile keeps
+    /// serving what it served in `previous`, if anything: one broken stage
+    /// never takes the other stages or APIs down.
+    pub fn recompile(project: &Project, previous: &Routes) -> (Routes, Vec<CompileError>) {
         let keep = |compiled: &mut CompiledStage, old: Option<&Arc<CompiledStage>>| {
             if let (Some(new), Some(old)) = (&compiled.cache, old.and_then(|o| o.cache.as_ref()))
                 && new.budget() == old.budget()
@@ -108,80 +113,101 @@ impl Routes {
                 compiled.cache = Some(Arc::clone(old));
             }
         };
+        let mut errors = Vec::new();
         let mut apis = FxHashMap::default();
         let mut canaries: FxHashMap<String, FxHashMap<String, Arc<Canary>>> = FxHashMap::default();
         for api in &project.rest_apis {
             let mut stages = FxHashMap::default();
+            let previous_stages = previous.apis.get(&api.id);
+            let previous_canaries = previous.canaries.get(&api.id);
             for stage in &api.stages {
-                let Some(snapshot) = project.snapshot(&api.id, &stage.deployment_id) else {
-                    return Err(CompileError {
+                let old_stage = previous_stages.and_then(|s| s.get(&stage.stage_name));
+                let compiled = match project.snapshot(&api.id, &stage.deployment_id) {
+                    None => Err(CompileError {
                         api: api.name.clone(),
                         stage: stage.stage_name.clone(),
                         location: "deploymentId".into(),
                         message: format!("no snapshot for deployment {}", stage.deployment_id),
-                    });
+                    }),
+                    Some(snapshot) => compile_stage(&snapshot.rest_api, stage),
                 };
-                let mut compiled = compile_stage(&snapshot.rest_api, stage)?;
-                keep(
-                    &mut compiled,
-                    previous
-                        .apis
-                        .get(&api.id)
-                        .and_then(|s| s.get(&stage.stage_name)),
-                );
-                let compiled = Arc::new(compiled);
-                stages.insert(stage.stage_name.clone(), Arc::clone(&compiled));
-                if let Some(settings) = &stage.canary_settings {
-                    let Some(snapshot) = project.snapshot(&api.id, &settings.deployment_id) else {
-                        return Err(CompileError {
-                            api: api.name.clone(),
-                            stage: stage.stage_name.clone(),
-                            location: "canarySettings.deploymentId".into(),
-                            message: format!(
-                                "no snapshot for deployment {}",
-                                settings.deployment_id
-                            ),
-                        });
-                    };
-                    let mut canary_stage = stage.clone();
-                    canary_stage.deployment_id = settings.deployment_id.clone();
-                    canary_stage
-                        .variables
-                        .extend(settings.stage_variable_overrides.clone());
-                    let base_cache = compiled.cache.clone();
-                    let mut compiled = compile_stage(&snapshot.rest_api, &canary_stage)?;
-                    compiled.is_canary = true;
-                    // `useStageCache`: the canary reads and fills the
-                    // stage's cache; otherwise it has a cache of its own.
-                    if settings.use_stage_cache {
-                        compiled.cache = base_cache;
-                    } else {
-                        keep(
-                            &mut compiled,
-                            previous
-                                .canaries
-                                .get(&api.id)
-                                .and_then(|s| s.get(&stage.stage_name))
-                                .map(|c| &c.stage)
-                                .filter(|c| {
-                                    !c.cache
-                                        .as_ref()
-                                        .zip(base_cache.as_ref())
-                                        .is_some_and(|(canary, base)| Arc::ptr_eq(canary, base))
-                                }),
-                        );
+                let compiled = match compiled {
+                    Ok(mut compiled) => {
+                        keep(&mut compiled, old_stage);
+                        Arc::new(compiled)
                     }
-                    let canary = Canary {
-                        stage: Arc::new(compiled),
-                        percent: std::sync::atomic::AtomicU64::new(
-                            settings.percent_traffic.to_bits(),
-                        ),
-                    };
-                    canaries
-                        .entry(api.id.clone())
-                        .or_default()
-                        .insert(stage.stage_name.clone(), Arc::new(canary));
+                    Err(error) => {
+                        errors.push(error);
+                        if let Some(old) = old_stage {
+                            stages.insert(stage.stage_name.clone(), Arc::clone(old));
+                        }
+                        if let Some(old) = previous_canaries.and_then(|c| c.get(&stage.stage_name))
+                        {
+                            canaries
+                                .entry(api.id.clone())
+                                .or_default()
+                                .insert(stage.stage_name.clone(), Arc::clone(old));
+                        }
+                        continue;
+                    }
+                };
+                stages.insert(stage.stage_name.clone(), Arc::clone(&compiled));
+                let Some(settings) = &stage.canary_settings else {
+                    continue;
+                };
+                let old_canary = previous_canaries.and_then(|c| c.get(&stage.stage_name));
+                let mut canary_stage = stage.clone();
+                canary_stage.deployment_id = settings.deployment_id.clone();
+                canary_stage
+                    .variables
+                    .extend(settings.stage_variable_overrides.clone());
+                let canary = match project.snapshot(&api.id, &settings.deployment_id) {
+                    None => Err(CompileError {
+                        api: api.name.clone(),
+                        stage: stage.stage_name.clone(),
+                        location: "canarySettings.deploymentId".into(),
+                        message: format!("no snapshot for deployment {}", settings.deployment_id),
+                    }),
+                    Some(snapshot) => compile_stage(&snapshot.rest_api, &canary_stage),
+                };
+                let mut canary = match canary {
+                    Ok(canary) => canary,
+                    Err(error) => {
+                        errors.push(error);
+                        if let Some(old) = old_canary {
+                            canaries
+                                .entry(api.id.clone())
+                                .or_default()
+                                .insert(stage.stage_name.clone(), Arc::clone(old));
+                        }
+                        continue;
+                    }
+                };
+                canary.is_canary = true;
+                let base_cache = compiled.cache.clone();
+                // `useStageCache`: the canary reads and fills the stage's
+                // cache; otherwise it has a cache of its own.
+                if settings.use_stage_cache {
+                    canary.cache = base_cache;
+                } else {
+                    keep(
+                        &mut canary,
+                        old_canary.map(|c| &c.stage).filter(|c| {
+                            !c.cache
+                                .as_ref()
+                                .zip(base_cache.as_ref())
+                                .is_some_and(|(canary, base)| Arc::ptr_eq(canary, base))
+                        }),
+                    );
                 }
+                let canary = Canary {
+                    stage: Arc::new(canary),
+                    percent: std::sync::atomic::AtomicU64::new(settings.percent_traffic.to_bits()),
+                };
+                canaries
+                    .entry(api.id.clone())
+                    .or_default()
+                    .insert(stage.stage_name.clone(), Arc::new(canary));
             }
             apis.insert(api.id.clone(), stages);
         }
@@ -215,13 +241,14 @@ impl Routes {
             [only] => Some(only.id.clone()),
             _ => None,
         };
-        Ok(Routes {
+        let routes = Routes {
             apis,
             single_api,
             canaries,
             http_apis,
             web_sockets,
-        })
+        };
+        (routes, errors)
     }
 }
 
@@ -304,6 +331,9 @@ pub struct Shared {
     retired: std::sync::Mutex<Vec<Arc<Routes>>>,
     /// See [`GatewayConfig::control_credentials`].
     pub control_credentials: HashMap<String, String>,
+    /// Why stages are not served (or serve an older configuration): the
+    /// errors of the last compile.
+    pub compile_errors: std::sync::Mutex<Vec<CompileError>>,
     /// Portico's own OpenID issuer, once the port is known.
     pub issuer: std::sync::OnceLock<crate::auth::jwt::LocalIssuer>,
     /// Live WebSocket connections.
@@ -315,16 +345,72 @@ pub struct Shared {
 
 impl Shared {
     /// Serves `project` as it now is, recompiling what `effects` says
-    /// changed. A deployment that does not compile keeps the old routes
-    /// (the change is saved; the next good one applies).
+    /// changed. A stage that does not compile keeps what it served (see
+    /// [`Routes::recompile`]); the errors are kept for
+    /// [`Gateway::compile_errors`].
     pub fn apply(&self, project: &Project, effects: crate::control::Effects) {
-        if effects.routes
-            && let Ok(routes) = Routes::recompile(project, &self.routes.load())
-        {
-            self.services.functions.update(project);
-            let old = self.routes.swap(Arc::new(routes));
-            self.retire(old);
+        if effects.routes {
+            let (routes, errors) = Routes::recompile(project, &self.routes.load());
+            self.swap_routes(project, routes, errors);
         }
+        self.apply_keys(project, effects);
+    }
+
+    fn swap_routes(&self, project: &Project, routes: Routes, errors: Vec<CompileError>) {
+        self.services.functions.update(project);
+        *self
+            .compile_errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = errors;
+        let old = self.routes.swap(Arc::new(routes));
+        self.retire(old);
+    }
+
+    /// Runs a control-plane change on the project (on the writer thread).
+    /// A change to what is served is compiled on the changed copy first: if
+    /// a stage would fail to compile in a way it did not before, the change
+    /// is refused with a 400 and nothing is saved or served, so that a
+    /// deployment that does not take effect never answers success.
+    pub fn write(
+        &self,
+        effects: crate::control::Effects,
+        change: crate::control::rest::Writer,
+    ) -> Result<crate::control::Answer, crate::control::ControlError> {
+        let mut compiled = None;
+        let mut refused = false;
+        let written = self.model.write(|project| {
+            let answer = change(project)?;
+            if effects.routes {
+                let (routes, errors) = Routes::recompile(project, &self.routes.load());
+                let before = self
+                    .compile_errors
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                if let Some(error) = errors.iter().find(|e| !before.contains(e)) {
+                    refused = true;
+                    return Err(crate::control::rest::bad_request(format!(
+                        "The change does not compile, so it was not applied: {error}"
+                    )));
+                }
+                drop(before);
+                compiled = Some((routes, errors));
+            }
+            Ok(answer)
+        });
+        if refused {
+            // Deploying saves the project as it goes: put the file back as
+            // the project still is.
+            self.model.read(Project::save)?;
+        }
+        let (answer, project, _) = written?;
+        if let Some((routes, errors)) = compiled {
+            self.swap_routes(&project, routes, errors);
+        }
+        self.apply_keys(&project, effects);
+        Ok(answer)
+    }
+
+    fn apply_keys(&self, project: &Project, effects: crate::control::Effects) {
         if effects.keys
             && let Some(keys) = &self.services.api_keys
         {
@@ -395,9 +481,10 @@ pub struct Gateway {
 
 impl Gateway {
     /// Compiles the project and starts serving it. Fails if the port is
-    /// taken or a deployment does not compile.
+    /// taken; a stage that does not compile is not served (see
+    /// [`Gateway::compile_errors`]) and the others are.
     pub fn start(project: &Project, config: &GatewayConfig) -> Result<Gateway, GatewayStartError> {
-        let routes = Routes::compile(project)?;
+        let (routes, compile_errors) = Routes::compile(project);
         // Requests are served on threads of their own (see
         // `server::spawn_serving_threads`); this runtime runs the acceptor
         // and the background work (sweeps, quota flushes).
@@ -431,6 +518,7 @@ impl Gateway {
                 control_writer: crate::control::writer::Writer::start(),
                 retired: std::sync::Mutex::new(Vec::new()),
                 control_credentials: config.control_credentials.clone(),
+                compile_errors: std::sync::Mutex::new(compile_errors),
                 issuer: std::sync::OnceLock::new(),
                 connections: connections::Connections::default(),
                 websocket_limits: config.websocket_limits,
@@ -537,17 +625,32 @@ impl Gateway {
     }
 
     /// Recompiles from the project and swaps the configuration in; in-flight
-    /// requests finish on the configuration they started with.
+    /// requests finish on the configuration they started with. Every stage
+    /// that compiles is applied; the first error of one that does not (it
+    /// keeps what it served) is returned.
     pub fn reload(&self, project: &Project) -> Result<(), CompileError> {
-        let routes = Routes::recompile(project, &self.shared.routes.load())?;
+        let (routes, errors) = Routes::recompile(project, &self.shared.routes.load());
+        let first = errors.first().cloned();
         self.shared.model.set(project.clone());
-        self.shared.services.functions.update(project);
-        if let Some(keys) = &self.shared.services.api_keys {
-            keys.keys
-                .store(Arc::new(crate::auth::api_keys::ApiKeys::compile(project)));
-        }
-        self.shared.routes.store(Arc::new(routes));
-        Ok(())
+        self.shared.swap_routes(project, routes, errors);
+        self.shared.apply_keys(
+            project,
+            crate::control::Effects {
+                routes: false,
+                keys: true,
+            },
+        );
+        first.map_or(Ok(()), Err)
+    }
+
+    /// Stages not served (or serving an older configuration) because they
+    /// do not compile, with the reason.
+    pub fn compile_errors(&self) -> Vec<CompileError> {
+        self.shared
+            .compile_errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Changes a stage's canary share at once, for the requests that
@@ -754,6 +857,4 @@ pub enum GatewayStartError {
     Bind(SocketAddr, std::io::Error),
     #[error("{0}")]
     Io(std::io::Error),
-    #[error("{0}")]
-    Compile(#[from] CompileError),
 }

@@ -18,6 +18,7 @@ use crate::integrations::{
     EndpointRequest, EndpointResponse, HttpIntegration, Integrate, IntegrationError,
     MockIntegration,
 };
+use crate::model::selection_pattern::Matched;
 use crate::model::{GatewayResponseType, IntegrationType};
 use crate::observe::metrics::CacheOutcome;
 use crate::observe::{ExecutionLog, Lossy};
@@ -1312,14 +1313,26 @@ fn integration_response<'a>(
     } else {
         crate::observe::decimal(u64::from(response.status), &mut digits).into()
     };
+    let matches_pattern = integration.integration_type != IntegrationType::Aws || function_error;
     let matched = integration
         .responses
         .iter()
         .find(|r| {
-            (integration.integration_type != IntegrationType::Aws || function_error)
-                && r.selection_pattern
-                    .as_ref()
-                    .is_some_and(|p| p.is_match(&subject))
+            let Some(pattern) = r.selection_pattern.as_ref().filter(|_| matches_pattern) else {
+                return false;
+            };
+            match pattern.matches(&subject) {
+                Matched::Yes => true,
+                Matched::No => false,
+                Matched::GaveUp => {
+                    log.push_fmt(format_args!(
+                        "Selection pattern {:?} gave up after {} backtracking steps; treated as no match",
+                        r.selection_pattern_source.as_deref().unwrap_or_default(),
+                        crate::model::selection_pattern::BACKTRACK_LIMIT
+                    ));
+                    false
+                }
+            }
         })
         .or_else(|| {
             integration

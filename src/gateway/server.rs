@@ -603,11 +603,7 @@ async fn control(parts: http::request::Parts, body: Incoming, shared: &Arc<Share
             let writer_shared = Arc::clone(shared);
             let answer = shared
                 .control_writer
-                .run(move || {
-                    let (answer, project, _) = writer_shared.model.write(change)?;
-                    writer_shared.apply(&project, effects);
-                    Ok(answer)
-                })
+                .run(move || writer_shared.write(effects, change))
                 .await;
             control::reply(answer.unwrap_or_else(|| Err(control::rest::bad_request("failed"))))
         }

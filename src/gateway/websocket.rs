@@ -166,7 +166,7 @@ struct CompiledIntegration {
 #[derive(Debug)]
 struct CompiledResponse {
     /// `None` for `$default`.
-    pattern: Option<regex::Regex>,
+    pattern: Option<crate::model::SelectionPattern>,
     template_selection: Option<Selection>,
     templates: Vec<(String, Template)>,
 }
@@ -278,7 +278,7 @@ pub fn compile(api: &WebSocketApi, stage: &HttpStage) -> CompiledWebSocketStage 
                             .integration_response_key
                             .strip_prefix('/')
                             .and_then(|k| k.strip_suffix('/'))
-                            .and_then(|p| regex::Regex::new(&format!("^(?:{p})$")).ok()),
+                            .and_then(|p| crate::model::SelectionPattern::compile(p).ok()),
                         template_selection: response
                             .template_selection_expression
                             .as_deref()
@@ -906,7 +906,11 @@ impl CompiledWebSocketStage {
         let response = integration
             .responses
             .iter()
-            .find(|r| r.pattern.as_ref().is_some_and(|p| p.is_match(&code)))
+            .find(|r| {
+                r.pattern.as_ref().is_some_and(|p| {
+                    p.matches(&code) == crate::model::selection_pattern::Matched::Yes
+                })
+            })
             .or_else(|| integration.responses.iter().find(|r| r.pattern.is_none()));
         let Some(response) = response else {
             return (!body.is_empty() || !matches!(integration.kind, Kind::Mock))

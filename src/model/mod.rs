@@ -14,11 +14,13 @@ mod gateway_response;
 mod http_api;
 mod ids;
 mod integration;
+pub mod limits;
 pub mod locate;
 mod method;
 mod model_schema;
 pub mod project;
 mod resource;
+pub mod selection_pattern;
 pub mod stage;
 mod usage_plan;
 mod websocket_api;
@@ -44,6 +46,7 @@ pub use method::{Method, MethodResponse};
 pub use model_schema::{JSON_CONTENT_TYPE, Model, RequestValidator, validate_model_name};
 pub use project::{Project, ProjectError};
 pub use resource::{Resource, ResourceError, validate_path_part};
+pub use selection_pattern::{SelectionPattern, validate_selection_pattern};
 pub use stage::{
     CanarySettings, MethodSetting, Stage, validate_percent_traffic, validate_stage_name,
     validate_stage_variable,

@@ -143,6 +143,7 @@ impl Project {
     }
 
     pub fn load(dir: &Path) -> Result<Project, ProjectError> {
+        remove_stale_temp_files(dir);
         let path = dir.join(PROJECT_FILE);
         let text = std::fs::read_to_string(&path).map_err(|e| ProjectError::io(&path, e))?;
         let file: ProjectFile = parse(&path, &text)?;
@@ -298,7 +299,14 @@ impl Project {
             http_apis: self.http_apis.clone(),
             web_socket_apis: self.web_socket_apis.clone(),
         };
-        write_json_atomic(&self.dir.join(PROJECT_FILE), &file)
+        let path = self.dir.join(PROJECT_FILE);
+        let value = serde_json::to_value(&file).map_err(|e| ProjectError::Io {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        // Every front door saves through here: none can store a 9 MB name.
+        super::limits::check(&value).map_err(ProjectError::Rejected)?;
+        write_json_atomic(&path, &value)
     }
 
     /// Writes the whole project (definition and every deployment snapshot)
@@ -599,6 +607,7 @@ impl Project {
         }
         validate(std::slice::from_ref(api))
             .map_err(|(_, message)| ProjectError::Rejected(message))?;
+        validate_selection_patterns(api).map_err(ProjectError::Rejected)?;
         let mut ids: HashSet<&str> = api.deployments.iter().map(|d| d.id.as_str()).collect();
         let mut id = super::new_deployment_id();
         while ids.contains(id.as_str()) {
@@ -660,7 +669,10 @@ pub fn write_text_atomic(path: &Path, text: &str) -> Result<(), ProjectError> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(|e| ProjectError::io(dir, e))?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| ProjectError::io(dir, e))?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(dir)
+        .map_err(|e| ProjectError::io(dir, e))?;
     // A temp file is created 0600; keep the target's permissions (or the
     // usual 0644 for a new file) so saving never changes who can read it.
     let permissions = match std::fs::metadata(path) {
@@ -689,6 +701,48 @@ pub fn write_text_atomic(path: &Path, text: &str) -> Result<(), ProjectError> {
         let _ = dir_handle.sync_all();
     }
     Ok(())
+}
+
+/// The names of [`write_text_atomic`]'s temp files.
+const TEMP_PREFIX: &str = ".portico-save-";
+
+/// Removes temp files a killed writer left in the project (`dir` and the
+/// folders below it, three deep): ours (`.portico-save-*`) and those of
+/// earlier versions (`.tmp` and six letters or digits, tempfile's
+/// default). Only files untouched for a minute: a save in progress in
+/// another process is left alone.
+pub fn remove_stale_temp_files(dir: &Path) {
+    fn stale_temp_name(name: &str) -> bool {
+        name.starts_with(TEMP_PREFIX)
+            || name.strip_prefix(".tmp").is_some_and(|rest| {
+                rest.len() == 6 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+            })
+    }
+    fn sweep(dir: &Path, depth: usize) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let name = entry.file_name();
+            if kind.is_dir() && depth > 0 {
+                sweep(&entry.path(), depth - 1);
+            } else if kind.is_file()
+                && stale_temp_name(&name.to_string_lossy())
+                && entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|modified| modified.elapsed().ok())
+                    .is_some_and(|age| age > std::time::Duration::from_secs(60))
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    sweep(dir, 3);
 }
 
 type Invalid = (Vec<Step>, String);
@@ -742,6 +796,31 @@ fn validate_keys(project: &Project) -> Option<Invalid> {
         }
     }
     None
+}
+
+/// Every integration response's selection pattern compiles: a deployment
+/// never carries one the gateway cannot serve (AWS refuses them at
+/// `PutIntegrationResponse`; drafts from files and imports are checked
+/// here, at deploy).
+fn validate_selection_patterns(api: &RestApi) -> Result<(), String> {
+    for resource in &api.resources {
+        for (verb, method) in &resource.resource_methods {
+            let Some(integration) = &method.method_integration else {
+                continue;
+            };
+            for (status, response) in &integration.integration_responses {
+                if let Some(pattern) = &response.selection_pattern {
+                    super::validate_selection_pattern(pattern).map_err(|e| {
+                        format!(
+                            "Invalid selection pattern specified for {verb} {} integration response {status}: {e}",
+                            resource.path
+                        )
+                    })?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks what serde cannot: a consistent resource tree, method keys, stage

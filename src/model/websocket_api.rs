@@ -350,7 +350,7 @@ impl WebSocketApi {
                                 ),
                             )
                         })?;
-                    regex::Regex::new(pattern).map_err(|e| {
+                    super::SelectionPattern::compile(pattern).map_err(|e| {
                         (
                             at(&["integrations", &i, "integrationResponses", &r]),
                             format!("the pattern does not compile: {e}"),
