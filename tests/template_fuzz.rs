@@ -83,9 +83,9 @@ struct Generator {
 }
 
 const VARIABLES: [&str; 8] = ["$a", "$b", "$l", "$m", "$s", "$n", "$x", "$d"];
-const TEXTS: [&str; 10] = [
-    " ", "\n", "x", "{\"k\": ", "}", ",", "\t", "#", "$", "\\",
-];
+/// Text between directives (no `#` or `\\`: they would comment out or
+/// escape the directive that follows).
+const TEXTS: [&str; 6] = [" ", "\n", "x", ": ", ",", "\t"];
 
 impl Generator {
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
@@ -195,7 +195,7 @@ impl Generator {
                 self.block(out);
                 out.push_str("#end$block");
             }
-            12 => out.push_str(self.pick(&["#break", "#stop", "## note\n", "#* c *#"])),
+            12 => out.push_str(self.pick(&["#break ", "#stop ", "## note\n", "#* c *# "])),
             _ => {
                 let reference = self.reference();
                 out.push_str(&format!("\"{reference}\""));
@@ -298,10 +298,12 @@ impl Generator {
             0 => self
                 .pick(&["0", "1", "-7", "2147483647", "1.5", "true", "null"])
                 .to_string(),
-            1 => format!("\"{}\"", self.pick(&["a", "", "'", "\\\"", "é", "aaaa"])),
+            1 => format!("\"{}\"", self.pick(&["a", "", "'", "é", "aaaa", "a,b"])),
             2 => {
-                let inner = self.reference();
-                format!("\"x{inner}y\"")
+                // Interpolated: references with no quoted arguments.
+                let inner = self.variable().trim_start_matches('$');
+                let call = self.pick(&["", ".size()", ".toString()", ".length()"]);
+                format!("\"x${{{inner}}}{call} y\"")
             }
             3 => {
                 let items: Vec<String> = (0..self.rng.usize(..4))
@@ -360,16 +362,23 @@ fn generated_templates_render_within_bounds() {
     };
     let body = r#"{"items": [{"id": 1, "name": "a"}, {"id": 2, "name": "b'\"c"}], "a": {"b": [1, 2.5, null, true]}}"#;
     let pairs = [("id".to_string(), "7".to_string())];
-    let context = serde_json::json!({"stage": "dev", "tags": ["a", "b"], "requestOverride": {"header": {}}});
+    let context =
+        serde_json::json!({"stage": "dev", "tags": ["a", "b"], "requestOverride": {"header": {}}});
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let (mut rendered, mut failed, mut not_compiled) = (0u64, 0u64, 0u64);
     let mut slowest = (Duration::ZERO, String::new());
     let mut largest = (0usize, String::new());
     while Instant::now() < deadline {
         let source = generator.template();
-        let Ok(template) = Template::compile(&source) else {
-            not_compiled += 1;
-            continue;
+        let template = match Template::compile(&source) {
+            Ok(template) => template,
+            Err(error) => {
+                not_compiled += 1;
+                if std::env::var_os("PORTICO_FUZZ_SHOW_ERRORS").is_some() && not_compiled < 12 {
+                    println!("does not compile: {error}\n{source}\n");
+                }
+                continue;
+            }
         };
         let before = LIVE.load(Ordering::Relaxed);
         PEAK.store(before, Ordering::Relaxed);

@@ -35,7 +35,12 @@ fn repeated(start: &str, statement: &str, times: usize, end: &str) -> String {
 }
 
 fn add_all_40() -> String {
-    repeated("#set($l = [1])", "#set($d = $l.addAll($l))", 40, "$l.size()")
+    repeated(
+        "#set($l = [1])",
+        "#set($d = $l.addAll($l))",
+        40,
+        "$l.size()",
+    )
 }
 
 fn replace_40() -> String {
@@ -65,16 +70,23 @@ fn base64_60() -> String {
     )
 }
 
-const NESTED_LOOPS: &str = "#foreach($a in [1..1000])#foreach($b in [1..1000])#foreach($c in [1..1000])#end#end#end";
+const NESTED_LOOPS: &str =
+    "#foreach($a in [1..1000])#foreach($b in [1..1000])#foreach($c in [1..1000])#end#end#end";
 
 /// Self-references print as Velocity 1.7 prints them.
 const SELF_REFERENCES: [(&str, &str); 4] = [
-    ("#set($l = [])#set($d = $l.add($l))$l", "[(this Collection)]"),
+    (
+        "#set($l = [])#set($d = $l.add($l))$l",
+        "[(this Collection)]",
+    ),
     (
         "#set($l = [])#set($d = $l.add($l))$l.contains(1) $l.contains($l)",
         "false true",
     ),
-    ("#set($m = {})#set($d = $m.put(\"a\", $m))$m", "{a=(this Map)}"),
+    (
+        "#set($m = {})#set($d = $m.put(\"a\", $m))$m",
+        "{a=(this Map)}",
+    ),
     (
         "#set($m = {})#set($m.me = $m)$m.containsValue(1) $m.toString()",
         "false {me=(this Map)}",
@@ -115,8 +127,12 @@ fn cycles_through_several_containers_fail_the_render() {
 /// overflowing the stack.
 #[test]
 fn deep_nesting_is_dropped_and_printed_within_bounds() {
-    let build = "#set($d = [])#foreach($i in [1..1000])#foreach($j in [1..100])#set($d = [$d])#end#end";
-    assert_eq!(render(&format!("{build}#set($d = 0)ok")).as_deref(), Ok("ok"));
+    let build =
+        "#set($d = [])#foreach($i in [1..1000])#foreach($j in [1..100])#set($d = [$d])#end#end";
+    assert_eq!(
+        render(&format!("{build}#set($d = 0)ok")).as_deref(),
+        Ok("ok")
+    );
     let error = render(&format!("{build}$d")).expect_err("too deep to print");
     assert!(error.contains("MAX_VALUE_DEPTH"), "{error}");
     // Within the depth bound, nesting prints as Java prints it.
@@ -135,7 +151,12 @@ fn growth_stops_at_the_memory_budget() {
         assert!(started.elapsed() < Duration::from_secs(10), "{source}");
     }
     // Legitimate growth renders: 2^15 items, a 1 MB string.
-    let fine = repeated("#set($l = [1])", "#set($d = $l.addAll($l))", 15, "$l.size()");
+    let fine = repeated(
+        "#set($l = [1])",
+        "#set($d = $l.addAll($l))",
+        15,
+        "$l.size()",
+    );
     assert_eq!(render(&fine).as_deref(), Ok("32768"));
     let fine = repeated(
         "#set($s = \"a\")",
@@ -176,7 +197,8 @@ fn regex_work_is_bounded() {
         error.contains("MAX_RENDER_BYTES") || error.contains("MAX_RENDER_STEPS"),
         "{error}"
     );
-    let fine = "#foreach($i in [1..1000])#set($t = \"a$i\")#if($t.matches(\"a[0-9]+\"))#else no#end#end";
+    let fine =
+        "#foreach($i in [1..1000])#set($t = \"a$i\")#if($t.matches(\"a[0-9]+\"))#else no#end#end";
     assert_eq!(render(fine).as_deref(), Ok(""));
 }
 

@@ -787,11 +787,9 @@ fn node_offset(node: &Node) -> usize {
         Node::Text(range) => range.start,
         Node::Reference(reference) | Node::EscapedReference { reference, .. } => reference.at(),
         Node::Set { at, .. } | Node::Foreach { at, .. } | Node::MacroCall { at, .. } => *at,
-        Node::Literal(_)
-        | Node::If { .. }
-        | Node::Break
-        | Node::Stop
-        | Node::Define { .. } => UNPLACED,
+        Node::Literal(_) | Node::If { .. } | Node::Break | Node::Stop | Node::Define { .. } => {
+            UNPLACED
+        }
     }
 }
 

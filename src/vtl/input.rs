@@ -213,23 +213,21 @@ pub fn overrides(context: &Value, budget: &mut Budget) -> Result<super::Override
         return Ok(overrides);
     };
     let context = context.borrow();
-    let section = |name: &str,
-                   part: &str,
-                   budget: &mut Budget|
-     -> Result<Vec<(String, String)>, Exceeded> {
-        let mut pairs = Vec::new();
-        if let Some(Value::Map(section)) = context.get(name)
-            && let Some(Value::Map(entries)) = section.borrow().get(part)
-        {
-            for (k, v) in entries.borrow().iter() {
-                if !v.is_null() {
-                    budget.alloc(k.len())?;
-                    pairs.push((k.to_string(), v.to_java_string(budget)?));
+    let section =
+        |name: &str, part: &str, budget: &mut Budget| -> Result<Vec<(String, String)>, Exceeded> {
+            let mut pairs = Vec::new();
+            if let Some(Value::Map(section)) = context.get(name)
+                && let Some(Value::Map(entries)) = section.borrow().get(part)
+            {
+                for (k, v) in entries.borrow().iter() {
+                    if !v.is_null() {
+                        budget.alloc(k.len())?;
+                        pairs.push((k.to_string(), v.to_java_string(budget)?));
+                    }
                 }
             }
-        }
-        Ok(pairs)
-    };
+            Ok(pairs)
+        };
     overrides.request_headers = section("requestOverride", "header", budget)?;
     overrides.request_querystring = section("requestOverride", "querystring", budget)?;
     overrides.request_path = section("requestOverride", "path", budget)?;

@@ -490,7 +490,11 @@ fn map_method(
         }
         ("get", 1) => {
             let key = key(0, budget)?;
-            entries.borrow().get(key.as_str()).cloned().unwrap_or_default()
+            entries
+                .borrow()
+                .get(key.as_str())
+                .cloned()
+                .unwrap_or_default()
         }
         ("getOrDefault", 2) => {
             let key = key(0, budget)?;

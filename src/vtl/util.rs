@@ -280,7 +280,11 @@ mod tests {
     #[test]
     fn escaped_length_is_exact() {
         for text in ["", "plain", "it's \"x\"\\/\n\té\u{1}\u{1f}\u{7f}😀"] {
-            assert_eq!(escaped_javascript_len(text), escape_javascript(text).len(), "{text:?}");
+            assert_eq!(
+                escaped_javascript_len(text),
+                escape_javascript(text).len(),
+                "{text:?}"
+            );
         }
     }
 
