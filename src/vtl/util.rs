@@ -44,7 +44,7 @@ pub fn escaped_javascript_len(text: &str) -> usize {
     text.encode_utf16()
         .map(|unit| match unit {
             0x08 | 0x0a | 0x09 | 0x0c | 0x0d | 0x27 | 0x22 | 0x5c | 0x2f => 2,
-            unit if unit < 0x20 || unit > 0x7f => 6,
+            unit if !(0x20..=0x7f).contains(&unit) => 6,
             _ => 1,
         })
         .sum()
