@@ -13,16 +13,33 @@
 use std::collections::HashMap;
 
 use super::ast::{BinaryOp, Builtin, Expr, Macro, Node, Part, Reference};
+use super::budget::{Budget, Exceeded};
 use super::input::InputState;
 use super::slots;
-use super::value::{LoopState, Value};
-use super::{Bindings, MAX_FOREACH_ITERATIONS, MAX_OUTPUT_BYTES, Overrides};
+use super::value::{ENTRY_BYTES, ITEM_BYTES, LoopState, Value};
+use super::{
+    Bindings, MAX_FOREACH_ITERATIONS, MAX_OUTPUT_BYTES, MAX_RENDER_BYTES, MAX_RENDER_STEPS,
+    Overrides,
+};
 
 /// A render failure at a byte offset of the source.
 #[derive(Debug)]
 pub struct EvalError {
     pub offset: usize,
     pub message: String,
+}
+
+/// The offset of an error not yet placed: the node that was evaluating
+/// when it happened places it.
+pub const UNPLACED: usize = usize::MAX;
+
+impl From<Exceeded> for Box<EvalError> {
+    fn from(exceeded: Exceeded) -> Box<EvalError> {
+        Box::new(EvalError {
+            offset: UNPLACED,
+            message: exceeded.message(),
+        })
+    }
 }
 
 /// Boxed, so that results are small to pass back.
@@ -58,6 +75,9 @@ pub struct Renderer<'t, 'b> {
     pub input: InputState<'b>,
     context: Value,
     out: String,
+    /// Declared last: dropped after the values, it empties what may be in
+    /// a cycle ([`Budget`]).
+    budget: Budget,
 }
 
 impl<'t, 'b> Renderer<'t, 'b> {
@@ -111,20 +131,27 @@ impl<'t, 'b> Renderer<'t, 'b> {
             input: InputState::new(bindings),
             context,
             out: String::with_capacity(output_capacity),
+            budget: Budget::new(MAX_RENDER_STEPS, MAX_RENDER_BYTES),
         }
     }
 
     pub fn run(mut self, nodes: &'t [Node]) -> Result<(String, Overrides)> {
         self.nodes(nodes)?;
-        let overrides = super::input::overrides(&self.context);
-        Ok((self.out, overrides))
+        let overrides = super::input::overrides(&self.context, &mut self.budget)?;
+        Ok((std::mem::take(&mut self.out), overrides))
     }
 
     fn nodes(&mut self, nodes: &'t [Node]) -> Result<Flow> {
         for node in nodes {
-            match self.node(node)? {
-                Flow::Normal => {}
-                other => return Ok(other),
+            match self.node(node) {
+                Ok(Flow::Normal) => {}
+                Ok(other) => return Ok(other),
+                Err(mut error) => {
+                    if error.offset == UNPLACED {
+                        error.offset = node_offset(node);
+                    }
+                    return Err(error);
+                }
             }
         }
         Ok(Flow::Normal)
@@ -134,11 +161,22 @@ impl<'t, 'b> Renderer<'t, 'b> {
         if self.out.len() + text.len() > MAX_OUTPUT_BYTES {
             return fail(at, format!("the output exceeds {MAX_OUTPUT_BYTES} bytes"));
         }
+        self.budget.alloc(text.len())?;
         self.out.push_str(text);
         Ok(())
     }
 
+    /// Appends `value` as Java prints it, within the output limit.
+    fn write_value(&mut self, value: &Value, at: usize) -> Result<()> {
+        value.write_java(&mut self.out, &mut self.budget)?;
+        if self.out.len() > MAX_OUTPUT_BYTES {
+            return fail(at, format!("the output exceeds {MAX_OUTPUT_BYTES} bytes"));
+        }
+        Ok(())
+    }
+
     fn node(&mut self, node: &'t Node) -> Result<Flow> {
+        self.budget.step()?;
         match node {
             Node::Text(range) => {
                 let text = &self.source[range.clone()];
@@ -235,7 +273,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
         {
             let walk = match &self.globals[reference.slot()] {
                 None => Walk::Null,
-                Some(root) => write_path(root, &reference.parts, &mut self.out),
+                Some(root) => write_path(root, &reference.parts, &mut self.out, &mut self.budget)?,
             };
             match walk {
                 Walk::Written if self.out.len() > MAX_OUTPUT_BYTES => {
@@ -260,16 +298,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 let literal = &self.source[reference.source()];
                 self.write(literal, reference.at())
             }
-            value => {
-                value.write_java(&mut self.out);
-                if self.out.len() > MAX_OUTPUT_BYTES {
-                    return fail(
-                        reference.at(),
-                        format!("the output exceeds {MAX_OUTPUT_BYTES} bytes"),
-                    );
-                }
-                Ok(())
-            }
+            value => self.write_value(&value, reference.at()),
         }
     }
 
@@ -345,6 +374,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
     }
 
     fn step(&mut self, value: Value, part: &'t Part, at: usize) -> Result<Value> {
+        self.budget.step()?;
         match part {
             Part::Property(name, _) => self.property(&value, name, at),
             Part::Method(name, arguments) => {
@@ -399,26 +429,19 @@ impl<'t, 'b> Renderer<'t, 'b> {
         arguments: &[Value],
         at: usize,
     ) -> Result<Value> {
-        match value {
-            Value::Input => self.input.call(name, arguments).map_err(|message| {
-                Box::new(EvalError {
-                    offset: at,
-                    message,
-                })
-            }),
-            Value::Util => super::input::util(name, arguments).map_err(|message| {
-                Box::new(EvalError {
-                    offset: at,
-                    message,
-                })
-            }),
-            _ => super::methods::call(value, name, arguments).map_err(|message| {
-                Box::new(EvalError {
-                    offset: at,
-                    message,
-                })
-            }),
-        }
+        self.budget.step()?;
+        let budget = &mut self.budget;
+        let result = match value {
+            Value::Input => self.input.call(name, arguments, budget),
+            Value::Util => super::input::util(name, arguments, budget),
+            _ => super::methods::call(value, name, arguments, budget),
+        };
+        result.map_err(|message| {
+            Box::new(EvalError {
+                offset: at,
+                message,
+            })
+        })
     }
 
     fn assign(&mut self, target: &'t Reference, value: Value, at: usize) -> Result<()> {
@@ -440,6 +463,8 @@ impl<'t, 'b> Renderer<'t, 'b> {
         }
         match (last, &base) {
             (Part::Property(name, _), Value::Map(entries)) => {
+                self.budget.alloc(ENTRY_BYTES + name.len())?;
+                self.budget.nest(&base, &value)?;
                 entries
                     .borrow_mut()
                     .insert(super::value::Key::from(name.as_str()), value);
@@ -466,15 +491,33 @@ impl<'t, 'b> Renderer<'t, 'b> {
         body: &'t [Node],
         at: usize,
     ) -> Result<Flow> {
+        // A copy of the first items (the loop may change the collection).
         let items: Vec<Value> = match self.expr(iterable)? {
-            Value::List(items, _) => items.borrow().clone(),
-            Value::Map(entries) => entries.borrow().values().cloned().collect(),
+            Value::List(items, _) => {
+                let items = items.borrow();
+                self.budget
+                    .alloc(items.len().min(MAX_FOREACH_ITERATIONS) * ITEM_BYTES)?;
+                items.iter().take(MAX_FOREACH_ITERATIONS).cloned().collect()
+            }
+            Value::Map(entries) => {
+                let entries = entries.borrow();
+                self.budget
+                    .alloc(entries.len().min(MAX_FOREACH_ITERATIONS) * ITEM_BYTES)?;
+                entries
+                    .values()
+                    .take(MAX_FOREACH_ITERATIONS)
+                    .cloned()
+                    .collect()
+            }
             _ => Vec::new(),
         };
         let saved = self.lookup(variable).filter(|_| self.frames.is_empty());
-        let total = items.len().min(MAX_FOREACH_ITERATIONS);
+        let total = items.len();
+        // The copy is freed when the loop ends.
+        let copied = total * ITEM_BYTES;
         let mut flow = Flow::Normal;
-        for (index, item) in items.into_iter().take(MAX_FOREACH_ITERATIONS).enumerate() {
+        for (index, item) in items.into_iter().enumerate() {
+            self.budget.step()?;
             self.loops.push(LoopState {
                 index: index as u32,
                 count: index as u32 + 1,
@@ -497,6 +540,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
             }
         }
         let _ = at;
+        self.budget.release(copied);
         match saved {
             Some(value) => self.set_variable(variable, value),
             None => self.remove_variable(variable),
@@ -588,21 +632,27 @@ impl<'t, 'b> Renderer<'t, 'b> {
     }
 
     pub fn expr(&mut self, expr: &'t Expr) -> Result<Value> {
+        self.budget.step()?;
         Ok(match expr {
             Expr::Null => Value::Null,
             Expr::Bool(b) => Value::Bool(*b),
             Expr::Int(n) => Value::integer(*n),
             Expr::Double(d) => Value::Double(*d),
-            Expr::Str(text) => Value::str(text),
+            Expr::Str(text) => {
+                self.budget.alloc(text.len())?;
+                Value::str(text)
+            }
             Expr::Interpolated(nodes) => {
                 let saved = std::mem::take(&mut self.out);
                 let result = self.nodes(nodes);
                 let text = std::mem::replace(&mut self.out, saved);
                 result?;
+                self.budget.alloc(text.len())?;
                 Value::str(&text)
             }
             Expr::Reference(reference) => self.reference(reference)?,
             Expr::List(items) => {
+                self.budget.alloc(items.len() * ITEM_BYTES)?;
                 let mut values = Vec::with_capacity(items.len());
                 for item in items {
                     values.push(self.expr(item)?);
@@ -618,6 +668,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
                 if length > MAX_FOREACH_ITERATIONS as u64 * 10 {
                     return fail(0, format!("the range [{from}..{to}] is too large"));
                 }
+                self.budget.alloc(length as usize * ITEM_BYTES)?;
                 let values: Vec<Value> = if from <= to {
                     (from..=to).map(Value::integer).collect()
                 } else {
@@ -628,9 +679,10 @@ impl<'t, 'b> Renderer<'t, 'b> {
             Expr::Map(entries) => {
                 let mut map = super::value::Entries::default();
                 for (key, value) in entries {
-                    let key = super::value::Key::from(self.expr(key)?.to_java_string());
+                    let key = self.expr(key)?.to_java_string(&mut self.budget)?;
+                    self.budget.alloc(ENTRY_BYTES + key.len())?;
                     let value = self.expr(value)?;
-                    map.insert(key, value);
+                    map.insert(super::value::Key::from(key), value);
                 }
                 Value::map(map)
             }
@@ -656,9 +708,9 @@ impl<'t, 'b> Renderer<'t, 'b> {
                         };
                         let (left_value, right_value) =
                             (literal(left, left_value), literal(right, right_value));
-                        binary(*op, &left_value, &right_value, *at)?
+                        binary(*op, &left_value, &right_value, *at, &mut self.budget)?
                     } else {
-                        binary(*op, &left_value, &right_value, *at)?
+                        binary(*op, &left_value, &right_value, *at, &mut self.budget)?
                     }
                 }
             },
@@ -694,33 +746,50 @@ enum Walk {
 }
 
 /// [`map_path`] that writes the value it reaches instead of cloning it.
-fn write_path(value: &Value, parts: &[Part], out: &mut String) -> Walk {
-    let write = |value: &Value, out: &mut String| {
+fn write_path(
+    value: &Value,
+    parts: &[Part],
+    out: &mut String,
+    budget: &mut Budget,
+) -> std::result::Result<Walk, Exceeded> {
+    let write = |value: &Value, out: &mut String, budget: &mut Budget| {
         if value.is_null() {
-            return Walk::Null;
+            return Ok(Walk::Null);
         }
-        value.write_java(out);
-        Walk::Written
+        value.write_java(out, budget)?;
+        Ok(Walk::Written)
     };
     let Some((first, rest)) = parts.split_first() else {
-        return write(value, out);
+        return write(value, out, budget);
     };
     match (first, value) {
         // `$item.field`, the common case, without recursing.
         (Part::Property(name, hint), Value::Map(entries)) if rest.is_empty() => {
             match entries.borrow().get_hinted(name, hint) {
-                Some(next) => write(next, out),
-                None => Walk::Null,
+                Some(next) => write(next, out, budget),
+                None => Ok(Walk::Null),
             }
         }
-        (_, Value::Null) => Walk::Null,
+        (_, Value::Null) => Ok(Walk::Null),
         (Part::Property(name, hint), Value::Map(entries)) => {
             match entries.borrow().get_hinted(name, hint) {
-                Some(next) => write_path(next, rest, out),
-                None => Walk::Null,
+                Some(next) => write_path(next, rest, out, budget),
+                None => Ok(Walk::Null),
             }
         }
-        _ => Walk::Other,
+        _ => Ok(Walk::Other),
+    }
+}
+
+/// Where a node starts, to place an error raised while evaluating it.
+fn node_offset(node: &Node) -> usize {
+    match node {
+        Node::Text(range) => range.start,
+        Node::Reference(reference) | Node::EscapedReference { reference, .. } => reference.at(),
+        Node::Set { at, .. } | Node::Foreach { at, .. } | Node::MacroCall { at, .. } => *at,
+        Node::Literal(_) | Node::If { .. } | Node::Break | Node::Stop | Node::Define { .. } => {
+            UNPLACED
+        }
     }
 }
 
@@ -738,11 +807,30 @@ fn loop_property(state: &LoopState, name: &str) -> Value {
 
 /// Arithmetic and comparison with Java's rules; a division by zero or an
 /// operand that is not a number gives null, as Velocity 1.7 does.
-fn binary(op: BinaryOp, left: &Value, right: &Value, at: usize) -> Result<Value> {
-    let _ = at;
+fn binary(
+    op: BinaryOp,
+    left: &Value,
+    right: &Value,
+    at: usize,
+    budget: &mut Budget,
+) -> Result<Value> {
+    binary_within(op, left, right, budget).map_err(|exceeded| {
+        Box::new(EvalError {
+            offset: at,
+            message: exceeded.message(),
+        })
+    })
+}
+
+fn binary_within(
+    op: BinaryOp,
+    left: &Value,
+    right: &Value,
+    budget: &mut Budget,
+) -> std::result::Result<Value, Exceeded> {
     Ok(match op {
-        BinaryOp::Eq => Value::Bool(left.java_equals(right)),
-        BinaryOp::Ne => Value::Bool(!left.java_equals(right)),
+        BinaryOp::Eq => Value::Bool(left.java_equals(right, budget)?),
+        BinaryOp::Ne => Value::Bool(!left.java_equals(right, budget)?),
         BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
             let ordering = match (left, right) {
                 (a, b) if a.is_number() && b.is_number() => match (a, b) {
@@ -768,8 +856,9 @@ fn binary(op: BinaryOp, left: &Value, right: &Value, at: usize) -> Result<Value>
             if left.is_null() || right.is_null() {
                 return Ok(Value::Null);
             }
-            let mut text = left.to_java_string();
-            right.write_java(&mut text);
+            let mut text = left.to_java_string(budget)?;
+            right.write_java(&mut text, budget)?;
+            budget.alloc(text.len())?;
             Value::str(&text)
         }
         _ => {

@@ -149,7 +149,7 @@ impl<'a> Reader<'a> {
             }
         }
         self.depth -= 1;
-        Some(Value::List(Rc::new(RefCell::new(items)), true))
+        Some(Value::json_list(items))
     }
 
     fn object(&mut self) -> Option<Value> {

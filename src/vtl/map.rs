@@ -148,6 +148,27 @@ impl Entries {
     pub fn values(&self) -> impl Iterator<Item = &Value> {
         self.items.iter().map(|(_, v)| v)
     }
+
+    /// Empties the map, moving its values to `out`.
+    pub fn drain_values_into(&mut self, out: &mut Vec<Value>) {
+        self.index = None;
+        out.extend(std::mem::take(&mut self.items).into_iter().map(|(_, v)| v));
+    }
+}
+
+/// Frees nested lists and maps without recursing (see `Items`).
+impl Drop for Entries {
+    fn drop(&mut self) {
+        if self
+            .items
+            .iter()
+            .any(|(_, v)| super::value::is_last_container(v))
+        {
+            let mut values = Vec::with_capacity(self.items.len());
+            self.drain_values_into(&mut values);
+            super::value::drop_iteratively(values);
+        }
+    }
 }
 
 /// `a == b`, comparing short keys with a few word loads rather than
@@ -186,8 +207,8 @@ impl IntoIterator for Entries {
     type Item = (Key, Value);
     type IntoIter = smallvec::IntoIter<[(Key, Value); INLINE]>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.items.into_iter()
+    fn into_iter(mut self) -> Self::IntoIter {
+        std::mem::take(&mut self.items).into_iter()
     }
 }
 
@@ -199,9 +220,10 @@ impl FromIterator<(Key, Value)> for Entries {
     }
 }
 
+/// Keys only: a map may hold itself.
 impl fmt::Debug for Entries {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
+        f.debug_set().entries(self.keys()).finish()
     }
 }
 

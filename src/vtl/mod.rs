@@ -7,6 +7,7 @@
 //! Errors carry a line, a column and a caret excerpt.
 
 mod ast;
+mod budget;
 mod eval;
 mod expression;
 mod input;
@@ -31,6 +32,33 @@ pub const MAX_TEMPLATE_BYTES: usize = 300 * 1024;
 pub const MAX_FOREACH_ITERATIONS: usize = 1000;
 /// A render may not produce more than this (API Gateway's payload limit).
 pub const MAX_OUTPUT_BYTES: usize = 10 * 1024 * 1024;
+
+/// The memory budget of one render: the bytes of every string, list, map
+/// and parsed body it creates or grows, counted as they are made (and
+/// never given back, so it also bounds the work of copying them). Modeled
+/// on AWS's 10 MB payload quota: an output of [`MAX_OUTPUT_BYTES`] plus
+/// five times that for intermediate values. Every operation charges its
+/// result's size before allocating it (computing the exact size first when
+/// an upper bound could exceed what is left), so no single `replace`,
+/// `addAll`, `escapeJavaScript` or concatenation can allocate past it. A
+/// render that exceeds it fails like any template error: AWS's 500 and an
+/// execution-log line naming the limit.
+pub const MAX_RENDER_BYTES: u64 = 6 * MAX_OUTPUT_BYTES as u64;
+
+/// The step budget of one render: every node and expression evaluated,
+/// reference step, method call and loop iteration is a step, and work
+/// over data costs a step per 64 bytes scanned or written. A 1,000-item
+/// `#foreach` over a payload with a few dozen references per item takes
+/// under 100,000; three nested 1,000-step loops (a billion iterations,
+/// 28 s before this budget) stop here after a fraction of a second.
+pub const MAX_RENDER_STEPS: u64 = 2_000_000;
+
+/// Lists and maps nest at most this deep when printed, compared or
+/// converted to JSON (a list holding itself prints `(this Collection)`, a
+/// map `(this Map)`, as Java does; a deeper nesting, or a cycle through
+/// several containers, fails the render where Java overflows its stack).
+/// JSON documents nest at most 128 deep (serde_json's limit).
+pub const MAX_VALUE_DEPTH: usize = 400;
 
 /// A compiled template. Immutable; shared by every request.
 #[derive(Debug)]
@@ -160,9 +188,14 @@ impl Template {
             bindings,
             capacity,
         );
-        let (output, overrides) = renderer
-            .run(&self.nodes)
-            .map_err(|e| VtlError::at(&self.source, e.offset, e.message))?;
+        let (output, overrides) = renderer.run(&self.nodes).map_err(|e| {
+            let offset = if e.offset == eval::UNPLACED {
+                0
+            } else {
+                e.offset
+            };
+            VtlError::at(&self.source, offset, e.message)
+        })?;
         self.output_hint
             .store(output.len().min(MAX_OUTPUT_HINT), Ordering::Relaxed);
         Ok(Rendered { output, overrides })

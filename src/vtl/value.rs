@@ -8,13 +8,92 @@ use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
-pub type List = Rc<RefCell<Vec<Value>>>;
+use super::budget::{Budget, Exceeded};
+
+pub type List = Rc<RefCell<Items>>;
 /// Entries in insertion order (Java's `LinkedHashMap`).
 pub use super::map::Entries;
 /// Map keys: shared strings, so the keys repeated across a JSON array's
 /// objects are allocated once per document.
 pub type Key = Rc<str>;
 pub type Map = Rc<RefCell<Entries>>;
+
+/// A list's items. Dropping them frees nested lists and maps without
+/// recursing (a template can nest lists a million deep, `#set($l = [$l])`
+/// in loops, which a recursive drop would overflow the stack on).
+#[derive(Clone, Default)]
+pub struct Items(pub Vec<Value>);
+
+impl std::ops::Deref for Items {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Items {
+    fn deref_mut(&mut self) -> &mut Vec<Value> {
+        &mut self.0
+    }
+}
+
+impl From<Vec<Value>> for Items {
+    fn from(items: Vec<Value>) -> Items {
+        Items(items)
+    }
+}
+
+impl Drop for Items {
+    fn drop(&mut self) {
+        if self.0.iter().any(is_last_container) {
+            drop_iteratively(std::mem::take(&mut self.0));
+        }
+    }
+}
+
+/// Shallow: a list may hold itself.
+impl std::fmt::Debug for Items {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{} items]", self.0.len())
+    }
+}
+
+/// A list, map or entry that dropping `value` frees.
+#[inline]
+pub fn is_last_container(value: &Value) -> bool {
+    match value {
+        Value::List(list, _) => Rc::strong_count(list) == 1,
+        Value::Map(map) => Rc::strong_count(map) == 1,
+        Value::Entry(entry) => Rc::strong_count(entry) == 1,
+        _ => false,
+    }
+}
+
+/// Drops `values`, taking the contents out of each container it frees
+/// first, so no drop recurses more than a level.
+pub fn drop_iteratively(mut stack: Vec<Value>) {
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::List(list, _) => {
+                if let Ok(cell) = Rc::try_unwrap(list) {
+                    let mut items = cell.into_inner();
+                    stack.append(&mut items.0);
+                }
+            }
+            Value::Map(map) => {
+                if let Ok(cell) = Rc::try_unwrap(map) {
+                    cell.into_inner().drain_values_into(&mut stack);
+                }
+            }
+            Value::Entry(entry) => {
+                if let Ok((_, value)) = Rc::try_unwrap(entry) {
+                    stack.push(value);
+                }
+            }
+            _ => {}
+        }
+    }
+}
 
 /// A value during rendering.
 #[derive(Debug, Clone, Default)]
@@ -48,13 +127,28 @@ pub struct LoopState {
     pub has_next: bool,
 }
 
+/// Bytes a list item takes (a [`Value`]), for the memory budget.
+pub const ITEM_BYTES: usize = std::mem::size_of::<Value>();
+/// Bytes a map entry takes besides its key's text.
+pub const ENTRY_BYTES: usize = std::mem::size_of::<(Key, Value)>() + 16;
+
+/// What Java's `AbstractCollection.toString` prints for a collection that
+/// holds itself (Velocity 1.7 prints lists with it).
+const THIS_COLLECTION: &str = "(this Collection)";
+/// And `AbstractMap.toString` for a map that holds itself.
+const THIS_MAP: &str = "(this Map)";
+
 impl Value {
     pub fn str(text: &str) -> Value {
         Value::Str(Rc::from(text))
     }
 
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Rc::new(RefCell::new(items)), false)
+        Value::List(Rc::new(RefCell::new(Items(items))), false)
+    }
+
+    pub fn json_list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(RefCell::new(Items(items))), true)
     }
 
     pub fn map(entries: Entries) -> Value {
@@ -96,13 +190,96 @@ impl Value {
     }
 
     /// Java's `toString()` of the value.
-    pub fn to_java_string(&self) -> String {
+    pub fn to_java_string(&self, budget: &mut Budget) -> Result<String, Exceeded> {
         let mut out = String::new();
-        self.write_java(&mut out);
-        out
+        self.write_java(&mut out, budget)?;
+        Ok(out)
     }
 
-    pub fn write_java(&self, out: &mut String) {
+    /// Appends Java's `toString()` of the value, charging what it writes.
+    #[inline]
+    pub fn write_java(&self, out: &mut String, budget: &mut Budget) -> Result<(), Exceeded> {
+        self.write_java_at(out, budget, 0)
+    }
+
+    fn write_java_at(
+        &self,
+        out: &mut String,
+        budget: &mut Budget,
+        depth: usize,
+    ) -> Result<(), Exceeded> {
+        match self {
+            Value::Str(s) => {
+                budget.alloc(s.len())?;
+                out.push_str(s);
+            }
+            Value::List(items, json) => {
+                if *json {
+                    return self.write_json_at(out, budget, depth);
+                }
+                if depth >= super::MAX_VALUE_DEPTH {
+                    return Err(Exceeded::Depth);
+                }
+                budget.alloc(2)?;
+                out.push('[');
+                for (i, item) in items.borrow().iter().enumerate() {
+                    if i > 0 {
+                        budget.alloc(2)?;
+                        out.push_str(", ");
+                    }
+                    match item {
+                        Value::List(inner, _) if Rc::ptr_eq(inner, items) => {
+                            budget.alloc(THIS_COLLECTION.len())?;
+                            out.push_str(THIS_COLLECTION);
+                        }
+                        item => item.write_java_at(out, budget, depth + 1)?,
+                    }
+                }
+                out.push(']');
+            }
+            Value::Map(entries) => {
+                if depth >= super::MAX_VALUE_DEPTH {
+                    return Err(Exceeded::Depth);
+                }
+                budget.alloc(2)?;
+                out.push('{');
+                for (i, (key, value)) in entries.borrow().iter().enumerate() {
+                    budget.alloc(key.len() + 3)?;
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(key);
+                    out.push('=');
+                    match value {
+                        Value::Map(inner) if Rc::ptr_eq(inner, entries) => {
+                            budget.alloc(THIS_MAP.len())?;
+                            out.push_str(THIS_MAP);
+                        }
+                        value => value.write_java_at(out, budget, depth + 1)?,
+                    }
+                }
+                out.push('}');
+            }
+            Value::Entry(entry) => {
+                if depth >= super::MAX_VALUE_DEPTH {
+                    return Err(Exceeded::Depth);
+                }
+                budget.alloc(entry.0.len() + 1)?;
+                out.push_str(&entry.0);
+                out.push('=');
+                entry.1.write_java_at(out, budget, depth + 1)?;
+            }
+            scalar => {
+                // At most a few dozen bytes.
+                budget.alloc(24)?;
+                scalar.write_scalar(out);
+            }
+        }
+        Ok(())
+    }
+
+    /// A value that is not a string or a container, as Java prints it.
+    fn write_scalar(&self, out: &mut String) {
         match self {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -114,91 +291,117 @@ impl Value {
                 }
             }
             Value::Double(d) => out.push_str(&java_double(*d)),
-            Value::Str(s) => out.push_str(s),
             Value::Char(c) => out.push(*c),
-            Value::List(items, json) => {
-                if *json {
-                    self.write_json(out);
-                    return;
-                }
-                out.push('[');
-                for (i, item) in items.borrow().iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    item.write_java(out);
-                }
-                out.push(']');
-            }
-            Value::Map(entries) => {
-                out.push('{');
-                for (i, (key, value)) in entries.borrow().iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    out.push_str(key);
-                    out.push('=');
-                    value.write_java(out);
-                }
-                out.push('}');
-            }
-            Value::Entry(entry) => {
-                out.push_str(&entry.0);
-                out.push('=');
-                entry.1.write_java(out);
-            }
             Value::Loop(_) => out.push_str("org.apache.velocity.runtime.directive.ForeachScope"),
             Value::Input => out.push_str("$input"),
             Value::Util => out.push_str("$util"),
+            Value::Str(_) | Value::List(..) | Value::Map(_) | Value::Entry(_) => {}
         }
     }
 
-    /// The value as compact JSON, as json-smart writes it.
-    pub fn write_json(&self, out: &mut String) {
+    /// Appends the value as compact JSON, as json-smart writes it (which
+    /// has no guard against a list holding itself: Java overflows its
+    /// stack, here the depth budget ends the render).
+    pub fn write_json(&self, out: &mut String, budget: &mut Budget) -> Result<(), Exceeded> {
+        self.write_json_at(out, budget, 0)
+    }
+
+    fn write_json_at(
+        &self,
+        out: &mut String,
+        budget: &mut Budget,
+        depth: usize,
+    ) -> Result<(), Exceeded> {
         match self {
-            Value::Null => out.push_str("null"),
-            Value::Bool(_) | Value::Int(_) | Value::Long(_) | Value::Double(_) => {
-                self.write_java(out)
+            Value::Null => {
+                budget.alloc(4)?;
+                out.push_str("null");
             }
-            Value::Str(s) => write_json_string(out, s),
-            Value::Char(c) => write_json_string(out, &c.to_string()),
+            Value::Bool(_) | Value::Int(_) | Value::Long(_) | Value::Double(_) => {
+                budget.alloc(24)?;
+                self.write_scalar(out);
+            }
+            Value::Str(s) => write_json_string(out, s, budget)?,
+            Value::Char(c) => write_json_string(out, &c.to_string(), budget)?,
             Value::List(items, _) => {
+                if depth >= super::MAX_VALUE_DEPTH {
+                    return Err(Exceeded::Depth);
+                }
+                budget.alloc(2)?;
                 out.push('[');
                 for (i, item) in items.borrow().iter().enumerate() {
                     if i > 0 {
+                        budget.alloc(1)?;
                         out.push(',');
                     }
-                    item.write_json(out);
+                    item.write_json_at(out, budget, depth + 1)?;
                 }
                 out.push(']');
             }
             Value::Map(entries) => {
+                if depth >= super::MAX_VALUE_DEPTH {
+                    return Err(Exceeded::Depth);
+                }
+                budget.alloc(2)?;
                 out.push('{');
                 for (i, (key, value)) in entries.borrow().iter().enumerate() {
                     if i > 0 {
+                        budget.alloc(1)?;
                         out.push(',');
                     }
-                    write_json_string(out, key);
+                    write_json_string(out, key, budget)?;
+                    budget.alloc(1)?;
                     out.push(':');
-                    value.write_json(out);
+                    value.write_json_at(out, budget, depth + 1)?;
                 }
                 out.push('}');
             }
-            other => write_json_string(out, &other.to_java_string()),
+            other => {
+                let text = other.to_java_string(budget)?;
+                write_json_string(out, &text, budget)?;
+            }
         }
+        Ok(())
     }
 
-    pub fn to_json(&self) -> String {
+    pub fn to_json(&self, budget: &mut Budget) -> Result<String, Exceeded> {
         let mut out = String::new();
-        self.write_json(&mut out);
-        out
+        self.write_json(&mut out, budget)?;
+        Ok(out)
     }
 
     /// A value from a parsed JSON document: objects become ordered maps,
     /// arrays JSON lists, integers `Integer`/`Long`, decimals `Double`.
-    pub fn from_json(json: &serde_json::Value) -> Value {
+    /// Charges what it builds.
+    pub fn from_json(json: &serde_json::Value, budget: &mut Budget) -> Result<Value, Exceeded> {
+        budget.alloc(ITEM_BYTES)?;
+        Ok(match json {
+            serde_json::Value::String(s) => {
+                budget.alloc(s.len())?;
+                Value::str(s)
+            }
+            serde_json::Value::Array(items) => {
+                let mut values = Vec::with_capacity(items.len());
+                for item in items {
+                    values.push(Value::from_json(item, budget)?);
+                }
+                Value::json_list(values)
+            }
+            serde_json::Value::Object(entries) => {
+                let mut map = Entries::with_capacity(entries.len());
+                for (k, v) in entries {
+                    budget.alloc(ENTRY_BYTES + k.len())?;
+                    map.insert(Key::from(k.as_str()), Value::from_json(v, budget)?);
+                }
+                Value::map(map)
+            }
+            scalar => Value::json_scalar(scalar),
+        })
+    }
+
+    /// A JSON scalar's value; a container gives null.
+    fn json_scalar(json: &serde_json::Value) -> Value {
         match json {
-            serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(*b),
             serde_json::Value::Number(n) => {
                 if let Some(i) = n.as_i64() {
@@ -208,20 +411,12 @@ impl Value {
                 }
             }
             serde_json::Value::String(s) => Value::str(s),
-            serde_json::Value::Array(items) => Value::List(
-                Rc::new(RefCell::new(items.iter().map(Value::from_json).collect())),
-                true,
-            ),
-            serde_json::Value::Object(entries) => Value::map(
-                entries
-                    .iter()
-                    .map(|(k, v)| (Key::from(k.as_str()), Value::from_json(v)))
-                    .collect(),
-            ),
+            _ => Value::Null,
         }
     }
 
     /// A `$context`-style tree: like JSON, but arrays print Java style.
+    /// (The gateway builds `$context`; it is small and not charged.)
     pub fn from_context(json: &serde_json::Value) -> Value {
         match json {
             serde_json::Value::Object(entries) => Value::map(
@@ -233,14 +428,25 @@ impl Value {
             serde_json::Value::Array(items) => {
                 Value::list(items.iter().map(Value::from_context).collect())
             }
-            other => Value::from_json(other),
+            other => Value::json_scalar(other),
         }
     }
 
     /// Velocity 1.7's equality: numbers by value, same types by `equals`,
-    /// different types by their `toString`.
-    pub fn java_equals(&self, other: &Value) -> bool {
-        match (self, other) {
+    /// different types by their `toString`. A list or map is equal to
+    /// itself without a walk (Java's `equals` checks `o == this` first).
+    pub fn java_equals(&self, other: &Value, budget: &mut Budget) -> Result<bool, Exceeded> {
+        self.java_equals_at(other, budget, 0)
+    }
+
+    fn java_equals_at(
+        &self,
+        other: &Value,
+        budget: &mut Budget,
+        depth: usize,
+    ) -> Result<bool, Exceeded> {
+        budget.step()?;
+        Ok(match (self, other) {
             (Value::Null, Value::Null) => true,
             (Value::Null, _) | (_, Value::Null) => false,
             (a, b) if a.is_number() && b.is_number() => match (a.as_i64(), b.as_i64(), a, b) {
@@ -253,23 +459,68 @@ impl Value {
                 _ => a.as_f64() == b.as_f64(),
             },
             (Value::Bool(a), Value::Bool(b)) => a == b,
-            (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::Str(a), Value::Str(b)) => {
+                budget.scan(a.len().min(b.len()))?;
+                a == b
+            }
             (Value::List(a, _), Value::List(b, _)) => {
+                if Rc::ptr_eq(a, b) {
+                    return Ok(true);
+                }
+                if depth >= super::MAX_VALUE_DEPTH {
+                    return Err(Exceeded::Depth);
+                }
                 let (a, b) = (a.borrow(), b.borrow());
-                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.java_equals(y))
+                if a.len() != b.len() {
+                    return Ok(false);
+                }
+                for (x, y) in a.iter().zip(b.iter()) {
+                    if !x.java_equals_at(y, budget, depth + 1)? {
+                        return Ok(false);
+                    }
+                }
+                true
             }
             (Value::Map(a), Value::Map(b)) => {
+                if Rc::ptr_eq(a, b) {
+                    return Ok(true);
+                }
+                if depth >= super::MAX_VALUE_DEPTH {
+                    return Err(Exceeded::Depth);
+                }
                 let (a, b) = (a.borrow(), b.borrow());
-                a.len() == b.len()
-                    && a.iter()
-                        .all(|(k, v)| b.get(k).is_some_and(|w| v.java_equals(w)))
+                if a.len() != b.len() {
+                    return Ok(false);
+                }
+                for (k, v) in a.iter() {
+                    match b.get(k) {
+                        Some(w) if v.java_equals_at(w, budget, depth + 1)? => {}
+                        _ => return Ok(false),
+                    }
+                }
+                true
             }
-            (a, b) => a.to_java_string() == b.to_java_string(),
-        }
+            (a, b) => a.to_java_string(budget)? == b.to_java_string(budget)?,
+        })
     }
 }
 
-fn write_json_string(out: &mut String, text: &str) {
+fn write_json_string(out: &mut String, text: &str, budget: &mut Budget) -> Result<(), Exceeded> {
+    // At most six bytes for each byte of `text` (`\u001F`): when that
+    // could exceed the budget, the exact size is charged before writing.
+    let charged_before = text.len().saturating_mul(6) + 2 > budget.bytes_left();
+    if charged_before {
+        let exact = 2 + text
+            .chars()
+            .map(|c| match c {
+                '"' | '\\' | '\n' | '\r' | '\t' | '\u{08}' | '\u{0c}' => 2,
+                c if (c as u32) < 0x20 => 6,
+                c => c.len_utf8(),
+            })
+            .sum::<usize>();
+        budget.alloc(exact)?;
+    }
+    let before = out.len();
     out.push('"');
     for c in text.chars() {
         match c {
@@ -287,6 +538,10 @@ fn write_json_string(out: &mut String, text: &str) {
         }
     }
     out.push('"');
+    if !charged_before {
+        budget.alloc(out.len() - before)?;
+    }
+    Ok(())
 }
 
 /// Writes `d` (between 10^-3 and 10^7 in magnitude) as ryu (and Java)
@@ -446,7 +701,7 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
         while let Some(item) = seq.next_element::<Value>()? {
             items.push(item);
         }
-        Ok(Value::List(Rc::new(RefCell::new(items)), true))
+        Ok(Value::json_list(items))
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
