@@ -13,7 +13,7 @@
 //! age, are written to the function's log and counted.
 //!
 //! The queue is in memory: events still queued when the gateway stops are
-//! lost (said in the log at overflow only; see the module's callers).
+//! lost (AWS keeps them; persisting the queue in the project is left to do).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -244,7 +244,10 @@ async fn attempt(queue: Arc<EventQueue>, host: FunctionHost, mut event: Event) {
             ),
         );
     } else {
-        match host.invoke_waiting(&queue.function, event.payload.clone()).await {
+        match host
+            .invoke_waiting(&queue.function, event.payload.clone())
+            .await
+        {
             Ok(outcome @ Outcome::Success(_)) => {
                 if let Some(reply) = event.reply.take() {
                     let _ = reply.send(Ok(outcome));
@@ -256,10 +259,7 @@ async fn attempt(queue: Arc<EventQueue>, host: FunctionHost, mut event: Event) {
                     let _ = reply.send(Ok(outcome));
                 } else if event.function_errors > config.maximum_retry_attempts {
                     let attempts = event.function_errors;
-                    queue.discard(
-                        event,
-                        &format!("the function failed {attempts} attempt(s)"),
-                    );
+                    queue.discard(event, &format!("the function failed {attempts} attempt(s)"));
                 } else {
                     let wait = config.retry_delays[(event.function_errors as usize - 1).min(1)];
                     queue.retry(event, Instant::now() + wait);

@@ -577,8 +577,7 @@ impl Pool {
         let exit = exit_reason(status);
         let (error_type, message) = match &posted {
             Some(document) => {
-                let value: serde_json::Value =
-                    serde_json::from_slice(document).unwrap_or_default();
+                let value: serde_json::Value = serde_json::from_slice(document).unwrap_or_default();
                 let text = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_string);
                 (
                     text("errorType").unwrap_or_else(|| "Runtime.Unknown".into()),
