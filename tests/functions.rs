@@ -327,7 +327,7 @@ def handler(event, context):
     assert_eq!(response.status(), 200);
     let log = fx.log("crashy");
     assert!(
-        log.contains("Runtime exited with error: exit status: 3"),
+        log.contains("Runtime exited with error: exit status 3"),
         "{log}"
     );
 }

@@ -6,9 +6,14 @@
 //! clients work unchanged. A pool per function reuses warm workers, starts
 //! more up to the concurrency limit, queues a little beyond it and then
 //! throttles, kills a worker whose invocation times out and replaces
-//! crashed ones. Workers' output goes to the function's log with the START
-//! / END / REPORT lines CloudWatch shows.
+//! crashed ones; a worker that fails its init fails the waiting
+//! invocations at once and the next start waits (backing off). Each worker
+//! is a process group that dies with the gateway. Workers' output goes to
+//! the function's log with the START / END / REPORT / INIT_REPORT lines
+//! CloudWatch shows. Asynchronous invocations and `$disconnect`s go
+//! through a bounded event queue per function ([`events`]).
 
+mod events;
 mod log;
 mod pool;
 
@@ -18,6 +23,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
+pub use events::EventConfig;
 pub use log::{FunctionLog, LogLine};
 pub use pool::PoolStatus;
 
@@ -75,6 +81,8 @@ struct HostState {
     definitions: HashMap<String, FunctionDefinition>,
     pools: HashMap<String, Arc<pool::Pool>>,
     logs: HashMap<String, Arc<FunctionLog>>,
+    events: HashMap<String, Arc<events::EventQueue>>,
+    event_config: EventConfig,
     /// `PORTICO_GATEWAY_URL` in every worker's environment: where a
     /// function reaches the gateway (the `@connections` API, the control
     /// plane).
@@ -133,7 +141,14 @@ impl FunctionHost {
         Some(Arc::clone(state.logs.entry(name.to_string()).or_default()))
     }
 
-    /// Workers running / busy per started function.
+    /// How asynchronous invocations are retried and queued, for queues
+    /// started from now on.
+    pub fn set_event_config(&self, config: EventConfig) {
+        let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        state.event_config = config;
+    }
+
+    /// Workers running / busy per started function, and its event queue.
     pub fn status(&self) -> Vec<(String, PoolStatus)> {
         let state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut out: Vec<(String, PoolStatus)> = state
@@ -141,6 +156,20 @@ impl FunctionHost {
             .iter()
             .map(|(name, pool)| (name.clone(), pool.status()))
             .collect();
+        for (name, queue) in &state.events {
+            let (queued, overflowed, discarded) = queue.counts();
+            let index = match out.iter().position(|(n, _)| n == name) {
+                Some(index) => index,
+                None => {
+                    out.push((name.clone(), PoolStatus::default()));
+                    out.len() - 1
+                }
+            };
+            let status = &mut out[index].1;
+            status.events_queued = queued;
+            status.events_overflowed = overflowed;
+            status.events_discarded = discarded;
+        }
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
@@ -175,16 +204,51 @@ impl FunctionHost {
     /// Invokes `name` synchronously (`RequestResponse`) with `payload`.
     pub async fn invoke(&self, name: &str, payload: Bytes) -> Result<Outcome, InvokeError> {
         let pool = self.pool(name)?;
-        pool.invoke(payload).await
+        pool.invoke(payload, pool::Admission::Throttle).await
     }
 
-    /// Invokes `name` asynchronously (`Event`): queued, its result dropped.
-    pub fn invoke_event(&self, name: &str, payload: Bytes) -> Result<(), InvokeError> {
+    /// An invocation from the event queue: never throttled by the pool
+    /// (the queue's dispatcher bounds them), it waits for a worker.
+    async fn invoke_waiting(&self, name: &str, payload: Bytes) -> Result<Outcome, InvokeError> {
         let pool = self.pool(name)?;
-        tokio::spawn(async move {
-            let _ = pool.invoke(payload).await;
-        });
-        Ok(())
+        pool.invoke(payload, pool::Admission::Wait).await
+    }
+
+    /// The function's event queue (started on the current tokio runtime).
+    fn events(&self, name: &str) -> Result<Arc<events::EventQueue>, InvokeError> {
+        let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if !state.definitions.contains_key(name) {
+            return Err(InvokeError::NotFound(name.to_string()));
+        }
+        if let Some(queue) = state.events.get(name) {
+            return Ok(Arc::clone(queue));
+        }
+        let log = Arc::clone(state.logs.entry(name.to_string()).or_default());
+        let queue = events::EventQueue::start(name, log, state.event_config.clone(), self.clone());
+        state.events.insert(name.to_string(), Arc::clone(&queue));
+        Ok(queue)
+    }
+
+    /// Invokes `name` asynchronously (`Event`): queued (Lambda's 202), run
+    /// when the function has room, retried by AWS's rules, its result
+    /// dropped. `Throttled` when the function's event queue is full.
+    pub fn invoke_event(&self, name: &str, payload: Bytes) -> Result<(), InvokeError> {
+        self.events(name)?.push(payload, None)
+    }
+
+    /// Invokes `name` through its event queue and waits for the outcome:
+    /// an invocation that must happen (`$disconnect`) waits its turn
+    /// rather than be throttled; a function error is not retried.
+    pub async fn invoke_delivered(
+        &self,
+        name: &str,
+        payload: Bytes,
+    ) -> Result<Outcome, InvokeError> {
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        self.events(name)?.push(payload, Some(reply))?;
+        outcome
+            .await
+            .unwrap_or_else(|_| Err(InvokeError::Start("the gateway is stopping".into())))
     }
 
     /// Stops every worker.
@@ -232,7 +296,17 @@ fn worker_command(
             let bootstrap = bootstrap_file("node.js", NODE_BOOTSTRAP).map_err(|e| e.to_string())?;
             Ok((PathBuf::from("node"), vec![bootstrap]))
         }
-        Some(RuntimeKind::Provided) => Ok((code_dir.join("bootstrap"), Vec::new())),
+        Some(RuntimeKind::Provided) => {
+            let bootstrap = code_dir.join("bootstrap");
+            if !bootstrap.is_file() {
+                // AWS's Runtime.InvalidEntrypoint message.
+                return Err(format!(
+                    "Couldn't find valid bootstrap(s): [{}]",
+                    bootstrap.display()
+                ));
+            }
+            Ok((bootstrap, Vec::new()))
+        }
         None => Err(format!("Unsupported runtime {}", definition.runtime)),
     }
 }

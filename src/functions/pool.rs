@@ -25,13 +25,76 @@ const RESPONSE_LIMIT: usize = 6 * 1024 * 1024;
 const QUEUE_PER_WORKER: usize = 4;
 /// How long an invocation may wait for a worker before it is throttled.
 const QUEUE_WAIT: Duration = Duration::from_secs(30);
+/// After a worker fails its init, the next start waits this long, doubling
+/// with each failure up to [`INIT_BACKOFF_MAX`]; invocations meanwhile fail
+/// at once with the init error.
+const INIT_BACKOFF_FIRST: Duration = Duration::from_secs(1);
+const INIT_BACKOFF_MAX: Duration = Duration::from_secs(60);
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Starts each worker under a small `sh` that leads the worker's process
+/// group: when the gateway dies (even by `kill -9`) the kernel sends this
+/// shell SIGTERM (`PR_SET_PDEATHSIG`, set before it runs) and it kills the
+/// whole group, so neither the worker nor anything the function forked
+/// outlives the gateway. A worker that dies by a signal is reported as
+/// such (the shell re-raises it on itself).
+const SHIM: &str = r#"trap 'kill -KILL 0' TERM
+"$@" &
+wait $!
+s=$?
+if [ "$s" -gt 128 ] && [ "$s" -lt 160 ]; then trap - TERM; kill -$((s - 128)) $$; fi
+exit $s"#;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PoolStatus {
     pub workers: usize,
     pub busy: usize,
     pub queued: usize,
     pub invocations: u64,
+    /// Set while the function's last start failed its init (AWS's
+    /// `Runtime.ExitError` and the like): `Runtime.ExitError (exit status 1)`.
+    pub failed: Option<String>,
+    /// Asynchronous invocations (and `$disconnect`s) waiting or running.
+    pub events_queued: usize,
+    /// Events refused because the function's event queue was full.
+    pub events_overflowed: u64,
+    /// Events dropped after their retries or past their maximum age.
+    pub events_discarded: u64,
+}
+
+/// Whether an invocation may be throttled when the pool is saturated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Synchronous invocations: throttled beyond the limit and its queue.
+    Throttle,
+    /// Queued events: their dispatcher bounds them; they wait their turn.
+    Wait,
+}
+
+/// The last init failure and when the next start may be tried.
+struct InitFailure {
+    error_type: String,
+    /// The error document's message without the request id prefix.
+    message: String,
+    /// The document the runtime posted to `/runtime/init/error`, if it did.
+    posted: Option<Bytes>,
+    /// `exit status 1`, or the posted message (for the status label).
+    label: String,
+    retry_at: Instant,
+}
+
+impl InitFailure {
+    fn outcome(&self, request_id: &str) -> Outcome {
+        match &self.posted {
+            Some(payload) => Outcome::Error {
+                error_type: "Unhandled".into(),
+                payload: payload.clone(),
+            },
+            None => Outcome::error(
+                &self.error_type,
+                &format!("RequestId: {request_id} Error: {}", self.message),
+            ),
+        }
+    }
 }
 
 struct Pending {
@@ -69,6 +132,10 @@ struct PoolState {
     /// Workers being started (counted against the limit already).
     starting: usize,
     next_id: u64,
+    init_failure: Option<InitFailure>,
+    /// The wait before the next start after an init failure (zero once a
+    /// worker starts).
+    backoff: Duration,
 }
 
 pub struct Pool {
@@ -127,6 +194,11 @@ impl Pool {
                 .count(),
             queued: state.queued,
             invocations: self.invocations.load(Ordering::Relaxed),
+            failed: state
+                .init_failure
+                .as_ref()
+                .map(|f| format!("{} ({})", f.error_type, f.label)),
+            ..PoolStatus::default()
         }
     }
 
@@ -138,13 +210,23 @@ impl Pool {
                 let _ = kill.send(());
             }
         }
+        // Invocations still waiting learn that the pool is gone (queued
+        // events are then retried on the function's new pool).
+        if let Ok(mut receiver) = self.receiver.try_lock() {
+            while let Ok(pending) = receiver.try_recv() {
+                lock(&self.state).queued -= 1;
+                drop(pending);
+            }
+        }
     }
 
-    pub async fn invoke(self: &Arc<Self>, payload: Bytes) -> Result<Outcome, InvokeError> {
+    pub async fn invoke(
+        self: &Arc<Self>,
+        payload: Bytes,
+        admission: Admission,
+    ) -> Result<Outcome, InvokeError> {
         if self.shut.load(Ordering::SeqCst) {
-            return Err(InvokeError::Start(
-                "the function was redefined; try again".into(),
-            ));
+            return Err(redefined());
         }
         let limit = self.definition.concurrency() as usize;
         let request_id = uuid::Uuid::new_v4().to_string();
@@ -152,9 +234,25 @@ impl Pool {
         let (reply_tx, reply) = oneshot::channel();
         {
             let mut state = lock(&self.state);
+            // The last start failed its init and the next may not be tried
+            // yet: fail at once with its error, as AWS does while the
+            // function cannot initialize.
+            if let Some(failure) = &state.init_failure
+                && Instant::now() < failure.retry_at
+                && !state
+                    .workers
+                    .iter()
+                    .any(|w| w.started.load(Ordering::SeqCst))
+            {
+                self.invocations.fetch_add(1, Ordering::Relaxed);
+                return Ok(failure.outcome(&request_id));
+            }
             // Workers being started count as busy: they cannot take more.
             let busy = (state.workers.len() + state.starting).saturating_sub(state.idle);
-            if busy >= limit && state.queued >= limit * QUEUE_PER_WORKER {
+            if admission == Admission::Throttle
+                && busy >= limit
+                && state.queued >= limit * QUEUE_PER_WORKER
+            {
                 return Err(InvokeError::Throttled);
             }
             state.queued += 1;
@@ -167,11 +265,23 @@ impl Pool {
             reply: reply_tx,
         });
         self.scale();
-        match tokio::time::timeout(QUEUE_WAIT, dispatched).await {
+        let dispatched = match admission {
+            Admission::Throttle => tokio::time::timeout(QUEUE_WAIT, dispatched).await,
+            // It waits for a worker as long as it takes (its dispatcher
+            // bounds how many wait); the function's timeout applies once
+            // it runs.
+            Admission::Wait => Ok(dispatched.await),
+        };
+        match dispatched {
             Ok(Ok(())) => {}
             // The pending invocation was answered without running (a worker
-            // that failed to start took it with its error).
-            Ok(Err(_)) => {}
+            // that failed to start took it with its error), or the pool was
+            // stopped under it (the function was redefined).
+            Ok(Err(_)) => {
+                if self.shut.load(Ordering::SeqCst) {
+                    return Err(redefined());
+                }
+            }
             Err(_) => return Err(InvokeError::Throttled),
         }
         let timeout = Duration::from_secs(u64::from(self.definition.timeout));
@@ -224,6 +334,10 @@ impl Pool {
             if self.shut.load(Ordering::SeqCst)
                 || state.queued <= state.idle + state.starting
                 || state.workers.len() + state.starting >= limit
+                || state
+                    .init_failure
+                    .as_ref()
+                    .is_some_and(|f| Instant::now() < f.retry_at)
             {
                 return;
             }
@@ -271,8 +385,12 @@ impl Pool {
             kill: Mutex::new(Some(kill_tx)),
         });
         let definition = &self.definition;
-        let mut command = tokio::process::Command::new(&program);
+        let mut command = tokio::process::Command::new("/bin/sh");
         command
+            .arg("-c")
+            .arg(SHIM)
+            .arg("portico-worker")
+            .arg(&program)
             .args(&args)
             .current_dir(&self.code_dir)
             .env_clear()
@@ -313,11 +431,32 @@ impl Pool {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true);
+            .kill_on_drop(true)
+            // Its own process group, so the worker and everything it forks
+            // are killed together.
+            .process_group(0);
+        let gateway_pid = std::process::id();
+        // SAFETY: only async-signal-safe calls (prctl, getppid) between
+        // fork and exec. The death signal fires when the *thread* that
+        // spawned the worker ends: workers are spawned from the gateway's
+        // long-lived runtime threads, whose end means the gateway's.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The gateway died before the death signal was armed.
+                if libc::getppid() as u32 != gateway_pid {
+                    return Err(std::io::Error::other("the gateway is gone"));
+                }
+                Ok(())
+            });
+        }
         let mut child = command
             .spawn()
             .map_err(|e| format!("{}: {e}", program.display()))?;
         *lock(&worker.pid) = child.id();
+        let group = GroupGuard(child.id());
         {
             let mut state = lock(&self.state);
             state.workers.push(Arc::clone(&worker));
@@ -358,10 +497,15 @@ impl Pool {
             let status = tokio::select! {
                 status = child.wait() => status.ok(),
                 _ = kill_rx => {
+                    if let Some(pgid) = group.0 {
+                        kill_group(pgid);
+                    }
                     let _ = child.kill().await;
                     None
                 }
             };
+            // What the function forked and left behind goes with it.
+            drop(group);
             server.abort();
             pool.worker_gone(&worker, status);
         });
@@ -378,17 +522,18 @@ impl Pool {
         });
     }
 
-    /// A worker's process ended: answer what it was running, fail one
-    /// waiting invocation with its init error, start a replacement if
-    /// invocations wait.
+    /// A worker's process ended: answer what it was running; a worker
+    /// that never asked for an invocation failed its init (the pool backs
+    /// off and fails what waits); else start a replacement if invocations
+    /// wait.
     fn worker_gone(
         self: &Arc<Self>,
         worker: &Arc<Worker>,
         status: Option<std::process::ExitStatus>,
     ) {
         lock(&self.state).workers.retain(|w| w.id != worker.id);
-        let reason = match status {
-            Some(status) => format!("Runtime exited with error: {status}"),
+        let reason = match &status {
+            Some(status) => format!("Runtime exited with error: {}", exit_reason(status)),
             None => "Runtime was stopped".to_string(),
         };
         if let Some(running) = lock(&worker.current).take() {
@@ -400,13 +545,119 @@ impl Pool {
                 &format!("RequestId: {} Error: {reason}", running.request_id),
             ));
         }
-        if let Some(error) = lock(&worker.init_error).take() {
+        let posted = lock(&worker.init_error).take();
+        if self.shut.load(Ordering::SeqCst) {
+            return;
+        }
+        if let Some(status) = status
+            && !worker.started.load(Ordering::SeqCst)
+        {
+            self.init_failed(worker, &status, posted);
+            return;
+        }
+        if let Some(error) = posted {
             self.fail_one_pending(Outcome::Error {
                 error_type: "Unhandled".into(),
                 payload: error,
             });
         }
-        if !self.shut.load(Ordering::SeqCst) {
+        self.scale();
+    }
+
+    /// A worker exited before its first `/next`: AWS's init failure. Logs
+    /// the `INIT_REPORT` line (unless the runtime reported the error
+    /// itself), fails the waiting invocations with the error when no
+    /// initialized worker can take them, and waits before the next start.
+    fn init_failed(
+        self: &Arc<Self>,
+        worker: &Worker,
+        status: &std::process::ExitStatus,
+        posted: Option<Bytes>,
+    ) {
+        let exit = exit_reason(status);
+        let (error_type, message) = match &posted {
+            Some(document) => {
+                let value: serde_json::Value = serde_json::from_slice(document).unwrap_or_default();
+                let text = |key: &str| value.get(key).and_then(|v| v.as_str()).map(str::to_string);
+                (
+                    text("errorType").unwrap_or_else(|| "Runtime.Unknown".into()),
+                    text("errorMessage").unwrap_or_default(),
+                )
+            }
+            None => {
+                self.log.push(format!(
+                    "INIT_REPORT Init Duration: {:.2} ms\tPhase: init\tStatus: error\tError Type: Runtime.ExitError",
+                    worker.spawned.elapsed().as_secs_f64() * 1000.0
+                ));
+                (
+                    "Runtime.ExitError".to_string(),
+                    format!("Runtime exited with error: {exit}"),
+                )
+            }
+        };
+        let label = if posted.is_some() {
+            let mut short: String = message.chars().take(80).collect();
+            if short.is_empty() {
+                short = exit.clone();
+            }
+            short
+        } else {
+            exit
+        };
+        let (backoff, any_started) = {
+            let mut state = lock(&self.state);
+            state.backoff = if state.backoff.is_zero() {
+                INIT_BACKOFF_FIRST
+            } else {
+                (state.backoff * 2).min(INIT_BACKOFF_MAX)
+            };
+            let failure = InitFailure {
+                error_type: error_type.clone(),
+                message,
+                posted,
+                label: label.clone(),
+                retry_at: Instant::now() + state.backoff,
+            };
+            state.init_failure = Some(failure);
+            let any_started = state
+                .workers
+                .iter()
+                .any(|w| w.started.load(Ordering::SeqCst));
+            (state.backoff, any_started)
+        };
+        self.log.push(format!(
+            "Init failed: {error_type} ({label}); the next start is tried in {} s",
+            backoff.as_secs()
+        ));
+        // Nothing initialized can take the waiting invocations: they get
+        // the init error now rather than wait for a start that fails.
+        let Ok(mut receiver) = self.receiver.try_lock() else {
+            return;
+        };
+        loop {
+            let pending = if any_started {
+                None
+            } else {
+                receiver.try_recv().ok()
+            };
+            let Some(pending) = pending else {
+                break;
+            };
+            lock(&self.state).queued -= 1;
+            let outcome = {
+                let state = lock(&self.state);
+                state
+                    .init_failure
+                    .as_ref()
+                    .map(|f| f.outcome(&pending.request_id))
+            };
+            if let Some(outcome) = outcome {
+                let _ = pending.dispatched.send(());
+                let _ = pending.reply.send(outcome);
+            }
+        }
+        drop(receiver);
+        if any_started {
             self.scale();
         }
     }
@@ -418,7 +669,7 @@ impl Pool {
             .lock()
             .ok()
             .and_then(|pid| *pid)
-            .and_then(max_memory_mb)
+            .and_then(|shim| max_memory_mb(worker_pid(shim)))
             .unwrap_or(0);
         let mut line = format!(
             "REPORT RequestId: {}\tDuration: {elapsed:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {used} MB",
@@ -533,6 +784,12 @@ impl Pool {
     async fn next(self: &Arc<Self>, worker: &Arc<Worker>) -> Response<Full<Bytes>> {
         if !worker.started.swap(true, Ordering::SeqCst) {
             *lock(&worker.init) = Some(worker.spawned.elapsed());
+            let mut state = lock(&self.state);
+            state.backoff = Duration::ZERO;
+            if state.init_failure.take().is_some() {
+                drop(state);
+                self.log.push("Init succeeded: the function recovered");
+            }
         }
         loop {
             let pending = {
@@ -584,12 +841,68 @@ impl Pool {
     }
 }
 
+fn redefined() -> InvokeError {
+    InvokeError::Start("the function was redefined; try again".into())
+}
+
+/// Why a worker process ended, in the words of AWS's `Runtime.ExitError`
+/// messages (Go's: `exit status 1`, `signal: killed`).
+fn exit_reason(status: &std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(code) = status.code() {
+        return format!("exit status {code}");
+    }
+    match status.signal() {
+        Some(libc::SIGKILL) => "signal: killed".into(),
+        Some(libc::SIGTERM) => "signal: terminated".into(),
+        Some(libc::SIGSEGV) => "signal: segmentation fault".into(),
+        Some(libc::SIGABRT) => "signal: aborted".into(),
+        Some(libc::SIGINT) => "signal: interrupt".into(),
+        Some(libc::SIGHUP) => "signal: hangup".into(),
+        Some(signal) => format!("signal: {signal}"),
+        None => "exited".into(),
+    }
+}
+
+/// Kills every process of a worker's group (the worker and whatever its
+/// function started).
+fn kill_group(pgid: u32) {
+    if let Ok(pgid) = libc::pid_t::try_from(pgid)
+        && pgid > 1
+    {
+        // SAFETY: killpg only sends a signal; a stale group id fails with ESRCH.
+        unsafe {
+            libc::killpg(pgid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Kills the group when dropped: the worker's task ends however it ends
+/// (the runtime shutting down drops it).
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.0 {
+            kill_group(pgid);
+        }
+    }
+}
+
 fn json(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
     Response::builder()
         .status(status)
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from_static(body.as_bytes())))
         .unwrap_or_default()
+}
+
+/// The worker process under its shell (the shell's only child).
+fn worker_pid(shim: u32) -> u32 {
+    std::fs::read_to_string(format!("/proc/{shim}/task/{shim}/children"))
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse().ok())
+        .unwrap_or(shim)
 }
 
 /// The process's peak resident memory (Linux `VmHWM`), in MB.

@@ -810,11 +810,23 @@ impl CompiledWebSocketStage {
                     self.request_body(integration, connection, event, log)?
                 };
                 log.push_fmt(format_args!("Sending request to function {function}"));
-                let invocation = services.functions.invoke(function, Bytes::from(payload));
-                let outcome = tokio::time::timeout(integration.timeout, invocation)
-                    .await
-                    .map_err(|_| "the function timed out".to_string())?
-                    .map_err(|e| e.to_string())?;
+                let outcome = if matches!(event.event_type, EventType::Disconnect) {
+                    // Every `$disconnect` runs: it waits its turn in the
+                    // function's bounded event queue instead of being
+                    // throttled when many clients leave at once (the
+                    // function's own timeout bounds the run).
+                    services
+                        .functions
+                        .invoke_delivered(function, Bytes::from(payload))
+                        .await
+                        .map_err(|e| e.to_string())?
+                } else {
+                    let invocation = services.functions.invoke(function, Bytes::from(payload));
+                    tokio::time::timeout(integration.timeout, invocation)
+                        .await
+                        .map_err(|_| "the function timed out".to_string())?
+                        .map_err(|e| e.to_string())?
+                };
                 let payload = match outcome {
                     crate::functions::Outcome::Success(payload) => payload,
                     crate::functions::Outcome::Error { payload, .. } => {

@@ -265,6 +265,9 @@ impl Studio {
                 for definition in &definitions {
                     let name = &definition.function_name;
                     let state = match status.iter().find(|(n, _)| n == name) {
+                        Some((_, s)) if s.failed.is_some() => {
+                            format!("failed: {}", s.failed.as_deref().unwrap_or_default())
+                        }
                         Some((_, s)) if s.workers > 0 => {
                             format!("warm: {} worker(s), {} busy", s.workers, s.busy)
                         }
