@@ -331,3 +331,90 @@ async fn a_slow_template_does_not_hold_other_requests() {
     }
     assert!(started.elapsed() < Duration::from_secs(30));
 }
+
+/// A render that outgrows its inline slice moves off the serving thread:
+/// with one serving thread (every connection on it), requests to another
+/// method are answered while a budget-exhausting render is still running.
+/// Before, the render held that thread, and every other connection on it,
+/// until it ended.
+#[tokio::test]
+async fn a_long_render_runs_off_the_serving_thread() {
+    let mut resources = vec![json!({"id": "root000001", "path": "/"})];
+    for (id, part, template) in [
+        ("reslong", "long", replace_40()),
+        ("resok", "ok", "{\"ok\": true}".to_string()),
+    ] {
+        resources.push(json!({
+            "id": id, "parentId": "root000001", "pathPart": part, "path": format!("/{part}"),
+            "resourceMethods": {"GET": mock_method("GET", 200, &template)}
+        }));
+    }
+    let project = TempProject::from_json(&api_definition(json!(resources)));
+    let loaded = deploy(&project, "dev", &[]);
+    let config = portico::gateway::GatewayConfig {
+        port: 0,
+        worker_threads: 1,
+        ..Default::default()
+    };
+    let gateway = portico::gateway::Gateway::start(&loaded, &config).expect("starts");
+    let client = client();
+    let url = format!("{}/dev/long", base(&gateway));
+    let long = tokio::spawn({
+        let client = client.clone();
+        async move {
+            let started = Instant::now();
+            let status = client.get(url).send().await.map(|r| r.status());
+            (status, started.elapsed())
+        }
+    });
+    let started = Instant::now();
+    let mut answered = Vec::new();
+    for _ in 0..5 {
+        let asked = Instant::now();
+        assert_still_serving(&client, &gateway).await;
+        answered.push(asked.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ok_done = started.elapsed();
+    let (status, long_took) = long.await.unwrap();
+    assert_eq!(status.expect("answered"), 500);
+    // The quick requests overlapped the long render ...
+    assert!(
+        long_took > ok_done,
+        "the long render ({long_took:?}) ended before the quick requests ({ok_done:?}): nothing was shown"
+    );
+    // ... and none waited for it.
+    for took in answered {
+        assert!(took < long_took / 2, "{took:?} vs {long_took:?}");
+    }
+}
+
+#[path = "../benches/petstore.rs"]
+mod petstore;
+
+/// The inline slice fits real templates: the AWS docs' PetStore template
+/// over 1,000 items (a full `#foreach`) renders within it, so the common
+/// request never leaves its serving thread.
+#[test]
+fn real_templates_render_within_the_inline_slice() {
+    let template = Template::compile(petstore::PETSTORE_TEMPLATE).unwrap();
+    let body = petstore::pets(1000);
+    let bindings = portico::vtl::Bindings {
+        body: &body,
+        path: &[],
+        querystring: &[],
+        header: &[],
+        context: &serde_json::Value::Null,
+        stage_variables: &[],
+    };
+    let rendered = template
+        .render_sliced(&bindings, portico::vtl::RenderLimits::INLINE)
+        .unwrap();
+    assert!(rendered.is_some_and(|r| r.output.contains("Item 1000")));
+    // While a render past the slice is handed on, not failed.
+    let long = Template::compile(NESTED_LOOPS).unwrap();
+    assert_eq!(
+        long.render_sliced(&bindings, portico::vtl::RenderLimits::INLINE),
+        Ok(None)
+    );
+}

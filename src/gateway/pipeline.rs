@@ -408,7 +408,7 @@ async fn integrate_phases(
     }
     let scope = mapping_scope(stage, request, &routed.path_parameters, context, None);
     let (endpoint_request, from_template) =
-        integration_request(stage, integration, request, &scope, log)?;
+        integration_request(stage, integration, request, &scope, log).await?;
     let started = Instant::now();
     let response = integrate(
         integration,
@@ -435,7 +435,7 @@ async fn integrate_phases(
         Some(&response),
     );
     let selected = integration_response(integration, &response, log)?;
-    method_response(stage, selected, &response, request, &scope, log)
+    method_response(stage, selected, &response, request, &scope, log).await
 }
 
 /// Phase: find the resource and method. AWS answers an unknown path or verb
@@ -796,7 +796,7 @@ fn method_request(request: &MethodRequest, routed: &Routed, log: &mut ExecutionL
 /// Phase: build the endpoint request: URI with path parameters, query and
 /// headers from `requestParameters` (all of the client's for HTTP_PROXY),
 /// and the body from the request template chosen by `Content-Type`.
-fn integration_request(
+async fn integration_request(
     stage: &CompiledStage,
     integration: &CompiledIntegration,
     request: &MethodRequest,
@@ -844,7 +844,7 @@ fn integration_request(
         (request.body.clone(), false)
     } else {
         let (body, from_template, overrides) =
-            request_body(stage, integration, request, scope, log)?;
+            request_body(stage, integration, request, scope, log).await?;
         apply_request_overrides(&overrides, &mut headers, &mut query, &mut path_values, log);
         (body, from_template)
     };
@@ -909,7 +909,7 @@ fn integration_request(
 /// template its content type selects, or passed through, or refused with
 /// 415 as `passthroughBehavior` says. Also returns the template's
 /// `$context.requestOverride` values.
-fn request_body(
+async fn request_body(
     stage: &CompiledStage,
     integration: &CompiledIntegration,
     request: &MethodRequest,
@@ -961,14 +961,14 @@ fn request_body(
             return Ok((bytes, false, vtl::Overrides::default()));
         }
     };
-    let rendered = render_template(template, &text, scope, request, log, "request")?;
+    let rendered = render_template(template, &text, scope, request, log, "request").await?;
     Ok((Bytes::from(rendered.output), true, rendered.overrides))
 }
 
 /// Renders a mapping template over `body` with the request's parameters,
 /// `$context` and `$stageVariables`. A template error is logged with its
 /// line, column and excerpt and answers AWS's 500 `Internal server error`.
-fn render_template(
+async fn render_template(
     template: &Template,
     body: &str,
     scope: &MappingScope<'_>,
@@ -994,7 +994,7 @@ fn render_template(
         context: &context,
         stage_variables: scope.stage_variables,
     };
-    template.render(&bindings).map_err(|e| {
+    template.render(&bindings).await.map_err(|e| {
         log.push_fmt(format_args!(
             "Execution failed due to configuration error: Unable to transform {what}: {e}"
         ));
@@ -1358,7 +1358,7 @@ fn integration_response<'a>(
 /// response, headers from `responseParameters`, body from the response
 /// template chosen by `Accept` (else `application/json`, else the first),
 /// or the endpoint body passed through.
-fn method_response(
+async fn method_response(
     stage: &CompiledStage,
     selected: &super::compile::CompiledIntegrationResponse,
     response: &EndpointResponse,
@@ -1391,7 +1391,8 @@ fn method_response(
     let template = transform::select_response_template(&selected.response_templates, &accept);
     let (content_type, body) = match (template, payload) {
         (Some((content_type, template)), Payload::Text(text)) => {
-            let rendered = render_template(template, &text, scope, request, log, "response")?;
+            let rendered =
+                render_template(template, &text, scope, request, log, "response").await?;
             overrides = rendered.overrides;
             (content_type.as_str(), Bytes::from(rendered.output))
         }

@@ -62,7 +62,15 @@ impl Template {
         &self.source
     }
 
-    pub fn render(&self, bindings: &vtl::Bindings<'_>) -> Result<vtl::Rendered, vtl::VtlError> {
+    /// Renders on this thread within [`vtl::RenderLimits::INLINE`]; a
+    /// render that needs more runs again, with the whole budget, on a
+    /// blocking thread (at most one per CPU at a time), so that a long
+    /// template never holds up the other connections of the serving
+    /// thread it arrived on.
+    pub async fn render(
+        &self,
+        bindings: &vtl::Bindings<'_>,
+    ) -> Result<vtl::Rendered, vtl::VtlError> {
         let template = self.compiled.as_ref().map_err(Clone::clone)?;
         if self.is_plain_text {
             return Ok(vtl::Rendered {
@@ -70,7 +78,68 @@ impl Template {
                 overrides: vtl::Overrides::default(),
             });
         }
-        template.render(bindings)
+        if let Some(rendered) = template.render_sliced(bindings, vtl::RenderLimits::INLINE)? {
+            return Ok(rendered);
+        }
+        render_off_thread(Arc::clone(template), OwnedBindings::of(bindings)).await
+    }
+}
+
+/// Renders that outgrew their inline slice, running at once: one per CPU.
+static LONG_RENDERS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
+/// Renders `template` with the whole budget on tokio's blocking pool.
+async fn render_off_thread(
+    template: Arc<vtl::Template>,
+    bindings: OwnedBindings,
+) -> Result<vtl::Rendered, vtl::VtlError> {
+    let failed = || vtl::VtlError {
+        line: 1,
+        column: 1,
+        message: "the render was interrupted".into(),
+        excerpt: String::new(),
+    };
+    let Ok(_slot) = LONG_RENDERS.acquire().await else {
+        return Err(failed());
+    };
+    tokio::task::spawn_blocking(move || template.render(&bindings.bindings()))
+        .await
+        .unwrap_or_else(|_| Err(failed()))
+}
+
+/// [`vtl::Bindings`] copied, to move to another thread.
+struct OwnedBindings {
+    body: String,
+    path: Vec<(String, String)>,
+    querystring: Vec<(String, String)>,
+    header: Vec<(String, String)>,
+    context: serde_json::Value,
+    stage_variables: Vec<(String, String)>,
+}
+
+impl OwnedBindings {
+    fn of(bindings: &vtl::Bindings<'_>) -> OwnedBindings {
+        OwnedBindings {
+            body: bindings.body.to_string(),
+            path: bindings.path.to_vec(),
+            querystring: bindings.querystring.to_vec(),
+            header: bindings.header.to_vec(),
+            context: bindings.context.clone(),
+            stage_variables: bindings.stage_variables.to_vec(),
+        }
+    }
+
+    fn bindings(&self) -> vtl::Bindings<'_> {
+        vtl::Bindings {
+            body: &self.body,
+            path: &self.path,
+            querystring: &self.querystring,
+            header: &self.header,
+            context: &self.context,
+            stage_variables: &self.stage_variables,
+        }
     }
 }
 

@@ -685,13 +685,16 @@ impl CompiledWebSocketStage {
         match answer {
             Ok((status, headers, body)) => {
                 log.push_fmt(format_args!("Endpoint response status: {status}"));
-                let reply = route.two_way.then(|| {
+                let reply = if route.two_way {
                     self.map_response(integration, status, &body, connection, event, &mut log)
-                });
+                        .await
+                } else {
+                    None
+                };
                 RouteOutcome {
                     status,
                     headers,
-                    reply: reply.flatten(),
+                    reply,
                     log,
                     integration_latency,
                     failed: false,
@@ -731,7 +734,7 @@ impl CompiledWebSocketStage {
 
     /// Renders a request or response template for this event. The
     /// connection's headers were title-cased once, at the upgrade.
-    fn render(
+    async fn render(
         &self,
         template: &Template,
         body: &str,
@@ -748,12 +751,13 @@ impl CompiledWebSocketStage {
                 context: &context,
                 stage_variables: &self.stage_variables,
             })
+            .await
             .map(|rendered| rendered.output)
     }
 
     /// The request template for this event, by the template selection
     /// expression (`$default` when there is none), or passthrough.
-    fn request_body(
+    async fn request_body(
         &self,
         integration: &CompiledIntegration,
         connection: &ConnectionInfo,
@@ -780,6 +784,7 @@ impl CompiledWebSocketStage {
         };
         log.push_fmt(format_args!("Using request template {key}"));
         self.render(template, body, connection, event)
+            .await
             .map_err(|e| format!("the request template failed: {e}"))
     }
 
@@ -794,7 +799,9 @@ impl CompiledWebSocketStage {
         use crate::integrations::{EndpointRequest, Integrate};
         match &integration.kind {
             Kind::Mock => {
-                let rendered = self.request_body(integration, connection, event, log)?;
+                let rendered = self
+                    .request_body(integration, connection, event, log)
+                    .await?;
                 // MOCK's status comes from the template's `statusCode`;
                 // AWS answers 200 when there is none.
                 let status = serde_json::from_str::<Value>(&rendered)
@@ -807,7 +814,8 @@ impl CompiledWebSocketStage {
                 let payload = if *proxy {
                     self.proxy_event(connection, event).to_string()
                 } else {
-                    self.request_body(integration, connection, event, log)?
+                    self.request_body(integration, connection, event, log)
+                        .await?
                 };
                 log.push_fmt(format_args!("Sending request to function {function}"));
                 let outcome = if matches!(event.event_type, EventType::Disconnect) {
@@ -871,7 +879,8 @@ impl CompiledWebSocketStage {
                 let body = if matches!(integration.kind, Kind::HttpProxy { .. }) {
                     event.body.unwrap_or_default().to_string()
                 } else {
-                    self.request_body(integration, connection, event, log)?
+                    self.request_body(integration, connection, event, log)
+                        .await?
                 };
                 log.push_fmt(format_args!("Endpoint request URI: {url}"));
                 let mut headers = HeaderMap::new();
@@ -905,7 +914,7 @@ impl CompiledWebSocketStage {
     /// The frame a two-way route sends: the integration response whose key
     /// matches the status (else `$default`), its template by the template
     /// selection expression, or the body as it came.
-    fn map_response(
+    async fn map_response(
         &self,
         integration: &CompiledIntegration,
         status: u16,
@@ -937,7 +946,7 @@ impl CompiledWebSocketStage {
         let Some((_, template)) = template else {
             return Some(body.to_string());
         };
-        match self.render(template, body, connection, event) {
+        match self.render(template, body, connection, event).await {
             Ok(output) => Some(output),
             Err(error) => {
                 log.push_fmt(format_args!("The response template failed: {error}"));

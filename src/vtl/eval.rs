@@ -17,10 +17,7 @@ use super::budget::{Budget, Exceeded};
 use super::input::InputState;
 use super::slots;
 use super::value::{ENTRY_BYTES, ITEM_BYTES, LoopState, Value};
-use super::{
-    Bindings, MAX_FOREACH_ITERATIONS, MAX_OUTPUT_BYTES, MAX_RENDER_BYTES, MAX_RENDER_STEPS,
-    Overrides,
-};
+use super::{Bindings, MAX_FOREACH_ITERATIONS, MAX_OUTPUT_BYTES, Overrides};
 
 /// A render failure at a byte offset of the source.
 #[derive(Debug)]
@@ -87,6 +84,7 @@ impl<'t, 'b> Renderer<'t, 'b> {
         builtins: &'t [Option<Builtin>],
         bindings: &Bindings<'b>,
         output_capacity: usize,
+        limits: super::RenderLimits,
     ) -> Self {
         let mut globals = vec![None; builtins.len()];
         globals[slots::INPUT] = Some(Value::Input);
@@ -131,14 +129,24 @@ impl<'t, 'b> Renderer<'t, 'b> {
             input: InputState::new(bindings),
             context,
             out: String::with_capacity(output_capacity),
-            budget: Budget::new(MAX_RENDER_STEPS, MAX_RENDER_BYTES),
+            budget: Budget::new(limits.steps, limits.bytes),
         }
     }
 
-    pub fn run(mut self, nodes: &'t [Node]) -> Result<(String, Overrides)> {
-        self.nodes(nodes)?;
-        let overrides = super::input::overrides(&self.context, &mut self.budget)?;
-        Ok((std::mem::take(&mut self.out), overrides))
+    /// Renders `nodes`; a failure says whether the budget ran out (steps
+    /// or bytes), for a caller that rendered with a slice of it.
+    pub fn run(
+        mut self,
+        nodes: &'t [Node],
+    ) -> std::result::Result<(String, Overrides), (Box<EvalError>, bool)> {
+        let result = self.nodes(nodes).and_then(|_| {
+            let overrides = super::input::overrides(&self.context, &mut self.budget)?;
+            Ok((std::mem::take(&mut self.out), overrides))
+        });
+        result.map_err(|error| {
+            let exhausted = self.budget.steps_left() == 0 || self.budget.bytes_left() == 0;
+            (error, exhausted)
+        })
     }
 
     fn nodes(&mut self, nodes: &'t [Node]) -> Result<Flow> {

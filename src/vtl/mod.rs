@@ -60,6 +60,31 @@ pub const MAX_RENDER_STEPS: u64 = 2_000_000;
 /// JSON documents nest at most 128 deep (serde_json's limit).
 pub const MAX_VALUE_DEPTH: usize = 400;
 
+/// What one render may spend: steps and bytes (see [`MAX_RENDER_STEPS`]
+/// and [`MAX_RENDER_BYTES`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderLimits {
+    pub steps: u64,
+    pub bytes: u64,
+}
+
+impl RenderLimits {
+    /// The whole budget of a render.
+    pub const WHOLE: RenderLimits = RenderLimits {
+        steps: MAX_RENDER_STEPS,
+        bytes: MAX_RENDER_BYTES,
+    };
+    /// The slice a serving thread spends inline before it hands the render
+    /// to a blocking thread: 1/40 of the steps and 4 MiB, about a
+    /// millisecond of work in an optimized build. Real templates finish
+    /// within it: the AWS docs' PetStore template over 1,000 items does
+    /// (`tests/template_limits.rs`).
+    pub const INLINE: RenderLimits = RenderLimits {
+        steps: MAX_RENDER_STEPS / 40,
+        bytes: 4 << 20,
+    };
+}
+
 /// A compiled template. Immutable; shared by every request.
 #[derive(Debug)]
 pub struct Template {
@@ -179,7 +204,36 @@ impl Template {
         &self.source
     }
 
+    /// Renders within the whole budget ([`MAX_RENDER_STEPS`],
+    /// [`MAX_RENDER_BYTES`]).
     pub fn render(&self, bindings: &Bindings<'_>) -> Result<Rendered, VtlError> {
+        self.render_within(bindings, RenderLimits::WHOLE)
+            .map_err(|(error, _)| error)
+    }
+
+    /// Renders within `slice` of the budget: `Ok(None)` when the slice ran
+    /// out, so that the caller renders again with the whole budget where a
+    /// long render holds nothing else up (the gateway's serving threads
+    /// render inline with [`RenderLimits::INLINE`], then off the thread).
+    /// Rendering is deterministic: the second render sees what the first
+    /// saw.
+    pub fn render_sliced(
+        &self,
+        bindings: &Bindings<'_>,
+        slice: RenderLimits,
+    ) -> Result<Option<Rendered>, VtlError> {
+        match self.render_within(bindings, slice) {
+            Ok(rendered) => Ok(Some(rendered)),
+            Err((_, true)) if slice != RenderLimits::WHOLE => Ok(None),
+            Err((error, _)) => Err(error),
+        }
+    }
+
+    fn render_within(
+        &self,
+        bindings: &Bindings<'_>,
+        limits: RenderLimits,
+    ) -> Result<Rendered, (VtlError, bool)> {
         let capacity = (self.source.len() + 64).max(self.output_hint.load(Ordering::Relaxed));
         let renderer = eval::Renderer::new(
             &self.source,
@@ -187,14 +241,15 @@ impl Template {
             &self.builtins,
             bindings,
             capacity,
+            limits,
         );
-        let (output, overrides) = renderer.run(&self.nodes).map_err(|e| {
+        let (output, overrides) = renderer.run(&self.nodes).map_err(|(e, exhausted)| {
             let offset = if e.offset == eval::UNPLACED {
                 0
             } else {
                 e.offset
             };
-            VtlError::at(&self.source, offset, e.message)
+            (VtlError::at(&self.source, offset, e.message), exhausted)
         })?;
         self.output_hint
             .store(output.len().min(MAX_OUTPUT_HINT), Ordering::Relaxed);
