@@ -13,6 +13,7 @@ pub mod cache;
 pub mod compile;
 pub mod connections;
 pub mod context;
+pub mod control_plane;
 mod endpoint;
 pub mod http_api;
 pub mod mapping;
@@ -265,6 +266,13 @@ pub struct GatewayConfig {
     /// requests must carry a valid SigV4 signature by one of them; when
     /// none, any signature is accepted.
     pub control_credentials: HashMap<String, String>,
+    /// Host names the management endpoints (control plane, `_portico`,
+    /// `@connections`) answer for, besides IP addresses, `localhost` and
+    /// `*.localhost` (see [`control_plane`]).
+    pub allowed_hosts: Vec<String>,
+    /// Whether the local issuer's token endpoint stays on while
+    /// `control_credentials` are set (it is off then unless asked for).
+    pub local_issuer_with_credentials: bool,
     /// WebSocket quotas (AWS's by default).
     pub websocket_limits: websocket::WebSocketLimits,
 }
@@ -281,6 +289,8 @@ impl Default for GatewayConfig {
             request_log_bytes: 16 << 20,
             account_throttle: throttle::Limits::ACCOUNT_DEFAULT,
             control_credentials: HashMap::new(),
+            allowed_hosts: Vec::new(),
+            local_issuer_with_credentials: false,
             websocket_limits: websocket::WebSocketLimits::default(),
         }
     }
@@ -304,6 +314,8 @@ pub struct Shared {
     retired: std::sync::Mutex<Vec<Arc<Routes>>>,
     /// See [`GatewayConfig::control_credentials`].
     pub control_credentials: HashMap<String, String>,
+    /// Who may reach the management endpoints.
+    pub admission: control_plane::Admission,
     /// Portico's own OpenID issuer, once the port is known.
     pub issuer: std::sync::OnceLock<crate::auth::jwt::LocalIssuer>,
     /// Live WebSocket connections.
@@ -431,6 +443,10 @@ impl Gateway {
                 control_writer: crate::control::writer::Writer::start(),
                 retired: std::sync::Mutex::new(Vec::new()),
                 control_credentials: config.control_credentials.clone(),
+                admission: control_plane::Admission::new(
+                    &config.allowed_hosts,
+                    config.local_issuer_with_credentials,
+                ),
                 issuer: std::sync::OnceLock::new(),
                 connections: connections::Connections::default(),
                 websocket_limits: config.websocket_limits,
@@ -452,6 +468,10 @@ impl Gateway {
             .set_nonblocking(true)
             .map_err(GatewayStartError::Io)?;
         let local_addr = listener.local_addr().map_err(GatewayStartError::Io)?;
+        shared
+            .admission
+            .gateway_port
+            .store(local_addr.port(), std::sync::atomic::Ordering::Relaxed);
         shared
             .services
             .functions
