@@ -96,6 +96,9 @@ pub struct SignedRequest<'a> {
     /// The query as sent (still percent-encoded), without `?`.
     pub raw_query: &'a str,
     pub headers: &'a HeaderMap,
+    /// The URI's authority, which stands for `host` when there is no such
+    /// header (HTTP/2 sends `:authority` instead).
+    pub authority: Option<&'a str>,
     pub body: &'a [u8],
 }
 
@@ -475,7 +478,7 @@ pub fn verify(
     signed_names.sort();
     let mut canonical_headers = String::new();
     for name in &signed_names {
-        let values: Vec<String> = request
+        let mut values: Vec<String> = request
             .headers
             .get_all(name.as_str())
             .iter()
@@ -486,6 +489,12 @@ pub fn verify(
                     .join(" ")
             })
             .collect();
+        if values.is_empty()
+            && name == "host"
+            && let Some(authority) = request.authority
+        {
+            values.push(authority.to_string());
+        }
         canonical_headers.push_str(name);
         canonical_headers.push(':');
         canonical_headers.push_str(&values.join(","));
@@ -578,6 +587,7 @@ mod tests {
             raw_path: "/",
             raw_query: "Action=ListUsers&Version=2010-05-08",
             headers: &headers,
+            authority: None,
             body: b"",
         };
         let now = at("20150830T123800Z");
@@ -606,6 +616,18 @@ mod tests {
             Err(SigV4Error::Invalid(
                 "Signature not yet current: 20150830T123600Z is still later than 20150830T123500Z (20150830T123000Z + 5 min.)".into()
             ))
+        );
+        // Over HTTP/2 the host comes as the URI's authority.
+        let mut without_host = headers.clone();
+        without_host.remove("host");
+        let over_http2 = SignedRequest {
+            headers: &without_host,
+            authority: Some("iam.amazonaws.com"),
+            ..request
+        };
+        assert_eq!(
+            verify(&over_http2, &secrets, "iam", now),
+            Ok("AKIDEXAMPLE".into())
         );
         assert_eq!(
             verify(&request, &secrets, "apigateway", now),

@@ -255,6 +255,7 @@ fn signature_refusal(shared: &Shared, parts: &Parts, body: &[u8], service: &str)
         raw_path: parts.uri.path(),
         raw_query: parts.uri.query().unwrap_or_default(),
         headers: &parts.headers,
+        authority: parts.uri.authority().map(|a| a.as_str()),
         body,
     };
     crate::auth::sigv4::verify(
