@@ -301,10 +301,19 @@ struct ServeArgs {
     #[arg(long)]
     no_metrics: bool,
     /// Control plane credentials, ACCESS_KEY_ID:SECRET (repeatable): AWS
-    /// API calls must be signed (SigV4) with one of them. Without, any
-    /// signature is accepted.
+    /// API calls and `@connections` must be signed (SigV4) with one of
+    /// them. Without, any signature is accepted. Required with a --bind
+    /// address other than loopback.
     #[arg(long = "credentials", value_name = "KEY_ID:SECRET")]
     credentials: Vec<String>,
+    /// A host name the control plane, `_portico` and `@connections` answer
+    /// for besides IP addresses, localhost and *.localhost (repeatable).
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
+    /// Keep the local issuer's token endpoint on while --credentials is
+    /// set (it mints tokens with any claims for local callers).
+    #[arg(long)]
+    local_issuer: bool,
     /// WebSocket idle timeout in seconds (AWS's 600).
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     ws_idle_timeout: u64,
@@ -504,9 +513,20 @@ fn serve(project_dir: &Path, args: &ServeArgs) -> Result<i32, CliError> {
             .ok_or_else(|| CliError(format!("--credentials {pair:?}: expected KEY_ID:SECRET")))?;
         control_credentials.insert(id.to_string(), secret.to_string());
     }
+    // On another address than loopback the control plane is open to the
+    // network: only with credentials, and said at start.
+    let public = !args.bind.is_loopback();
+    if public && control_credentials.is_empty() {
+        return Err(CliError(format!(
+            "--bind {}: the control plane would be reachable from the network without credentials; add --credentials KEY_ID:SECRET",
+            args.bind
+        )));
+    }
     let defaults = GatewayConfig::default();
     let config = GatewayConfig {
         control_credentials,
+        allowed_hosts: args.allow_hosts.clone(),
+        local_issuer_with_credentials: args.local_issuer,
         bind: args.bind,
         port: args.port,
         worker_threads: args.workers.map_or(defaults.worker_threads, usize::from),
@@ -530,6 +550,12 @@ fn serve(project_dir: &Path, args: &ServeArgs) -> Result<i32, CliError> {
         "Portico gateway listening on http://{}",
         gateway.local_addr()
     );
+    if public {
+        eprintln!(
+            "warning: the control plane is reachable from the network on {}; AWS API calls must be signed with the --credentials keys",
+            gateway.local_addr()
+        );
+    }
     let urls = gateway.stage_urls(&project);
     if urls.is_empty() {
         println!("no deployed stages yet: run `portico deploy --api ID --stage NAME`");

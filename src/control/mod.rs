@@ -2,9 +2,11 @@
 //! `apigateway` service's REST paths and JSON shapes (restJson, errors with
 //! `x-amzn-ErrorType` and `{"message": ...}`), over the same project model
 //! the desktop app edits ([`store::ModelStore`]). `boto3`, the AWS CLI and
-//! Terraform reach it with `endpoint_url` set to the gateway. Any SigV4
-//! signature is accepted. Operations run on a blocking thread: a save or
-//! a recompile never holds up the data plane's workers.
+//! Terraform reach it with `endpoint_url` set to the gateway. Who may call
+//! it (host, origin, body type, SigV4 signatures when credentials are set)
+//! is decided at its HTTP face, `gateway::control_plane`. Operations run
+//! on a blocking thread: a save or a recompile never holds up the data
+//! plane's workers.
 //!
 //! Later, in this same dispatch: `apigatewayv2` (`/v2/apis...`) and
 //! `@connections`.
@@ -25,19 +27,29 @@ pub use store::ModelStore;
 /// Whether a request is for the control plane: the `/restapis` paths that
 /// are not the data plane's `/restapis/{id}/{stage}/_user_request_/` form,
 /// and anything signed for the `apigateway` service (`/apikeys`,
-/// `/usageplans`...).
-pub fn is_control_request(path: &str, headers: &HeaderMap) -> bool {
+/// `/usageplans`...), in the `Authorization` header or a presigned URL's
+/// `X-Amz-Credential`.
+pub fn is_control_request(path: &str, raw_query: &str, headers: &HeaderMap) -> bool {
     if path == "/restapis" || path == "/restapis/" {
         return true;
     }
     if path.starts_with("/restapis/") {
         return path.split('/').nth(4) != Some("_user_request_");
     }
-    headers
+    let signed_header = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|auth| {
             auth.starts_with("AWS4-HMAC-SHA256") && auth.contains("/apigateway/aws4_request")
+        });
+    signed_header
+        || raw_query.split('&').any(|pair| {
+            pair.split_once('=').is_some_and(|(name, value)| {
+                name == "X-Amz-Credential"
+                    && percent_encoding::percent_decode_str(value)
+                        .decode_utf8_lossy()
+                        .ends_with("/apigateway/aws4_request")
+            })
         })
 }
 

@@ -13,6 +13,7 @@ pub mod cache;
 pub mod compile;
 pub mod connections;
 pub mod context;
+pub mod control_plane;
 mod endpoint;
 pub mod http_api;
 pub mod mapping;
@@ -292,6 +293,13 @@ pub struct GatewayConfig {
     /// requests must carry a valid SigV4 signature by one of them; when
     /// none, any signature is accepted.
     pub control_credentials: HashMap<String, String>,
+    /// Host names the management endpoints (control plane, `_portico`,
+    /// `@connections`) answer for, besides IP addresses, `localhost` and
+    /// `*.localhost` (see [`control_plane`]).
+    pub allowed_hosts: Vec<String>,
+    /// Whether the local issuer's token endpoint stays on while
+    /// `control_credentials` are set (it is off then unless asked for).
+    pub local_issuer_with_credentials: bool,
     /// WebSocket quotas (AWS's by default).
     pub websocket_limits: websocket::WebSocketLimits,
 }
@@ -308,6 +316,8 @@ impl Default for GatewayConfig {
             request_log_bytes: 16 << 20,
             account_throttle: throttle::Limits::ACCOUNT_DEFAULT,
             control_credentials: HashMap::new(),
+            allowed_hosts: Vec::new(),
+            local_issuer_with_credentials: false,
             websocket_limits: websocket::WebSocketLimits::default(),
         }
     }
@@ -334,6 +344,8 @@ pub struct Shared {
     /// Why stages are not served (or serve an older configuration): the
     /// errors of the last compile.
     pub compile_errors: std::sync::Mutex<Vec<CompileError>>,
+    /// Who may reach the management endpoints.
+    pub admission: control_plane::Admission,
     /// Portico's own OpenID issuer, once the port is known.
     pub issuer: std::sync::OnceLock<crate::auth::jwt::LocalIssuer>,
     /// Live WebSocket connections.
@@ -519,6 +531,10 @@ impl Gateway {
                 retired: std::sync::Mutex::new(Vec::new()),
                 control_credentials: config.control_credentials.clone(),
                 compile_errors: std::sync::Mutex::new(compile_errors),
+                admission: control_plane::Admission::new(
+                    &config.allowed_hosts,
+                    config.local_issuer_with_credentials,
+                ),
                 issuer: std::sync::OnceLock::new(),
                 connections: connections::Connections::default(),
                 websocket_limits: config.websocket_limits,
@@ -540,6 +556,10 @@ impl Gateway {
             .set_nonblocking(true)
             .map_err(GatewayStartError::Io)?;
         let local_addr = listener.local_addr().map_err(GatewayStartError::Io)?;
+        shared
+            .admission
+            .gateway_port
+            .store(local_addr.port(), std::sync::atomic::Ordering::Relaxed);
         shared
             .services
             .functions

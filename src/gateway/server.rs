@@ -273,11 +273,17 @@ async fn handle(
     if let Some(below) = path.strip_prefix(crate::auth::jwt::ISSUER_PATH)
         && let Some(issuer) = shared.issuer.get()
     {
-        let reply = local_issuer(issuer, &parts.method, below, body).await;
+        let reply = match super::control_plane::issuer_refusal(shared, &parts, peer, below) {
+            Some(refused) => refused,
+            None => local_issuer(issuer, &parts.method, below, body).await,
+        };
         return finish(reply, &new_ids(), None);
     }
-    if crate::control::is_control_request(&path, &parts.headers) {
-        let reply = control(parts, body, shared).await;
+    if crate::control::is_control_request(&path, &raw_query, &parts.headers) {
+        let reply = match super::control_plane::control_refusal(shared, &parts) {
+            Some(refused) => refused,
+            None => control(parts, body, shared).await,
+        };
         return finish(reply, &new_ids(), None);
     }
     let routes = shared.routes.load();
@@ -306,7 +312,7 @@ async fn handle(
             split_first_segment(&path).and_then(|(_, rest)| rest.strip_prefix("/@connections/"))
         {
             drop(routes);
-            return manage_connection(shared, None, &parts.method, id, body).await;
+            return manage_connection(shared, None, &parts, id, body).await;
         }
     }
     if let Some((http_stage, below)) = http_target(&host, &path, &routes) {
@@ -495,7 +501,7 @@ async fn serve_web_socket(
     use super::connections;
     if let Some(id) = below.strip_prefix("/@connections/") {
         let scope = Some((stage.api_id.as_str(), stage.stage_name.as_str()));
-        return manage_connection(shared, scope, &parts.method, id, body).await;
+        return manage_connection(shared, scope, &parts, id, body).await;
     }
     if connections::is_upgrade(&parts.headers) {
         let upgrade = connections::Upgrade {
@@ -514,7 +520,7 @@ async fn serve_web_socket(
 async fn manage_connection(
     shared: &Shared,
     scope: Option<(&str, &str)>,
-    method: &http::Method,
+    parts: &http::request::Parts,
     id: &str,
     body: Incoming,
 ) -> Response<Full<Bytes>> {
@@ -522,14 +528,20 @@ async fn manage_connection(
         .collect()
         .await;
     let reply = match body {
-        Ok(body) => super::connections::manage(
-            shared,
-            scope,
-            method,
-            id,
-            &body.to_bytes(),
-            &shared.websocket_limits,
-        ),
+        Ok(body) => {
+            let body = body.to_bytes();
+            match super::control_plane::connections_refusal(shared, parts, &body) {
+                Some(refused) => refused,
+                None => super::connections::manage(
+                    shared,
+                    scope,
+                    &parts.method,
+                    id,
+                    &body,
+                    &shared.websocket_limits,
+                ),
+            }
+        }
         Err(_) => responses::payload_too_large(MAX_PAYLOAD_BYTES),
     };
     finish(reply, &new_ids(), None)
@@ -548,22 +560,8 @@ async fn control(parts: http::request::Parts, body: Incoming, shared: &Arc<Share
         Err(_) => return responses::payload_too_large(MAX_PAYLOAD_BYTES),
     };
     let path = parts.uri.path();
-    if !shared.control_credentials.is_empty()
-        && let Err(error) = crate::auth::sigv4::verify(
-            parts.method.as_str(),
-            path,
-            parts.uri.query().unwrap_or_default(),
-            &parts.headers,
-            &body,
-            &shared.control_credentials,
-        )
-    {
-        let (status, kind, message) = error.aws();
-        return control::reply(Err(control::ControlError {
-            status,
-            kind,
-            message,
-        }));
+    if let Some(refused) = super::control_plane::control_signature_refusal(shared, &parts, &body) {
+        return refused;
     }
     let segments = control::segments(path);
     let call = Call {
