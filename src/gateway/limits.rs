@@ -102,7 +102,16 @@ mod phase {
     pub const UPGRADED: u8 = 4;
     /// Chosen to be closed to free its descriptor.
     pub const SHED: u8 = 5;
+    /// Idle long enough: the HTTP/1 server is being let go of (its
+    /// buffers freed) while the socket waits for the next request.
+    pub const PARKING: u8 = 6;
 }
+
+/// How long an HTTP/1 connection stays idle with its server state (read
+/// and write buffers, some 25 KB) before the state is freed: a client
+/// that keeps sending reuses it, one that only holds the connection
+/// keeps a few KB.
+pub const PARK_AFTER: Duration = Duration::from_secs(1);
 
 /// One open connection, as its serving task and the acceptor see it.
 #[derive(Debug)]
@@ -111,6 +120,8 @@ pub(crate) struct Tracked {
     phase: AtomicU8,
     /// Requests in progress (more than one on HTTP/2).
     in_flight: AtomicU32,
+    /// Served HTTP/1 so far: its server state may be freed when idle.
+    may_park: std::sync::atomic::AtomicBool,
     /// When the phase began, in ms since the table's epoch.
     since_ms: AtomicU64,
 }
@@ -170,6 +181,7 @@ impl ConnectionTable {
             fd,
             phase: AtomicU8::new(phase::FRESH),
             in_flight: AtomicU32::new(0),
+            may_park: std::sync::atomic::AtomicBool::new(false),
             since_ms: AtomicU64::new(self.now_ms()),
         });
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -192,7 +204,7 @@ impl ConnectionTable {
             .filter(|t| {
                 matches!(
                     t.phase.load(Ordering::Relaxed),
-                    phase::FRESH | phase::HEAD | phase::IDLE
+                    phase::FRESH | phase::HEAD | phase::IDLE | phase::PARKING
                 ) && t.in_flight.load(Ordering::Relaxed) == 0
             })
             .collect();
@@ -229,32 +241,74 @@ impl ConnectionTable {
         let since = tracked.since_ms.load(Ordering::Relaxed);
         let limit = match tracked.phase.load(Ordering::Relaxed) {
             phase::FRESH | phase::HEAD | phase::SHED => self.limits.header_timeout,
-            phase::IDLE => self.limits.idle_timeout,
+            phase::IDLE | phase::PARKING => self.limits.idle_timeout,
             _ => return None,
         };
         Some(since.saturating_add(limit.as_millis() as u64))
     }
 
-    /// What the connection's watchdog does next: `Ok(deadline)` to sleep
-    /// until then and look again, `Err(())` to close it now.
-    pub fn next_check(&self, tracked: &Tracked) -> Result<tokio::time::Instant, ()> {
-        let now = self.now_ms();
-        let at = match self.deadline_ms(tracked) {
-            Some(deadline) if deadline <= now => return Err(()),
-            Some(deadline) => deadline,
-            // Busy: look again later (no deadline while a request runs).
-            None => {
-                now + self
-                    .limits
-                    .header_timeout
-                    .min(self.limits.idle_timeout)
-                    .as_millis() as u64
-            }
-        };
-        Ok(tokio::time::Instant::from_std(
-            self.epoch + Duration::from_millis(at),
-        ))
+    fn instant(&self, ms: u64) -> tokio::time::Instant {
+        tokio::time::Instant::from_std(self.epoch + Duration::from_millis(ms))
     }
+
+    /// What the connection's watchdog does next (called when its timer
+    /// fires, and at the start). It looks at least once per
+    /// [`PARK_AFTER`] while a request may start or run, so that an HTTP/1
+    /// connection is parked soon after it falls idle.
+    pub fn next_check(&self, tracked: &Tracked) -> Check {
+        let now = self.now_ms();
+        let soon = now + PARK_AFTER.as_millis() as u64;
+        let header_ms = self.limits.header_timeout.as_millis() as u64;
+        let since = tracked.since_ms.load(Ordering::Relaxed);
+        let mut phase = tracked.phase.load(Ordering::Relaxed);
+        if phase == phase::IDLE && tracked.may_park.load(Ordering::Relaxed) {
+            let park_at = since.saturating_add(PARK_AFTER.as_millis() as u64);
+            if park_at > now {
+                return Check::Sleep(self.instant(park_at));
+            }
+            tracked.phase.store(phase::PARKING, Ordering::Relaxed);
+            phase = phase::PARKING;
+        }
+        let Some(deadline) = self.deadline_ms(tracked) else {
+            // Busy (or upgraded): no deadline while a request runs.
+            return Check::Sleep(self.instant(soon));
+        };
+        if deadline <= now {
+            return Check::Close;
+        }
+        let next = match phase {
+            // A request head may begin any time: look again within the
+            // header timeout.
+            phase::IDLE | phase::PARKING => deadline.min(now + header_ms),
+            // A request may start any time.
+            _ => deadline.min(soon),
+        };
+        Check::Sleep(self.instant(next))
+    }
+
+    /// A parked connection is idle again (its server state gone): when its
+    /// idle time runs out.
+    pub fn parked(&self, tracked: &Tracked) -> tokio::time::Instant {
+        let _ = tracked.phase.compare_exchange(
+            phase::PARKING,
+            phase::IDLE,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+        // No further parking until it has served again.
+        tracked.may_park.store(false, Ordering::Relaxed);
+        let since = tracked.since_ms.load(Ordering::Relaxed);
+        self.instant(since.saturating_add(self.limits.idle_timeout.as_millis() as u64))
+    }
+}
+
+/// The watchdog's next step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// Sleep until then and look again.
+    Sleep(tokio::time::Instant),
+    /// Out of time: close the connection.
+    Close,
 }
 
 /// A connection's place in the table; leaves it on drop.
@@ -282,9 +336,16 @@ impl Registration {
         }
     }
 
+    pub fn tracked_phase_is_parking(&self) -> bool {
+        self.tracked.phase.load(Ordering::Relaxed) == phase::PARKING
+    }
+
     /// Bytes arrived: after an idle spell, a new request head has begun.
     fn on_read(&self) {
-        if self.tracked.phase.load(Ordering::Relaxed) == phase::IDLE {
+        if matches!(
+            self.tracked.phase.load(Ordering::Relaxed),
+            phase::IDLE | phase::PARKING
+        ) {
             self.tracked
                 .since_ms
                 .store(self.table.now_ms(), Ordering::Relaxed);
@@ -307,8 +368,12 @@ pub(crate) struct Requests {
 }
 
 impl Requests {
-    /// A request starts; the returned guard ends it.
-    pub fn request(&self) -> InFlight {
+    /// A request starts (`http1`: on an HTTP/1 connection, whose server
+    /// state may be freed while idle); the returned guard ends it.
+    pub fn request(&self, http1: bool) -> InFlight {
+        if http1 {
+            self.tracked.may_park.store(true, Ordering::Relaxed);
+        }
         self.tracked.in_flight.fetch_add(1, Ordering::Relaxed);
         if self.tracked.phase.load(Ordering::Relaxed) != phase::UPGRADED {
             self.tracked.phase.store(phase::BUSY, Ordering::Relaxed);
@@ -331,6 +396,7 @@ impl InFlight {
     /// The request switched protocols: the connection is a WebSocket now,
     /// never idle in this table's sense.
     pub fn upgraded(&self) {
+        self.tracked.may_park.store(false, Ordering::Relaxed);
         self.tracked.phase.store(phase::UPGRADED, Ordering::Relaxed);
     }
 }
@@ -348,22 +414,66 @@ impl Drop for InFlight {
     }
 }
 
-/// A client socket that keeps its connection's table entry up to date:
-/// the entry leaves the table before the socket closes (the fields drop
-/// in order), so the acceptor never shuts down a reused descriptor.
+/// A client socket and its place in the table. The registration drops
+/// first (fields drop in order): the entry leaves the table before the
+/// socket closes, so the acceptor never shuts down a reused descriptor.
 #[derive(Debug)]
-pub(crate) struct Watched<S> {
+pub(crate) struct Socket<S> {
     registration: Registration,
     io: S,
 }
 
-impl<S> Watched<S> {
-    pub fn new(registration: Registration, io: S) -> Watched<S> {
-        Watched { registration, io }
+impl<S> Socket<S> {
+    pub fn new(registration: Registration, io: S) -> Socket<S> {
+        Socket { registration, io }
     }
 
     pub fn registration(&self) -> &Registration {
         &self.registration
+    }
+
+    pub fn io(&self) -> &S {
+        &self.io
+    }
+}
+
+/// The socket as the HTTP server sees it: keeps the connection's entry up
+/// to date and, once the connection is parking, ends the input (the
+/// server then lets go of the connection as if the client had closed it
+/// while idle) and hands the socket back instead of closing it.
+#[derive(Debug)]
+pub(crate) struct Watched<S> {
+    /// `None` only once handed back (in `drop`).
+    socket: Option<Socket<S>>,
+    hand_back: Option<tokio::sync::oneshot::Sender<Socket<S>>>,
+}
+
+impl<S> Watched<S> {
+    pub fn new(
+        socket: Socket<S>,
+        hand_back: tokio::sync::oneshot::Sender<Socket<S>>,
+    ) -> Watched<S> {
+        Watched {
+            socket: Some(socket),
+            hand_back: Some(hand_back),
+        }
+    }
+
+    fn socket(&mut self) -> &mut Socket<S> {
+        self.socket
+            .as_mut()
+            .expect("the socket is only taken on drop")
+    }
+}
+
+impl<S> Drop for Watched<S> {
+    fn drop(&mut self) {
+        if let (Some(socket), Some(hand_back)) = (self.socket.take(), self.hand_back.take())
+            && socket.registration.tracked_phase_is_parking()
+        {
+            // If nobody waits any more, the socket closes here.
+            let _ = hand_back.send(socket);
+        }
     }
 }
 
@@ -374,10 +484,13 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
-        let this = &mut *self;
-        let polled = Pin::new(&mut this.io).poll_read(cx, buf);
+        let socket = self.socket();
+        let polled = Pin::new(&mut socket.io).poll_read(cx, buf);
         if buf.filled().len() > before {
-            this.registration.on_read();
+            socket.registration.on_read();
+        } else if polled.is_pending() && socket.registration.tracked_phase_is_parking() {
+            // Nothing to read and parking: the end of input.
+            return Poll::Ready(Ok(()));
         }
         polled
     }
@@ -389,7 +502,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write(cx, buf)
+        Pin::new(&mut self.socket().io).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -397,19 +510,26 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+        Pin::new(&mut self.socket().io).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
+        self.socket
+            .as_ref()
+            .is_some_and(|s| s.io.is_write_vectored())
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
+        Pin::new(&mut self.socket().io).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.io).poll_shutdown(cx)
+        let socket = self.socket();
+        if socket.registration.tracked_phase_is_parking() {
+            // Parking: the socket stays open for the next request.
+            return Pin::new(&mut socket.io).poll_flush(cx);
+        }
+        Pin::new(&mut socket.io).poll_shutdown(cx)
     }
 }
 

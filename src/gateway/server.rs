@@ -27,8 +27,8 @@ use super::compile::{CompiledMethod, CompiledStage};
 
 use super::endpoint::trace_header;
 use super::limits::{
-    ConnectionTable, MAX_REQUEST_HEAD_BYTES, MAX_REQUEST_HEADERS, Registration, Watched,
-    out_of_descriptors, request_head_bytes,
+    Check, ConnectionTable, MAX_REQUEST_HEAD_BYTES, MAX_REQUEST_HEADERS, Registration, Socket,
+    Watched, out_of_descriptors, request_head_bytes,
 };
 use super::pipeline::{self, MethodRequest};
 use super::responses::{self, Reply};
@@ -90,11 +90,11 @@ pub(crate) fn spawn_serving_threads(
                             counter.fetch_sub(1, Ordering::Relaxed);
                             continue;
                         };
-                        let stream = Watched::new(registration, stream);
+                        let socket = Socket::new(registration, stream);
                         let shared = Arc::clone(&shared);
                         let counter = Arc::clone(&counter);
                         tokio::spawn(async move {
-                            serve_connection(stream, peer, shared).await;
+                            serve_connection(socket, peer, shared).await;
                             counter.fetch_sub(1, Ordering::Relaxed);
                         });
                     }
@@ -187,25 +187,53 @@ pub(crate) async fn accept(
 /// knowledge) on the same port, within the connection limits: the request
 /// head within AWS's byte quota and within the header timeout, the
 /// connection closed once idle for the idle timeout (or when the acceptor
-/// sheds it for room).
+/// sheds it for room). An HTTP/1 connection idle for a moment is parked:
+/// the server's state (its buffers) is freed while the socket waits for
+/// the next request, which gets a fresh one.
 async fn serve_connection(
-    stream: Watched<tokio::net::TcpStream>,
+    mut socket: Socket<tokio::net::TcpStream>,
     peer: SocketAddr,
     shared: Arc<Shared>,
 ) {
-    let registration = stream.registration();
-    let tracked = Arc::clone(registration.tracked());
-    let table = Arc::clone(registration.table());
-    let requests = registration.requests();
+    loop {
+        let tracked = Arc::clone(socket.registration().tracked());
+        let table = Arc::clone(socket.registration().table());
+        let Some(parked) = serve_until_parked(socket, peer, &shared).await else {
+            return;
+        };
+        socket = parked;
+        let idle_until = table.parked(&tracked);
+        tokio::select! {
+            // The next request (or the client leaving, or the acceptor
+            // shedding it) makes the socket readable.
+            ready = socket.io().readable() => if ready.is_err() { return },
+            () = tokio::time::sleep_until(idle_until) => return,
+        }
+    }
+}
+
+/// Serves `socket` until the connection ends (`None`) or, idle, is parked:
+/// then the socket comes back.
+async fn serve_until_parked(
+    socket: Socket<tokio::net::TcpStream>,
+    peer: SocketAddr,
+    shared: &Arc<Shared>,
+) -> Option<Socket<tokio::net::TcpStream>> {
+    let tracked = Arc::clone(socket.registration().tracked());
+    let table = Arc::clone(socket.registration().table());
+    let requests = socket.registration().requests();
+    let (hand_back, mut handed_back) = tokio::sync::oneshot::channel();
+    let stream = Watched::new(socket, hand_back);
+    let shared = Arc::clone(shared);
     let service = service_fn(move |request: Request<Incoming>| {
-        let in_flight = requests.request();
+        let in_flight = requests.request(request.version() <= http::Version::HTTP_11);
         // AWS's quota on the head (hyper refuses heads that never end
         // within its buffer; this catches the complete ones past it).
         let handling = (request_head_bytes(&request) <= MAX_REQUEST_HEAD_BYTES).then(|| {
             let shared = Arc::clone(&shared);
             // On the heap for the request's time only: hyper keeps the
             // service future's space for the connection's life, and the
-            // pipeline's state is most of an idle connection's memory.
+            // pipeline's state is large.
             Box::pin(async move { handle(request, peer, &shared).await })
         });
         async move {
@@ -229,32 +257,47 @@ async fn serve_connection(
         // answer.
         .half_close(true)
         // The read buffer never grows past AWS's head quota: a longer
-        // head is answered 431, and an idle connection keeps a small
-        // buffer whatever the bodies it carried.
+        // head is answered 431, and a connection keeps a small buffer
+        // whatever the bodies it carried.
         .max_buf_size(MAX_REQUEST_HEAD_BYTES)
         .max_headers(MAX_REQUEST_HEADERS);
-    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-    tokio::pin!(connection);
-    // The connection's watchdog: one timer, reset only when it fires.
-    let Ok(first) = table.next_check(&tracked) else {
-        return;
-    };
-    let timer = tokio::time::sleep_until(first);
-    tokio::pin!(timer);
-    loop {
-        tokio::select! {
-            biased;
-            _ = connection.as_mut() => return,
-            () = timer.as_mut() => match table.next_check(&tracked) {
-                Ok(next) => timer.as_mut().reset(next),
-                Err(()) => break,
-            },
+    // In a block of its own, so that the connection (and with it the
+    // socket, handed back if parking) is dropped when it ends.
+    let ended = async {
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+        tokio::pin!(connection);
+        // The connection's watchdog: one timer, reset only when it fires.
+        let Check::Sleep(first) = table.next_check(&tracked) else {
+            return false;
+        };
+        let timer = tokio::time::sleep_until(first);
+        tokio::pin!(timer);
+        loop {
+            tokio::select! {
+                biased;
+                // Parked only if the server ended cleanly (not, say, in
+                // the middle of a body).
+                served = connection.as_mut() => return served.is_ok(),
+                () = timer.as_mut() => match table.next_check(&tracked) {
+                    Check::Sleep(next) => timer.as_mut().reset(next),
+                    Check::Close => break,
+                },
+            }
         }
+        // Out of time: an HTTP/2 client is told (GOAWAY), an HTTP/1 one
+        // sees the connection close.
+        connection.as_mut().graceful_shutdown();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), connection).await;
+        false
     }
-    // Out of time: an HTTP/2 client is told (GOAWAY), an HTTP/1 one just
-    // sees the connection close.
-    connection.as_mut().graceful_shutdown();
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), connection).await;
+    .await;
+    // The server let go of the socket: it is back if it was parking (a
+    // WebSocket keeps it, and then nothing comes back).
+    if ended {
+        handed_back.try_recv().ok()
+    } else {
+        None
+    }
 }
 
 /// Where a request is going: API, stage and the path below the stage.
