@@ -84,7 +84,7 @@ pub fn raise_file_limit() -> Option<u64> {
             }
         }
     }
-    Some(limit.rlim_cur as u64)
+    Some(limit.rlim_cur)
 }
 
 /// What a connection is doing, for its timeouts and for shedding.
@@ -336,7 +336,8 @@ impl Registration {
         }
     }
 
-    pub fn tracked_phase_is_parking(&self) -> bool {
+    /// Whether the connection is being parked (its server let go of).
+    pub fn is_parking(&self) -> bool {
         self.tracked.phase.load(Ordering::Relaxed) == phase::PARKING
     }
 
@@ -469,7 +470,7 @@ impl<S> Watched<S> {
 impl<S> Drop for Watched<S> {
     fn drop(&mut self) {
         if let (Some(socket), Some(hand_back)) = (self.socket.take(), self.hand_back.take())
-            && socket.registration.tracked_phase_is_parking()
+            && socket.registration.is_parking()
         {
             // If nobody waits any more, the socket closes here.
             let _ = hand_back.send(socket);
@@ -488,7 +489,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
         let polled = Pin::new(&mut socket.io).poll_read(cx, buf);
         if buf.filled().len() > before {
             socket.registration.on_read();
-        } else if polled.is_pending() && socket.registration.tracked_phase_is_parking() {
+        } else if polled.is_pending() && socket.registration.is_parking() {
             // Nothing to read and parking: the end of input.
             return Poll::Ready(Ok(()));
         }
@@ -525,7 +526,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         let socket = self.socket();
-        if socket.registration.tracked_phase_is_parking() {
+        if socket.registration.is_parking() {
             // Parking: the socket stays open for the next request.
             return Pin::new(&mut socket.io).poll_flush(cx);
         }
@@ -604,7 +605,7 @@ mod tests {
             0
         );
         let now = raise_file_limit().expect("readable");
-        assert!(now >= before.rlim_cur as u64);
-        assert!(now <= before.rlim_max as u64);
+        assert!(now >= before.rlim_cur);
+        assert!(now <= before.rlim_max);
     }
 }
