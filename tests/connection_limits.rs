@@ -165,9 +165,9 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     let idle = Instant::now();
     let closed = closed_within(&mut stream, Duration::from_secs(15)).await;
     assert!(closed.is_some(), "an idle connection was kept open");
-    // The server's timer cannot fire early: closed no sooner than the
-    // idle timeout.
-    assert!(idle.elapsed() >= Duration::from_millis(2_900));
+    // The server's timer cannot fire early: closed no sooner than the idle
+    // timeout (less the moment between the server's answer and our read).
+    assert!(idle.elapsed() >= Duration::from_millis(2_500));
 }
 
 /// AWS's quota is in bytes: "Total combined size of request line and
