@@ -323,6 +323,16 @@ struct ServeArgs {
     /// New WebSocket connections per second (AWS's account quota: 500).
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
     ws_connections_per_second: u32,
+    /// Seconds a client may take to send a request's headers.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout: u64,
+    /// Seconds a connection may stay idle between requests.
+    #[arg(long, default_value_t = 75, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    idle_timeout: u64,
+    /// Most client connections open at once (default: three quarters of
+    /// the file limit); past it the oldest idle one is closed.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: Option<u64>,
 }
 
 /// `portico ls | head -1`: when the reader of our output goes away,
@@ -542,6 +552,11 @@ fn serve(project_dir: &Path, args: &ServeArgs) -> Result<i32, CliError> {
             max_connection: std::time::Duration::from_secs(args.ws_max_connection),
             connections_per_second: args.ws_connections_per_second,
             ..defaults.websocket_limits
+        },
+        connection_limits: gateway::limits::ConnectionLimits {
+            header_timeout: std::time::Duration::from_secs(args.header_timeout),
+            idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
+            max_connections: args.max_connections.map(|n| n as usize),
         },
         ..defaults
     };

@@ -15,6 +15,7 @@ use http_body_util::Full;
 use hyper::Response;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 
@@ -429,6 +430,24 @@ fn into_response(reply: Reply) -> Response<Full<Bytes>> {
     response
 }
 
+/// Whether a read error is a frame the client should not have sent (as
+/// opposed to the connection ending without a close frame).
+fn is_frame_violation(error: &ProtocolError) -> bool {
+    matches!(
+        error,
+        ProtocolError::NonZeroReservedBits
+            | ProtocolError::UnmaskedFrameFromClient
+            | ProtocolError::FragmentedControlFrame
+            | ProtocolError::ControlFrameTooBig
+            | ProtocolError::UnknownControlFrameType(_)
+            | ProtocolError::UnknownDataFrameType(_)
+            | ProtocolError::UnexpectedContinueFrame
+            | ProtocolError::ExpectedFragment(_)
+            | ProtocolError::InvalidOpcode(_)
+            | ProtocolError::InvalidCloseSequence
+    )
+}
+
 /// The socket's life: frames in are routed (each on its own task), frames
 /// out are written, and the idle and lifetime limits close it with 1001
 /// ("Going away"), as AWS does.
@@ -480,6 +499,12 @@ async fn run<S>(
                     // Over the message or frame quota: AWS closes with 1009.
                     break closing(CloseCode::Size, "Message too big");
                 }
+                // RFC 6455 7.4.1: a frame that breaks the protocol closes
+                // with 1002, a text message that is not UTF-8 with 1007.
+                Some(Err(WsError::Protocol(error))) if is_frame_violation(&error) => {
+                    break closing(CloseCode::Protocol, "");
+                }
+                Some(Err(WsError::Utf8(_))) => break closing(CloseCode::Invalid, ""),
                 Some(Err(_)) | None => break (1006, String::new(), None),
             },
             outbound = receiver.recv() => match outbound {

@@ -16,6 +16,7 @@ pub mod context;
 pub mod control_plane;
 mod endpoint;
 pub mod http_api;
+pub mod limits;
 pub mod mapping;
 pub mod pipeline;
 pub mod responses;
@@ -302,6 +303,8 @@ pub struct GatewayConfig {
     pub local_issuer_with_credentials: bool,
     /// WebSocket quotas (AWS's by default).
     pub websocket_limits: websocket::WebSocketLimits,
+    /// Client connections: header and idle timeouts, how many may be open.
+    pub connection_limits: limits::ConnectionLimits,
 }
 
 impl Default for GatewayConfig {
@@ -319,6 +322,7 @@ impl Default for GatewayConfig {
             allowed_hosts: Vec::new(),
             local_issuer_with_credentials: false,
             websocket_limits: websocket::WebSocketLimits::default(),
+            connection_limits: limits::ConnectionLimits::default(),
         }
     }
 }
@@ -575,7 +579,13 @@ impl Gateway {
         };
         let serving = server::spawn_serving_threads(config.worker_threads.max(1), &shared)
             .map_err(GatewayStartError::Io)?;
-        runtime.spawn(server::accept(listener, serving));
+        // Every client connection holds a descriptor: take all the process
+        // may have, and cap the connections below it.
+        let table = Arc::new(limits::ConnectionTable::new(
+            config.connection_limits,
+            limits::raise_file_limit(),
+        ));
+        runtime.spawn(server::accept(listener, serving, table));
         // Retired configurations are freed on the writer thread once the
         // requests that held them are done.
         {

@@ -7,6 +7,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
@@ -25,6 +26,10 @@ use crate::observe::{RequestRecord, StoredHeaders};
 use super::compile::{CompiledMethod, CompiledStage};
 
 use super::endpoint::trace_header;
+use super::limits::{
+    Check, ConnectionTable, MAX_REQUEST_HEAD_BYTES, MAX_REQUEST_HEADERS, Registration, Socket,
+    Watched, out_of_descriptors, request_head_bytes,
+};
 use super::pipeline::{self, MethodRequest};
 use super::responses::{self, Reply};
 use super::{MAX_PAYLOAD_BYTES, Shared};
@@ -40,9 +45,17 @@ pub(crate) struct ServingThreads {
 }
 
 struct ServingThread {
-    connections: tokio::sync::mpsc::UnboundedSender<(std::net::TcpStream, SocketAddr)>,
+    connections: tokio::sync::mpsc::UnboundedSender<Accepted>,
     /// Connections this thread is serving now.
     open: Arc<AtomicUsize>,
+}
+
+/// A connection on its way to a serving thread. Its registration is the
+/// first field: it leaves the connection table before the socket closes.
+struct Accepted {
+    registration: Registration,
+    stream: std::net::TcpStream,
+    peer: SocketAddr,
 }
 
 /// Starts `count` serving threads for `shared`. Each ends when the
@@ -54,7 +67,7 @@ pub(crate) fn spawn_serving_threads(
 ) -> std::io::Result<ServingThreads> {
     let mut threads = Vec::with_capacity(count);
     for index in 0..count {
-        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Accepted>();
         let open = Arc::new(AtomicUsize::new(0));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -67,15 +80,21 @@ pub(crate) fn spawn_serving_threads(
                 crate::integrations::keep_backend_connections_per_thread();
                 runtime.block_on(async move {
                     tokio::spawn(housekeeping());
-                    while let Some((stream, peer)) = receiver.recv().await {
+                    while let Some(accepted) = receiver.recv().await {
+                        let Accepted {
+                            registration,
+                            stream,
+                            peer,
+                        } = accepted;
                         let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
                             counter.fetch_sub(1, Ordering::Relaxed);
                             continue;
                         };
+                        let socket = Socket::new(registration, stream);
                         let shared = Arc::clone(&shared);
                         let counter = Arc::clone(&counter);
                         tokio::spawn(async move {
-                            serve_connection(stream, peer, shared).await;
+                            serve_connection(socket, peer, shared).await;
                             counter.fetch_sub(1, Ordering::Relaxed);
                         });
                     }
@@ -111,22 +130,40 @@ async fn housekeeping() {
 const HOUSEKEEPING_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Accepts connections until the runtime shuts down and hands each to the
-/// serving thread with the fewest open ones.
-pub(crate) async fn accept(listener: tokio::net::TcpListener, serving: ServingThreads) {
+/// serving thread with the fewest open ones. At the connection cap, or out
+/// of file descriptors, the oldest idle connections are closed to make
+/// room: a flood of idle connections cannot lock out new clients.
+pub(crate) async fn accept(
+    listener: tokio::net::TcpListener,
+    serving: ServingThreads,
+    table: Arc<ConnectionTable>,
+) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
-            Err(_) => {
-                // Out of descriptors or similar: back off briefly, keep serving.
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            Err(error) => {
+                // Out of descriptors: free some and retry as soon as their
+                // tasks have closed them; other errors (or nothing to
+                // free): back off briefly, keep serving.
+                let pause = if out_of_descriptors(&error) && table.relieve() {
+                    std::time::Duration::from_millis(1)
+                } else {
+                    std::time::Duration::from_millis(10)
+                };
+                tokio::time::sleep(pause).await;
                 continue;
             }
         };
+        if !table.make_room() {
+            // Every connection is busy: refuse this one (it closes here).
+            continue;
+        }
         let _ = stream.set_nodelay(true);
         // Off this runtime's reactor, onto the serving thread's.
         let Ok(stream) = stream.into_std() else {
             continue;
         };
+        let registration = table.register(stream.as_raw_fd());
         let Some(thread) = serving
             .threads
             .iter()
@@ -135,22 +172,132 @@ pub(crate) async fn accept(listener: tokio::net::TcpListener, serving: ServingTh
             return;
         };
         thread.open.fetch_add(1, Ordering::Relaxed);
-        if thread.connections.send((stream, peer)).is_err() {
+        let accepted = Accepted {
+            registration,
+            stream,
+            peer,
+        };
+        if thread.connections.send(accepted).is_err() {
             thread.open.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }
 
 /// One client connection: HTTP/1.1 with keep-alive, and HTTP/2 (prior
-/// knowledge) on the same port.
-async fn serve_connection(stream: tokio::net::TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
-    let service = service_fn(move |request| {
-        let shared = Arc::clone(&shared);
-        async move { Ok::<_, Infallible>(handle(request, peer, &shared).await) }
+/// knowledge) on the same port, within the connection limits: the request
+/// head within AWS's byte quota and within the header timeout, the
+/// connection closed once idle for the idle timeout (or when the acceptor
+/// sheds it for room). An HTTP/1 connection idle for a moment is parked:
+/// the server's state (its buffers) is freed while the socket waits for
+/// the next request, which gets a fresh one.
+async fn serve_connection(
+    mut socket: Socket<tokio::net::TcpStream>,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+) {
+    loop {
+        let tracked = Arc::clone(socket.registration().tracked());
+        let table = Arc::clone(socket.registration().table());
+        let Some(parked) = serve_until_parked(socket, peer, &shared).await else {
+            return;
+        };
+        socket = parked;
+        let idle_until = table.parked(&tracked);
+        tokio::select! {
+            // The next request (or the client leaving, or the acceptor
+            // shedding it) makes the socket readable.
+            ready = socket.io().readable() => if ready.is_err() { return },
+            () = tokio::time::sleep_until(idle_until) => return,
+        }
+    }
+}
+
+/// Serves `socket` until the connection ends (`None`) or, idle, is parked:
+/// then the socket comes back.
+async fn serve_until_parked(
+    socket: Socket<tokio::net::TcpStream>,
+    peer: SocketAddr,
+    shared: &Arc<Shared>,
+) -> Option<Socket<tokio::net::TcpStream>> {
+    let tracked = Arc::clone(socket.registration().tracked());
+    let table = Arc::clone(socket.registration().table());
+    let requests = socket.registration().requests();
+    let (hand_back, mut handed_back) = tokio::sync::oneshot::channel();
+    let stream = Watched::new(socket, hand_back);
+    let shared = Arc::clone(shared);
+    let service = service_fn(move |request: Request<Incoming>| {
+        let in_flight = requests.request(request.version() <= http::Version::HTTP_11);
+        // AWS's quota on the head (hyper refuses heads that never end
+        // within its buffer; this catches the complete ones past it).
+        let handling = (request_head_bytes(&request) <= MAX_REQUEST_HEAD_BYTES).then(|| {
+            let shared = Arc::clone(&shared);
+            // On the heap for the request's time only: hyper keeps the
+            // service future's space for the connection's life, and the
+            // pipeline's state is large.
+            Box::pin(async move { handle(request, peer, &shared).await })
+        });
+        async move {
+            let Some(handling) = handling else {
+                let mut response = Response::new(Full::new(Bytes::new()));
+                *response.status_mut() = http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
+                return Ok(response);
+            };
+            let response = handling.await;
+            if response.status() == http::StatusCode::SWITCHING_PROTOCOLS {
+                in_flight.upgraded();
+            }
+            drop(in_flight);
+            Ok::<_, Infallible>(response)
+        }
     });
-    let _ = auto::Builder::new(TokioExecutor::new())
-        .serve_connection_with_upgrades(TokioIo::new(stream), service)
-        .await;
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        // A client that half-closes after its request still gets the
+        // answer.
+        .half_close(true)
+        // The read buffer never grows past AWS's head quota: a longer
+        // head is answered 431, and a connection keeps a small buffer
+        // whatever the bodies it carried.
+        .max_buf_size(MAX_REQUEST_HEAD_BYTES)
+        .max_headers(MAX_REQUEST_HEADERS);
+    // In a block of its own, so that the connection (and with it the
+    // socket, handed back if parking) is dropped when it ends.
+    let ended = async {
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+        tokio::pin!(connection);
+        // The connection's watchdog: one timer, reset only when it fires.
+        let Check::Sleep(first) = table.next_check(&tracked) else {
+            return false;
+        };
+        let timer = tokio::time::sleep_until(first);
+        tokio::pin!(timer);
+        loop {
+            tokio::select! {
+                biased;
+                // Parked only if the server ended cleanly (not, say, in
+                // the middle of a body).
+                served = connection.as_mut() => return served.is_ok(),
+                () = timer.as_mut() => match table.next_check(&tracked) {
+                    Check::Sleep(next) => timer.as_mut().reset(next),
+                    Check::Close => break,
+                },
+            }
+        }
+        // Out of time: an HTTP/2 client is told (GOAWAY), an HTTP/1 one
+        // sees the connection close.
+        connection.as_mut().graceful_shutdown();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), connection).await;
+        false
+    }
+    .await;
+    // The server let go of the socket: it is back if it was parking (a
+    // WebSocket keeps it, and then nothing comes back).
+    if ended {
+        handed_back.try_recv().ok()
+    } else {
+        None
+    }
 }
 
 /// Where a request is going: API, stage and the path below the stage.
