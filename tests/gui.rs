@@ -547,7 +547,7 @@ fn live_log_filters_by_status() {
     harness.get_by_label("200");
     harness.get_by_label("403");
     harness.get_by_label("/nope");
-    harness.state_mut().log_filter = "403".into();
+    harness.state_mut().logs.filter = "403".into();
     harness.run();
     harness.get_by_label("403");
     assert!(harness.query_by_label("200").is_none());

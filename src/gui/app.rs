@@ -5,23 +5,12 @@
 
 use crate::gateway::Gateway;
 
+use super::commands::{Command, CommandSender};
 use super::console::Console;
 use super::highlight::Highlighter;
 use super::workspace::{IntegrationSettings, ResponseSettings, Workspace};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Designer,
-    Console,
-    Logs,
-    Stages,
-    Models,
-    Functions,
-    Metrics,
-    Keys,
-    HttpApis,
-    WebSockets,
-}
+pub use super::commands::Tab;
 
 pub struct Studio {
     pub workspace: Workspace,
@@ -72,11 +61,10 @@ pub struct Studio {
     pub stage_throttle: Option<(String, String, String)>,
     /// The model open in the Models tab.
     pub model_draft: Option<super::models::ModelDraft>,
-    pub log_filter: String,
-    pub(super) log_view: super::logs::LogView,
+    /// The Logs tab.
+    pub logs: super::panels::logs::LogsPanel,
     /// The stage the Stages tab edits, and its variables being edited.
     pub stage_variables: Option<(String, Vec<(String, String)>)>,
-    pub selected_log: Option<u64>,
     /// `(revision, stage, answer)` of the last "changes not deployed" check,
     /// so the draft is compared with the deployment once per change, not
     /// once per frame.
@@ -104,6 +92,8 @@ pub struct Studio {
     pub file: super::file::FileMenu,
     pub openapi: super::openapi::OpenApiMenu,
     pub functions: super::functions::FunctionsView,
+    /// What the panels asked for this frame, applied after they drew.
+    commands: CommandSender,
 }
 
 impl Studio {
@@ -132,10 +122,8 @@ impl Studio {
             http_apis: Default::default(),
             websockets: Default::default(),
             model_draft: None,
-            log_filter: String::new(),
-            log_view: Default::default(),
+            logs: Default::default(),
             stage_variables: None,
-            selected_log: None,
             undeployed: None,
             highlighter: Highlighter::new(),
             seen_revision: 0,
@@ -150,6 +138,7 @@ impl Studio {
             file: Default::default(),
             openapi: Default::default(),
             functions: Default::default(),
+            commands: CommandSender::default(),
         }
     }
 
@@ -172,7 +161,7 @@ impl Studio {
         self.drop_method_editors();
         self.stage_variables = None;
         self.stage_throttle = None;
-        self.selected_log = None;
+        self.logs.selected = None;
         self.undeployed = None;
         self.rename_part = Default::default();
         self.seen_revision = self.workspace.revision;
@@ -268,7 +257,7 @@ impl Studio {
             match self.tab {
                 Tab::Designer => self.designer(ui),
                 Tab::Console => self.console_tab(ui),
-                Tab::Logs => self.logs(ui),
+                Tab::Logs => self.logs.ui(ui, self.gateway.as_ref(), &mut self.commands),
                 Tab::Stages => self.stages(ui),
                 Tab::Models => self.models_tab(ui),
                 Tab::Functions => self.functions_tab(ui),
@@ -278,6 +267,38 @@ impl Studio {
                 Tab::WebSockets => self.websockets_tab(ui),
             }
         });
+        self.apply_commands(ui.ctx());
+    }
+
+    /// Applies what the panels asked for this frame, in the order asked.
+    fn apply_commands(&mut self, ctx: &egui::Context) {
+        let commands = self.commands.take();
+        if commands.is_empty() {
+            return;
+        }
+        for command in commands {
+            self.apply(command);
+        }
+        // The next frame shows the edited model.
+        ctx.request_repaint();
+    }
+
+    fn apply(&mut self, command: Command) {
+        match command {
+            Command::Undo => self.workspace.undo(),
+            Command::Redo => self.workspace.redo(),
+            Command::Save => {
+                let result = self.workspace.save();
+                self.report(result, |()| "Saved".into());
+            }
+            Command::Deploy => self.deploy(),
+            Command::ShowTab(tab) => self.tab = tab,
+            Command::Status(status) => self.status = status,
+            Command::OpenInConsole(request) => {
+                self.console.request = *request;
+                self.tab = Tab::Console;
+            }
+        }
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
@@ -287,16 +308,15 @@ impl Studio {
         let redo = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
         let deploy = KeyboardShortcut::new(Modifiers::COMMAND, Key::D);
         if ctx.input_mut(|i| i.consume_shortcut(&redo)) {
-            self.workspace.redo();
+            self.commands.send(Command::Redo);
         } else if ctx.input_mut(|i| i.consume_shortcut(&undo)) {
-            self.workspace.undo();
+            self.commands.send(Command::Undo);
         }
         if ctx.input_mut(|i| i.consume_shortcut(&save)) {
-            let result = self.workspace.save();
-            self.report(result, |()| "Saved".into());
+            self.commands.send(Command::Save);
         }
         if ctx.input_mut(|i| i.consume_shortcut(&deploy)) {
-            self.deploy();
+            self.commands.send(Command::Deploy);
         }
     }
 
@@ -336,20 +356,19 @@ impl Studio {
             self.api_picker(ui, &name);
             ui.separator();
             if ui.button("Save").clicked() {
-                let result = self.workspace.save();
-                self.report(result, |()| "Saved".into());
+                self.commands.send(Command::Save);
             }
             if ui
                 .add_enabled(self.workspace.can_undo(), egui::Button::new("Undo"))
                 .clicked()
             {
-                self.workspace.undo();
+                self.commands.send(Command::Undo);
             }
             if ui
                 .add_enabled(self.workspace.can_redo(), egui::Button::new("Redo"))
                 .clicked()
             {
-                self.workspace.redo();
+                self.commands.send(Command::Redo);
             }
             ui.separator();
             let label = ui.label("Stage");
@@ -363,7 +382,7 @@ impl Studio {
             )
             .labelled_by(label.id);
             if ui.button("Deploy").clicked() {
-                self.deploy();
+                self.commands.send(Command::Deploy);
             }
             let revision = self.workspace.revision;
             let undeployed = match &self.undeployed {

@@ -1,0 +1,105 @@
+//! The GUI's one command queue (rerun's `SystemCommand` model): panels
+//! read the model and push [`Command`]s into a [`CommandSender`]; the app
+//! drains the queue once per frame, after every panel has drawn, and
+//! applies the edits there (undo and redo included).
+//!
+//! Imports no panel and not `app.rs`: both import this module.
+
+use super::console::ConsoleRequest;
+
+/// The window's tabs, and the one table of the names they are remembered
+/// by between runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Designer,
+    Console,
+    Logs,
+    Stages,
+    Models,
+    Functions,
+    Metrics,
+    Keys,
+    HttpApis,
+    WebSockets,
+}
+
+/// Each tab and the name eframe's storage keeps it under.
+const TAB_NAMES: [(Tab, &str); 10] = [
+    (Tab::Designer, "designer"),
+    (Tab::Console, "console"),
+    (Tab::Logs, "logs"),
+    (Tab::Stages, "stages"),
+    (Tab::Models, "models"),
+    (Tab::Functions, "functions"),
+    (Tab::Metrics, "metrics"),
+    (Tab::Keys, "keys"),
+    (Tab::HttpApis, "http-apis"),
+    (Tab::WebSockets, "websockets"),
+];
+
+impl Tab {
+    /// The name the tab is remembered by.
+    pub fn storage_name(self) -> &'static str {
+        TAB_NAMES
+            .iter()
+            .find(|(tab, _)| *tab == self)
+            .map_or("designer", |(_, name)| name)
+    }
+
+    /// The tab remembered as `name`; the designer for an unknown name.
+    pub fn from_storage_name(name: Option<&str>) -> Tab {
+        TAB_NAMES
+            .iter()
+            .find(|(_, known)| Some(*known) == name)
+            .map_or(Tab::Designer, |(tab, _)| *tab)
+    }
+}
+
+/// Every edit and every request a panel makes of the app.
+#[derive(Debug)]
+pub enum Command {
+    Undo,
+    Redo,
+    /// Save the project to its folder.
+    Save,
+    /// Deploy the draft to the top bar's stage.
+    Deploy,
+    /// Show a tab.
+    ShowTab(Tab),
+    /// A message for the status bar (errors in red).
+    Status(Result<String, String>),
+    /// Load a request into the console and show it.
+    OpenInConsole(Box<ConsoleRequest>),
+}
+
+/// Where panels put their commands during a frame.
+#[derive(Debug, Default)]
+pub struct CommandSender {
+    queue: Vec<Command>,
+}
+
+impl CommandSender {
+    pub fn send(&mut self, command: Command) {
+        self.queue.push(command);
+    }
+
+    /// The commands sent since the last call, oldest first.
+    pub fn take(&mut self) -> Vec<Command> {
+        std::mem::take(&mut self.queue)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tab_has_one_storage_name() {
+        for (tab, name) in TAB_NAMES {
+            assert_eq!(tab.storage_name(), name);
+            assert_eq!(Tab::from_storage_name(Some(name)), tab);
+        }
+        assert_eq!(Tab::from_storage_name(Some("nonsense")), Tab::Designer);
+        assert_eq!(Tab::from_storage_name(None), Tab::Designer);
+    }
+}

@@ -1,0 +1,7 @@
+//! One file per tab: each a struct holding its own view state, with a
+//! `ui` function that reads the model and sends [`super::commands::Command`]s.
+//!
+//! Panels import `commands`, `workspace` and the model; never `app.rs`
+//! (which owns them) nor one another.
+
+pub mod logs;
