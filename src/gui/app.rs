@@ -52,7 +52,7 @@ pub struct Studio {
     /// The Metrics tab.
     pub metrics: super::metrics::MetricsView,
     /// The API keys tab's fields.
-    pub keys: super::keys::KeysView,
+    pub keys: super::panels::keys::KeysView,
     /// The HTTP APIs tab's fields.
     pub http_apis: super::http_apis::HttpApisView,
     /// The WebSocket APIs tab: design, console, connections.
@@ -262,7 +262,12 @@ impl Studio {
                 Tab::Models => self.models_tab(ui),
                 Tab::Functions => self.functions_tab(ui),
                 Tab::Metrics => self.metrics_tab(ui),
-                Tab::Keys => self.keys_tab(ui),
+                Tab::Keys => self.keys.ui(
+                    ui,
+                    &self.workspace,
+                    self.gateway.as_ref(),
+                    &mut self.commands,
+                ),
                 Tab::HttpApis => self.http_apis_tab(ui),
                 Tab::WebSockets => self.websockets_tab(ui),
             }
@@ -297,6 +302,11 @@ impl Studio {
             Command::OpenInConsole(request) => {
                 self.console.request = *request;
                 self.tab = Tab::Console;
+            }
+            Command::Keys(edit) => {
+                let result = self.keys.apply(edit, &mut self.workspace);
+                let result = result.and_then(|message| self.reload_gateway().map(|()| message));
+                self.report(result, |message| message);
             }
         }
     }

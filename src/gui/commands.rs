@@ -6,6 +6,7 @@
 //! Imports no panel and not `app.rs`: both import this module.
 
 use super::console::ConsoleRequest;
+use crate::model::{QuotaSettings, ThrottleSettings};
 
 /// The window's tabs, and the one table of the names they are remembered
 /// by between runs.
@@ -70,6 +71,37 @@ pub enum Command {
     Status(Result<String, String>),
     /// Load a request into the console and show it.
     OpenInConsole(Box<ConsoleRequest>),
+    /// An edit of the API keys tab.
+    Keys(KeysEdit),
+}
+
+/// The API keys tab's edits (ids are the model's).
+#[derive(Debug)]
+pub enum KeysEdit {
+    AddKey {
+        name: String,
+        /// Empty: generate a value.
+        value: String,
+        plan: Option<String>,
+    },
+    Enable(String, bool),
+    DeleteKey(String),
+    AddPlan {
+        name: String,
+        api_id: String,
+        stage: String,
+        throttle: Option<ThrottleSettings>,
+        quota: Option<QuotaSettings>,
+    },
+    /// (plan, key, member?)
+    Member(String, String, bool),
+    DeletePlan(String),
+}
+
+impl From<KeysEdit> for Command {
+    fn from(edit: KeysEdit) -> Command {
+        Command::Keys(edit)
+    }
 }
 
 /// Where panels put their commands during a frame.

@@ -13,7 +13,6 @@ pub mod file;
 pub mod functions;
 pub mod highlight;
 pub mod http_apis;
-pub mod keys;
 pub mod metrics;
 pub mod models;
 pub mod openapi;

@@ -4,4 +4,5 @@
 //! Panels import `commands`, `workspace` and the model; never `app.rs`
 //! (which owns them) nor one another.
 
+pub mod keys;
 pub mod logs;
