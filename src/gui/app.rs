@@ -44,13 +44,9 @@ pub struct Studio {
     pub canary_percent: Option<(String, f64)>,
     /// The canary section's metrics readings (stage, when read, [base,
     /// canary]), refreshed once a second.
-    pub canary_readings: Option<(
-        String,
-        std::time::Instant,
-        Box<[super::metrics::Reading; 2]>,
-    )>,
+    pub canary_readings: Option<(String, std::time::Instant, Box<[super::charts::Reading; 2]>)>,
     /// The Metrics tab.
-    pub metrics: super::metrics::MetricsView,
+    pub metrics: super::panels::metrics::MetricsView,
     /// The API keys tab's fields.
     pub keys: super::panels::keys::KeysView,
     /// The HTTP APIs tab's fields.
@@ -261,7 +257,7 @@ impl Studio {
                 Tab::Stages => self.stages(ui),
                 Tab::Models => self.models_tab(ui),
                 Tab::Functions => self.functions_tab(ui),
-                Tab::Metrics => self.metrics_tab(ui),
+                Tab::Metrics => self.metrics.ui(ui, &self.workspace, self.gateway.as_ref()),
                 Tab::Keys => self.keys.ui(
                     ui,
                     &self.workspace,

@@ -6,6 +6,7 @@
 //! requests through the gateway's runtime, never blocking the frame.
 
 pub mod app;
+pub mod charts;
 pub mod commands;
 pub mod console;
 pub mod designer;
@@ -13,7 +14,6 @@ pub mod file;
 pub mod functions;
 pub mod highlight;
 pub mod http_apis;
-pub mod metrics;
 pub mod models;
 pub mod openapi;
 pub mod panels;

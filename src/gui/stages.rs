@@ -296,7 +296,7 @@ impl Studio {
         });
         if !fresh {
             let side = |canary| {
-                super::metrics::Reading::take(
+                super::charts::Reading::take(
                     gateway.metrics(),
                     &Filter {
                         api_id: Some(api_id.clone()),
@@ -316,7 +316,7 @@ impl Studio {
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(500));
         if let Some((_, _, readings)) = &self.canary_readings {
-            let minute = |reading: &super::metrics::Reading| {
+            let minute = |reading: &super::charts::Reading| {
                 reading
                     .points
                     .iter()
@@ -336,9 +336,9 @@ impl Studio {
             ));
             ui.columns(2, |columns| {
                 columns[0].label("Base: requests and errors per second");
-                super::metrics::side_chart(&mut columns[0], "canary-base", &readings[0]);
+                super::charts::side_chart(&mut columns[0], "canary-base", &readings[0]);
                 columns[1].label("Canary: requests and errors per second");
-                super::metrics::side_chart(&mut columns[1], "canary-side", &readings[1]);
+                super::charts::side_chart(&mut columns[1], "canary-side", &readings[1]);
             });
         }
     }
