@@ -40,11 +40,6 @@ pub struct Studio {
     pub request_validation: Option<(String, String)>,
     /// The Method Request box's authorizer choice being edited.
     pub method_authorizer: Option<String>,
-    /// The canary slider's value while it moves: (stage, percent).
-    pub canary_percent: Option<(String, f64)>,
-    /// The canary section's metrics readings (stage, when read, [base,
-    /// canary]), refreshed once a second.
-    pub canary_readings: Option<(String, std::time::Instant, Box<[super::charts::Reading; 2]>)>,
     /// The Metrics tab.
     pub metrics: super::panels::metrics::MetricsView,
     /// The API keys tab's fields.
@@ -53,14 +48,12 @@ pub struct Studio {
     pub http_apis: super::http_apis::HttpApisView,
     /// The WebSocket APIs tab: design, console, connections.
     pub websockets: super::websockets::WebSocketsView,
-    /// The stage throttling fields being edited: (stage, rate, burst).
-    pub stage_throttle: Option<(String, String, String)>,
     /// The model open in the Models tab.
     pub model_draft: Option<super::models::ModelDraft>,
     /// The Logs tab.
     pub logs: super::panels::logs::LogsPanel,
-    /// The stage the Stages tab edits, and its variables being edited.
-    pub stage_variables: Option<(String, Vec<(String, String)>)>,
+    /// The Stages tab.
+    pub stages: super::panels::stages::StagesPanel,
     /// `(revision, stage, answer)` of the last "changes not deployed" check,
     /// so the draft is compared with the deployment once per change, not
     /// once per frame.
@@ -110,16 +103,13 @@ impl Studio {
             method_request: None,
             request_validation: None,
             method_authorizer: None,
-            canary_percent: None,
-            stage_throttle: None,
-            canary_readings: None,
+            stages: Default::default(),
             metrics: Default::default(),
             keys: Default::default(),
             http_apis: Default::default(),
             websockets: Default::default(),
             model_draft: None,
             logs: Default::default(),
-            stage_variables: None,
             undeployed: None,
             highlighter: Highlighter::new(),
             seen_revision: 0,
@@ -155,8 +145,8 @@ impl Studio {
         self.functions.draft = None;
         self.template = None;
         self.drop_method_editors();
-        self.stage_variables = None;
-        self.stage_throttle = None;
+        self.stages.stage_variables = None;
+        self.stages.stage_throttle = None;
         self.logs.selected = None;
         self.undeployed = None;
         self.rename_part = Default::default();
@@ -177,6 +167,11 @@ impl Studio {
                         .map(|text| (request, content_type.clone(), text.clone()))
                 });
         }
+    }
+
+    /// The running gateway serves the project as it now is.
+    pub(super) fn reload_gateway(&self) -> Result<(), String> {
+        super::effects::reload_gateway(self.gateway.as_ref(), &self.workspace.project)
     }
 
     pub(super) fn report<T>(&mut self, result: Result<T, String>, done: impl FnOnce(T) -> String) {
@@ -254,7 +249,12 @@ impl Studio {
                 Tab::Designer => self.designer(ui),
                 Tab::Console => self.console_tab(ui),
                 Tab::Logs => self.logs.ui(ui, self.gateway.as_ref(), &mut self.commands),
-                Tab::Stages => self.stages(ui),
+                Tab::Stages => self.stages.ui(
+                    ui,
+                    &self.workspace,
+                    self.gateway.as_ref(),
+                    &mut self.commands,
+                ),
                 Tab::Models => self.models_tab(ui),
                 Tab::Functions => self.functions_tab(ui),
                 Tab::Metrics => self.metrics.ui(ui, &self.workspace, self.gateway.as_ref()),
@@ -303,6 +303,17 @@ impl Studio {
                 let result = self.keys.apply(edit, &mut self.workspace);
                 let result = result.and_then(|message| self.reload_gateway().map(|()| message));
                 self.report(result, |message| message);
+            }
+            Command::Stage(edit) => {
+                let status = super::panels::stages::apply(
+                    edit,
+                    &mut self.workspace,
+                    self.gateway.as_ref(),
+                    &self.deploy_description,
+                );
+                if let Some(status) = status {
+                    self.status = status;
+                }
             }
         }
     }

@@ -6,6 +6,7 @@
 //! Imports no panel and not `app.rs`: both import this module.
 
 use super::console::ConsoleRequest;
+use super::workspace::CanaryChange;
 use crate::model::{QuotaSettings, ThrottleSettings};
 
 /// The window's tabs, and the one table of the names they are remembered
@@ -73,6 +74,50 @@ pub enum Command {
     OpenInConsole(Box<ConsoleRequest>),
     /// An edit of the API keys tab.
     Keys(KeysEdit),
+    /// An edit of the Stages tab.
+    Stage(StageEdit),
+}
+
+/// The Stages tab's edits of one stage of the selected REST API.
+#[derive(Debug)]
+pub enum StageEdit {
+    Variables {
+        stage: String,
+        variables: Vec<(String, String)>,
+    },
+    /// Point the stage at an earlier deployment.
+    Rollback {
+        stage: String,
+        id: String,
+    },
+    /// The default method throttling as typed (empty: none).
+    Throttling {
+        stage: String,
+        rate: String,
+        burst: String,
+    },
+    Cache {
+        stage: String,
+        enabled: bool,
+    },
+    FlushCache(String),
+    /// Deploy the draft as the stage's canary (10% of its traffic).
+    DeployCanary(String),
+    /// Split the running gateway's traffic while the slider moves.
+    LiveCanaryPercent {
+        stage: String,
+        percent: f64,
+    },
+    Canary {
+        stage: String,
+        change: CanaryChange,
+    },
+}
+
+impl From<StageEdit> for Command {
+    fn from(edit: StageEdit) -> Command {
+        Command::Stage(edit)
+    }
 }
 
 /// The API keys tab's edits (ids are the model's).

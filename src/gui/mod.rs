@@ -10,6 +10,7 @@ pub mod charts;
 pub mod commands;
 pub mod console;
 pub mod designer;
+pub mod effects;
 pub mod file;
 pub mod functions;
 pub mod highlight;
@@ -18,7 +19,6 @@ pub mod models;
 pub mod openapi;
 pub mod panels;
 pub mod recent;
-mod stages;
 pub mod websockets;
 pub mod workspace;
 

@@ -7,3 +7,4 @@
 pub mod keys;
 pub mod logs;
 pub mod metrics;
+pub mod stages;
