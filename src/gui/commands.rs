@@ -5,7 +5,9 @@
 //!
 //! Imports no panel and not `app.rs`: both import this module.
 
-use super::console::ConsoleRequest;
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use super::console::{ConsoleRequest, ConsoleResponse};
 use super::workspace::CanaryChange;
 use crate::model::{QuotaSettings, ThrottleSettings};
 
@@ -70,6 +72,10 @@ pub enum Command {
     ShowTab(Tab),
     /// A message for the status bar (errors in red).
     Status(Result<String, String>),
+    /// Send the console's request (or test-invoke the draft).
+    SendConsoleRequest,
+    /// The console's request was answered (from the effect's thread).
+    ConsoleAnswer(Box<ConsoleResponse>),
     /// Load a request into the console and show it.
     OpenInConsole(Box<ConsoleRequest>),
     /// An edit of the API keys tab.
@@ -149,10 +155,24 @@ impl From<KeysEdit> for Command {
     }
 }
 
-/// Where panels put their commands during a frame.
-#[derive(Debug, Default)]
+/// Where panels put their commands during a frame, and where effects
+/// running on other threads report back (through [`CommandSender::remote`]).
+#[derive(Debug)]
 pub struct CommandSender {
     queue: Vec<Command>,
+    remote: Sender<Command>,
+    arrived: Receiver<Command>,
+}
+
+impl Default for CommandSender {
+    fn default() -> Self {
+        let (remote, arrived) = channel();
+        CommandSender {
+            queue: Vec::new(),
+            remote,
+            arrived,
+        }
+    }
 }
 
 impl CommandSender {
@@ -160,9 +180,18 @@ impl CommandSender {
         self.queue.push(command);
     }
 
-    /// The commands sent since the last call, oldest first.
+    /// A sender for an effect's thread: what it sends is taken with the
+    /// next frame's commands.
+    pub fn remote(&self) -> Sender<Command> {
+        self.remote.clone()
+    }
+
+    /// The commands sent since the last call: what arrived from effects
+    /// first, then the frame's own, each oldest first.
     pub fn take(&mut self) -> Vec<Command> {
-        std::mem::take(&mut self.queue)
+        let mut commands: Vec<Command> = self.arrived.try_iter().collect();
+        commands.append(&mut self.queue);
+        commands
     }
 }
 

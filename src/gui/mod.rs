@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod panels;
 pub mod recent;
 pub mod websockets;
+pub mod widgets;
 pub mod workspace;
 
 use std::path::Path;

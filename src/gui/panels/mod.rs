@@ -4,6 +4,7 @@
 //! Panels import `commands`, `workspace` and the model; never `app.rs`
 //! (which owns them) nor one another.
 
+pub mod console;
 pub mod keys;
 pub mod logs;
 pub mod metrics;
