@@ -9,6 +9,7 @@ use crate::gui::console::{ConsoleRequest, ConsoleResponse};
 use crate::gui::highlight::Highlighter;
 use crate::gui::widgets::pairs_table;
 
+#[derive(Default)]
 pub struct Console {
     pub request: ConsoleRequest,
     /// Show the response body as received, not pretty-printed.
@@ -16,18 +17,6 @@ pub struct Console {
     pub response: Option<ConsoleResponse>,
     pub pending: bool,
     pub history: Vec<ConsoleRequest>,
-}
-
-impl Default for Console {
-    fn default() -> Self {
-        Console {
-            request: ConsoleRequest::default(),
-            raw: false,
-            response: None,
-            pending: false,
-            history: Vec::new(),
-        }
-    }
 }
 
 impl Console {
