@@ -143,47 +143,52 @@ impl LogsPanel {
             };
             commands.send(Command::OpenInConsole(Box::new(request)));
         }
-        egui::ScrollArea::vertical()
-            .id_salt("log_detail")
-            .show(ui, |ui| {
-                let query = if record.raw_query.is_empty() {
-                    String::new()
-                } else {
-                    format!("?{}", record.raw_query)
-                };
-                ui.strong(format!(
-                    "{} /{}{}{query} -> {}   {:.2} ms{}   request id {}",
-                    record.http_method,
-                    record.stage,
-                    record.path,
-                    record.status,
-                    record.latency_us as f64 / 1000.0,
-                    record
-                        .integration_latency_us
-                        .map_or(String::new(), |us| format!(
-                            " (integration {:.2} ms)",
-                            us as f64 / 1000.0
-                        )),
-                    record.request_id
-                ));
-                ui.collapsing("Request headers and body", |ui| {
-                    for (name, value) in record.request_headers.iter() {
-                        ui.monospace(format!("{name}: {value}"));
-                    }
-                    ui.separator();
-                    ui.monospace(String::from_utf8_lossy(&record.request_body));
-                });
-                ui.collapsing("Response headers and body", |ui| {
-                    for (name, value) in record.response_headers.iter() {
-                        ui.monospace(format!("{name}: {value}"));
-                    }
-                    ui.separator();
-                    ui.monospace(String::from_utf8_lossy(&record.response_body));
-                });
-                ui.label("Execution log");
-                ui.monospace(record.execution_log.render());
-            });
+        detail(ui, record);
     }
+}
+
+/// One request in full: headers, bodies and its execution log.
+fn detail(ui: &mut egui::Ui, record: &crate::observe::RequestRecord) {
+    egui::ScrollArea::vertical()
+        .id_salt("log_detail")
+        .show(ui, |ui| {
+            let query = if record.raw_query.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", record.raw_query)
+            };
+            ui.strong(format!(
+                "{} /{}{}{query} -> {}   {:.2} ms{}   request id {}",
+                record.http_method,
+                record.stage,
+                record.path,
+                record.status,
+                record.latency_us as f64 / 1000.0,
+                record
+                    .integration_latency_us
+                    .map_or(String::new(), |us| format!(
+                        " (integration {:.2} ms)",
+                        us as f64 / 1000.0
+                    )),
+                record.request_id
+            ));
+            ui.collapsing("Request headers and body", |ui| {
+                for (name, value) in record.request_headers.iter() {
+                    ui.monospace(format!("{name}: {value}"));
+                }
+                ui.separator();
+                ui.monospace(String::from_utf8_lossy(&record.request_body));
+            });
+            ui.collapsing("Response headers and body", |ui| {
+                for (name, value) in record.response_headers.iter() {
+                    ui.monospace(format!("{name}: {value}"));
+                }
+                ui.separator();
+                ui.monospace(String::from_utf8_lossy(&record.response_body));
+            });
+            ui.label("Execution log");
+            ui.monospace(record.execution_log.render());
+        });
 }
 
 /// `HH:MM:SS.mmm` (UTC) of a request, for the log's time column.
