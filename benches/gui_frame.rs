@@ -82,7 +82,7 @@ fn log_frame(c: &mut Criterion) {
     group.bench_function("logs_frame_100k_entries_1000_rps", |b| {
         b.iter(|| frame(&mut harness))
     });
-    harness.state_mut().log_filter = "pets/7".into();
+    harness.state_mut().logs.filter = "pets/7".into();
     group.bench_function("logs_frame_100k_entries_1000_rps_filtered", |b| {
         b.iter(|| frame(&mut harness))
     });

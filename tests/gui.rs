@@ -287,7 +287,7 @@ fn stage_variables_and_rollback() {
     harness.run();
     harness.get_by_label("Add variable").click();
     harness.run();
-    if let Some((_, variables)) = harness.state_mut().stage_variables.as_mut() {
+    if let Some((_, variables)) = harness.state_mut().stages.stage_variables.as_mut() {
         let last = variables.last_mut().unwrap();
         *last = ("color".into(), "blue".into());
     }
@@ -547,7 +547,7 @@ fn live_log_filters_by_status() {
     harness.get_by_label("200");
     harness.get_by_label("403");
     harness.get_by_label("/nope");
-    harness.state_mut().log_filter = "403".into();
+    harness.state_mut().logs.filter = "403".into();
     harness.run();
     harness.get_by_label("403");
     assert!(harness.query_by_label("200").is_none());
@@ -1455,7 +1455,7 @@ fn stage_throttling_from_the_stages_tab() {
     harness.run();
     harness.get_by_label("Stage dev").click();
     harness.run();
-    harness.state_mut().stage_throttle = Some(("dev".into(), "fast".into(), "2".into()));
+    harness.state_mut().stages.stage_throttle = Some(("dev".into(), "fast".into(), "2".into()));
     harness.run();
     harness.get_by_label("Apply throttling").click();
     harness.run();
@@ -1464,7 +1464,7 @@ fn stage_throttling_from_the_stages_tab() {
         "{:?}",
         harness.state().status
     );
-    harness.state_mut().stage_throttle = Some(("dev".into(), "0.5".into(), "2".into()));
+    harness.state_mut().stages.stage_throttle = Some(("dev".into(), "0.5".into(), "2".into()));
     harness.run();
     harness.get_by_label("Apply throttling").click();
     harness.run();

@@ -5,23 +5,12 @@
 
 use crate::gateway::Gateway;
 
-use super::console::Console;
+use super::commands::{Command, CommandSender};
 use super::highlight::Highlighter;
+use super::panels::console::Console;
 use super::workspace::{IntegrationSettings, ResponseSettings, Workspace};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Designer,
-    Console,
-    Logs,
-    Stages,
-    Models,
-    Functions,
-    Metrics,
-    Keys,
-    HttpApis,
-    WebSockets,
-}
+pub use super::commands::Tab;
 
 pub struct Studio {
     pub workspace: Workspace,
@@ -51,32 +40,20 @@ pub struct Studio {
     pub request_validation: Option<(String, String)>,
     /// The Method Request box's authorizer choice being edited.
     pub method_authorizer: Option<String>,
-    /// The canary slider's value while it moves: (stage, percent).
-    pub canary_percent: Option<(String, f64)>,
-    /// The canary section's metrics readings (stage, when read, [base,
-    /// canary]), refreshed once a second.
-    pub canary_readings: Option<(
-        String,
-        std::time::Instant,
-        Box<[super::metrics::Reading; 2]>,
-    )>,
     /// The Metrics tab.
-    pub metrics: super::metrics::MetricsView,
+    pub metrics: super::panels::metrics::MetricsView,
     /// The API keys tab's fields.
-    pub keys: super::keys::KeysView,
+    pub keys: super::panels::keys::KeysView,
     /// The HTTP APIs tab's fields.
     pub http_apis: super::http_apis::HttpApisView,
     /// The WebSocket APIs tab: design, console, connections.
     pub websockets: super::websockets::WebSocketsView,
-    /// The stage throttling fields being edited: (stage, rate, burst).
-    pub stage_throttle: Option<(String, String, String)>,
     /// The model open in the Models tab.
     pub model_draft: Option<super::models::ModelDraft>,
-    pub log_filter: String,
-    pub(super) log_view: super::logs::LogView,
-    /// The stage the Stages tab edits, and its variables being edited.
-    pub stage_variables: Option<(String, Vec<(String, String)>)>,
-    pub selected_log: Option<u64>,
+    /// The Logs tab.
+    pub logs: super::panels::logs::LogsPanel,
+    /// The Stages tab.
+    pub stages: super::panels::stages::StagesPanel,
     /// `(revision, stage, answer)` of the last "changes not deployed" check,
     /// so the draft is compared with the deployment once per change, not
     /// once per frame.
@@ -104,6 +81,8 @@ pub struct Studio {
     pub file: super::file::FileMenu,
     pub openapi: super::openapi::OpenApiMenu,
     pub functions: super::functions::FunctionsView,
+    /// What the panels asked for this frame, applied after they drew.
+    commands: CommandSender,
 }
 
 impl Studio {
@@ -124,18 +103,13 @@ impl Studio {
             method_request: None,
             request_validation: None,
             method_authorizer: None,
-            canary_percent: None,
-            stage_throttle: None,
-            canary_readings: None,
+            stages: Default::default(),
             metrics: Default::default(),
             keys: Default::default(),
             http_apis: Default::default(),
             websockets: Default::default(),
             model_draft: None,
-            log_filter: String::new(),
-            log_view: Default::default(),
-            stage_variables: None,
-            selected_log: None,
+            logs: Default::default(),
             undeployed: None,
             highlighter: Highlighter::new(),
             seen_revision: 0,
@@ -150,6 +124,7 @@ impl Studio {
             file: Default::default(),
             openapi: Default::default(),
             functions: Default::default(),
+            commands: CommandSender::default(),
         }
     }
 
@@ -170,9 +145,9 @@ impl Studio {
         self.functions.draft = None;
         self.template = None;
         self.drop_method_editors();
-        self.stage_variables = None;
-        self.stage_throttle = None;
-        self.selected_log = None;
+        self.stages.stage_variables = None;
+        self.stages.stage_throttle = None;
+        self.logs.selected = None;
         self.undeployed = None;
         self.rename_part = Default::default();
         self.seen_revision = self.workspace.revision;
@@ -192,6 +167,11 @@ impl Studio {
                         .map(|text| (request, content_type.clone(), text.clone()))
                 });
         }
+    }
+
+    /// The running gateway serves the project as it now is.
+    pub(super) fn reload_gateway(&self) -> Result<(), String> {
+        super::effects::reload_gateway(self.gateway.as_ref(), &self.workspace.project)
     }
 
     pub(super) fn report<T>(&mut self, result: Result<T, String>, done: impl FnOnce(T) -> String) {
@@ -230,9 +210,6 @@ impl Studio {
         if self.functions.poll() {
             ui.ctx().request_repaint();
         }
-        if self.console.poll() {
-            self.status = Ok("Response received".into());
-        }
         self.sync_control_plane(ui.ctx());
         if self.workspace.revision != self.seen_revision {
             self.seen_revision = self.workspace.revision;
@@ -267,17 +244,102 @@ impl Studio {
             ui.separator();
             match self.tab {
                 Tab::Designer => self.designer(ui),
-                Tab::Console => self.console_tab(ui),
-                Tab::Logs => self.logs(ui),
-                Tab::Stages => self.stages(ui),
+                Tab::Console => self.console.ui(
+                    ui,
+                    self.gateway.as_ref(),
+                    &mut self.highlighter,
+                    &mut self.commands,
+                ),
+                Tab::Logs => self.logs.ui(ui, self.gateway.as_ref(), &mut self.commands),
+                Tab::Stages => self.stages.ui(
+                    ui,
+                    &self.workspace,
+                    self.gateway.as_ref(),
+                    &mut self.commands,
+                ),
                 Tab::Models => self.models_tab(ui),
                 Tab::Functions => self.functions_tab(ui),
-                Tab::Metrics => self.metrics_tab(ui),
-                Tab::Keys => self.keys_tab(ui),
+                Tab::Metrics => self.metrics.ui(ui, &self.workspace, self.gateway.as_ref()),
+                Tab::Keys => self.keys.ui(
+                    ui,
+                    &self.workspace,
+                    self.gateway.as_ref(),
+                    &mut self.commands,
+                ),
                 Tab::HttpApis => self.http_apis_tab(ui),
                 Tab::WebSockets => self.websockets_tab(ui),
             }
         });
+        self.apply_commands(ui.ctx());
+    }
+
+    /// Applies what the panels asked for this frame, in the order asked.
+    fn apply_commands(&mut self, ctx: &egui::Context) {
+        let commands = self.commands.take();
+        if commands.is_empty() {
+            return;
+        }
+        for command in commands {
+            self.apply(command, ctx);
+        }
+        // The next frame shows the edited model.
+        ctx.request_repaint();
+    }
+
+    fn apply(&mut self, command: Command, ctx: &egui::Context) {
+        match command {
+            Command::Undo => self.workspace.undo(),
+            Command::Redo => self.workspace.redo(),
+            Command::Save => {
+                let result = self.workspace.save();
+                self.report(result, |()| "Saved".into());
+            }
+            Command::Deploy => self.deploy(),
+            Command::ShowTab(tab) => self.tab = tab,
+            Command::Status(status) => self.status = status,
+            Command::SendConsoleRequest => {
+                if let Some(gateway) = &self.gateway {
+                    self.console.pending = true;
+                    self.console.history.push(self.console.request.clone());
+                    super::effects::send_console_request(
+                        gateway,
+                        self.workspace.api(),
+                        self.console.request.clone(),
+                        self.commands.remote(),
+                        {
+                            let ctx = ctx.clone();
+                            move || ctx.request_repaint()
+                        },
+                    );
+                    self.status = Ok("Sending...".into());
+                }
+            }
+            Command::ConsoleAnswer(response) => {
+                self.console.response = Some(*response);
+                self.console.pending = false;
+                self.status = Ok("Response received".into());
+            }
+            Command::OpenInConsole(request) => {
+                self.console.request = *request;
+                self.tab = Tab::Console;
+            }
+            Command::Keys(edit) => {
+                let result = self.keys.apply(edit, &mut self.workspace);
+                let result = result.and_then(|message| self.reload_gateway().map(|()| message));
+                self.report(result, |message| message);
+            }
+            Command::Stage(edit) => {
+                let status = super::panels::stages::apply(
+                    edit,
+                    &mut self.workspace,
+                    self.gateway.as_ref(),
+                    &self.deploy_description,
+                );
+                if let Some(status) = status {
+                    self.status = status;
+                }
+            }
+        }
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
@@ -287,16 +349,15 @@ impl Studio {
         let redo = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
         let deploy = KeyboardShortcut::new(Modifiers::COMMAND, Key::D);
         if ctx.input_mut(|i| i.consume_shortcut(&redo)) {
-            self.workspace.redo();
+            self.commands.send(Command::Redo);
         } else if ctx.input_mut(|i| i.consume_shortcut(&undo)) {
-            self.workspace.undo();
+            self.commands.send(Command::Undo);
         }
         if ctx.input_mut(|i| i.consume_shortcut(&save)) {
-            let result = self.workspace.save();
-            self.report(result, |()| "Saved".into());
+            self.commands.send(Command::Save);
         }
         if ctx.input_mut(|i| i.consume_shortcut(&deploy)) {
-            self.deploy();
+            self.commands.send(Command::Deploy);
         }
     }
 
@@ -336,20 +397,19 @@ impl Studio {
             self.api_picker(ui, &name);
             ui.separator();
             if ui.button("Save").clicked() {
-                let result = self.workspace.save();
-                self.report(result, |()| "Saved".into());
+                self.commands.send(Command::Save);
             }
             if ui
                 .add_enabled(self.workspace.can_undo(), egui::Button::new("Undo"))
                 .clicked()
             {
-                self.workspace.undo();
+                self.commands.send(Command::Undo);
             }
             if ui
                 .add_enabled(self.workspace.can_redo(), egui::Button::new("Redo"))
                 .clicked()
             {
-                self.workspace.redo();
+                self.commands.send(Command::Redo);
             }
             ui.separator();
             let label = ui.label("Stage");
@@ -363,7 +423,7 @@ impl Studio {
             )
             .labelled_by(label.id);
             if ui.button("Deploy").clicked() {
-                self.deploy();
+                self.commands.send(Command::Deploy);
             }
             let revision = self.workspace.revision;
             let undeployed = match &self.undeployed {
@@ -574,210 +634,6 @@ impl Studio {
                 self.report(result, |()| format!("{verb} method created (MOCK)"));
             }
         });
-    }
-
-    fn console_tab(&mut self, ui: &mut egui::Ui) {
-        let request = &mut self.console.request;
-        ui.horizontal(|ui| {
-            egui::ComboBox::new("console_method", "Method")
-                .selected_text(request.method.clone())
-                .show_ui(ui, |ui| {
-                    for verb in ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] {
-                        ui.selectable_value(&mut request.method, verb.to_string(), verb);
-                    }
-                });
-            let label = ui.label("Stage");
-            ui.add_enabled(
-                !request.test_invoke,
-                egui::TextEdit::singleline(&mut request.stage).desired_width(60.0),
-            )
-            .labelled_by(label.id);
-            let label = ui.label("Path");
-            ui.add(
-                egui::TextEdit::singleline(&mut request.path)
-                    .hint_text("/pets/{petId}")
-                    .desired_width(320.0),
-            )
-            .labelled_by(label.id);
-            ui.checkbox(&mut request.test_invoke, "Test invoke (draft)");
-        });
-        request.sync_path_params();
-        if !request.path_params.is_empty() {
-            ui.horizontal(|ui| {
-                ui.label("Path parameters:");
-                for (name, value) in &mut request.path_params {
-                    let label = ui.label(name.as_str());
-                    ui.add(egui::TextEdit::singleline(value).desired_width(100.0))
-                        .labelled_by(label.id);
-                }
-            });
-        }
-        ui.weak(if request.test_invoke {
-            format!("Test invoke {}", request.resource_target())
-        } else {
-            format!("{} {}", request.method, request.target())
-        });
-        ui.columns(2, |columns| {
-            pairs_table(&mut columns[0], "Query parameter", &mut request.query);
-            pairs_table(&mut columns[1], "Header", &mut request.headers);
-        });
-        let label = ui.label("Body");
-        ui.add(
-            egui::TextEdit::multiline(&mut request.body)
-                .desired_rows(4)
-                .code_editor(),
-        )
-        .labelled_by(label.id);
-        let send_shortcut = ui.input_mut(|i| {
-            i.consume_shortcut(&egui::KeyboardShortcut::new(
-                egui::Modifiers::COMMAND,
-                egui::Key::Enter,
-            ))
-        });
-        ui.horizontal(|ui| {
-            let send = ui
-                .add_enabled(
-                    !self.console.pending && self.gateway.is_some(),
-                    egui::Button::new("Send"),
-                )
-                .clicked();
-            if (send || send_shortcut)
-                && let Some(gateway) = &self.gateway
-            {
-                let ctx = ui.ctx().clone();
-                self.console
-                    .send(gateway, self.workspace.api(), move || ctx.request_repaint());
-                self.status = Ok("Sending...".into());
-            }
-            if ui.button("Copy as curl").clicked()
-                && let Some(gateway) = &self.gateway
-            {
-                let curl = self.console.as_curl(&gateway.local_addr().to_string());
-                ui.ctx().copy_text(curl);
-            }
-            if self.console.pending {
-                ui.spinner();
-            }
-        });
-        if !self.console.history.is_empty() {
-            let mut restore = None;
-            ui.collapsing(format!("History ({})", self.console.history.len()), |ui| {
-                for (i, past) in self.console.history.iter().enumerate().rev().take(20) {
-                    let test = if past.test_invoke {
-                        " (test invoke)"
-                    } else {
-                        ""
-                    };
-                    let target = if past.test_invoke {
-                        past.resource_target()
-                    } else {
-                        past.target()
-                    };
-                    if ui
-                        .selectable_label(false, format!("{} {target}{test}", past.method))
-                        .clicked()
-                    {
-                        restore = Some(i);
-                    }
-                }
-            });
-            if let Some(i) = restore {
-                self.console.request = self.console.history[i].clone();
-            }
-        }
-        ui.separator();
-        let Some(response) = &self.console.response else {
-            return;
-        };
-        egui::ScrollArea::vertical().show(ui, |ui| {
-            if let Some(error) = &response.error {
-                ui.colored_label(ui.visuals().error_fg_color, error);
-                return;
-            }
-            ui.strong(format!(
-                "Status {}   {:.1} ms{}   {} bytes",
-                response.status,
-                response.total_ms,
-                response
-                    .integration_ms
-                    .map_or(String::new(), |ms| format!(" (integration {ms:.1} ms)")),
-                response.body.len()
-            ));
-            ui.collapsing("Response headers", |ui| {
-                for (name, value) in &response.headers {
-                    ui.monospace(format!("{name}: {value}"));
-                }
-            });
-            ui.horizontal(|ui| {
-                ui.label("Response body");
-                ui.checkbox(&mut self.console.raw, "Raw");
-            });
-            let content_type = response
-                .headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-                .map_or("", |(_, v)| v.as_str());
-            let pretty = (!self.console.raw)
-                .then(|| {
-                    serde_json::from_str::<serde_json::Value>(&response.body)
-                        .ok()
-                        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-                        .map(|text| (text, "json"))
-                        .or_else(|| {
-                            (content_type.contains("xml") || response.body.starts_with("<?xml"))
-                                .then(|| (response.body.clone(), "xml"))
-                        })
-                })
-                .flatten();
-            match pretty {
-                Some((text, syntax)) => {
-                    let job =
-                        self.highlighter
-                            .layout_cached(&text, syntax, ui.visuals().dark_mode, 13.0);
-                    ui.label(job);
-                }
-                None => {
-                    ui.monospace(&response.body);
-                }
-            }
-            ui.label("Execution log");
-            ui.monospace(&response.execution_log);
-        });
-    }
-}
-
-/// An editable name/value table with a remove button per row and an add
-/// button (the console's query parameters and headers).
-fn pairs_table(ui: &mut egui::Ui, what: &str, rows: &mut Vec<(String, String)>) {
-    ui.label(format!("{what}s"));
-    let mut remove = None;
-    egui::Grid::new(what).num_columns(3).show(ui, |ui| {
-        for (i, (name, value)) in rows.iter_mut().enumerate() {
-            ui.add(
-                egui::TextEdit::singleline(name)
-                    .hint_text("name")
-                    .desired_width(110.0),
-            );
-            ui.add(
-                egui::TextEdit::singleline(value)
-                    .hint_text("value")
-                    .desired_width(150.0),
-            );
-            if ui
-                .small_button("x")
-                .on_hover_text(format!("Remove this {}", what.to_lowercase()))
-                .clicked()
-            {
-                remove = Some(i);
-            }
-            ui.end_row();
-        }
-    });
-    if let Some(i) = remove {
-        rows.remove(i);
-    }
-    if ui.button(format!("Add {}", what.to_lowercase())).clicked() {
-        rows.push(Default::default());
     }
 }
 

@@ -1,12 +1,11 @@
-//! The test console: build a request, send it to the running gateway (or
-//! test-invoke the draft, as AWS's console does), see status, headers,
-//! body, timing and the execution log. Sending happens on the gateway's
-//! runtime; the result comes back on a channel the frame polls.
+//! The test console's request and response, and how a request is sent to
+//! the running gateway (or test-invoked against the draft, as AWS's
+//! console does). The tab is `panels/console.rs`; the send runs on the
+//! gateway's runtime from `effects.rs`.
 
-use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Instant;
 
-use crate::gateway::{Gateway, MethodRequest};
+use crate::gateway::MethodRequest;
 use crate::model::RestApi;
 
 /// What the console sends.
@@ -155,7 +154,7 @@ impl ConsoleRequest {
     }
 
     /// The header rows with a name.
-    fn header_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub fn header_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
         self.headers
             .iter()
             .map(|(k, v)| (k.trim(), v.trim()))
@@ -175,101 +174,7 @@ pub struct ConsoleResponse {
     pub error: Option<String>,
 }
 
-pub struct Console {
-    pub request: ConsoleRequest,
-    /// Show the response body as received, not pretty-printed.
-    pub raw: bool,
-    pub response: Option<ConsoleResponse>,
-    pub pending: bool,
-    pub history: Vec<ConsoleRequest>,
-    sender: Sender<ConsoleResponse>,
-    receiver: Receiver<ConsoleResponse>,
-}
-
-impl Default for Console {
-    fn default() -> Self {
-        let (sender, receiver) = channel();
-        Console {
-            request: ConsoleRequest::default(),
-            raw: false,
-            response: None,
-            pending: false,
-            history: Vec::new(),
-            sender,
-            receiver,
-        }
-    }
-}
-
-impl Console {
-    /// Picks up a finished send; `true` when one arrived.
-    pub fn poll(&mut self) -> bool {
-        match self.receiver.try_recv() {
-            Ok(response) => {
-                self.response = Some(response);
-                self.pending = false;
-                true
-            }
-            Err(_) => false,
-        }
-    }
-
-    /// Sends the request on the gateway's runtime; `repaint` is called when
-    /// the answer is in.
-    pub fn send(
-        &mut self,
-        gateway: &Gateway,
-        draft: Option<&RestApi>,
-        repaint: impl Fn() + Send + 'static,
-    ) {
-        self.pending = true;
-        self.history.push(self.request.clone());
-        let request = self.request.clone();
-        let sender = self.sender.clone();
-        if request.test_invoke {
-            let Some(api) = draft.cloned() else {
-                let _ = sender.send(ConsoleResponse {
-                    error: Some("the project has no REST API".into()),
-                    ..Default::default()
-                });
-                return;
-            };
-            let services = gateway.test_invoke_services();
-            gateway.spawn(async move {
-                let _ = sender.send(test_invoke(&api, &request, &services).await);
-                repaint();
-            });
-            return;
-        }
-        let url = format!("http://{}{}", gateway.local_addr(), request.target());
-        let log = gateway.request_log().clone();
-        gateway.spawn(async move {
-            let _ = sender.send(send_http(&url, &request, &log).await);
-            repaint();
-        });
-    }
-
-    /// `curl` for the current request against the gateway at `address`.
-    pub fn as_curl(&self, address: &str) -> String {
-        let mut command = format!(
-            "curl -i -X {} 'http://{address}{}'",
-            self.request.method,
-            self.request.target()
-        );
-        for (name, value) in self.request.header_pairs() {
-            command.push_str(&format!(" -H '{name}: {value}'"));
-        }
-        if !self.request.body.is_empty() {
-            command.push_str(&format!(
-                " --data-raw '{}'",
-                self.request.body.replace('\'', "'\\''")
-            ));
-        }
-        command
-    }
-}
-
-async fn send_http(
+pub(crate) async fn send_http(
     url: &str,
     request: &ConsoleRequest,
     log: &crate::observe::RequestLog,
@@ -326,7 +231,7 @@ async fn send_http(
     }
 }
 
-async fn test_invoke(
+pub(crate) async fn test_invoke(
     api: &RestApi,
     request: &ConsoleRequest,
     services: &crate::gateway::Services,
@@ -396,23 +301,6 @@ async fn test_invoke(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn curl_quotes_the_body() {
-        let console = Console {
-            request: ConsoleRequest {
-                method: "POST".into(),
-                headers: vec![("Content-Type".into(), "application/json".into())],
-                body: "{\"name\": \"it's\"}".into(),
-                ..ConsoleRequest::default()
-            },
-            ..Console::default()
-        };
-        assert_eq!(
-            console.as_curl("127.0.0.1:4455"),
-            "curl -i -X POST 'http://127.0.0.1:4455/dev/pets' -H 'Content-Type: application/json' --data-raw '{\"name\": \"it'\\''s\"}'"
-        );
-    }
 
     #[test]
     fn placeholders_fill_from_fields_and_query_rows_append() {

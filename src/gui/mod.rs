@@ -6,20 +6,21 @@
 //! requests through the gateway's runtime, never blocking the frame.
 
 pub mod app;
+pub mod charts;
+pub mod commands;
 pub mod console;
 pub mod designer;
+pub mod effects;
 pub mod file;
 pub mod functions;
 pub mod highlight;
 pub mod http_apis;
-pub mod keys;
-mod logs;
-pub mod metrics;
 pub mod models;
 pub mod openapi;
+pub mod panels;
 pub mod recent;
-mod stages;
 pub mod websockets;
+pub mod widgets;
 pub mod workspace;
 
 use std::path::Path;
@@ -46,18 +47,7 @@ const STORAGE_KEY: &str = "portico.ui";
 
 impl eframe::App for StudioApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        let tab = match self.studio.tab {
-            app::Tab::Designer => "designer",
-            app::Tab::Console => "console",
-            app::Tab::Logs => "logs",
-            app::Tab::Stages => "stages",
-            app::Tab::Models => "models",
-            app::Tab::Functions => "functions",
-            app::Tab::Metrics => "metrics",
-            app::Tab::Keys => "keys",
-            app::Tab::HttpApis => "http-apis",
-            app::Tab::WebSockets => "websockets",
-        };
+        let tab = self.studio.tab.storage_name();
         storage.set_string(STORAGE_KEY, format!("{tab}\n{}", self.studio.deploy_stage));
     }
 
@@ -95,18 +85,7 @@ pub fn run(project_dir: &Path, config: &GatewayConfig) -> Result<(), String> {
         Box::new(move |creation| {
             if let Some(saved) = creation.storage.and_then(|s| s.get_string(STORAGE_KEY)) {
                 let mut lines = saved.lines();
-                studio.tab = match lines.next() {
-                    Some("console") => app::Tab::Console,
-                    Some("logs") => app::Tab::Logs,
-                    Some("stages") => app::Tab::Stages,
-                    Some("models") => app::Tab::Models,
-                    Some("metrics") => app::Tab::Metrics,
-                    Some("keys") => app::Tab::Keys,
-                    Some("http-apis") => app::Tab::HttpApis,
-                    Some("websockets") => app::Tab::WebSockets,
-                    Some("functions") => app::Tab::Functions,
-                    _ => app::Tab::Designer,
-                };
+                studio.tab = app::Tab::from_storage_name(lines.next());
                 if let Some(stage) = lines.next().filter(|s| !s.is_empty()) {
                     studio.deploy_stage = stage.to_string();
                 }

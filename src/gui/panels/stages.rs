@@ -1,13 +1,36 @@
 //! The stages tab: stage variables, the canary (deploy, live slider,
 //! promote, remove, base vs canary traffic), deployment history, roll back.
 
-use super::app::Studio;
-use super::workspace::CanaryChange;
+use crate::gateway::Gateway;
+use crate::gui::charts::{Reading, side_chart};
+use crate::gui::commands::{CommandSender, StageEdit};
+use crate::gui::effects;
+use crate::gui::workspace::{CanaryChange, Workspace};
 use crate::observe::metrics::Filter;
 
-impl Studio {
-    pub(super) fn stages(&mut self, ui: &mut egui::Ui) {
-        let Some(api) = self.workspace.api() else {
+/// The tab's state: the stage open and the fields being edited.
+#[derive(Default)]
+pub struct StagesPanel {
+    /// The stage the tab edits, and its variables being edited.
+    pub stage_variables: Option<(String, Vec<(String, String)>)>,
+    /// The stage throttling fields being edited: (stage, rate, burst).
+    pub stage_throttle: Option<(String, String, String)>,
+    /// The canary slider's value while it moves: (stage, percent).
+    pub canary_percent: Option<(String, f64)>,
+    /// The canary section's metrics readings (stage, when read, [base,
+    /// canary]), refreshed once a second.
+    pub canary_readings: Option<(String, std::time::Instant, Box<[Reading; 2]>)>,
+}
+
+impl StagesPanel {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        workspace: &Workspace,
+        gateway: Option<&Gateway>,
+        commands: &mut CommandSender,
+    ) {
+        let Some(api) = workspace.api() else {
             ui.label("This project has no REST API.");
             return;
         };
@@ -82,18 +105,21 @@ impl Studio {
                 variables.push((String::new(), String::new()));
             }
             if ui.button("Save variables").clicked() {
-                let result = self.workspace.set_stage_variables(&stage, &variables);
-                self.report(result, |()| {
-                    format!("Variables of {stage} changed (deploy or save to keep them)")
-                });
+                commands.send(
+                    StageEdit::Variables {
+                        stage: stage.clone(),
+                        variables: variables.clone(),
+                    }
+                    .into(),
+                );
             }
         });
         self.stage_variables = Some((stage.clone(), variables));
         ui.separator();
-        self.throttling_section(ui, &stage);
-        self.cache_section(ui, &stage);
+        self.throttling_section(ui, workspace, &stage, commands);
+        cache_section(ui, workspace, &stage, commands);
         ui.separator();
-        self.canary_section(ui, &stage);
+        self.canary_section(ui, workspace, gateway, &stage, commands);
         ui.separator();
         ui.label("Deployments, newest first");
         let mut rollback = None;
@@ -114,28 +140,22 @@ impl Studio {
                 }
             });
         if let Some(id) = rollback {
-            let result =
-                self.workspace
-                    .point_stage(&stage, &id)
-                    .and_then(|()| match &self.gateway {
-                        Some(gateway) => gateway
-                            .reload(&self.workspace.project)
-                            .map_err(|e| e.to_string()),
-                        None => Ok(()),
-                    });
-            self.report(result, |()| format!("{stage} now serves deployment {id}"));
+            commands.send(StageEdit::Rollback { stage, id }.into());
         }
     }
-}
 
-impl Studio {
     /// The stage's default method throttling (`*/*`), served at once.
-    fn throttling_section(&mut self, ui: &mut egui::Ui, stage: &str) {
+    fn throttling_section(
+        &mut self,
+        ui: &mut egui::Ui,
+        workspace: &Workspace,
+        stage: &str,
+        commands: &mut CommandSender,
+    ) {
         let (mut rate, mut burst) = match &self.stage_throttle {
             Some((s, rate, burst)) if s == stage => (rate.clone(), burst.clone()),
             _ => {
-                let setting = self
-                    .workspace
+                let setting = workspace
                     .api()
                     .and_then(|api| api.stage(stage))
                     .and_then(|s| s.method_settings.get("*/*").cloned())
@@ -161,63 +181,28 @@ impl Studio {
             ui.add(egui::TextEdit::singleline(&mut burst).desired_width(80.0))
                 .labelled_by(label.id);
             if ui.button("Apply throttling").clicked() {
-                let result = self
-                    .workspace
-                    .set_stage_throttling(stage, &rate, &burst)
-                    .and_then(|()| self.reload_gateway());
-                self.report(result, |()| {
-                    format!("Throttling of {stage} applied (save to keep it)")
-                });
+                commands.send(
+                    StageEdit::Throttling {
+                        stage: stage.to_string(),
+                        rate: rate.clone(),
+                        burst: burst.clone(),
+                    }
+                    .into(),
+                );
             }
         });
         self.stage_throttle = Some((stage.to_string(), rate, burst));
     }
 
-    /// The stage's response cache: on / off (GET methods cache for 300 s
-    /// unless their method settings say otherwise) and flush.
-    fn cache_section(&mut self, ui: &mut egui::Ui, stage: &str) {
-        let Some(enabled) = self
-            .workspace
-            .api()
-            .and_then(|api| api.stage(stage))
-            .map(|s| s.cache_cluster_enabled)
-        else {
-            return;
-        };
-        ui.horizontal(|ui| {
-            let mut wanted = enabled;
-            if ui
-                .checkbox(&mut wanted, "Stage cache (GET methods, 300 s by default)")
-                .changed()
-            {
-                let result = self
-                    .workspace
-                    .set_stage_cache(stage, wanted)
-                    .and_then(|()| self.reload_gateway());
-                self.report(result, |()| {
-                    format!(
-                        "The cache of {stage} is {}",
-                        if wanted { "on" } else { "off" }
-                    )
-                });
-            }
-            if enabled && ui.button("Flush stage cache").clicked() {
-                let flushed = match (&self.gateway, self.workspace.api()) {
-                    (Some(gateway), Some(api)) => gateway.flush_cache(&api.id, stage),
-                    _ => false,
-                };
-                self.status = if flushed {
-                    Ok(format!("The cache of {stage} is empty"))
-                } else {
-                    Err(format!("{stage} serves no cache (deploy or save first)"))
-                };
-            }
-        });
-    }
-
-    fn canary_section(&mut self, ui: &mut egui::Ui, stage: &str) {
-        let canary = self
-            .workspace
+    fn canary_section(
+        &mut self,
+        ui: &mut egui::Ui,
+        workspace: &Workspace,
+        gateway: Option<&Gateway>,
+        stage: &str,
+        commands: &mut CommandSender,
+    ) {
+        let canary = workspace
             .api()
             .and_then(|api| api.stage(stage))
             .and_then(|s| s.canary_settings.clone());
@@ -225,14 +210,7 @@ impl Studio {
             ui.horizontal(|ui| {
                 ui.label("No canary.");
                 if ui.button("Deploy draft as canary").clicked() {
-                    let description = self.deploy_description.clone();
-                    let result = self
-                        .workspace
-                        .deploy_canary(stage, &description, 10.0)
-                        .and_then(|id| self.reload_gateway().map(|()| id));
-                    self.report(result, |id| {
-                        format!("Deployment {id} is the canary of {stage} (10% of its traffic)")
-                    });
+                    commands.send(StageEdit::DeployCanary(stage.to_string()).into());
                 }
             });
             return;
@@ -248,22 +226,25 @@ impl Studio {
                 .fixed_decimals(1),
         );
         if response.changed() {
-            // Live: the running gateway splits differently from the next
-            // request on, without a recompile.
-            if let (Some(gateway), Some(api)) = (&self.gateway, self.workspace.api()) {
-                gateway.set_canary_percent(&api.id, stage, percent);
-            }
+            commands.send(
+                StageEdit::LiveCanaryPercent {
+                    stage: stage.to_string(),
+                    percent,
+                }
+                .into(),
+            );
             self.canary_percent = Some((stage.to_string(), percent));
         }
         if (response.drag_stopped() || (response.changed() && !response.dragged()))
             && (percent - canary.percent_traffic).abs() > f64::EPSILON
         {
-            let result = self
-                .workspace
-                .change_canary(stage, CanaryChange::Percent(percent));
-            self.report(result, |()| {
-                format!("The canary of {stage} serves {percent:.1}% of its traffic")
-            });
+            commands.send(
+                StageEdit::Canary {
+                    stage: stage.to_string(),
+                    change: CanaryChange::Percent(percent),
+                }
+                .into(),
+            );
         }
         ui.horizontal(|ui| {
             for (label, change) in [
@@ -271,32 +252,30 @@ impl Studio {
                 ("Remove canary", CanaryChange::Remove),
             ] {
                 if ui.button(label).clicked() {
-                    let result = self
-                        .workspace
-                        .change_canary(stage, change)
-                        .and_then(|()| self.reload_gateway());
+                    commands.send(
+                        StageEdit::Canary {
+                            stage: stage.to_string(),
+                            change,
+                        }
+                        .into(),
+                    );
                     self.canary_percent = None;
-                    self.report(result, |()| format!("{label}: done for {stage}"));
                 }
             }
         });
         // Base vs canary from the metrics, read at most once a second:
         // the last minute's counts and five minutes of requests and errors
         // per second, side by side.
-        let Some(gateway) = &self.gateway else {
+        let Some(gateway) = gateway else {
             return;
         };
-        let api_id = self
-            .workspace
-            .api()
-            .map(|a| a.id.clone())
-            .unwrap_or_default();
+        let api_id = workspace.api().map(|a| a.id.clone()).unwrap_or_default();
         let fresh = self.canary_readings.as_ref().is_some_and(|(s, at, _)| {
             s == stage && at.elapsed() < std::time::Duration::from_secs(1)
         });
         if !fresh {
             let side = |canary| {
-                super::metrics::Reading::take(
+                Reading::take(
                     gateway.metrics(),
                     &Filter {
                         api_id: Some(api_id.clone()),
@@ -316,7 +295,7 @@ impl Studio {
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(500));
         if let Some((_, _, readings)) = &self.canary_readings {
-            let minute = |reading: &super::metrics::Reading| {
+            let minute = |reading: &Reading| {
                 reading
                     .points
                     .iter()
@@ -336,20 +315,119 @@ impl Studio {
             ));
             ui.columns(2, |columns| {
                 columns[0].label("Base: requests and errors per second");
-                super::metrics::side_chart(&mut columns[0], "canary-base", &readings[0]);
+                side_chart(&mut columns[0], "canary-base", &readings[0]);
                 columns[1].label("Canary: requests and errors per second");
-                super::metrics::side_chart(&mut columns[1], "canary-side", &readings[1]);
+                side_chart(&mut columns[1], "canary-side", &readings[1]);
             });
         }
     }
+}
 
-    /// The running gateway serves the project as it now is.
-    pub(super) fn reload_gateway(&self) -> Result<(), String> {
-        match &self.gateway {
-            Some(gateway) => gateway
-                .reload(&self.workspace.project)
-                .map_err(|e| e.to_string()),
-            None => Ok(()),
+/// The stage's response cache: on / off (GET methods cache for 300 s
+/// unless their method settings say otherwise) and flush.
+fn cache_section(
+    ui: &mut egui::Ui,
+    workspace: &Workspace,
+    stage: &str,
+    commands: &mut CommandSender,
+) {
+    let Some(enabled) = workspace
+        .api()
+        .and_then(|api| api.stage(stage))
+        .map(|s| s.cache_cluster_enabled)
+    else {
+        return;
+    };
+    ui.horizontal(|ui| {
+        let mut wanted = enabled;
+        if ui
+            .checkbox(&mut wanted, "Stage cache (GET methods, 300 s by default)")
+            .changed()
+        {
+            commands.send(
+                StageEdit::Cache {
+                    stage: stage.to_string(),
+                    enabled: wanted,
+                }
+                .into(),
+            );
         }
-    }
+        if enabled && ui.button("Flush stage cache").clicked() {
+            commands.send(StageEdit::FlushCache(stage.to_string()).into());
+        }
+    });
+}
+
+/// Applies one of the tab's edits (from the command queue) to the
+/// workspace and the running gateway: the status bar's message, if any.
+/// `deploy_description` is the top bar's, for a canary deployment.
+pub fn apply(
+    edit: StageEdit,
+    workspace: &mut Workspace,
+    gateway: Option<&Gateway>,
+    deploy_description: &str,
+) -> Option<Result<String, String>> {
+    let reload = |workspace: &Workspace| effects::reload_gateway(gateway, &workspace.project);
+    let message = match edit {
+        StageEdit::Variables { stage, variables } => workspace
+            .set_stage_variables(&stage, &variables)
+            .map(|()| format!("Variables of {stage} changed (deploy or save to keep them)")),
+        StageEdit::Rollback { stage, id } => workspace
+            .point_stage(&stage, &id)
+            .and_then(|()| reload(workspace))
+            .map(|()| format!("{stage} now serves deployment {id}")),
+        StageEdit::Throttling { stage, rate, burst } => workspace
+            .set_stage_throttling(&stage, &rate, &burst)
+            .and_then(|()| reload(workspace))
+            .map(|()| format!("Throttling of {stage} applied (save to keep it)")),
+        StageEdit::Cache { stage, enabled } => workspace
+            .set_stage_cache(&stage, enabled)
+            .and_then(|()| reload(workspace))
+            .map(|()| {
+                format!(
+                    "The cache of {stage} is {}",
+                    if enabled { "on" } else { "off" }
+                )
+            }),
+        StageEdit::FlushCache(stage) => {
+            let flushed = match (gateway, workspace.api()) {
+                (Some(gateway), Some(api)) => gateway.flush_cache(&api.id, &stage),
+                _ => false,
+            };
+            if flushed {
+                Ok(format!("The cache of {stage} is empty"))
+            } else {
+                Err(format!("{stage} serves no cache (deploy or save first)"))
+            }
+        }
+        StageEdit::DeployCanary(stage) => workspace
+            .deploy_canary(&stage, deploy_description, 10.0)
+            .and_then(|id| reload(workspace).map(|()| id))
+            .map(|id| format!("Deployment {id} is the canary of {stage} (10% of its traffic)")),
+        StageEdit::LiveCanaryPercent { stage, percent } => {
+            // Live: the running gateway splits differently from the next
+            // request on, without a recompile.
+            if let (Some(gateway), Some(api)) = (gateway, workspace.api()) {
+                gateway.set_canary_percent(&api.id, &stage, percent);
+            }
+            return None;
+        }
+        StageEdit::Canary {
+            stage,
+            change: CanaryChange::Percent(percent),
+        } => workspace
+            .change_canary(&stage, CanaryChange::Percent(percent))
+            .map(|()| format!("The canary of {stage} serves {percent:.1}% of its traffic")),
+        StageEdit::Canary { stage, change } => {
+            let label = match change {
+                CanaryChange::Promote => "Promote canary",
+                _ => "Remove canary",
+            };
+            workspace
+                .change_canary(&stage, change)
+                .and_then(|()| reload(workspace))
+                .map(|()| format!("{label}: done for {stage}"))
+        }
+    };
+    Some(message)
 }

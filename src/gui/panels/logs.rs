@@ -1,16 +1,33 @@
 //! The live request log tab: newest first, filtered, each request's
 //! execution log, "Open in console".
 
-use super::app::{Studio, Tab};
+use crate::gateway::Gateway;
+use crate::gui::commands::{Command, CommandSender};
+use crate::gui::console::ConsoleRequest;
 
-impl Studio {
-    pub(super) fn logs(&mut self, ui: &mut egui::Ui) {
-        let Some(gateway) = &self.gateway else {
+/// The tab's state: the filter being typed, the requests it shows and the
+/// one selected.
+#[derive(Default)]
+pub struct LogsPanel {
+    pub filter: String,
+    view: LogView,
+    /// The request whose details show below the table.
+    pub selected: Option<u64>,
+}
+
+impl LogsPanel {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        gateway: Option<&Gateway>,
+        commands: &mut CommandSender,
+    ) {
+        let Some(gateway) = gateway else {
             ui.label("The gateway is not running.");
             return;
         };
-        let filter = self.log_filter.trim().to_ascii_lowercase();
-        let view = &mut self.log_view;
+        let filter = self.filter.trim().to_ascii_lowercase();
+        let view = &mut self.view;
         if view.filter != filter {
             *view = LogView {
                 filter,
@@ -37,12 +54,12 @@ impl Studio {
             ui.label(format!("{} requests", view.total.min(capacity)));
             let label = ui.label("Filter");
             ui.add(
-                egui::TextEdit::singleline(&mut self.log_filter)
+                egui::TextEdit::singleline(&mut self.filter)
                     .hint_text("e.g. post 4xx /pets stage:prod"),
             )
             .labelled_by(label.id);
         });
-        let shown: Vec<_> = self.log_view.shown.iter().rev().collect();
+        let shown: Vec<_> = self.view.shown.iter().rev().collect();
         let mut clicked = None;
         egui_extras::TableBuilder::new(ui)
             .striped(true)
@@ -74,7 +91,7 @@ impl Studio {
             .body(|body| {
                 body.rows(18.0, shown.len(), |mut row| {
                     let record = shown[row.index()];
-                    let selected = self.selected_log == Some(record.seq);
+                    let selected = self.selected == Some(record.seq);
                     row.set_selected(selected);
                     // Every cell selects the row (a click anywhere on it).
                     let cells = [
@@ -99,73 +116,79 @@ impl Studio {
                 });
             });
         if clicked.is_some() {
-            self.selected_log = clicked;
+            self.selected = clicked;
         }
         let Some(record) = self
-            .selected_log
+            .selected
             .and_then(|seq| shown.iter().copied().find(|r| r.seq == seq))
         else {
             return;
         };
         ui.separator();
         if ui.button("Open in console").clicked() {
-            let request = &mut self.console.request;
-            request.method = record.http_method.to_string();
-            request.stage = record.stage.to_string();
-            request.path = record.path.clone();
-            request.path_params.clear();
-            request.query = crate::gateway::MethodRequest::parse_query(&record.raw_query);
-            request.headers = record
-                .request_headers
-                .iter()
-                .filter(|(name, _)| !matches!(*name, "host" | "content-length"))
-                .map(|(name, value)| (name.to_string(), value.to_string()))
-                .collect();
-            request.body = String::from_utf8_lossy(&record.request_body).into_owned();
-            request.test_invoke = false;
-            self.tab = Tab::Console;
+            let request = ConsoleRequest {
+                method: record.http_method.to_string(),
+                stage: record.stage.to_string(),
+                path: record.path.clone(),
+                path_params: Vec::new(),
+                query: crate::gateway::MethodRequest::parse_query(&record.raw_query),
+                headers: record
+                    .request_headers
+                    .iter()
+                    .filter(|(name, _)| !matches!(*name, "host" | "content-length"))
+                    .map(|(name, value)| (name.to_string(), value.to_string()))
+                    .collect(),
+                body: String::from_utf8_lossy(&record.request_body).into_owned(),
+                test_invoke: false,
+            };
+            commands.send(Command::OpenInConsole(Box::new(request)));
         }
-        egui::ScrollArea::vertical()
-            .id_salt("log_detail")
-            .show(ui, |ui| {
-                let query = if record.raw_query.is_empty() {
-                    String::new()
-                } else {
-                    format!("?{}", record.raw_query)
-                };
-                ui.strong(format!(
-                    "{} /{}{}{query} -> {}   {:.2} ms{}   request id {}",
-                    record.http_method,
-                    record.stage,
-                    record.path,
-                    record.status,
-                    record.latency_us as f64 / 1000.0,
-                    record
-                        .integration_latency_us
-                        .map_or(String::new(), |us| format!(
-                            " (integration {:.2} ms)",
-                            us as f64 / 1000.0
-                        )),
-                    record.request_id
-                ));
-                ui.collapsing("Request headers and body", |ui| {
-                    for (name, value) in record.request_headers.iter() {
-                        ui.monospace(format!("{name}: {value}"));
-                    }
-                    ui.separator();
-                    ui.monospace(String::from_utf8_lossy(&record.request_body));
-                });
-                ui.collapsing("Response headers and body", |ui| {
-                    for (name, value) in record.response_headers.iter() {
-                        ui.monospace(format!("{name}: {value}"));
-                    }
-                    ui.separator();
-                    ui.monospace(String::from_utf8_lossy(&record.response_body));
-                });
-                ui.label("Execution log");
-                ui.monospace(record.execution_log.render());
-            });
+        detail(ui, record);
     }
+}
+
+/// One request in full: headers, bodies and its execution log.
+fn detail(ui: &mut egui::Ui, record: &crate::observe::RequestRecord) {
+    egui::ScrollArea::vertical()
+        .id_salt("log_detail")
+        .show(ui, |ui| {
+            let query = if record.raw_query.is_empty() {
+                String::new()
+            } else {
+                format!("?{}", record.raw_query)
+            };
+            ui.strong(format!(
+                "{} /{}{}{query} -> {}   {:.2} ms{}   request id {}",
+                record.http_method,
+                record.stage,
+                record.path,
+                record.status,
+                record.latency_us as f64 / 1000.0,
+                record
+                    .integration_latency_us
+                    .map_or(String::new(), |us| format!(
+                        " (integration {:.2} ms)",
+                        us as f64 / 1000.0
+                    )),
+                record.request_id
+            ));
+            ui.collapsing("Request headers and body", |ui| {
+                for (name, value) in record.request_headers.iter() {
+                    ui.monospace(format!("{name}: {value}"));
+                }
+                ui.separator();
+                ui.monospace(String::from_utf8_lossy(&record.request_body));
+            });
+            ui.collapsing("Response headers and body", |ui| {
+                for (name, value) in record.response_headers.iter() {
+                    ui.monospace(format!("{name}: {value}"));
+                }
+                ui.separator();
+                ui.monospace(String::from_utf8_lossy(&record.response_body));
+            });
+            ui.label("Execution log");
+            ui.monospace(record.execution_log.render());
+        });
 }
 
 /// `HH:MM:SS.mmm` (UTC) of a request, for the log's time column.
@@ -186,7 +209,7 @@ fn clock(at: std::time::SystemTime) -> String {
 /// The live log as the tab shows it: the requests matching the filter,
 /// oldest first, kept across frames.
 #[derive(Default)]
-pub struct LogView {
+struct LogView {
     filter: String,
     last_seq: u64,
     total: usize,

@@ -3,8 +3,10 @@
 //! throttle, quota, which keys belong). Every change is undoable and the
 //! running gateway applies it at once.
 
-use super::app::Studio;
-use crate::model::{QuotaSettings, ThrottleSettings};
+use crate::gateway::Gateway;
+use crate::gui::commands::{Command, CommandSender, KeysEdit};
+use crate::gui::workspace::Workspace;
+use crate::model::{ApiKey, QuotaSettings, ThrottleSettings, UsagePlan};
 
 /// The tab's input fields.
 #[derive(Debug, Clone)]
@@ -82,18 +84,15 @@ fn plan_limits(
     Ok((throttle, quota))
 }
 
-enum Change {
-    AddKey,
-    Enable(String, bool),
-    DeleteKey(String),
-    AddPlan,
-    Member(String, String, bool),
-    DeletePlan(String),
-}
-
-impl Studio {
-    pub(super) fn keys_tab(&mut self, ui: &mut egui::Ui) {
-        let project = &self.workspace.project;
+impl KeysView {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        workspace: &Workspace,
+        gateway: Option<&Gateway>,
+        commands: &mut CommandSender,
+    ) {
+        let project = &workspace.project;
         let stages: Vec<(String, String, String)> = project
             .rest_apis
             .iter()
@@ -106,8 +105,25 @@ impl Studio {
         let keys = project.api_keys.clone();
         let plans = project.usage_plans.clone();
         let mut change = None;
-        let view = &mut self.keys;
+        self.keys_section(ui, &keys, &plans, gateway, &mut change);
+        ui.separator();
+        self.plans_section(ui, &keys, &plans, &stages, &mut change);
 
+        if let Some(change) = change {
+            commands.send(change);
+        }
+    }
+
+    /// The keys table and the "Add API key" form.
+    fn keys_section(
+        &mut self,
+        ui: &mut egui::Ui,
+        keys: &[ApiKey],
+        plans: &[UsagePlan],
+        gateway: Option<&Gateway>,
+        change: &mut Option<Command>,
+    ) {
+        let view = self;
         ui.heading("API keys");
         ui.label("Methods with \"API key required\" accept these in x-api-key, for the stages of the key's usage plans.");
         egui::Grid::new("api-keys")
@@ -120,7 +136,7 @@ impl Studio {
                 ui.strong("Usage this period");
                 ui.strong("");
                 ui.end_row();
-                for key in &keys {
+                for key in keys {
                     ui.label(&key.name);
                     ui.monospace(&key.value);
                     let mut enabled = key.enabled;
@@ -128,12 +144,12 @@ impl Studio {
                         .checkbox(&mut enabled, format!("Enabled {}", key.name))
                         .changed()
                     {
-                        change = Some(Change::Enable(key.id.clone(), enabled));
+                        *change = Some(KeysEdit::Enable(key.id.clone(), enabled).into());
                     }
                     let usage: Vec<String> = plans
                         .iter()
                         .filter(|p| p.api_key_ids.contains(&key.id))
-                        .map(|plan| match (&plan.quota, &self.gateway) {
+                        .map(|plan| match (&plan.quota, gateway) {
                             (Some(quota), Some(gateway)) => format!(
                                 "{}: {} of {} per {}",
                                 plan.name,
@@ -150,7 +166,7 @@ impl Studio {
                         usage.join("; ")
                     });
                     if ui.button(format!("Delete key {}", key.name)).clicked() {
-                        change = Some(Change::DeleteKey(key.id.clone()));
+                        *change = Some(KeysEdit::DeleteKey(key.id.clone()).into());
                     }
                     ui.end_row();
                 }
@@ -174,18 +190,35 @@ impl Studio {
                 .selected_text(selected)
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut view.key_plan, None, "none");
-                    for plan in &plans {
+                    for plan in plans {
                         ui.selectable_value(&mut view.key_plan, Some(plan.id.clone()), &plan.name);
                     }
                 })
                 .response
                 .labelled_by(label.id);
             if ui.button("Add API key").clicked() {
-                change = Some(Change::AddKey);
+                *change = Some(
+                    KeysEdit::AddKey {
+                        name: view.key_name.clone(),
+                        value: view.key_value.clone(),
+                        plan: view.key_plan.clone(),
+                    }
+                    .into(),
+                );
             }
         });
+    }
 
-        ui.separator();
+    /// The usage plans table and the "Add usage plan" form.
+    fn plans_section(
+        &mut self,
+        ui: &mut egui::Ui,
+        keys: &[ApiKey],
+        plans: &[UsagePlan],
+        stages: &[(String, String, String)],
+        change: &mut Option<Command>,
+    ) {
+        let view = self;
         ui.heading("Usage plans");
         egui::Grid::new("usage-plans")
             .striped(true)
@@ -198,7 +231,7 @@ impl Studio {
                 ui.strong("Keys");
                 ui.strong("");
                 ui.end_row();
-                for plan in &plans {
+                for plan in plans {
                     ui.label(&plan.name);
                     ui.label(
                         plan.api_stages
@@ -222,19 +255,21 @@ impl Studio {
                             .map_or("none".into(), |q| format!("{} per {}", q.limit, q.period)),
                     );
                     ui.horizontal(|ui| {
-                        for key in &keys {
+                        for key in keys {
                             let mut member = plan.api_key_ids.contains(&key.id);
                             if ui
                                 .checkbox(&mut member, format!("{} in {}", key.name, plan.name))
                                 .changed()
                             {
-                                change =
-                                    Some(Change::Member(plan.id.clone(), key.id.clone(), member));
+                                *change = Some(
+                                    KeysEdit::Member(plan.id.clone(), key.id.clone(), member)
+                                        .into(),
+                                );
                             }
                         }
                     });
                     if ui.button(format!("Delete plan {}", plan.name)).clicked() {
-                        change = Some(Change::DeletePlan(plan.id.clone()));
+                        *change = Some(KeysEdit::DeletePlan(plan.id.clone()).into());
                     }
                     ui.end_row();
                 }
@@ -249,7 +284,7 @@ impl Studio {
                     view.plan_stage.replace('\u{1f}', " ")
                 })
                 .show_ui(ui, |ui| {
-                    for (api_id, api_name, stage) in &stages {
+                    for (api_id, api_name, stage) in stages {
                         let value = format!("{api_id}\u{1f}{stage}");
                         ui.selectable_value(
                             &mut view.plan_stage,
@@ -274,60 +309,64 @@ impl Studio {
                 .response
                 .labelled_by(label.id);
             if ui.button("Add usage plan").clicked() {
-                change = Some(Change::AddPlan);
+                *change = Some(view.add_plan());
             }
         });
+    }
 
-        if let Some(change) = change {
-            self.apply_keys_change(change);
+    /// The command the "Add usage plan" button sends: the plan, or the
+    /// form's error for the status bar.
+    fn add_plan(&self) -> Command {
+        match (plan_limits(self), self.plan_stage.split_once('\u{1f}')) {
+            (Err(e), _) => Command::Status(Err(e)),
+            (_, None) => Command::Status(Err("Choose the stage the plan covers".into())),
+            (Ok((throttle, quota)), Some((api_id, stage))) => KeysEdit::AddPlan {
+                name: self.plan_name.clone(),
+                api_id: api_id.to_string(),
+                stage: stage.to_string(),
+                throttle,
+                quota,
+            }
+            .into(),
         }
     }
 
-    fn apply_keys_change(&mut self, change: Change) {
-        let view = self.keys.clone();
-        let result = match change {
-            Change::AddKey => {
-                let value = view.key_value.clone();
-                let plan = view.key_plan.clone();
-                self.workspace
-                    .edit_project(|p| p.add_api_key(&view.key_name, Some(&value), plan.as_deref()))
-                    .map(|key| {
-                        self.keys.key_name.clear();
-                        self.keys.key_value.clear();
-                        format!("API key {} added: {}", key.name, key.value)
-                    })
-            }
-            Change::Enable(id, enabled) => self
-                .workspace
+    /// Applies one of the tab's edits (from the command queue): the status
+    /// bar's message, and the form's fields cleared once their key or plan
+    /// exists.
+    pub fn apply(&mut self, edit: KeysEdit, workspace: &mut Workspace) -> Result<String, String> {
+        match edit {
+            KeysEdit::AddKey { name, value, plan } => workspace
+                .edit_project(|p| p.add_api_key(&name, Some(&value), plan.as_deref()))
+                .map(|key| {
+                    self.key_name.clear();
+                    self.key_value.clear();
+                    format!("API key {} added: {}", key.name, key.value)
+                }),
+            KeysEdit::Enable(id, enabled) => workspace
                 .edit_project(|p| p.set_api_key_enabled(&id, enabled))
                 .map(|()| format!("API key {}", if enabled { "enabled" } else { "disabled" })),
-            Change::DeleteKey(id) => self
-                .workspace
+            KeysEdit::DeleteKey(id) => workspace
                 .edit_project(|p| p.remove_api_key(&id))
                 .map(|()| "API key deleted".to_string()),
-            Change::AddPlan => match (plan_limits(&view), view.plan_stage.split_once('\u{1f}')) {
-                (Err(e), _) => Err(e),
-                (_, None) => Err("Choose the stage the plan covers".into()),
-                (Ok((throttle, quota)), Some((api_id, stage))) => self
-                    .workspace
-                    .edit_project(|p| {
-                        p.add_usage_plan(&view.plan_name, api_id, stage, throttle, quota)
-                    })
-                    .map(|_| {
-                        self.keys.plan_name.clear();
-                        format!("Usage plan {} added", view.plan_name.trim())
-                    }),
-            },
-            Change::Member(plan, key, member) => self
-                .workspace
+            KeysEdit::AddPlan {
+                name,
+                api_id,
+                stage,
+                throttle,
+                quota,
+            } => workspace
+                .edit_project(|p| p.add_usage_plan(&name, &api_id, &stage, throttle, quota))
+                .map(|_| {
+                    self.plan_name.clear();
+                    format!("Usage plan {} added", name.trim())
+                }),
+            KeysEdit::Member(plan, key, member) => workspace
                 .edit_project(|p| p.set_plan_key(&plan, &key, member))
                 .map(|()| "Usage plan keys changed".to_string()),
-            Change::DeletePlan(id) => self
-                .workspace
+            KeysEdit::DeletePlan(id) => workspace
                 .edit_project(|p| p.remove_usage_plan(&id))
                 .map(|()| "Usage plan deleted".to_string()),
-        };
-        let result = result.and_then(|message| self.reload_gateway().map(|()| message));
-        self.report(result, |message| message);
+        }
     }
 }

@@ -1,0 +1,211 @@
+//! The GUI's one command queue (rerun's `SystemCommand` model): panels
+//! read the model and push [`Command`]s into a [`CommandSender`]; the app
+//! drains the queue once per frame, after every panel has drawn, and
+//! applies the edits there (undo and redo included).
+//!
+//! Imports no panel and not `app.rs`: both import this module.
+
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use super::console::{ConsoleRequest, ConsoleResponse};
+use super::workspace::CanaryChange;
+use crate::model::{QuotaSettings, ThrottleSettings};
+
+/// The window's tabs, and the one table of the names they are remembered
+/// by between runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Designer,
+    Console,
+    Logs,
+    Stages,
+    Models,
+    Functions,
+    Metrics,
+    Keys,
+    HttpApis,
+    WebSockets,
+}
+
+/// Each tab and the name eframe's storage keeps it under.
+const TAB_NAMES: [(Tab, &str); 10] = [
+    (Tab::Designer, "designer"),
+    (Tab::Console, "console"),
+    (Tab::Logs, "logs"),
+    (Tab::Stages, "stages"),
+    (Tab::Models, "models"),
+    (Tab::Functions, "functions"),
+    (Tab::Metrics, "metrics"),
+    (Tab::Keys, "keys"),
+    (Tab::HttpApis, "http-apis"),
+    (Tab::WebSockets, "websockets"),
+];
+
+impl Tab {
+    /// The name the tab is remembered by.
+    pub fn storage_name(self) -> &'static str {
+        TAB_NAMES
+            .iter()
+            .find(|(tab, _)| *tab == self)
+            .map_or("designer", |(_, name)| name)
+    }
+
+    /// The tab remembered as `name`; the designer for an unknown name.
+    pub fn from_storage_name(name: Option<&str>) -> Tab {
+        TAB_NAMES
+            .iter()
+            .find(|(_, known)| Some(*known) == name)
+            .map_or(Tab::Designer, |(tab, _)| *tab)
+    }
+}
+
+/// Every edit and every request a panel makes of the app.
+#[derive(Debug)]
+pub enum Command {
+    Undo,
+    Redo,
+    /// Save the project to its folder.
+    Save,
+    /// Deploy the draft to the top bar's stage.
+    Deploy,
+    /// Show a tab.
+    ShowTab(Tab),
+    /// A message for the status bar (errors in red).
+    Status(Result<String, String>),
+    /// Send the console's request (or test-invoke the draft).
+    SendConsoleRequest,
+    /// The console's request was answered (from the effect's thread).
+    ConsoleAnswer(Box<ConsoleResponse>),
+    /// Load a request into the console and show it.
+    OpenInConsole(Box<ConsoleRequest>),
+    /// An edit of the API keys tab.
+    Keys(KeysEdit),
+    /// An edit of the Stages tab.
+    Stage(StageEdit),
+}
+
+/// The Stages tab's edits of one stage of the selected REST API.
+#[derive(Debug)]
+pub enum StageEdit {
+    Variables {
+        stage: String,
+        variables: Vec<(String, String)>,
+    },
+    /// Point the stage at an earlier deployment.
+    Rollback {
+        stage: String,
+        id: String,
+    },
+    /// The default method throttling as typed (empty: none).
+    Throttling {
+        stage: String,
+        rate: String,
+        burst: String,
+    },
+    Cache {
+        stage: String,
+        enabled: bool,
+    },
+    FlushCache(String),
+    /// Deploy the draft as the stage's canary (10% of its traffic).
+    DeployCanary(String),
+    /// Split the running gateway's traffic while the slider moves.
+    LiveCanaryPercent {
+        stage: String,
+        percent: f64,
+    },
+    Canary {
+        stage: String,
+        change: CanaryChange,
+    },
+}
+
+impl From<StageEdit> for Command {
+    fn from(edit: StageEdit) -> Command {
+        Command::Stage(edit)
+    }
+}
+
+/// The API keys tab's edits (ids are the model's).
+#[derive(Debug)]
+pub enum KeysEdit {
+    AddKey {
+        name: String,
+        /// Empty: generate a value.
+        value: String,
+        plan: Option<String>,
+    },
+    Enable(String, bool),
+    DeleteKey(String),
+    AddPlan {
+        name: String,
+        api_id: String,
+        stage: String,
+        throttle: Option<ThrottleSettings>,
+        quota: Option<QuotaSettings>,
+    },
+    /// (plan, key, member?)
+    Member(String, String, bool),
+    DeletePlan(String),
+}
+
+impl From<KeysEdit> for Command {
+    fn from(edit: KeysEdit) -> Command {
+        Command::Keys(edit)
+    }
+}
+
+/// Where panels put their commands during a frame, and where effects
+/// running on other threads report back (through [`CommandSender::remote`]).
+#[derive(Debug)]
+pub struct CommandSender {
+    queue: Vec<Command>,
+    remote: Sender<Command>,
+    arrived: Receiver<Command>,
+}
+
+impl Default for CommandSender {
+    fn default() -> Self {
+        let (remote, arrived) = channel();
+        CommandSender {
+            queue: Vec::new(),
+            remote,
+            arrived,
+        }
+    }
+}
+
+impl CommandSender {
+    pub fn send(&mut self, command: Command) {
+        self.queue.push(command);
+    }
+
+    /// A sender for an effect's thread: what it sends is taken with the
+    /// next frame's commands.
+    pub fn remote(&self) -> Sender<Command> {
+        self.remote.clone()
+    }
+
+    /// The commands sent since the last call: what arrived from effects
+    /// first, then the frame's own, each oldest first.
+    pub fn take(&mut self) -> Vec<Command> {
+        let mut commands: Vec<Command> = self.arrived.try_iter().collect();
+        commands.append(&mut self.queue);
+        commands
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tab_has_one_storage_name() {
+        for (tab, name) in TAB_NAMES {
+            assert_eq!(tab.storage_name(), name);
+            assert_eq!(Tab::from_storage_name(Some(name)), tab);
+        }
+        assert_eq!(Tab::from_storage_name(Some("nonsense")), Tab::Designer);
+        assert_eq!(Tab::from_storage_name(None), Tab::Designer);
+    }
+}
