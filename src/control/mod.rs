@@ -9,6 +9,7 @@
 //! Later, in this same dispatch: `apigatewayv2` (`/v2/apis...`) and
 //! `@connections`.
 
+pub mod error;
 pub mod patch;
 pub mod rest;
 pub mod store;
@@ -19,7 +20,8 @@ use http::{HeaderMap, HeaderValue, Method};
 
 use crate::gateway::Reply;
 
-pub use rest::{Answer, Call, ControlError, Effects, Op};
+pub use error::ControlError;
+pub use rest::{Answer, Call, Effects, Op};
 pub use store::ModelStore;
 
 /// Whether a request is for the control plane: the `/restapis` paths that

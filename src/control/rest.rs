@@ -6,35 +6,12 @@ use serde_json::{Map, Value, json};
 
 use crate::model::{
     ApiKey, ApiStage, Authorizer, GatewayResponse, Integration, IntegrationResponse, Method,
-    MethodResponse, Model, Project, ProjectError, QuotaSettings, RequestValidator, Resource,
-    RestApi, Stage, ThrottleSettings, UsagePlan,
+    MethodResponse, Model, Project, QuotaSettings, RequestValidator, Resource, RestApi, Stage,
+    ThrottleSettings, UsagePlan,
 };
 
+use super::error::{ControlError, bad_request, conflict, not_found};
 use super::patch;
-
-/// An error as the AWS SDKs read it: status, `x-amzn-ErrorType`, message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ControlError {
-    pub status: u16,
-    pub kind: &'static str,
-    pub message: String,
-}
-
-pub fn not_found(message: impl Into<String>) -> ControlError {
-    ControlError {
-        status: 404,
-        kind: "NotFoundException",
-        message: message.into(),
-    }
-}
-
-pub fn bad_request(message: impl Into<String>) -> ControlError {
-    ControlError {
-        status: 400,
-        kind: "BadRequestException",
-        message: message.into(),
-    }
-}
 
 /// `PutIntegrationResponse` / `UpdateIntegrationResponse` refuse a
 /// selection pattern that does not compile as a Java regular expression,
@@ -46,27 +23,6 @@ fn check_selection_pattern(response: &IntegrationResponse) -> Result<(), Control
         Some(pattern) => crate::model::validate_selection_pattern(pattern)
             .map_err(|e| bad_request(format!("Invalid selection pattern specified: {e}"))),
         None => Ok(()),
-    }
-}
-
-pub fn conflict(message: impl Into<String>) -> ControlError {
-    ControlError {
-        status: 409,
-        kind: "ConflictException",
-        message: message.into(),
-    }
-}
-
-impl From<ProjectError> for ControlError {
-    fn from(error: ProjectError) -> Self {
-        match error {
-            ProjectError::Rejected(message) => bad_request(message),
-            other => ControlError {
-                status: 500,
-                kind: "InternalFailureException",
-                message: other.to_string(),
-            },
-        }
     }
 }
 

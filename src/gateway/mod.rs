@@ -388,7 +388,7 @@ impl Shared {
                     .unwrap_or_else(|e| e.into_inner());
                 if let Some(error) = errors.iter().find(|e| !before.contains(e)) {
                     refused = true;
-                    return Err(crate::control::rest::bad_request(format!(
+                    return Err(crate::control::error::bad_request(format!(
                         "The change does not compile, so it was not applied: {error}"
                     )));
                 }

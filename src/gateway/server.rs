@@ -597,7 +597,7 @@ async fn control(parts: http::request::Parts, body: Incoming, shared: &Arc<Share
         Op::Read(read) => {
             let shared = Arc::clone(shared);
             let answer = tokio::task::spawn_blocking(move || shared.model.read(read)).await;
-            control::reply(answer.unwrap_or_else(|_| Err(control::rest::bad_request("failed"))))
+            control::reply(answer.unwrap_or_else(|_| Err(control::error::bad_request("failed"))))
         }
         Op::Write(effects, change) => {
             let writer_shared = Arc::clone(shared);
@@ -605,7 +605,7 @@ async fn control(parts: http::request::Parts, body: Incoming, shared: &Arc<Share
                 .control_writer
                 .run(move || writer_shared.write(effects, change))
                 .await;
-            control::reply(answer.unwrap_or_else(|| Err(control::rest::bad_request("failed"))))
+            control::reply(answer.unwrap_or_else(|| Err(control::error::bad_request("failed"))))
         }
         Op::TestInvoke {
             api_id,
@@ -624,7 +624,7 @@ async fn control(parts: http::request::Parts, body: Incoming, shared: &Arc<Share
 /// AWS's `FlushStageCache`: 202 with an empty body; a stage without a
 /// cache is flushed trivially.
 fn flush_stage_cache(shared: &Shared, api_id: &str, stage: &str) -> Reply {
-    use crate::control::rest::not_found;
+    use crate::control::error::not_found;
     let routes = shared.routes.load();
     let Some(stages) = routes.apis.get(api_id) else {
         return crate::control::reply(Err(not_found("Invalid API identifier specified")));
@@ -653,7 +653,7 @@ async fn test_invoke_method(
     verb: &str,
     body: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<crate::control::Answer, crate::control::ControlError> {
-    use crate::control::rest::{bad_request, not_found};
+    use crate::control::error::{bad_request, not_found};
     let api = api.ok_or_else(|| not_found("Invalid API identifier specified"))?;
     let resource = api
         .resource(resource_id)
