@@ -9,9 +9,9 @@
 //! Later, in this same dispatch: `apigatewayv2` (`/v2/apis...`) and
 //! `@connections`.
 
+pub mod apigateway;
 pub mod error;
-pub mod patch;
-pub mod rest;
+pub mod operation;
 pub mod store;
 pub mod writer;
 
@@ -21,7 +21,7 @@ use http::{HeaderMap, HeaderValue, Method};
 use crate::gateway::Reply;
 
 pub use error::ControlError;
-pub use rest::{Answer, Call, Effects, Op};
+pub use operation::{Answer, Call, Effects, Op};
 pub use store::ModelStore;
 
 /// Whether a request is for the control plane: the `/restapis` paths that

@@ -374,7 +374,7 @@ impl Shared {
     pub fn write(
         &self,
         effects: crate::control::Effects,
-        change: crate::control::rest::Writer,
+        change: crate::control::operation::Writer,
     ) -> Result<crate::control::Answer, crate::control::ControlError> {
         let mut compiled = None;
         let mut refused = false;

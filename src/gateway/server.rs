@@ -588,7 +588,7 @@ async fn control(parts: http::request::Parts, body: Incoming, shared: &Arc<Share
     {
         return flush_stage_cache(shared, api_id, stage);
     }
-    let op = match control::rest::route(&call) {
+    let op = match control::apigateway::route(&call) {
         None => return control::unknown(&parts.method, path),
         Some(Err(error)) => return control::reply(Err(error)),
         Some(Ok(op)) => op,
