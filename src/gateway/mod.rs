@@ -13,6 +13,7 @@ pub mod cache;
 pub mod compile;
 pub mod connections;
 pub mod context;
+mod control_http;
 mod endpoint;
 pub mod http_api;
 pub mod mapping;
