@@ -11,9 +11,9 @@ use crate::control::error::{ControlError, bad_request};
 use crate::control::operation::{Answer, Call, Effects, Op, write};
 use crate::model::{Deployment, Project};
 
+use super::edit::{Routed, change_api, list_in_api, patch_api, patched, read_api};
 use super::json::{parse, text, to_json};
 use super::lookup::{api, api_mut, deployment, deployment_mut};
-use super::{Routed, change_api, list_in_api, patch_api, patched, read_api};
 
 pub(super) fn route(call: &Call, path: &[&str]) -> Routed {
     Some(match (call.method.clone(), path) {

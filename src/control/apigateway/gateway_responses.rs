@@ -8,9 +8,9 @@ use crate::control::error::ControlError;
 use crate::control::operation::{Answer, Call, Effects, Op};
 use crate::model::{GatewayResponse, RestApi};
 
+use super::edit::{Routed, change_api, create_in_api, list_in_api, patch_api, patched, read_api};
 use super::json::{parse, to_json};
 use super::lookup::{gateway_response, gateway_response_mut, remove_gateway_response};
-use super::{Routed, change_api, create_in_api, list_in_api, patch_api, patched, read_api};
 
 pub(super) fn route(call: &Call, path: &[&str]) -> Routed {
     Some(match (call.method.clone(), path) {

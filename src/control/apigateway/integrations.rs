@@ -8,12 +8,12 @@ use crate::control::error::{ControlError, bad_request};
 use crate::control::operation::{Answer, Call, Effects, Op};
 use crate::model::{Integration, IntegrationResponse, RestApi};
 
+use super::edit::{Routed, change_api, create_in_api, patch_api, patched, read_api};
 use super::json::{parse, to_json};
 use super::lookup::{
     MethodAt, integration, integration_mut, integration_response, integration_response_mut, method,
     method_mut, remove_integration, remove_integration_response,
 };
-use super::{Routed, change_api, create_in_api, patch_api, patched, read_api};
 
 pub(super) fn route(call: &Call, path: &[&str]) -> Routed {
     let [

@@ -10,9 +10,10 @@ use crate::control::error::{ControlError, bad_request, conflict, not_found};
 use crate::control::operation::{Answer, Call, Effects, Op, read, write};
 use crate::model::{ApiStage, Project, QuotaSettings, ThrottleSettings, UsagePlan};
 
+use super::edit::{Routed, patch_operations};
 use super::json::{api_key_json, item_list, parse, text, to_json, usage_plan_key_json};
 use super::lookup::{api, api_key, api_key_mut, usage_plan, usage_plan_mut};
-use super::{Routed, patch, patch_operations};
+use super::patch;
 
 pub(super) fn route(call: &Call, path: &[&str]) -> Routed {
     Some(match (call.method.clone(), path) {

@@ -9,12 +9,12 @@ use crate::control::error::{ControlError, bad_request, not_found};
 use crate::control::operation::{Answer, Call, Effects, Op};
 use crate::model::{Method, MethodResponse, RestApi};
 
+use super::edit::{Routed, change_api, create_in_api, patch_api, patched, read_api};
 use super::json::{parse, to_json};
 use super::lookup::{
     MethodAt, NO_METHOD, method, method_mut, method_response, method_response_mut,
     remove_method_response, resource_mut,
 };
-use super::{Routed, change_api, create_in_api, patch_api, patched, read_api};
 
 pub(super) fn route(call: &Call, path: &[&str]) -> Routed {
     let [

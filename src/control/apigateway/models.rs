@@ -8,11 +8,11 @@ use crate::control::error::{ControlError, bad_request, conflict};
 use crate::control::operation::{Answer, Call, Effects, Op};
 use crate::model::{Model, RequestValidator, RestApi};
 
+use super::edit::{Routed, change_api, create_in_api, list_in_api, patch_api, patched, read_api};
 use super::json::{parse, text, to_json};
 use super::lookup::{
     NO_MODEL, NO_VALIDATOR, model, model_mut, remove_where, validator, validator_mut,
 };
-use super::{Routed, change_api, create_in_api, list_in_api, patch_api, patched, read_api};
 
 pub(super) fn route(call: &Call, path: &[&str]) -> Routed {
     Some(match (call.method.clone(), path) {

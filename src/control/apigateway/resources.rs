@@ -7,9 +7,10 @@ use crate::control::error::{ControlError, bad_request, conflict};
 use crate::control::operation::{Answer, Call, Effects, Op};
 use crate::model::ResourceError;
 
+use super::edit::{Routed, change_api, list_in_api, patch_api, read_api};
 use super::json::{resource_json, text};
 use super::lookup::resource;
-use super::{Routed, change_api, list_in_api, patch, patch_api, read_api};
+use super::patch;
 
 pub(super) fn route(call: &Call, path: &[&str]) -> Routed {
     // `embed=methods`: each method in full rather than as `{}`.

@@ -9,9 +9,10 @@ use crate::control::error::{ControlError, bad_request};
 use crate::control::operation::{Answer, Call, Effects, Op, read, write};
 use crate::model::{Project, RestApi};
 
+use super::edit::{Routed, import_document, patch_api, read_api};
 use super::json::{item_list, parse, rest_api_json, text, with_warnings};
 use super::lookup::{api, api_mut};
-use super::{Routed, import_document, patch, patch_api, read_api};
+use super::patch;
 
 pub(super) fn route(call: &Call, path: &[&str]) -> Routed {
     Some(match (call.method.clone(), path) {

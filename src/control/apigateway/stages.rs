@@ -9,9 +9,10 @@ use crate::control::error::{ControlError, bad_request, conflict};
 use crate::control::operation::{Answer, Call, Effects, Op, read, write};
 use crate::model::{Project, Stage};
 
+use super::edit::{Routed, list_in_api, patch_api, read_api};
 use super::json::{parse, text, to_json};
 use super::lookup::{api, api_mut, stage, stage_mut};
-use super::{Routed, list_in_api, patch, patch_api, read_api};
+use super::patch;
 
 pub(super) fn route(call: &Call, path: &[&str]) -> Routed {
     Some(match (call.method.clone(), path) {
