@@ -1,27 +1,28 @@
-//! The AWS-compatible management API on the gateway's port: the
-//! `apigateway` service's REST paths and JSON shapes (restJson, errors with
-//! `x-amzn-ErrorType` and `{"message": ...}`), over the same project model
-//! the desktop app edits ([`store::ModelStore`]). `boto3`, the AWS CLI and
-//! Terraform reach it with `endpoint_url` set to the gateway. Who may call
-//! it (host, origin, body type, SigV4 signatures when credentials are set)
-//! is decided at its HTTP face, `gateway::control_plane`. Operations run
-//! on a blocking thread: a save or a recompile never holds up the data
-//! plane's workers.
+//! The AWS-compatible management API's operations: the `apigateway`
+//! service's paths, JSON shapes and errors ([`apigateway`], [`error`]) over
+//! the same project model the desktop app edits ([`store::ModelStore`]),
+//! changed one at a time by the [`writer`]. `boto3`, the AWS CLI and
+//! Terraform reach it on the gateway's port with `endpoint_url` set to the
+//! gateway. Who may call it (host, origin, body type, SigV4 signatures when
+//! credentials are set) is decided at its HTTP face,
+//! `gateway::control_plane`.
 //!
-//! Later, in this same dispatch: `apigatewayv2` (`/v2/apis...`) and
-//! `@connections`.
+//! This module holds model operations only and imports nothing from the
+//! gateway: the gateway's HTTP side reads the request (checking its SigV4
+//! signature when credentials are configured), asks [`apigateway::route`]
+//! for the operation, runs it, and turns the [`Answer`] or [`ControlError`]
+//! into a reply.
 
-pub mod patch;
-pub mod rest;
+pub mod apigateway;
+pub mod error;
+pub mod operation;
 pub mod store;
 pub mod writer;
 
-use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method};
+use http::HeaderMap;
 
-use crate::gateway::Reply;
-
-pub use rest::{Answer, Call, ControlError, Effects, Op};
+pub use error::ControlError;
+pub use operation::{Answer, Call, Effects, Op};
 pub use store::ModelStore;
 
 /// Whether a request is for the control plane: the `/restapis` paths that
@@ -80,57 +81,4 @@ pub fn query(raw: &str) -> Vec<(String, String)> {
             (decode(k), decode(v))
         })
         .collect()
-}
-
-/// An answer as an HTTP reply.
-pub fn reply(answer: Result<Answer, ControlError>) -> Reply {
-    match answer {
-        Ok(Answer::Json(status, value)) => json_reply(status, value.to_string()),
-        Ok(Answer::Text(status, content_type, text)) => {
-            let mut headers = HeaderMap::new();
-            if let Ok(value) = HeaderValue::from_str(&content_type) {
-                headers.insert("content-type", value);
-            }
-            Reply {
-                status,
-                headers,
-                body: Bytes::from(text),
-            }
-        }
-        Ok(Answer::Empty(status)) => Reply {
-            status,
-            headers: HeaderMap::new(),
-            body: Bytes::new(),
-        },
-        Err(error) => {
-            let mut reply = json_reply(
-                error.status,
-                serde_json::json!({ "message": error.message }).to_string(),
-            );
-            reply
-                .headers
-                .insert("x-amzn-errortype", HeaderValue::from_static(error.kind));
-            reply
-        }
-    }
-}
-
-fn json_reply(status: u16, body: String) -> Reply {
-    let mut headers = HeaderMap::new();
-    headers.insert("content-type", HeaderValue::from_static("application/json"));
-    Reply {
-        status,
-        headers,
-        body: Bytes::from(body),
-    }
-}
-
-/// A path the control plane does not know: AWS answers such requests with
-/// 404 `UnknownOperationException`-style errors; boto3 never sends them.
-pub fn unknown(method: &Method, path: &str) -> Reply {
-    reply(Err(ControlError {
-        status: 404,
-        kind: "NotFoundException",
-        message: format!("No operation for {method} {path}"),
-    }))
 }

@@ -64,10 +64,8 @@ impl ModelStore {
         Ok((value, project.clone(), revision))
     }
 
-    /// Sets the project without a new revision: what [`Gateway::reload`]
-    /// serves becomes what the control plane reads.
-    ///
-    /// [`Gateway::reload`]: crate::gateway::Gateway::reload
+    /// Sets the project without a new revision: what the gateway serves
+    /// after a reload becomes what the control plane reads.
     pub fn set(&self, project: Project) {
         *self.lock() = project;
     }

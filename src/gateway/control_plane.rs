@@ -33,7 +33,7 @@ use std::time::SystemTime;
 
 use http::request::Parts;
 
-use crate::control::{self, ControlError};
+use crate::control::ControlError;
 
 use super::{Reply, Shared};
 
@@ -133,7 +133,7 @@ fn port_of(authority: &str) -> Option<u16> {
 
 /// AWS's shape for a refusal: the status, `x-amzn-ErrorType`, `{"message"}`.
 fn refuse(status: u16, kind: &'static str, message: String) -> Reply {
-    control::reply(Err(ControlError {
+    super::control_http::reply(Err(ControlError {
         status,
         kind,
         message,

@@ -13,6 +13,7 @@ pub mod cache;
 pub mod compile;
 pub mod connections;
 pub mod context;
+mod control_http;
 pub mod control_plane;
 mod endpoint;
 pub mod http_api;
@@ -390,7 +391,7 @@ impl Shared {
     pub fn write(
         &self,
         effects: crate::control::Effects,
-        change: crate::control::rest::Writer,
+        change: crate::control::operation::Writer,
     ) -> Result<crate::control::Answer, crate::control::ControlError> {
         let mut compiled = None;
         let mut refused = false;
@@ -404,7 +405,7 @@ impl Shared {
                     .unwrap_or_else(|e| e.into_inner());
                 if let Some(error) = errors.iter().find(|e| !before.contains(e)) {
                     refused = true;
-                    return Err(crate::control::rest::bad_request(format!(
+                    return Err(crate::control::error::bad_request(format!(
                         "The change does not compile, so it was not applied: {error}"
                     )));
                 }

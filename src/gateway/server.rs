@@ -24,6 +24,7 @@ use crate::observe::metrics::{CacheOutcome, Observation, SeriesKey};
 use crate::observe::{RequestRecord, StoredHeaders};
 
 use super::compile::{CompiledMethod, CompiledStage};
+use super::control_http::{self, flush_stage_cache, test_invoke_method};
 
 use super::endpoint::trace_header;
 use super::limits::{
@@ -733,16 +734,18 @@ async fn control(parts: http::request::Parts, body: Incoming, shared: &Arc<Share
     {
         return flush_stage_cache(shared, api_id, stage);
     }
-    let op = match control::rest::route(&call) {
-        None => return control::unknown(&parts.method, path),
-        Some(Err(error)) => return control::reply(Err(error)),
+    let op = match control::apigateway::route(&call) {
+        None => return control_http::unknown(&parts.method, path),
+        Some(Err(error)) => return control_http::reply(Err(error)),
         Some(Ok(op)) => op,
     };
     match op {
         Op::Read(read) => {
             let shared = Arc::clone(shared);
             let answer = tokio::task::spawn_blocking(move || shared.model.read(read)).await;
-            control::reply(answer.unwrap_or_else(|_| Err(control::rest::bad_request("failed"))))
+            control_http::reply(
+                answer.unwrap_or_else(|_| Err(control::error::bad_request("failed"))),
+            )
         }
         Op::Write(effects, change) => {
             let writer_shared = Arc::clone(shared);
@@ -750,7 +753,9 @@ async fn control(parts: http::request::Parts, body: Incoming, shared: &Arc<Share
                 .control_writer
                 .run(move || writer_shared.write(effects, change))
                 .await;
-            control::reply(answer.unwrap_or_else(|| Err(control::rest::bad_request("failed"))))
+            control_http::reply(
+                answer.unwrap_or_else(|| Err(control::error::bad_request("failed"))),
+            )
         }
         Op::TestInvoke {
             api_id,
@@ -761,123 +766,9 @@ async fn control(parts: http::request::Parts, body: Incoming, shared: &Arc<Share
             let api = shared
                 .model
                 .read(|p| p.rest_apis.iter().find(|a| a.id == api_id).cloned());
-            control::reply(test_invoke_method(shared, api, &resource_id, &verb, &body).await)
+            control_http::reply(test_invoke_method(shared, api, &resource_id, &verb, &body).await)
         }
     }
-}
-
-/// AWS's `FlushStageCache`: 202 with an empty body; a stage without a
-/// cache is flushed trivially.
-fn flush_stage_cache(shared: &Shared, api_id: &str, stage: &str) -> Reply {
-    use crate::control::rest::not_found;
-    let routes = shared.routes.load();
-    let Some(stages) = routes.apis.get(api_id) else {
-        return crate::control::reply(Err(not_found("Invalid API identifier specified")));
-    };
-    let Some(compiled) = stages.get(stage) else {
-        return crate::control::reply(Err(not_found("Invalid Stage identifier specified")));
-    };
-    if let Some(cache) = &compiled.cache {
-        cache.flush();
-    }
-    if let Some(canary) = routes.canaries.get(api_id).and_then(|c| c.get(stage))
-        && let Some(cache) = &canary.stage.cache
-    {
-        cache.flush();
-    }
-    crate::control::reply(Ok(crate::control::Answer::Empty(202)))
-}
-
-/// AWS's `TestInvokeMethod`: the request runs against the API's draft
-/// (no API key, no throttling); the answer carries the status, body,
-/// headers, the execution log and the latency in ms.
-async fn test_invoke_method(
-    shared: &Shared,
-    api: Option<crate::model::RestApi>,
-    resource_id: &str,
-    verb: &str,
-    body: &serde_json::Map<String, serde_json::Value>,
-) -> Result<crate::control::Answer, crate::control::ControlError> {
-    use crate::control::rest::{bad_request, not_found};
-    let api = api.ok_or_else(|| not_found("Invalid API identifier specified"))?;
-    let resource = api
-        .resource(resource_id)
-        .ok_or_else(|| not_found("Invalid Resource identifier specified"))?;
-    if !resource.resource_methods.contains_key(verb) {
-        return Err(not_found("Invalid Method identifier specified"));
-    }
-    let path_with_query = body
-        .get("pathWithQueryString")
-        .and_then(|v| v.as_str())
-        .unwrap_or(&resource.path)
-        .to_string();
-    let (path, raw_query) = path_with_query
-        .split_once('?')
-        .map_or((path_with_query.as_str(), ""), |(p, q)| (p, q));
-    let mut headers = http::HeaderMap::new();
-    if let Some(serde_json::Value::Object(given)) = body.get("headers") {
-        for (name, value) in given {
-            if let (Ok(name), Some(Ok(value))) = (
-                http::header::HeaderName::from_bytes(name.as_bytes()),
-                value.as_str().map(HeaderValue::from_str),
-            ) {
-                headers.append(name, value);
-            }
-        }
-    }
-    let http_method = http::Method::from_bytes(verb.as_bytes())
-        .map_err(|_| bad_request(format!("Invalid HttpMethod specified: {verb}")))?;
-    let request = MethodRequest {
-        http_method,
-        path: path.to_string(),
-        query: MethodRequest::parse_query(raw_query),
-        raw_query: raw_query.to_string(),
-        headers,
-        body: Bytes::from(
-            body.get("body")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string(),
-        ),
-        source_ip: "test-invoke-source-ip".into(),
-        full_path: path.into(),
-        domain_name: "testPrefix.testDomainName".into(),
-        protocol: "HTTP/1.1".into(),
-        received_at: SystemTime::now(),
-    };
-    let services = super::pipeline::Services {
-        api_keys: None,
-        account_throttle: None,
-        ..shared.services.clone()
-    };
-    let started = Instant::now();
-    let execution = super::test_invoke(&api, request, &services)
-        .await
-        .map_err(|e| bad_request(e.to_string()))?;
-    let mut single = serde_json::Map::new();
-    let mut multi = serde_json::Map::new();
-    for (name, value) in &execution.reply.headers {
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        single.insert(name.as_str().to_string(), serde_json::json!(value));
-        if let Some(list) = multi
-            .entry(name.as_str().to_string())
-            .or_insert_with(|| serde_json::json!([]))
-            .as_array_mut()
-        {
-            list.push(serde_json::json!(value));
-        }
-    }
-    Ok(crate::control::Answer::Json(
-        200,
-        serde_json::json!({
-            "status": execution.reply.status,
-            "body": String::from_utf8_lossy(&execution.reply.body),
-            "headers": single,
-            "multiValueHeaders": multi,
-            "log": execution.log.render(),
-            "latency": started.elapsed().as_millis() as u64,
-        }),
-    ))
 }
 
 /// Portico's OpenID issuer: discovery, JWKS, token endpoint.

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::model::{MethodSetting, RestApi, Stage};
 
-use super::rest::{ControlError, bad_request};
+use crate::control::error::{ControlError, bad_request};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
