@@ -124,6 +124,29 @@ fn start(project: &TempProject) -> Gateway {
     Gateway::start(&Project::load(&project.path()).unwrap(), &config).expect("gateway starts")
 }
 
+/// `portico serve` on `project` as a child process, and the address it
+/// prints (`http://127.0.0.1:PORT`).
+fn serve(project: &TempProject) -> (std::process::Child, String) {
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+        .args(["serve", "--port", "0", "--project"])
+        .arg(project.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = serve.stdout.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let addr = loop {
+        let line = lines.next().expect("serve prints its address").unwrap();
+        if let Some(addr) = line.strip_prefix("Portico gateway listening on ") {
+            break addr.trim().to_string();
+        }
+    };
+    // Drain the rest so serve never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (serve, addr)
+}
+
 fn python(name: &str) -> FunctionDefinition {
     FunctionDefinition::new(
         name,
@@ -350,23 +373,7 @@ def handler(event, context):
     let mut definition = python("busy");
     definition.timeout = 120;
     let project = project_with(&[(definition, &[("app.py", &handler)])]);
-    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
-        .args(["serve", "--port", "0", "--project"])
-        .arg(project.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = serve.stdout.take().unwrap();
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
-    let addr = loop {
-        let line = lines.next().expect("serve prints its address").unwrap();
-        if let Some(addr) = line.strip_prefix("Portico gateway listening on ") {
-            break addr.trim().to_string();
-        }
-    };
-    // Drain the rest so serve never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    let (mut serve, addr) = serve(&project);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let request = runtime.spawn(async move {
         let _ = client().get(format!("{addr}/dev/busy")).send().await;
@@ -587,4 +594,179 @@ def handler(event, context):
         seen().len(),
         gateway.services().functions.status()
     );
+}
+
+/// Asynchronous invocations survive `kill -9` of `portico serve`: 50
+/// events accepted (202) by a slow function that runs one at a time, the
+/// gateway killed after the first few ran, a new `portico serve` on the
+/// project runs every one of the others. Delivery is at least once, as on
+/// AWS ("your function might receive the same event multiple times":
+/// <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html>):
+/// the one event that was running at the kill may run again, no other.
+/// (Events accepted and not yet run used to be lost.)
+#[test]
+fn queued_events_survive_kill_9_of_serve() {
+    const EVENTS: usize = 50;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ran");
+    // Writes first, then works: an event killed while it works has run
+    // (and may run again).
+    let handler = format!(
+        r#"
+import time
+def handler(event, context):
+    with open({path:?}, "a") as f:
+        f.write(str(event["n"]) + "\n")
+    time.sleep(0.2)
+    return {{"ok": True}}
+"#,
+        path = out.display().to_string()
+    );
+    let mut definition = python("slow");
+    definition.reserved_concurrent_executions = Some(1);
+    let project = project_with(&[(definition, &[("app.py", &handler)])]);
+    let ran = || -> Vec<usize> {
+        std::fs::read_to_string(&out)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| line.parse().unwrap())
+            .collect()
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+
+    let (mut first, addr) = serve(&project);
+    let statuses: Vec<u16> = runtime.block_on(async {
+        let client = client();
+        let mut statuses = Vec::new();
+        for n in 0..EVENTS {
+            let response = client
+                .post(format!("{addr}/dev/slow/event"))
+                .header("content-type", "application/json")
+                .body(json!({"n": n}).to_string())
+                .send()
+                .await
+                .unwrap();
+            statuses.push(response.status().as_u16());
+        }
+        statuses
+    });
+    assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ran().len() < 3 {
+        assert!(Instant::now() < deadline, "no event ran: {:?}", ran());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.kill().unwrap(); // SIGKILL
+    first.wait().unwrap();
+    let before = ran();
+    assert!(
+        before.len() < EVENTS / 2,
+        "most events were still queued at the kill: {before:?}"
+    );
+    assert!(
+        project.path().join(".portico/events/slow.jsonl").is_file(),
+        "the queue is kept in the project"
+    );
+
+    let (mut second, _) = serve(&project);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ran().iter().collect::<BTreeSet<_>>().len() < EVENTS {
+        if Instant::now() > deadline {
+            second.kill().unwrap();
+            panic!("not every event ran after the restart: {:?}", ran());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The event that ran at the kill is the first one run again: a
+    // duplicate would be there by now.
+    std::thread::sleep(Duration::from_millis(500));
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let all = ran();
+    let mut counts = std::collections::BTreeMap::new();
+    for n in &all {
+        *counts.entry(*n).or_insert(0) += 1;
+    }
+    let repeated: Vec<_> = counts.iter().filter(|(_, c)| **c > 1).collect();
+    assert!(
+        repeated.len() <= 1 && repeated.iter().all(|(n, c)| **c == 2 && before.contains(n)),
+        "only the event running at the kill may run twice: {repeated:?} (before the kill: {before:?})"
+    );
+}
+
+/// A gateway starting on a project resumes what an earlier one left in
+/// the event file with the events' own age and attempts: an event older
+/// than `MaximumEventAgeInSeconds` is discarded unrun, one that already
+/// failed twice gets its last attempt only (AWS: two retries), a fresh one
+/// runs.
+#[tokio::test]
+async fn resumed_events_keep_their_age_and_attempts() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler = format!(
+        r#"
+import os
+def handler(event, context):
+    with open(os.path.join({dir:?}, event["id"]), "a") as f:
+        f.write("attempt\n")
+    if event["id"] != "fresh":
+        raise RuntimeError("fails")
+    return {{"ok": True}}
+"#,
+        dir = dir.path().display().to_string()
+    );
+    let project = project_with(&[(python("left"), &[("app.py", &handler)])]);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let seven_hours_ms = 7 * 3600 * 1000;
+    let lines = [
+        json!({"op": "put", "id": "e-old", "enqueuedMs": now_ms - seven_hours_ms,
+               "functionErrors": 0, "payload": "{\"id\": \"old\"}"}),
+        json!({"op": "put", "id": "e-twice", "enqueuedMs": now_ms, "functionErrors": 0,
+               "payload": "{\"id\": \"twice\"}"}),
+        json!({"op": "retry", "id": "e-twice", "functionErrors": 2}),
+        json!({"op": "put", "id": "e-fresh", "enqueuedMs": now_ms, "payload": "{\"id\": \"fresh\"}"}),
+        json!({"op": "put", "id": "e-ran", "enqueuedMs": now_ms, "payload": "{\"id\": \"ran\"}"}),
+        json!({"op": "done", "id": "e-ran"}),
+    ];
+    let events_dir = project.path().join(".portico/events");
+    std::fs::create_dir_all(&events_dir).unwrap();
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(events_dir.join("left.jsonl"), text).unwrap();
+
+    let gateway = start(&project);
+    let attempts = |id: &str| {
+        std::fs::read_to_string(dir.path().join(id))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let settled = eventually(Duration::from_secs(30), || {
+        let status = gateway.services().functions.status();
+        status
+            .iter()
+            .any(|(n, s)| n == "left" && s.events_discarded == 2 && s.events_queued == 0)
+    })
+    .await;
+    let text = log(&gateway, "left");
+    assert!(settled, "{text}");
+    assert!(
+        text.contains("Status: resumed\t3 of 3 event(s) left in "),
+        "{text}"
+    );
+    assert!(
+        text.contains("RequestId: e-old Status: discarded\tReason: EventAgeExceeded"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "RequestId: e-twice Status: discarded\tReason: the function failed 3 attempt(s)"
+        ),
+        "{text}"
+    );
+    assert_eq!(attempts("old"), 0);
+    assert_eq!(attempts("twice"), 1);
+    assert_eq!(attempts("fresh"), 1);
+    assert_eq!(attempts("ran"), 0);
 }

@@ -11,8 +11,11 @@
 //! is a process group that dies with the gateway. Workers' output goes to
 //! the function's log with the START / END / REPORT / INIT_REPORT lines
 //! CloudWatch shows. Asynchronous invocations and `$disconnect`s go
-//! through a bounded event queue per function ([`events`]).
+//! through a bounded event queue per function ([`events`]); the
+//! asynchronous ones are kept in the project ([`event_store`]) until they
+//! have run.
 
+mod event_store;
 mod events;
 mod log;
 mod pool;
@@ -87,17 +90,38 @@ struct HostState {
     /// function reaches the gateway (the `@connections` API, the control
     /// plane).
     gateway_url: Option<String>,
+    /// The runtime the host was made in (the gateway's), which runs the
+    /// event queues resumed from the project's event files. `None` for a
+    /// host made outside a runtime (a one-off CLI invocation): it resumes
+    /// nothing.
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+impl HostState {
+    /// Where the event queues keep their files: in the project, for a host
+    /// that has one.
+    fn events_dir(&self) -> Option<PathBuf> {
+        (!self.project_dir.as_os_str().is_empty())
+            .then(|| self.project_dir.join(event_store::EVENTS_DIR))
+    }
 }
 
 impl FunctionHost {
+    /// The host of `project`'s functions. Made inside a tokio runtime (the
+    /// gateway's), it runs at once, on that runtime, the asynchronous
+    /// invocations an earlier gateway left in the project's event files.
     pub fn new(project: &Project) -> FunctionHost {
         let host = FunctionHost::default();
+        host.inner.lock().unwrap_or_else(|e| e.into_inner()).runtime =
+            tokio::runtime::Handle::try_current().ok();
         host.update(project);
         host
     }
 
     /// Takes the project's function definitions; pools whose definition
-    /// changed (or went away) are stopped, their logs kept.
+    /// changed (or went away) are stopped, their logs kept. Another
+    /// project directory stops the event queues (their events stay in
+    /// their project); the new project's pending events are resumed.
     pub fn update(&self, project: &Project) {
         let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let definitions: HashMap<String, FunctionDefinition> = project
@@ -117,8 +141,47 @@ impl FunctionHost {
                 pool.shutdown();
             }
         }
+        if dir_changed {
+            for (_, queue) in state.events.drain() {
+                queue.stop();
+            }
+        }
         state.project_dir = project.dir.clone();
         state.definitions = definitions;
+        self.resume_events(&mut state);
+    }
+
+    /// Starts the event queue of each defined function that has events
+    /// waiting in its file (when the host has a runtime to run them on).
+    fn resume_events(&self, state: &mut HostState) {
+        let (Some(runtime), Some(dir)) = (state.runtime.clone(), state.events_dir()) else {
+            return;
+        };
+        let mut names: Vec<String> = state
+            .definitions
+            .keys()
+            .filter(|name| !state.events.contains_key(*name))
+            .filter(|name| {
+                std::fs::metadata(dir.join(format!("{name}.jsonl"))).is_ok_and(|m| m.len() > 0)
+            })
+            .cloned()
+            .collect();
+        names.sort();
+        for name in names {
+            let log = Arc::clone(state.logs.entry(name.clone()).or_default());
+            // The gateway before this one, dropped in this process, may
+            // still be letting its file go.
+            let queue = events::EventQueue::start(
+                &name,
+                log,
+                state.event_config.clone(),
+                self.clone(),
+                Some(&dir),
+                std::time::Duration::from_secs(2),
+                &runtime,
+            );
+            state.events.insert(name, queue);
+        }
     }
 
     /// Tells workers started from now on where the gateway listens.
@@ -224,16 +287,26 @@ impl FunctionHost {
             return Ok(Arc::clone(queue));
         }
         let log = Arc::clone(state.logs.entry(name.to_string()).or_default());
-        let queue = events::EventQueue::start(name, log, state.event_config.clone(), self.clone());
+        let dir = state.events_dir();
+        let queue = events::EventQueue::start(
+            name,
+            log,
+            state.event_config.clone(),
+            self.clone(),
+            dir.as_deref(),
+            std::time::Duration::ZERO,
+            &tokio::runtime::Handle::current(),
+        );
         state.events.insert(name.to_string(), Arc::clone(&queue));
         Ok(queue)
     }
 
-    /// Invokes `name` asynchronously (`Event`): queued (Lambda's 202), run
-    /// when the function has room, retried by AWS's rules, its result
-    /// dropped. `Throttled` when the function's event queue is full.
-    pub fn invoke_event(&self, name: &str, payload: Bytes) -> Result<(), InvokeError> {
-        self.events(name)?.push(payload, None)
+    /// Invokes `name` asynchronously (`Event`): queued (Lambda's 202) and
+    /// written to the project's event file (this returns once it is on
+    /// disk), run when the function has room, retried by AWS's rules, its
+    /// result dropped. `Throttled` when the function's event queue is full.
+    pub async fn invoke_event(&self, name: &str, payload: Bytes) -> Result<(), InvokeError> {
+        self.events(name)?.push(payload, None).await
     }
 
     /// Invokes `name` through its event queue and waits for the outcome:
@@ -245,17 +318,21 @@ impl FunctionHost {
         payload: Bytes,
     ) -> Result<Outcome, InvokeError> {
         let (reply, outcome) = tokio::sync::oneshot::channel();
-        self.events(name)?.push(payload, Some(reply))?;
+        self.events(name)?.push(payload, Some(reply)).await?;
         outcome
             .await
             .unwrap_or_else(|_| Err(InvokeError::Start("the gateway is stopping".into())))
     }
 
-    /// Stops every worker.
+    /// Stops every worker and every event queue (events not yet run stay
+    /// in the project's event files).
     pub fn shutdown(&self) {
         let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         for (_, pool) in state.pools.drain() {
             pool.shutdown();
+        }
+        for (_, queue) in state.events.drain() {
+            queue.stop();
         }
     }
 }
