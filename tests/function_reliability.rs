@@ -15,6 +15,10 @@
 //!   Status: error Error Type: Runtime.ExitError` (the init phase ends at the
 //!   first `/next`: <https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>,
 //!   <https://dev.to/wonderfulsoap/deep-dive-into-aws-lambda-2-lambda-bootstrap-exception-handling-failure-timeout-behavior-2h0h>).
+//! - The Init phase is limited to 10 s; past it Lambda logs `INIT_REPORT
+//!   ... Phase: init Status: timeout` and retries the init within the first
+//!   invocation, with the function's timeout
+//!   (<https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html>).
 //! - Asynchronous invocation: events wait in the function's queue; a
 //!   function error is retried twice by default (`MaximumRetryAttempts`
 //!   0-2), one then two minutes apart on AWS (1 s and 2 s locally); throttles
@@ -22,6 +26,8 @@
 //!   (default 6 h)
 //!   (<https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html>,
 //!   <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html>).
+//!   Events are delivered at least once
+//!   (<https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html>).
 
 mod common;
 
@@ -300,6 +306,121 @@ async fn a_runtime_that_exits_during_init_fails_fast_backs_off_and_recovers() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(status().failed, None);
+}
+
+/// A runtime that neither exits nor asks for its first event: AWS limits
+/// the Init phase to 10 s, logs `INIT_REPORT Init Duration: ... Phase: init
+/// Status: timeout`, and retries the init once within the invocation with
+/// the function's timeout
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html>,
+/// "Failures during the Init phase"); a timeout then fails the invocation
+/// with `{"errorType": "Sandbox.Timedout", "errorMessage": "RequestId: ...
+/// Error: Task timed out after N.00 seconds"}` (the Invoke error recorded in
+/// seek-oss/aws-codedeploy-hooks' changelog and in LocalStack's runtime
+/// init). The request used to wait 30 s for a 500; now the init limit
+/// (shortened to 1 s here) and the retry fail it, the stuck runtimes are
+/// killed, and starts back off as after an init exit. A slow init that
+/// fits the function's timeout succeeds on the retry.
+#[tokio::test]
+async fn a_runtime_that_never_asks_for_an_event_times_out_its_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    let hangs = format!(
+        "#!/bin/sh\necho $$ >> {}\necho 'loading forever'\nexec sleep 300\n",
+        pids.display()
+    );
+    let mut hung = FunctionDefinition::new("hangs", "provided.al2023", "x.h", "functions/hangs");
+    hung.timeout = 1;
+    let slow_marker = dir.path().join("slow-started");
+    // Slow only the first time: 1.5 s, longer than the init limit, within
+    // the function's 3 s timeout.
+    let slow = format!(
+        "#!/bin/sh\nif [ ! -e {marker} ]; then touch {marker}; sleep 1.5; fi\nexec python3 - <<'EOF'\n{code}EOF\n",
+        marker = slow_marker.display(),
+        code = WORKING_BOOTSTRAP.trim_start_matches("#!/usr/bin/env python3\n"),
+    );
+    let mut slow_definition =
+        FunctionDefinition::new("slowinit", "provided.al2023", "x.h", "functions/slowinit");
+    slow_definition.timeout = 3;
+    let project = project_with(&[
+        (hung, &[("bootstrap", hangs.as_str())]),
+        (slow_definition, &[("bootstrap", slow.as_str())]),
+    ]);
+    let gateway = start(&project);
+    gateway
+        .services()
+        .functions
+        .set_init_limit(Duration::from_secs(1));
+
+    let started = Instant::now();
+    let response = client().get(url(&gateway, "/hangs")).send().await.unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(response.status(), 502);
+    assert!(
+        elapsed < Duration::from_secs(10),
+        "failed at the init limit and the retry, not after 30 s: {elapsed:?}"
+    );
+    let text = log(&gateway, "hangs");
+    assert!(text.contains("loading forever"), "{text}");
+    assert!(
+        text.contains("Phase: init\tStatus: timeout")
+            && text.contains("Phase: invoke\tStatus: timeout"),
+        "{text}"
+    );
+    assert_eq!(text.matches("INIT_REPORT").count(), 2, "one retry: {text}");
+
+    // While the start backs off, Invoke fails at once with AWS's error.
+    let started = Instant::now();
+    let outcome = gateway
+        .services()
+        .functions
+        .invoke("hangs", bytes::Bytes::from_static(b"{}"))
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_millis(500));
+    let portico::functions::Outcome::Error { payload, .. } = outcome else {
+        panic!("an init timeout is a function error: {outcome:?}");
+    };
+    let error: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(error["errorType"], "Sandbox.Timedout");
+    let message = error["errorMessage"].as_str().unwrap();
+    assert!(
+        message.starts_with("RequestId: ")
+            && message.ends_with(" Error: Task timed out after 1.00 seconds"),
+        "{message}"
+    );
+    let status = gateway.services().functions.status();
+    let status = &status.iter().find(|(n, _)| n == "hangs").unwrap().1;
+    assert_eq!(
+        status.failed.as_deref(),
+        Some("Sandbox.Timedout (init timed out after 1 s)")
+    );
+    // Both stuck runtimes were killed.
+    let pids: Vec<u32> = std::fs::read_to_string(&pids)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    assert!(
+        eventually(Duration::from_secs(5), || pids
+            .iter()
+            .all(|p| process_gone(*p)))
+        .await,
+        "{pids:?}"
+    );
+
+    // A slow init within the function's timeout: the retry answers.
+    let response = client()
+        .get(url(&gateway, "/slowinit"))
+        .send()
+        .await
+        .unwrap();
+    let text = log(&gateway, "slowinit");
+    assert_eq!(response.status(), 200, "{text}");
+    assert_eq!(response.text().await.unwrap(), "fixed");
+    assert!(text.contains("Phase: init\tStatus: timeout"), "{text}");
+    assert_eq!(text.matches("INIT_REPORT").count(), 1, "{text}");
 }
 
 /// Repeated init failures back off: while a start may not be tried, each
@@ -600,8 +721,9 @@ def handler(event, context):
 /// events accepted (202) by a slow function that runs one at a time, the
 /// gateway killed after the first few ran, a new `portico serve` on the
 /// project runs every one of the others. Delivery is at least once, as on
-/// AWS ("your function might receive the same event multiple times":
-/// <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html>):
+/// AWS ("it's possible for it to receive the same event from Lambda multiple
+/// times":
+/// <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html>):
 /// the one event that was running at the kill may run again, no other.
 /// (Events accepted and not yet run used to be lost.)
 #[test]

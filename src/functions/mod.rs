@@ -6,8 +6,10 @@
 //! clients work unchanged. A pool per function reuses warm workers, starts
 //! more up to the concurrency limit, queues a little beyond it and then
 //! throttles, kills a worker whose invocation times out and replaces
-//! crashed ones; a worker that fails its init fails the waiting
-//! invocations at once and the next start waits (backing off). Each worker
+//! crashed ones; a worker that fails its init (exits, or does not ask
+//! for its first event within AWS's 10 s init limit and then the
+//! function's timeout) fails the waiting invocations at once and the next
+//! start waits (backing off). Each worker
 //! is a process group that dies with the gateway. Workers' output goes to
 //! the function's log with the START / END / REPORT / INIT_REPORT lines
 //! CloudWatch shows. Asynchronous invocations and `$disconnect`s go
@@ -95,6 +97,9 @@ struct HostState {
     /// host made outside a runtime (a one-off CLI invocation): it resumes
     /// nothing.
     runtime: Option<tokio::runtime::Handle>,
+    /// How long a worker may take to initialize, for pools started from
+    /// now on (`None`: [`pool::INIT_LIMIT`]).
+    init_limit: Option<std::time::Duration>,
 }
 
 impl HostState {
@@ -211,6 +216,14 @@ impl FunctionHost {
         state.event_config = config;
     }
 
+    /// How long a worker may take to ask for its first event (AWS's 10 s
+    /// init limit unless set; tests shorten it), for pools started from now
+    /// on.
+    pub fn set_init_limit(&self, limit: std::time::Duration) {
+        let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        state.init_limit = Some(limit);
+    }
+
     /// Workers running / busy per started function, and its event queue.
     pub fn status(&self) -> Vec<(String, PoolStatus)> {
         let state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -259,7 +272,8 @@ impl FunctionHost {
         let code_dir = std::fs::canonicalize(&code_dir)
             .or_else(|_| std::path::absolute(&code_dir))
             .unwrap_or(code_dir);
-        let pool = Arc::new(pool::Pool::new(definition, code_dir, log));
+        let init_limit = state.init_limit.unwrap_or(pool::INIT_LIMIT);
+        let pool = Arc::new(pool::Pool::new(definition, code_dir, log, init_limit));
         state.pools.insert(name.to_string(), Arc::clone(&pool));
         Ok(pool)
     }
