@@ -820,7 +820,7 @@ def handler(event, context):
 /// the event file with the events' own age and attempts: an event older
 /// than `MaximumEventAgeInSeconds` is discarded unrun, one that already
 /// failed twice gets its last attempt only (AWS: two retries), a fresh one
-/// runs.
+/// runs (its worker told where the gateway listens, like any other).
 #[tokio::test]
 async fn resumed_events_keep_their_age_and_attempts() {
     let dir = tempfile::tempdir().unwrap();
@@ -829,7 +829,7 @@ async fn resumed_events_keep_their_age_and_attempts() {
 import os
 def handler(event, context):
     with open(os.path.join({dir:?}, event["id"]), "a") as f:
-        f.write("attempt\n")
+        f.write("attempt " + os.environ.get("PORTICO_GATEWAY_URL", "-") + "\n")
     if event["id"] != "fresh":
         raise RuntimeError("fails")
     return {{"ok": True}}
@@ -843,12 +843,12 @@ def handler(event, context):
         .as_millis() as u64;
     let seven_hours_ms = 7 * 3600 * 1000;
     let lines = [
+        json!({"op": "put", "id": "e-fresh", "enqueuedMs": now_ms, "payload": "{\"id\": \"fresh\"}"}),
         json!({"op": "put", "id": "e-old", "enqueuedMs": now_ms - seven_hours_ms,
                "functionErrors": 0, "payload": "{\"id\": \"old\"}"}),
         json!({"op": "put", "id": "e-twice", "enqueuedMs": now_ms, "functionErrors": 0,
                "payload": "{\"id\": \"twice\"}"}),
         json!({"op": "retry", "id": "e-twice", "functionErrors": 2}),
-        json!({"op": "put", "id": "e-fresh", "enqueuedMs": now_ms, "payload": "{\"id\": \"fresh\"}"}),
         json!({"op": "put", "id": "e-ran", "enqueuedMs": now_ms, "payload": "{\"id\": \"ran\"}"}),
         json!({"op": "done", "id": "e-ran"}),
     ];
@@ -891,4 +891,9 @@ def handler(event, context):
     assert_eq!(attempts("twice"), 1);
     assert_eq!(attempts("fresh"), 1);
     assert_eq!(attempts("ran"), 0);
+    // The resumed event's worker knows where the gateway listens.
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("fresh")).unwrap(),
+        format!("attempt http://{}\n", gateway.local_addr())
+    );
 }

@@ -158,8 +158,9 @@ impl EventQueue {
             overflowed: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
         });
+        let resumed = !stored.is_empty();
         queue.resume(stored);
-        runtime.spawn(dispatch(Arc::clone(&queue), host));
+        runtime.spawn(dispatch(Arc::clone(&queue), host, resumed));
         queue
     }
 
@@ -362,8 +363,13 @@ impl Drop for StopOnDrop {
 
 /// Takes events as they fall due, at most the function's concurrency at
 /// once, each on a task of its own.
-async fn dispatch(queue: Arc<EventQueue>, host: FunctionHost) {
+async fn dispatch(queue: Arc<EventQueue>, host: FunctionHost, resumed: bool) {
     let _stop = StopOnDrop(Arc::clone(&queue));
+    if resumed {
+        // Events resumed as the gateway starts: their workers should know
+        // where it listens, which it says a moment later.
+        host.wait_for_gateway_url(Duration::from_secs(1)).await;
+    }
     loop {
         if queue.stopped.load(Ordering::SeqCst) {
             return;

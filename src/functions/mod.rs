@@ -195,6 +195,21 @@ impl FunctionHost {
         state.gateway_url = Some(url.to_string());
     }
 
+    /// Waits (up to `limit`) until the gateway has said where it listens.
+    async fn wait_for_gateway_url(&self, limit: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while tokio::time::Instant::now() < deadline {
+            let set = {
+                let state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+                state.gateway_url.is_some()
+            };
+            if set {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     pub fn definition(&self, name: &str) -> Option<FunctionDefinition> {
         let state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         state.definitions.get(name).cloned()
