@@ -897,3 +897,85 @@ def handler(event, context):
         format!("attempt http://{}\n", gateway.local_addr())
     );
 }
+
+/// The event queue is bounded by count and by bytes (in memory and in the
+/// event file alike): an event beyond either is refused, logged and
+/// counted, and never written to the file.
+#[tokio::test]
+async fn the_event_queue_is_bounded_by_count_and_bytes() {
+    let handler = "import time\ndef handler(event, context):\n    time.sleep(3)\n    return {}\n";
+    let mut count = python("bycount");
+    count.reserved_concurrent_executions = Some(1);
+    let mut bytes = python("bybytes");
+    bytes.reserved_concurrent_executions = Some(1);
+    let project = project_with(&[
+        (count, &[("app.py", handler)]),
+        (bytes, &[("app.py", handler)]),
+    ]);
+    let gateway = start(&project);
+    gateway
+        .services()
+        .functions
+        .set_event_config(portico::functions::EventConfig {
+            capacity: 2,
+            max_bytes: 1_000,
+            ..Default::default()
+        });
+    let send = |function: &str, body: String| {
+        let target = url(&gateway, &format!("/{function}/event"));
+        async move {
+            client()
+                .post(target)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let small = || json!({"n": 1}).to_string();
+    let large = || json!({"pad": "x".repeat(600)}).to_string();
+    assert_eq!(send("bycount", small()).await, 202);
+    assert_eq!(send("bycount", small()).await, 202);
+    assert_ne!(
+        send("bycount", small()).await,
+        202,
+        "a third event is refused"
+    );
+    assert_eq!(send("bybytes", large()).await, 202);
+    assert_ne!(
+        send("bybytes", large()).await,
+        202,
+        "1,200 bytes do not fit 1,000"
+    );
+    assert_eq!(
+        send("bybytes", small()).await,
+        202,
+        "a small one still fits"
+    );
+
+    let status = gateway.services().functions.status();
+    for name in ["bycount", "bybytes"] {
+        let status = &status.iter().find(|(n, _)| n == name).unwrap().1;
+        assert_eq!(status.events_overflowed, 1, "{name}: {status:?}");
+        assert_eq!(status.events_queued, 2, "{name}: {status:?}");
+    }
+    let text = log(&gateway, "bycount");
+    assert!(
+        text.contains("Status: dropped\tReason: the event queue of bycount is full (2 events)\tDropped so far: 1"),
+        "{text}"
+    );
+    let text = log(&gateway, "bybytes");
+    assert!(
+        text.contains("Reason: the event queue of bybytes is full (")
+            && text.contains(" bytes queued, 1000 allowed)"),
+        "{text}"
+    );
+    for name in ["bycount", "bybytes"] {
+        let file = project.path().join(format!(".portico/events/{name}.jsonl"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(text.matches(r#""op":"put""#).count(), 2, "{name}: {text}");
+    }
+}
