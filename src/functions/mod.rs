@@ -94,8 +94,8 @@ struct HostState {
     gateway_url: Option<String>,
     /// The runtime the host was made in (the gateway's), which runs the
     /// event queues resumed from the project's event files. `None` for a
-    /// host made outside a runtime (a one-off CLI invocation): it resumes
-    /// nothing.
+    /// host made outside a runtime (a one-off CLI invocation): its event
+    /// queues are in memory only, and it resumes nothing.
     runtime: Option<tokio::runtime::Handle>,
     /// How long a worker may take to initialize, for pools started from
     /// now on (`None`: [`pool::INIT_LIMIT`]).
@@ -316,7 +316,9 @@ impl FunctionHost {
             return Ok(Arc::clone(queue));
         }
         let log = Arc::clone(state.logs.entry(name.to_string()).or_default());
-        let dir = state.events_dir();
+        // A one-off host (no runtime of its own: a CLI invocation) keeps
+        // its events in memory and leaves the project's files alone.
+        let dir = state.runtime.as_ref().and(state.events_dir());
         let queue = events::EventQueue::start(
             name,
             log,
