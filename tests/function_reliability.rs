@@ -15,6 +15,10 @@
 //!   Status: error Error Type: Runtime.ExitError` (the init phase ends at the
 //!   first `/next`: <https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>,
 //!   <https://dev.to/wonderfulsoap/deep-dive-into-aws-lambda-2-lambda-bootstrap-exception-handling-failure-timeout-behavior-2h0h>).
+//! - The Init phase is limited to 10 s; past it Lambda logs `INIT_REPORT
+//!   ... Phase: init Status: timeout` and retries the init within the first
+//!   invocation, with the function's timeout
+//!   (<https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html>).
 //! - Asynchronous invocation: events wait in the function's queue; a
 //!   function error is retried twice by default (`MaximumRetryAttempts`
 //!   0-2), one then two minutes apart on AWS (1 s and 2 s locally); throttles
@@ -22,6 +26,8 @@
 //!   (default 6 h)
 //!   (<https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html>,
 //!   <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configuring.html>).
+//!   Events are delivered at least once
+//!   (<https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html>).
 
 mod common;
 
@@ -122,6 +128,29 @@ fn start(project: &TempProject) -> Gateway {
         ..GatewayConfig::default()
     };
     Gateway::start(&Project::load(&project.path()).unwrap(), &config).expect("gateway starts")
+}
+
+/// `portico serve` on `project` as a child process, and the address it
+/// prints (`http://127.0.0.1:PORT`).
+fn serve(project: &TempProject) -> (std::process::Child, String) {
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+        .args(["serve", "--port", "0", "--project"])
+        .arg(project.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = serve.stdout.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let addr = loop {
+        let line = lines.next().expect("serve prints its address").unwrap();
+        if let Some(addr) = line.strip_prefix("Portico gateway listening on ") {
+            break addr.trim().to_string();
+        }
+    };
+    // Drain the rest so serve never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (serve, addr)
 }
 
 fn python(name: &str) -> FunctionDefinition {
@@ -279,6 +308,121 @@ async fn a_runtime_that_exits_during_init_fails_fast_backs_off_and_recovers() {
     assert_eq!(status().failed, None);
 }
 
+/// A runtime that neither exits nor asks for its first event: AWS limits
+/// the Init phase to 10 s, logs `INIT_REPORT Init Duration: ... Phase: init
+/// Status: timeout`, and retries the init once within the invocation with
+/// the function's timeout
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html>,
+/// "Failures during the Init phase"); a timeout then fails the invocation
+/// with `{"errorType": "Sandbox.Timedout", "errorMessage": "RequestId: ...
+/// Error: Task timed out after N.00 seconds"}` (the Invoke error recorded in
+/// seek-oss/aws-codedeploy-hooks' changelog and in LocalStack's runtime
+/// init). The request used to wait 30 s for a 500; now the init limit
+/// (shortened to 1 s here) and the retry fail it, the stuck runtimes are
+/// killed, and starts back off as after an init exit. A slow init that
+/// fits the function's timeout succeeds on the retry.
+#[tokio::test]
+async fn a_runtime_that_never_asks_for_an_event_times_out_its_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    let hangs = format!(
+        "#!/bin/sh\necho $$ >> {}\necho 'loading forever'\nexec sleep 300\n",
+        pids.display()
+    );
+    let mut hung = FunctionDefinition::new("hangs", "provided.al2023", "x.h", "functions/hangs");
+    hung.timeout = 1;
+    let slow_marker = dir.path().join("slow-started");
+    // Slow only the first time: 1.5 s, longer than the init limit, within
+    // the function's 3 s timeout.
+    let slow = format!(
+        "#!/bin/sh\nif [ ! -e {marker} ]; then touch {marker}; sleep 1.5; fi\nexec python3 - <<'EOF'\n{code}EOF\n",
+        marker = slow_marker.display(),
+        code = WORKING_BOOTSTRAP.trim_start_matches("#!/usr/bin/env python3\n"),
+    );
+    let mut slow_definition =
+        FunctionDefinition::new("slowinit", "provided.al2023", "x.h", "functions/slowinit");
+    slow_definition.timeout = 3;
+    let project = project_with(&[
+        (hung, &[("bootstrap", hangs.as_str())]),
+        (slow_definition, &[("bootstrap", slow.as_str())]),
+    ]);
+    let gateway = start(&project);
+    gateway
+        .services()
+        .functions
+        .set_init_limit(Duration::from_secs(1));
+
+    let started = Instant::now();
+    let response = client().get(url(&gateway, "/hangs")).send().await.unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(response.status(), 502);
+    assert!(
+        elapsed < Duration::from_secs(10),
+        "failed at the init limit and the retry, not after 30 s: {elapsed:?}"
+    );
+    let text = log(&gateway, "hangs");
+    assert!(text.contains("loading forever"), "{text}");
+    assert!(
+        text.contains("Phase: init\tStatus: timeout")
+            && text.contains("Phase: invoke\tStatus: timeout"),
+        "{text}"
+    );
+    assert_eq!(text.matches("INIT_REPORT").count(), 2, "one retry: {text}");
+
+    // While the start backs off, Invoke fails at once with AWS's error.
+    let started = Instant::now();
+    let outcome = gateway
+        .services()
+        .functions
+        .invoke("hangs", bytes::Bytes::from_static(b"{}"))
+        .await
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_millis(500));
+    let portico::functions::Outcome::Error { payload, .. } = outcome else {
+        panic!("an init timeout is a function error: {outcome:?}");
+    };
+    let error: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(error["errorType"], "Sandbox.Timedout");
+    let message = error["errorMessage"].as_str().unwrap();
+    assert!(
+        message.starts_with("RequestId: ")
+            && message.ends_with(" Error: Task timed out after 1.00 seconds"),
+        "{message}"
+    );
+    let status = gateway.services().functions.status();
+    let status = &status.iter().find(|(n, _)| n == "hangs").unwrap().1;
+    assert_eq!(
+        status.failed.as_deref(),
+        Some("Sandbox.Timedout (init timed out after 1 s)")
+    );
+    // Both stuck runtimes were killed.
+    let pids: Vec<u32> = std::fs::read_to_string(&pids)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    assert!(
+        eventually(Duration::from_secs(5), || pids
+            .iter()
+            .all(|p| process_gone(*p)))
+        .await,
+        "{pids:?}"
+    );
+
+    // A slow init within the function's timeout: the retry answers.
+    let response = client()
+        .get(url(&gateway, "/slowinit"))
+        .send()
+        .await
+        .unwrap();
+    let text = log(&gateway, "slowinit");
+    assert_eq!(response.status(), 200, "{text}");
+    assert_eq!(response.text().await.unwrap(), "fixed");
+    assert!(text.contains("Phase: init\tStatus: timeout"), "{text}");
+    assert_eq!(text.matches("INIT_REPORT").count(), 1, "{text}");
+}
+
 /// Repeated init failures back off: while a start may not be tried, each
 /// invocation fails at once without starting a worker.
 #[tokio::test]
@@ -350,23 +494,7 @@ def handler(event, context):
     let mut definition = python("busy");
     definition.timeout = 120;
     let project = project_with(&[(definition, &[("app.py", &handler)])]);
-    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
-        .args(["serve", "--port", "0", "--project"])
-        .arg(project.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = serve.stdout.take().unwrap();
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
-    let addr = loop {
-        let line = lines.next().expect("serve prints its address").unwrap();
-        if let Some(addr) = line.strip_prefix("Portico gateway listening on ") {
-            break addr.trim().to_string();
-        }
-    };
-    // Drain the rest so serve never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    let (mut serve, addr) = serve(&project);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let request = runtime.spawn(async move {
         let _ = client().get(format!("{addr}/dev/busy")).send().await;
@@ -587,4 +715,267 @@ def handler(event, context):
         seen().len(),
         gateway.services().functions.status()
     );
+}
+
+/// Asynchronous invocations survive `kill -9` of `portico serve`: 50
+/// events accepted (202) by a slow function that runs one at a time, the
+/// gateway killed after the first few ran, a new `portico serve` on the
+/// project runs every one of the others. Delivery is at least once, as on
+/// AWS ("it's possible for it to receive the same event from Lambda multiple
+/// times":
+/// <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html>):
+/// the one event that was running at the kill may run again, no other.
+/// (Events accepted and not yet run used to be lost.)
+#[test]
+fn queued_events_survive_kill_9_of_serve() {
+    const EVENTS: usize = 50;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ran");
+    // Writes first, then works: an event killed while it works has run
+    // (and may run again).
+    let handler = format!(
+        r#"
+import time
+def handler(event, context):
+    with open({path:?}, "a") as f:
+        f.write(str(event["n"]) + "\n")
+    time.sleep(0.2)
+    return {{"ok": True}}
+"#,
+        path = out.display().to_string()
+    );
+    let mut definition = python("slow");
+    definition.reserved_concurrent_executions = Some(1);
+    let project = project_with(&[(definition, &[("app.py", &handler)])]);
+    let ran = || -> Vec<usize> {
+        std::fs::read_to_string(&out)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| line.parse().unwrap())
+            .collect()
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+
+    let (mut first, addr) = serve(&project);
+    let statuses: Vec<u16> = runtime.block_on(async {
+        let client = client();
+        let mut statuses = Vec::new();
+        for n in 0..EVENTS {
+            let response = client
+                .post(format!("{addr}/dev/slow/event"))
+                .header("content-type", "application/json")
+                .body(json!({"n": n}).to_string())
+                .send()
+                .await
+                .unwrap();
+            statuses.push(response.status().as_u16());
+        }
+        statuses
+    });
+    assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ran().len() < 3 {
+        assert!(Instant::now() < deadline, "no event ran: {:?}", ran());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.kill().unwrap(); // SIGKILL
+    first.wait().unwrap();
+    let before = ran();
+    assert!(
+        before.len() < EVENTS / 2,
+        "most events were still queued at the kill: {before:?}"
+    );
+    assert!(
+        project.path().join(".portico/events/slow.jsonl").is_file(),
+        "the queue is kept in the project"
+    );
+
+    let (mut second, _) = serve(&project);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ran().iter().collect::<BTreeSet<_>>().len() < EVENTS {
+        if Instant::now() > deadline {
+            second.kill().unwrap();
+            panic!("not every event ran after the restart: {:?}", ran());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The event that ran at the kill is the first one run again: a
+    // duplicate would be there by now.
+    std::thread::sleep(Duration::from_millis(500));
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let all = ran();
+    let mut counts = std::collections::BTreeMap::new();
+    for n in &all {
+        *counts.entry(*n).or_insert(0) += 1;
+    }
+    let repeated: Vec<_> = counts.iter().filter(|(_, c)| **c > 1).collect();
+    assert!(
+        repeated.len() <= 1 && repeated.iter().all(|(n, c)| **c == 2 && before.contains(n)),
+        "only the event running at the kill may run twice: {repeated:?} (before the kill: {before:?})"
+    );
+}
+
+/// A gateway starting on a project resumes what an earlier one left in
+/// the event file with the events' own age and attempts: an event older
+/// than `MaximumEventAgeInSeconds` is discarded unrun, one that already
+/// failed twice gets its last attempt only (AWS: two retries), a fresh one
+/// runs (its worker told where the gateway listens, like any other).
+#[tokio::test]
+async fn resumed_events_keep_their_age_and_attempts() {
+    let dir = tempfile::tempdir().unwrap();
+    let handler = format!(
+        r#"
+import os
+def handler(event, context):
+    with open(os.path.join({dir:?}, event["id"]), "a") as f:
+        f.write("attempt " + os.environ.get("PORTICO_GATEWAY_URL", "-") + "\n")
+    if event["id"] != "fresh":
+        raise RuntimeError("fails")
+    return {{"ok": True}}
+"#,
+        dir = dir.path().display().to_string()
+    );
+    let project = project_with(&[(python("left"), &[("app.py", &handler)])]);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let seven_hours_ms = 7 * 3600 * 1000;
+    let lines = [
+        json!({"op": "put", "id": "e-fresh", "enqueuedMs": now_ms, "payload": "{\"id\": \"fresh\"}"}),
+        json!({"op": "put", "id": "e-old", "enqueuedMs": now_ms - seven_hours_ms,
+               "functionErrors": 0, "payload": "{\"id\": \"old\"}"}),
+        json!({"op": "put", "id": "e-twice", "enqueuedMs": now_ms, "functionErrors": 0,
+               "payload": "{\"id\": \"twice\"}"}),
+        json!({"op": "retry", "id": "e-twice", "functionErrors": 2}),
+        json!({"op": "put", "id": "e-ran", "enqueuedMs": now_ms, "payload": "{\"id\": \"ran\"}"}),
+        json!({"op": "done", "id": "e-ran"}),
+    ];
+    let events_dir = project.path().join(".portico/events");
+    std::fs::create_dir_all(&events_dir).unwrap();
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(events_dir.join("left.jsonl"), text).unwrap();
+
+    let gateway = start(&project);
+    let attempts = |id: &str| {
+        std::fs::read_to_string(dir.path().join(id))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let settled = eventually(Duration::from_secs(30), || {
+        let status = gateway.services().functions.status();
+        status
+            .iter()
+            .any(|(n, s)| n == "left" && s.events_discarded == 2 && s.events_queued == 0)
+    })
+    .await;
+    let text = log(&gateway, "left");
+    assert!(settled, "{text}");
+    assert!(
+        text.contains("Status: resumed\t3 of 3 event(s) left in "),
+        "{text}"
+    );
+    assert!(
+        text.contains("RequestId: e-old Status: discarded\tReason: EventAgeExceeded"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "RequestId: e-twice Status: discarded\tReason: the function failed 3 attempt(s)"
+        ),
+        "{text}"
+    );
+    assert_eq!(attempts("old"), 0);
+    assert_eq!(attempts("twice"), 1);
+    assert_eq!(attempts("fresh"), 1);
+    assert_eq!(attempts("ran"), 0);
+    // The resumed event's worker knows where the gateway listens.
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("fresh")).unwrap(),
+        format!("attempt http://{}\n", gateway.local_addr())
+    );
+}
+
+/// The event queue is bounded by count and by bytes (in memory and in the
+/// event file alike): an event beyond either is refused, logged and
+/// counted, and never written to the file.
+#[tokio::test]
+async fn the_event_queue_is_bounded_by_count_and_bytes() {
+    let handler = "import time\ndef handler(event, context):\n    time.sleep(3)\n    return {}\n";
+    let mut count = python("bycount");
+    count.reserved_concurrent_executions = Some(1);
+    let mut bytes = python("bybytes");
+    bytes.reserved_concurrent_executions = Some(1);
+    let project = project_with(&[
+        (count, &[("app.py", handler)]),
+        (bytes, &[("app.py", handler)]),
+    ]);
+    let gateway = start(&project);
+    gateway
+        .services()
+        .functions
+        .set_event_config(portico::functions::EventConfig {
+            capacity: 2,
+            max_bytes: 1_000,
+            ..Default::default()
+        });
+    let send = |function: &str, body: String| {
+        let target = url(&gateway, &format!("/{function}/event"));
+        async move {
+            client()
+                .post(target)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let small = || json!({"n": 1}).to_string();
+    let large = || json!({"pad": "x".repeat(600)}).to_string();
+    assert_eq!(send("bycount", small()).await, 202);
+    assert_eq!(send("bycount", small()).await, 202);
+    assert_ne!(
+        send("bycount", small()).await,
+        202,
+        "a third event is refused"
+    );
+    assert_eq!(send("bybytes", large()).await, 202);
+    assert_ne!(
+        send("bybytes", large()).await,
+        202,
+        "1,200 bytes do not fit 1,000"
+    );
+    assert_eq!(
+        send("bybytes", small()).await,
+        202,
+        "a small one still fits"
+    );
+
+    let status = gateway.services().functions.status();
+    for name in ["bycount", "bybytes"] {
+        let status = &status.iter().find(|(n, _)| n == name).unwrap().1;
+        assert_eq!(status.events_overflowed, 1, "{name}: {status:?}");
+        assert_eq!(status.events_queued, 2, "{name}: {status:?}");
+    }
+    let text = log(&gateway, "bycount");
+    assert!(
+        text.contains("Status: dropped\tReason: the event queue of bycount is full (2 events)\tDropped so far: 1"),
+        "{text}"
+    );
+    let text = log(&gateway, "bybytes");
+    assert!(
+        text.contains("Reason: the event queue of bybytes is full (")
+            && text.contains(" bytes queued, 1000 allowed)"),
+        "{text}"
+    );
+    for name in ["bycount", "bybytes"] {
+        let file = project.path().join(format!(".portico/events/{name}.jsonl"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(text.matches(r#""op":"put""#).count(), 2, "{name}: {text}");
+    }
 }

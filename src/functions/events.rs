@@ -9,14 +9,22 @@
 //! a system error returns the event to the queue with an exponential wait
 //! (1 s up to 5 minutes on AWS) until the event is older than
 //! `MaximumEventAgeInSeconds` (60 to 21,600, default 21,600). Events the
-//! queue cannot hold, and events dropped after their attempts or their
-//! age, are written to the function's log and counted.
+//! queue cannot hold (by count or by bytes), and events dropped after
+//! their attempts or their age, are written to the function's log and
+//! counted.
 //!
-//! The queue is in memory: events still queued when the gateway stops are
-//! lost (AWS keeps them; persisting the queue in the project is left to do).
+//! Asynchronous invocations are durable ([`super::event_store`]): the
+//! caller's 202 means the event is synced to the project's
+//! `.portico/events/<function>.jsonl`; a gateway started later on the
+//! project runs what was left, with its original enqueue time and its
+//! function errors so far, so the maximum age and the retries keep
+//! counting. Delivery is at least once, as on AWS: an event running when
+//! the gateway died runs again. Deliveries (`$disconnect`) are not
+//! written: their caller waits for them.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,6 +32,8 @@ use bytes::Bytes;
 use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
 
+use super::event_store::{EventStore, OpenError, StoredEvent};
+use super::log::now_ms;
 use super::{FunctionHost, FunctionLog, InvokeError, Outcome};
 
 /// How the queue retries and how much it holds.
@@ -45,6 +55,9 @@ pub struct EventConfig {
     /// Events waiting or running per function; beyond it an event is
     /// refused (the caller gets `TooManyRequestsException`).
     pub capacity: usize,
+    /// The payload bytes those events may hold together (in memory and in
+    /// the event file); beyond it an event is refused likewise.
+    pub max_bytes: usize,
 }
 
 impl Default for EventConfig {
@@ -56,6 +69,7 @@ impl Default for EventConfig {
             system_retry_first: Duration::from_millis(100),
             system_retry_max: Duration::from_secs(5),
             capacity: 100_000,
+            max_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -65,7 +79,11 @@ type Reply = oneshot::Sender<Result<Outcome, InvokeError>>;
 struct Event {
     request_id: String,
     payload: Bytes,
-    enqueued: Instant,
+    /// When it was accepted (milliseconds since the Unix epoch, so that
+    /// its age survives a restart).
+    enqueued_ms: u64,
+    /// Written to the event file (a `done` line is owed when it ends).
+    persisted: bool,
     /// Attempts that ended in a function error.
     function_errors: u32,
     system_errors: u32,
@@ -82,6 +100,8 @@ struct QueueState {
     /// Waiting for a retry, in no particular order.
     delayed: Vec<Event>,
     in_flight: usize,
+    /// The payload bytes of the events waiting or running.
+    bytes: usize,
 }
 
 impl QueueState {
@@ -94,8 +114,13 @@ pub(super) struct EventQueue {
     function: String,
     log: Arc<FunctionLog>,
     config: EventConfig,
+    /// `None` when the host has no project directory, or the file could
+    /// not be opened (then the queue is in memory only; logged).
+    store: Option<EventStore>,
     state: Mutex<QueueState>,
     wake: Notify,
+    /// Set by [`EventQueue::stop`]: the dispatcher starts nothing more.
+    stopped: AtomicBool,
     overflowed: AtomicU64,
     discarded: AtomicU64,
 }
@@ -105,25 +130,102 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl EventQueue {
-    /// A queue for `function`, its dispatcher started on the current tokio
-    /// runtime.
+    /// A queue for `function`, its dispatcher started on `runtime`. With
+    /// `store_dir`, events are kept in its event file, and those left
+    /// there by an earlier gateway are queued again at once; the file is
+    /// waited for up to `lock_wait` when another gateway holds it.
     pub(super) fn start(
         function: &str,
         log: Arc<FunctionLog>,
         config: EventConfig,
         host: FunctionHost,
+        store_dir: Option<&Path>,
+        lock_wait: Duration,
+        runtime: &tokio::runtime::Handle,
     ) -> Arc<EventQueue> {
+        let (store, stored) = match store_dir {
+            Some(dir) => open_store(dir, function, &log, lock_wait),
+            None => (None, Vec::new()),
+        };
         let queue = Arc::new(EventQueue {
             function: function.to_string(),
             log,
             config,
+            store,
             state: Mutex::new(QueueState::default()),
             wake: Notify::new(),
+            stopped: AtomicBool::new(false),
             overflowed: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
         });
-        tokio::spawn(dispatch(Arc::clone(&queue), host));
+        let resumed = !stored.is_empty();
+        queue.resume(stored);
+        runtime.spawn(dispatch(Arc::clone(&queue), host, resumed));
         queue
+    }
+
+    /// Queues the events read back from the event file, as far as the
+    /// queue's bounds allow (the rest overflow: logged, counted, and
+    /// marked done in the file).
+    fn resume(&self, stored: Vec<StoredEvent>) {
+        if stored.is_empty() {
+            return;
+        }
+        let total = stored.len();
+        let mut state = lock(&self.state);
+        for event in stored {
+            if let Some(reason) = self.full(&state, event.payload.len()) {
+                self.overflow(&event.id, &reason);
+                if let Some(store) = &self.store {
+                    // Sent now; nothing waits for the write.
+                    drop(store.done(&event.id));
+                }
+                continue;
+            }
+            state.bytes += event.payload.len();
+            state.ready.push_back(Event {
+                request_id: event.id,
+                payload: event.payload,
+                enqueued_ms: event.enqueued_ms,
+                persisted: true,
+                function_errors: event.function_errors,
+                system_errors: 0,
+                due: Instant::now(),
+                reply: None,
+            });
+        }
+        let queued = state.ready.len();
+        drop(state);
+        if let Some(store) = &self.store {
+            self.log.push(format!(
+                "ASYNC_QUEUE Status: resumed\t{queued} of {total} event(s) left in {} queued again",
+                store.path().display()
+            ));
+        }
+    }
+
+    /// Why an event of `bytes` does not fit, if it does not.
+    fn full(&self, state: &QueueState, bytes: usize) -> Option<String> {
+        if state.len() >= self.config.capacity {
+            Some(format!(
+                "the event queue of {} is full ({} events)",
+                self.function, self.config.capacity
+            ))
+        } else if state.bytes.saturating_add(bytes) > self.config.max_bytes {
+            Some(format!(
+                "the event queue of {} is full ({} bytes queued, {} allowed)",
+                self.function, state.bytes, self.config.max_bytes
+            ))
+        } else {
+            None
+        }
+    }
+
+    fn overflow(&self, request_id: &str, reason: &str) {
+        let total = self.overflowed.fetch_add(1, Ordering::Relaxed) + 1;
+        self.log.push(format!(
+            "ASYNC_QUEUE RequestId: {request_id} Status: dropped\tReason: {reason}\tDropped so far: {total}"
+        ));
     }
 
     /// Events waiting or running, refused for lack of room, dropped.
@@ -136,46 +238,83 @@ impl EventQueue {
     }
 
     /// Queues an event; `Throttled` when the queue is full (logged and
-    /// counted).
-    pub(super) fn push(&self, payload: Bytes, reply: Option<Reply>) -> Result<(), InvokeError> {
+    /// counted). An asynchronous invocation (no `reply`) is written to the
+    /// event file first: this returns once it is synced there.
+    pub(super) async fn push(
+        &self,
+        payload: Bytes,
+        reply: Option<Reply>,
+    ) -> Result<(), InvokeError> {
         let request_id = uuid::Uuid::new_v4().to_string();
-        {
+        let synced = {
             let mut state = lock(&self.state);
-            if state.len() >= self.config.capacity {
+            if let Some(reason) = self.full(&state, payload.len()) {
                 drop(state);
-                let total = self.overflowed.fetch_add(1, Ordering::Relaxed) + 1;
-                self.log.push(format!(
-                    "ASYNC_QUEUE RequestId: {request_id} Status: dropped\tReason: the event queue of {} is full ({} events)\tDropped so far: {total}",
-                    self.function, self.config.capacity
-                ));
+                self.overflow(&request_id, &reason);
                 return Err(InvokeError::Throttled);
             }
-            let now = Instant::now();
+            let enqueued_ms = now_ms();
+            // Sent under the lock, so the file has the events in the order
+            // the queue has them.
+            let synced = match (&self.store, &reply) {
+                (Some(store), None) => Some(store.put(&request_id, enqueued_ms, &payload)),
+                _ => None,
+            };
+            state.bytes += payload.len();
             state.ready.push_back(Event {
                 request_id,
                 payload,
-                enqueued: now,
+                enqueued_ms,
+                persisted: synced.is_some(),
                 function_errors: 0,
                 system_errors: 0,
-                due: now,
+                due: Instant::now(),
                 reply,
             });
-        }
+            synced
+        };
         self.wake.notify_one();
+        if let Some(synced) = synced {
+            // A write that failed was logged once by the store; the event
+            // stays queued in memory.
+            let _ = synced.await;
+        }
         Ok(())
     }
 
-    fn discard(&self, event: Event, reason: &str) {
+    /// Stops dispatching (events left stay in the event file for the next
+    /// gateway) and releases the event file.
+    pub(super) fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+        if let Some(store) = &self.store {
+            store.close();
+        }
+    }
+
+    /// An event is finished (run, or dropped): it leaves the queue's
+    /// bytes and, when written, the event file.
+    async fn finish(&self, event: &Event) {
+        lock(&self.state).bytes -= event.payload.len();
+        if event.persisted
+            && let Some(store) = &self.store
+        {
+            store.done(&event.request_id).await;
+        }
+    }
+
+    async fn discard(&self, mut event: Event, reason: &str) {
         self.discarded.fetch_add(1, Ordering::Relaxed);
         self.log.push(format!(
             "ASYNC_QUEUE RequestId: {} Status: discarded\tReason: {reason}",
             event.request_id
         ));
-        if let Some(reply) = event.reply {
+        if let Some(reply) = event.reply.take() {
             let _ = reply.send(Err(InvokeError::Start(format!(
                 "the invocation was discarded: {reason}"
             ))));
         }
+        self.finish(&event).await;
     }
 
     /// Puts `event` back for a retry at `due`.
@@ -186,10 +325,55 @@ impl EventQueue {
     }
 }
 
+/// Opens `function`'s event file in `dir`, waiting up to `lock_wait` for
+/// another gateway (or the one before this, still stopping) to release it.
+/// On failure the queue is kept in memory (logged).
+fn open_store(
+    dir: &Path,
+    function: &str,
+    log: &Arc<FunctionLog>,
+    lock_wait: Duration,
+) -> (Option<EventStore>, Vec<StoredEvent>) {
+    let deadline = std::time::Instant::now() + lock_wait;
+    loop {
+        match EventStore::open(dir, function, Arc::clone(log)) {
+            Ok((store, stored)) => return (Some(store), stored),
+            Err(OpenError::Locked(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => {
+                log.push(format!(
+                    "ASYNC_QUEUE Status: in memory\tReason: {e}; events queued now are lost if the gateway stops"
+                ));
+                return (None, Vec::new());
+            }
+        }
+    }
+}
+
+/// Releases the event file when the dispatcher goes (its runtime shut
+/// down), so the next gateway on the project can take it.
+struct StopOnDrop(Arc<EventQueue>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
 /// Takes events as they fall due, at most the function's concurrency at
 /// once, each on a task of its own.
-async fn dispatch(queue: Arc<EventQueue>, host: FunctionHost) {
+async fn dispatch(queue: Arc<EventQueue>, host: FunctionHost, resumed: bool) {
+    let _stop = StopOnDrop(Arc::clone(&queue));
+    if resumed {
+        // Events resumed as the gateway starts: their workers should know
+        // where it listens, which it says a moment later.
+        host.wait_for_gateway_url(Duration::from_secs(1)).await;
+    }
     loop {
+        if queue.stopped.load(Ordering::SeqCst) {
+            return;
+        }
         let limit = host
             .definition(&queue.function)
             .map_or(1, |d| d.concurrency() as usize);
@@ -220,8 +404,9 @@ async fn dispatch(queue: Arc<EventQueue>, host: FunctionHost) {
                 tokio::spawn(attempt(Arc::clone(&queue), host.clone(), event));
             }
             None => {
-                // Woken by a new event, a finished attempt, or a retry
-                // falling due (and every few seconds, for a changed limit).
+                // Woken by a new event, a finished attempt, a retry
+                // falling due, a stop (and every few seconds, for a
+                // changed limit).
                 let sleep = next_due.unwrap_or_else(|| Instant::now() + Duration::from_secs(5));
                 tokio::select! {
                     _ = queue.wake.notified() => {}
@@ -234,15 +419,13 @@ async fn dispatch(queue: Arc<EventQueue>, host: FunctionHost) {
 
 async fn attempt(queue: Arc<EventQueue>, host: FunctionHost, mut event: Event) {
     let config = &queue.config;
-    let age = event.enqueued.elapsed();
+    let age = Duration::from_millis(now_ms().saturating_sub(event.enqueued_ms));
     if age > config.maximum_event_age {
-        queue.discard(
-            event,
-            &format!(
-                "EventAgeExceeded (older than {} s)",
-                config.maximum_event_age.as_secs()
-            ),
+        let reason = format!(
+            "EventAgeExceeded (older than {} s)",
+            config.maximum_event_age.as_secs()
         );
+        queue.discard(event, &reason).await;
     } else {
         match host
             .invoke_waiting(&queue.function, event.payload.clone())
@@ -252,21 +435,31 @@ async fn attempt(queue: Arc<EventQueue>, host: FunctionHost, mut event: Event) {
                 if let Some(reply) = event.reply.take() {
                     let _ = reply.send(Ok(outcome));
                 }
+                queue.finish(&event).await;
             }
             Ok(outcome @ Outcome::Error { .. }) => {
                 event.function_errors += 1;
                 if let Some(reply) = event.reply.take() {
                     let _ = reply.send(Ok(outcome));
+                    queue.finish(&event).await;
                 } else if event.function_errors > config.maximum_retry_attempts {
                     let attempts = event.function_errors;
-                    queue.discard(event, &format!("the function failed {attempts} attempt(s)"));
+                    let reason = format!("the function failed {attempts} attempt(s)");
+                    queue.discard(event, &reason).await;
                 } else {
+                    if event.persisted
+                        && let Some(store) = &queue.store
+                    {
+                        store.retry(&event.request_id, event.function_errors);
+                    }
                     let wait = config.retry_delays[(event.function_errors as usize - 1).min(1)];
                     queue.retry(event, Instant::now() + wait);
                 }
             }
             Err(InvokeError::NotFound(name)) => {
-                queue.discard(event, &format!("Function not found: {name}"));
+                queue
+                    .discard(event, &format!("Function not found: {name}"))
+                    .await;
             }
             Err(_) => {
                 // Throttled, or the pool was replaced under it: back to

@@ -6,13 +6,18 @@
 //! clients work unchanged. A pool per function reuses warm workers, starts
 //! more up to the concurrency limit, queues a little beyond it and then
 //! throttles, kills a worker whose invocation times out and replaces
-//! crashed ones; a worker that fails its init fails the waiting
-//! invocations at once and the next start waits (backing off). Each worker
+//! crashed ones; a worker that fails its init (exits, or does not ask
+//! for its first event within AWS's 10 s init limit and then the
+//! function's timeout) fails the waiting invocations at once and the next
+//! start waits (backing off). Each worker
 //! is a process group that dies with the gateway. Workers' output goes to
 //! the function's log with the START / END / REPORT / INIT_REPORT lines
 //! CloudWatch shows. Asynchronous invocations and `$disconnect`s go
-//! through a bounded event queue per function ([`events`]).
+//! through a bounded event queue per function ([`events`]); the
+//! asynchronous ones are kept in the project ([`event_store`]) until they
+//! have run.
 
+mod event_store;
 mod events;
 mod log;
 mod pool;
@@ -87,17 +92,41 @@ struct HostState {
     /// function reaches the gateway (the `@connections` API, the control
     /// plane).
     gateway_url: Option<String>,
+    /// The runtime the host was made in (the gateway's), which runs the
+    /// event queues resumed from the project's event files. `None` for a
+    /// host made outside a runtime (a one-off CLI invocation): its event
+    /// queues are in memory only, and it resumes nothing.
+    runtime: Option<tokio::runtime::Handle>,
+    /// How long a worker may take to initialize, for pools started from
+    /// now on (`None`: [`pool::INIT_LIMIT`]).
+    init_limit: Option<std::time::Duration>,
+}
+
+impl HostState {
+    /// Where the event queues keep their files: in the project, for a host
+    /// that has one.
+    fn events_dir(&self) -> Option<PathBuf> {
+        (!self.project_dir.as_os_str().is_empty())
+            .then(|| self.project_dir.join(event_store::EVENTS_DIR))
+    }
 }
 
 impl FunctionHost {
+    /// The host of `project`'s functions. Made inside a tokio runtime (the
+    /// gateway's), it runs at once, on that runtime, the asynchronous
+    /// invocations an earlier gateway left in the project's event files.
     pub fn new(project: &Project) -> FunctionHost {
         let host = FunctionHost::default();
+        host.inner.lock().unwrap_or_else(|e| e.into_inner()).runtime =
+            tokio::runtime::Handle::try_current().ok();
         host.update(project);
         host
     }
 
     /// Takes the project's function definitions; pools whose definition
-    /// changed (or went away) are stopped, their logs kept.
+    /// changed (or went away) are stopped, their logs kept. Another
+    /// project directory stops the event queues (their events stay in
+    /// their project); the new project's pending events are resumed.
     pub fn update(&self, project: &Project) {
         let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let definitions: HashMap<String, FunctionDefinition> = project
@@ -117,14 +146,68 @@ impl FunctionHost {
                 pool.shutdown();
             }
         }
+        if dir_changed {
+            for (_, queue) in state.events.drain() {
+                queue.stop();
+            }
+        }
         state.project_dir = project.dir.clone();
         state.definitions = definitions;
+        self.resume_events(&mut state);
+    }
+
+    /// Starts the event queue of each defined function that has events
+    /// waiting in its file (when the host has a runtime to run them on).
+    fn resume_events(&self, state: &mut HostState) {
+        let (Some(runtime), Some(dir)) = (state.runtime.clone(), state.events_dir()) else {
+            return;
+        };
+        let mut names: Vec<String> = state
+            .definitions
+            .keys()
+            .filter(|name| !state.events.contains_key(*name))
+            .filter(|name| {
+                std::fs::metadata(dir.join(format!("{name}.jsonl"))).is_ok_and(|m| m.len() > 0)
+            })
+            .cloned()
+            .collect();
+        names.sort();
+        for name in names {
+            let log = Arc::clone(state.logs.entry(name.clone()).or_default());
+            // The gateway before this one, dropped in this process, may
+            // still be letting its file go.
+            let queue = events::EventQueue::start(
+                &name,
+                log,
+                state.event_config.clone(),
+                self.clone(),
+                Some(&dir),
+                std::time::Duration::from_secs(2),
+                &runtime,
+            );
+            state.events.insert(name, queue);
+        }
     }
 
     /// Tells workers started from now on where the gateway listens.
     pub fn set_gateway_url(&self, url: &str) {
         let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         state.gateway_url = Some(url.to_string());
+    }
+
+    /// Waits (up to `limit`) until the gateway has said where it listens.
+    async fn wait_for_gateway_url(&self, limit: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while tokio::time::Instant::now() < deadline {
+            let set = {
+                let state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+                state.gateway_url.is_some()
+            };
+            if set {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 
     pub fn definition(&self, name: &str) -> Option<FunctionDefinition> {
@@ -146,6 +229,14 @@ impl FunctionHost {
     pub fn set_event_config(&self, config: EventConfig) {
         let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         state.event_config = config;
+    }
+
+    /// How long a worker may take to ask for its first event (AWS's 10 s
+    /// init limit unless set; tests shorten it), for pools started from now
+    /// on.
+    pub fn set_init_limit(&self, limit: std::time::Duration) {
+        let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        state.init_limit = Some(limit);
     }
 
     /// Workers running / busy per started function, and its event queue.
@@ -196,7 +287,8 @@ impl FunctionHost {
         let code_dir = std::fs::canonicalize(&code_dir)
             .or_else(|_| std::path::absolute(&code_dir))
             .unwrap_or(code_dir);
-        let pool = Arc::new(pool::Pool::new(definition, code_dir, log));
+        let init_limit = state.init_limit.unwrap_or(pool::INIT_LIMIT);
+        let pool = Arc::new(pool::Pool::new(definition, code_dir, log, init_limit));
         state.pools.insert(name.to_string(), Arc::clone(&pool));
         Ok(pool)
     }
@@ -224,16 +316,28 @@ impl FunctionHost {
             return Ok(Arc::clone(queue));
         }
         let log = Arc::clone(state.logs.entry(name.to_string()).or_default());
-        let queue = events::EventQueue::start(name, log, state.event_config.clone(), self.clone());
+        // A one-off host (no runtime of its own: a CLI invocation) keeps
+        // its events in memory and leaves the project's files alone.
+        let dir = state.runtime.as_ref().and(state.events_dir());
+        let queue = events::EventQueue::start(
+            name,
+            log,
+            state.event_config.clone(),
+            self.clone(),
+            dir.as_deref(),
+            std::time::Duration::ZERO,
+            &tokio::runtime::Handle::current(),
+        );
         state.events.insert(name.to_string(), Arc::clone(&queue));
         Ok(queue)
     }
 
-    /// Invokes `name` asynchronously (`Event`): queued (Lambda's 202), run
-    /// when the function has room, retried by AWS's rules, its result
-    /// dropped. `Throttled` when the function's event queue is full.
-    pub fn invoke_event(&self, name: &str, payload: Bytes) -> Result<(), InvokeError> {
-        self.events(name)?.push(payload, None)
+    /// Invokes `name` asynchronously (`Event`): queued (Lambda's 202) and
+    /// written to the project's event file (this returns once it is on
+    /// disk), run when the function has room, retried by AWS's rules, its
+    /// result dropped. `Throttled` when the function's event queue is full.
+    pub async fn invoke_event(&self, name: &str, payload: Bytes) -> Result<(), InvokeError> {
+        self.events(name)?.push(payload, None).await
     }
 
     /// Invokes `name` through its event queue and waits for the outcome:
@@ -245,17 +349,21 @@ impl FunctionHost {
         payload: Bytes,
     ) -> Result<Outcome, InvokeError> {
         let (reply, outcome) = tokio::sync::oneshot::channel();
-        self.events(name)?.push(payload, Some(reply))?;
+        self.events(name)?.push(payload, Some(reply)).await?;
         outcome
             .await
             .unwrap_or_else(|_| Err(InvokeError::Start("the gateway is stopping".into())))
     }
 
-    /// Stops every worker.
+    /// Stops every worker and every event queue (events not yet run stay
+    /// in the project's event files).
     pub fn shutdown(&self) {
         let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         for (_, pool) in state.pools.drain() {
             pool.shutdown();
+        }
+        for (_, queue) in state.events.drain() {
+            queue.stop();
         }
     }
 }

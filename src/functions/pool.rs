@@ -30,6 +30,11 @@ const QUEUE_WAIT: Duration = Duration::from_secs(30);
 /// at once with the init error.
 const INIT_BACKOFF_FIRST: Duration = Duration::from_secs(1);
 const INIT_BACKOFF_MAX: Duration = Duration::from_secs(60);
+/// How long a runtime may take to ask for its first event (AWS: "The Init
+/// phase is limited to 10 seconds"; a start after an init timeout has the
+/// function's timeout instead:
+/// <https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html>).
+pub const INIT_LIMIT: Duration = Duration::from_secs(10);
 
 /// Starts each worker under a small `sh` that leads the worker's process
 /// group: when the gateway dies (even by `kill -9`) the kernel sends this
@@ -121,6 +126,10 @@ struct Worker {
     current: Mutex<Option<Running>>,
     init_error: Mutex<Option<Bytes>>,
     kill: Mutex<Option<oneshot::Sender<()>>>,
+    /// How long it may take to ask for its first event.
+    init_limit: Duration,
+    /// Set when it was stopped for taking longer than `init_limit`.
+    init_timed_out: AtomicBool,
 }
 
 #[derive(Default)]
@@ -136,11 +145,17 @@ struct PoolState {
     /// The wait before the next start after an init failure (zero once a
     /// worker starts).
     backoff: Duration,
+    /// Init timeouts in a row (zero once a worker starts): after the first,
+    /// the next start has the function's timeout; after the second, the
+    /// function has failed its init.
+    init_timeouts: u32,
 }
 
 pub struct Pool {
     definition: FunctionDefinition,
     code_dir: PathBuf,
+    /// [`INIT_LIMIT`], or less for tests.
+    init_limit: Duration,
     log: Arc<FunctionLog>,
     queue: mpsc::UnboundedSender<Pending>,
     receiver: tokio::sync::Mutex<mpsc::UnboundedReceiver<Pending>>,
@@ -169,11 +184,17 @@ fn iso_now() -> String {
 }
 
 impl Pool {
-    pub fn new(definition: FunctionDefinition, code_dir: PathBuf, log: Arc<FunctionLog>) -> Pool {
+    pub fn new(
+        definition: FunctionDefinition,
+        code_dir: PathBuf,
+        log: Arc<FunctionLog>,
+        init_limit: Duration,
+    ) -> Pool {
         let (queue, receiver) = mpsc::unbounded_channel();
         Pool {
             definition,
             code_dir,
+            init_limit,
             log,
             queue,
             receiver: tokio::sync::Mutex::new(receiver),
@@ -374,6 +395,13 @@ impl Pool {
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
         let (kill_tx, kill_rx) = oneshot::channel();
+        // After an init timeout the next start has the function's timeout
+        // (AWS retries the init within the first invocation).
+        let init_limit = if lock(&self.state).init_timeouts > 0 {
+            Duration::from_secs(u64::from(self.definition.timeout))
+        } else {
+            self.init_limit
+        };
         let worker = Arc::new(Worker {
             id,
             pid: Mutex::new(None),
@@ -383,6 +411,8 @@ impl Pool {
             current: Mutex::new(None),
             init_error: Mutex::new(None),
             kill: Mutex::new(Some(kill_tx)),
+            init_limit,
+            init_timed_out: AtomicBool::new(false),
         });
         let definition = &self.definition;
         let mut command = tokio::process::Command::new("/bin/sh");
@@ -496,7 +526,15 @@ impl Pool {
         tokio::spawn(async move {
             let status = tokio::select! {
                 status = child.wait() => status.ok(),
-                _ = kill_rx => {
+                stop = async {
+                    tokio::select! {
+                        _ = kill_rx => false,
+                        _ = init_deadline(&worker) => true,
+                    }
+                } => {
+                    // A runtime that has not asked for its first event in
+                    // time is stopped like one that is killed.
+                    worker.init_timed_out.store(stop, Ordering::SeqCst);
                     if let Some(pgid) = group.0 {
                         kill_group(pgid);
                     }
@@ -547,6 +585,10 @@ impl Pool {
         }
         let posted = lock(&worker.init_error).take();
         if self.shut.load(Ordering::SeqCst) {
+            return;
+        }
+        if worker.init_timed_out.load(Ordering::SeqCst) {
+            self.init_timed_out(worker);
             return;
         }
         if let Some(status) = status
@@ -604,6 +646,60 @@ impl Pool {
         } else {
             exit
         };
+        self.record_init_failure(error_type, message, posted, label);
+    }
+
+    /// A worker did not ask for its first event within its init limit (it
+    /// was stopped). The first time, the `INIT_REPORT ... Status: timeout`
+    /// line and a new start at once, with the function's timeout for its
+    /// init; a second time in a row, an init failure (`Sandbox.Timedout`,
+    /// AWS's error for a timeout) with the back-off of
+    /// [`Pool::init_failed`].
+    fn init_timed_out(self: &Arc<Self>, worker: &Worker) {
+        let timeouts = {
+            let mut state = lock(&self.state);
+            state.init_timeouts += 1;
+            state.init_timeouts
+        };
+        let phase = if timeouts == 1 { "init" } else { "invoke" };
+        self.log.push(format!(
+            "INIT_REPORT Init Duration: {:.2} ms\tPhase: {phase}\tStatus: timeout",
+            worker.spawned.elapsed().as_secs_f64() * 1000.0
+        ));
+        if timeouts == 1 {
+            self.log.push(format!(
+                "Init timed out after {:.0} s; the next start may take the function's timeout ({} s)",
+                worker.init_limit.as_secs_f64(),
+                self.definition.timeout
+            ));
+            self.scale();
+            return;
+        }
+        lock(&self.state).init_timeouts = 0;
+        self.record_init_failure(
+            "Sandbox.Timedout".into(),
+            format!(
+                "Task timed out after {}.00 seconds",
+                self.definition.timeout
+            ),
+            None,
+            format!(
+                "init timed out after {:.0} s",
+                worker.init_limit.as_secs_f64()
+            ),
+        );
+    }
+
+    /// Records an init failure: the next start waits (doubling), and the
+    /// waiting invocations get the error at once when no initialized
+    /// worker can take them.
+    fn record_init_failure(
+        self: &Arc<Self>,
+        error_type: String,
+        message: String,
+        posted: Option<Bytes>,
+        label: String,
+    ) {
         let (backoff, any_started) = {
             let mut state = lock(&self.state);
             state.backoff = if state.backoff.is_zero() {
@@ -786,6 +882,7 @@ impl Pool {
             *lock(&worker.init) = Some(worker.spawned.elapsed());
             let mut state = lock(&self.state);
             state.backoff = Duration::ZERO;
+            state.init_timeouts = 0;
             if state.init_failure.take().is_some() {
                 drop(state);
                 self.log.push("Init succeeded: the function recovered");
@@ -838,6 +935,15 @@ impl Pool {
                 .body(Full::new(pending.payload))
                 .unwrap_or_default();
         }
+    }
+}
+
+/// Resolves when `worker` has not asked for its first event within its
+/// init limit; never once it has.
+async fn init_deadline(worker: &Worker) {
+    tokio::time::sleep(worker.init_limit).await;
+    if worker.started.load(Ordering::SeqCst) {
+        std::future::pending::<()>().await;
     }
 }
 

@@ -1054,6 +1054,7 @@ async fn lambda_invoke(
         services
             .functions
             .invoke_event(function, request.body)
+            .await
             .map_err(|e| IntegrationError::Configuration(e.to_string()))?;
         return Ok(EndpointResponse {
             status: 202,
