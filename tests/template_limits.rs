@@ -418,3 +418,30 @@ fn real_templates_render_within_the_inline_slice() {
         Ok(None)
     );
 }
+
+/// `test-invoke-method` runs the draft through the same bounded render:
+/// a hostile template answers the 500 in its result (and the log names
+/// the limit), and the gateway goes on serving.
+#[tokio::test]
+async fn test_invoke_method_is_bounded_too() {
+    let gateway = serve(&[add_all_40(), NESTED_LOOPS.to_string()]);
+    let client = client();
+    for (resource, limit) in [("res0", "MAX_RENDER_BYTES"), ("res1", "MAX_RENDER_STEPS")] {
+        let response = client
+            .post(format!(
+                "{}/restapis/testapi001/resources/{resource}/methods/GET",
+                base(&gateway)
+            ))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .expect("the control plane answers");
+        assert_eq!(response.status(), 200);
+        let result: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(result["status"], 500, "{result}");
+        assert_eq!(result["body"], r#"{"message": "Internal server error"}"#);
+        assert!(result["log"].as_str().unwrap().contains(limit), "{result}");
+        assert_still_serving(&client, &gateway).await;
+    }
+}
