@@ -1148,7 +1148,7 @@ fn function(project_dir: &Path, command: FunctionCommand) -> Result<i32, CliErro
             definition.timeout = timeout;
             definition.memory_size = memory;
             definition.reserved_concurrent_executions = concurrency;
-            definition.validate().map_err(CliError)?;
+            definition.validate()?;
             let code_dir = definition.code_dir(&project.dir);
             if !code_dir.is_dir() {
                 return Err(CliError(format!(
@@ -1292,9 +1292,7 @@ fn usage_plan(project_dir: &Path, command: UsagePlanCommand) -> Result<i32, CliE
                 burst_limit,
                 rate_limit,
             });
-    let id = project
-        .add_usage_plan(&name, &api_id, &stage, throttle, quota)
-        .map_err(CliError)?;
+    let id = project.add_usage_plan(&name, &api_id, &stage, throttle, quota)?;
     project.save()?;
     println!("{id}");
     Ok(0)

@@ -854,7 +854,7 @@ impl Studio {
                 })))
             }
             Change::AddStage => self.workspace.edit_project(edit(Box::new(move |api| {
-                crate::model::validate_stage_name(&stage_name)?;
+                crate::model::validate_stage_name(&stage_name).map_err(|e| e.to_string())?;
                 if api.stages.iter().any(|s| s.stage_name == stage_name) {
                     return Err(format!("Stage {stage_name} exists"));
                 }

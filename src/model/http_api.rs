@@ -245,29 +245,45 @@ pub enum RouteKey {
     Path { verb: String, path: String },
 }
 
+/// Why a route key is refused; each holds the key (and the part at fault).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteKeyError {
+    #[error("Invalid route key {0:?}: expected \"VERB /path\" or \"$default\"")]
+    Shape(String),
+    #[error("Invalid route key {key:?}: unknown method {verb:?}")]
+    UnknownMethod { key: String, verb: String },
+    #[error("Invalid route key {0:?}: the path must start with /")]
+    PathStart(String),
+    #[error("Invalid route key {key:?}: bad path variable {segment:?}")]
+    BadVariable { key: String, segment: String },
+    #[error("Invalid route key {0:?}: a greedy path variable must be last")]
+    GreedyNotLast(String),
+    #[error("Invalid route key {key:?}: bad path segment {segment:?}")]
+    BadSegment { key: String, segment: String },
+}
+
 impl RouteKey {
     /// Parses `GET /pets/{id}`, `ANY /{proxy+}`, `$default`, as AWS accepts
     /// them: a verb, one space, a path starting with `/` whose segments are
     /// literals, `{name}`, or a final `{name+}`.
-    pub fn parse(key: &str) -> Result<RouteKey, String> {
+    pub fn parse(key: &str) -> Result<RouteKey, RouteKeyError> {
         if key == "$default" {
             return Ok(RouteKey::Default);
         }
-        let (verb, path) = key.split_once(' ').ok_or_else(|| {
-            format!("Invalid route key {key:?}: expected \"VERB /path\" or \"$default\"")
-        })?;
+        let (verb, path) = key
+            .split_once(' ')
+            .ok_or_else(|| RouteKeyError::Shape(key.to_string()))?;
         const VERBS: [&str; 8] = [
             "ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
         ];
         if !VERBS.contains(&verb) {
-            return Err(format!(
-                "Invalid route key {key:?}: unknown method {verb:?}"
-            ));
+            return Err(RouteKeyError::UnknownMethod {
+                key: key.to_string(),
+                verb: verb.to_string(),
+            });
         }
         if !path.starts_with('/') {
-            return Err(format!(
-                "Invalid route key {key:?}: the path must start with /"
-            ));
+            return Err(RouteKeyError::PathStart(key.to_string()));
         }
         let segments: Vec<&str> = path.split('/').skip(1).filter(|s| !s.is_empty()).collect();
         for (i, segment) in segments.iter().enumerate() {
@@ -277,19 +293,19 @@ impl RouteKey {
                     None => (inner, false),
                 };
                 if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err(format!(
-                        "Invalid route key {key:?}: bad path variable {segment:?}"
-                    ));
+                    return Err(RouteKeyError::BadVariable {
+                        key: key.to_string(),
+                        segment: segment.to_string(),
+                    });
                 }
                 if greedy && i + 1 != segments.len() {
-                    return Err(format!(
-                        "Invalid route key {key:?}: a greedy path variable must be last"
-                    ));
+                    return Err(RouteKeyError::GreedyNotLast(key.to_string()));
                 }
             } else if segment.contains(['{', '}']) {
-                return Err(format!(
-                    "Invalid route key {key:?}: bad path segment {segment:?}"
-                ));
+                return Err(RouteKeyError::BadSegment {
+                    key: key.to_string(),
+                    segment: segment.to_string(),
+                });
             }
         }
         Ok(RouteKey::Path {
@@ -326,7 +342,8 @@ impl HttpApi {
         let mut keys = std::collections::HashSet::new();
         for (index, route) in self.routes.iter().enumerate() {
             let i = index.to_string();
-            RouteKey::parse(&route.route_key).map_err(|e| (at(&["routes", &i, "routeKey"]), e))?;
+            RouteKey::parse(&route.route_key)
+                .map_err(|e| (at(&["routes", &i, "routeKey"]), e.to_string()))?;
             if !keys.insert(route.route_key.as_str()) {
                 return Err((
                     at(&["routes", &i, "routeKey"]),
@@ -449,8 +466,12 @@ impl HttpApi {
                 ));
             }
             for key in integration.request_parameters.keys() {
-                parse_mapping_key(key, false)
-                    .map_err(|e| (at(&["integrations", &i, "requestParameters", key]), e))?;
+                parse_mapping_key(key, false).map_err(|e| {
+                    (
+                        at(&["integrations", &i, "requestParameters", key]),
+                        e.to_string(),
+                    )
+                })?;
             }
             for (status, mappings) in &integration.response_parameters {
                 if !status
@@ -466,7 +487,7 @@ impl HttpApi {
                     parse_mapping_key(key, true).map_err(|e| {
                         (
                             at(&["integrations", &i, "responseParameters", status, key]),
-                            e,
+                            e.to_string(),
                         )
                     })?;
                 }
@@ -533,6 +554,23 @@ pub enum MappingPlace {
     StatusCode,
 }
 
+/// Why a parameter mapping key is refused; each holds the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MappingKeyError {
+    #[error("Invalid mapping key {0:?}: expected ACTION:PLACE")]
+    Shape(String),
+    #[error(
+        "Invalid mapping key {key:?}: the action must be append, overwrite or remove, not {action:?}"
+    )]
+    Action { key: String, action: String },
+    /// A request mapping's place is not a header, query string or path.
+    #[error("Invalid mapping key {0:?}: expected header.NAME, querystring.NAME or overwrite:path")]
+    RequestPlace(String),
+    /// A response mapping's place is not a header or the status code.
+    #[error("Invalid mapping key {0:?}: expected header.NAME or overwrite:statuscode")]
+    ResponsePlace(String),
+}
+
 /// Parses a parameter mapping key as AWS writes them
 /// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-parameter-mapping.html>):
 /// `append:header.x`, `overwrite:querystring.q`, `remove:header.x`,
@@ -540,18 +578,19 @@ pub enum MappingPlace {
 pub fn parse_mapping_key(
     key: &str,
     response: bool,
-) -> Result<(MappingAction, MappingPlace), String> {
+) -> Result<(MappingAction, MappingPlace), MappingKeyError> {
     let (action, place) = key
         .split_once(':')
-        .ok_or_else(|| format!("Invalid mapping key {key:?}: expected ACTION:PLACE"))?;
+        .ok_or_else(|| MappingKeyError::Shape(key.to_string()))?;
     let action = match action {
         "append" => MappingAction::Append,
         "overwrite" => MappingAction::Overwrite,
         "remove" => MappingAction::Remove,
         other => {
-            return Err(format!(
-                "Invalid mapping key {key:?}: the action must be append, overwrite or remove, not {other:?}"
-            ));
+            return Err(MappingKeyError::Action {
+                key: key.to_string(),
+                action: other.to_string(),
+            });
         }
     };
     let place = if let Some(name) = place.strip_prefix("header.") {
@@ -563,14 +602,11 @@ pub fn parse_mapping_key(
     } else if place == "statuscode" && response && action == MappingAction::Overwrite {
         MappingPlace::StatusCode
     } else {
-        return Err(format!(
-            "Invalid mapping key {key:?}: expected {}",
-            if response {
-                "header.NAME or overwrite:statuscode"
-            } else {
-                "header.NAME, querystring.NAME or overwrite:path"
-            }
-        ));
+        return Err(if response {
+            MappingKeyError::ResponsePlace(key.to_string())
+        } else {
+            MappingKeyError::RequestPlace(key.to_string())
+        });
     };
     Ok((action, place))
 }

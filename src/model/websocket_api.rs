@@ -187,7 +187,7 @@ impl WebSocketApi {
             ));
         }
         validate_selection_expression(&self.route_selection_expression)
-            .map_err(|e| (at(&["routeSelectionExpression"]), e))?;
+            .map_err(|e| (at(&["routeSelectionExpression"]), e.to_string()))?;
         let mut keys = std::collections::HashSet::new();
         for (index, route) in self.routes.iter().enumerate() {
             let i = index.to_string();
@@ -324,8 +324,12 @@ impl WebSocketApi {
                 ));
             }
             if let Some(expression) = &integration.template_selection_expression {
-                validate_selection_expression(expression)
-                    .map_err(|e| (at(&["integrations", &i, "templateSelectionExpression"]), e))?;
+                validate_selection_expression(expression).map_err(|e| {
+                    (
+                        at(&["integrations", &i, "templateSelectionExpression"]),
+                        e.to_string(),
+                    )
+                })?;
             }
             for (key, template) in &integration.request_templates {
                 if let Err(error) = crate::vtl::Template::compile(template) {
@@ -381,7 +385,7 @@ impl WebSocketApi {
 /// A selection expression as WebSocket APIs take them: `$request.body.x`
 /// (a JSON path below the body), `${request.body.x}`, `$context.x`,
 /// `$request.header.x`, or a literal such as `\$default` / `$default`.
-pub fn validate_selection_expression(expression: &str) -> Result<(), String> {
+pub fn validate_selection_expression(expression: &str) -> Result<(), SelectionExpressionError> {
     let inner = expression
         .strip_prefix("${")
         .and_then(|e| e.strip_suffix('}'))
@@ -406,10 +410,16 @@ pub fn validate_selection_expression(expression: &str) -> Result<(), String> {
     if expression == "$request.body" {
         return Ok(());
     }
-    Err(format!(
-        "expected $request.body.PATH, $request.header.NAME, $context.NAME or a literal, found {expression:?}"
-    ))
+    Err(SelectionExpressionError(expression.to_string()))
 }
+
+/// A selection expression that is neither a known source nor a literal; it
+/// holds the expression (with `${...}` unwrapped).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "expected $request.body.PATH, $request.header.NAME, $context.NAME or a literal, found {0:?}"
+)]
+pub struct SelectionExpressionError(pub String);
 
 /// WebSocket APIs in a project: loading (with located errors), snapshots,
 /// lookup and deployment.
@@ -527,7 +537,7 @@ impl super::Project {
         description: Option<&str>,
     ) -> Result<HttpDeployment, super::ProjectError> {
         use super::ProjectError;
-        super::validate_stage_name(stage_name).map_err(ProjectError::Rejected)?;
+        super::validate_stage_name(stage_name).map_err(ProjectError::rejected)?;
         let api = self
             .web_socket_apis
             .iter()

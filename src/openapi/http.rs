@@ -147,7 +147,8 @@ pub fn import(document: &Value) -> Result<(HttpApi, Vec<String>), OpenApiError> 
             } else {
                 format!("{verb} {path}")
             };
-            RouteKey::parse(&route_key).map_err(|e| OpenApiError::invalid(&pointer, e))?;
+            RouteKey::parse(&route_key)
+                .map_err(|e| OpenApiError::invalid(&pointer, e.to_string()))?;
             let index = api.routes.len() + 1;
             let mut route = Route {
                 route_id: format!("route{index:03}"),
