@@ -499,7 +499,7 @@ impl Studio {
                     .get_mut(index)
                     .ok_or_else(|| "no HTTP API selected".to_string())?;
                 let message = f(api)?;
-                api.validate().map_err(|(_, e)| e)?;
+                api.validate().map_err(|e| e.1)?;
                 Ok(message)
             }
         };

@@ -315,6 +315,13 @@ impl RouteKey {
     }
 }
 
+/// What an HTTP or WebSocket API's `validate` found wrong: where (the field
+/// names and indexes below the API, `["routes", "0", "routeKey"]`) and
+/// what. `Display` is the message alone; loaders add the file position.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{1}")]
+pub struct InvalidField(pub Vec<String>, pub String);
+
 /// Whether `id` names an authorizer of type `kind` (`JWT`, `REQUEST`)
 /// among `authorizers`.
 pub(super) fn has_authorizer(authorizers: &[HttpAuthorizer], id: Option<&str>, kind: &str) -> bool {
@@ -331,10 +338,10 @@ impl HttpApi {
 
     /// Checks what the runtime relies on; `Err((path below the API, what
     /// is wrong))`.
-    pub fn validate(&self) -> Result<(), (Vec<String>, String)> {
+    pub fn validate(&self) -> Result<(), InvalidField> {
         let at = |parts: &[&str]| parts.iter().map(|p| p.to_string()).collect::<Vec<_>>();
         if self.protocol_type != "HTTP" {
-            return Err((
+            return Err(InvalidField(
                 at(&["protocolType"]),
                 format!("expected HTTP, found {:?}", self.protocol_type),
             ));
@@ -343,9 +350,9 @@ impl HttpApi {
         for (index, route) in self.routes.iter().enumerate() {
             let i = index.to_string();
             RouteKey::parse(&route.route_key)
-                .map_err(|e| (at(&["routes", &i, "routeKey"]), e.to_string()))?;
+                .map_err(|e| InvalidField(at(&["routes", &i, "routeKey"]), e.to_string()))?;
             if !keys.insert(route.route_key.as_str()) {
-                return Err((
+                return Err(InvalidField(
                     at(&["routes", &i, "routeKey"]),
                     format!("duplicate route key {:?}", route.route_key),
                 ));
@@ -354,7 +361,7 @@ impl HttpApi {
                 "NONE" => {}
                 "JWT" => {
                     if !has_authorizer(&self.authorizers, route.authorizer_id.as_deref(), "JWT") {
-                        return Err((
+                        return Err(InvalidField(
                             at(&["routes", &i, "authorizerId"]),
                             "a JWT route needs the authorizerId of a JWT authorizer of this API"
                                 .into(),
@@ -364,7 +371,7 @@ impl HttpApi {
                 "CUSTOM" => {
                     if !has_authorizer(&self.authorizers, route.authorizer_id.as_deref(), "REQUEST")
                     {
-                        return Err((
+                        return Err(InvalidField(
                             at(&["routes", &i, "authorizerId"]),
                             "a CUSTOM route needs the authorizerId of a REQUEST authorizer of this API"
                                 .into(),
@@ -372,7 +379,7 @@ impl HttpApi {
                     }
                 }
                 other => {
-                    return Err((
+                    return Err(InvalidField(
                         at(&["routes", &i, "authorizationType"]),
                         format!(
                             "expected NONE, JWT or CUSTOM (AWS_IAM is not served yet), found {other:?}"
@@ -381,7 +388,7 @@ impl HttpApi {
                 }
             }
             if route.target.is_some() && self.target(route).is_none() {
-                return Err((
+                return Err(InvalidField(
                     at(&["routes", &i, "target"]),
                     format!(
                         "expected integrations/{{integrationId}} of an integration of this API, found {:?}",
@@ -393,7 +400,7 @@ impl HttpApi {
         for (index, authorizer) in self.authorizers.iter().enumerate() {
             let i = index.to_string();
             if !matches!(authorizer.authorizer_type.as_str(), "JWT" | "REQUEST") {
-                return Err((
+                return Err(InvalidField(
                     at(&["authorizers", &i, "authorizerType"]),
                     format!(
                         "expected JWT or REQUEST, found {:?}",
@@ -403,21 +410,21 @@ impl HttpApi {
             }
             if authorizer.authorizer_type == "REQUEST" {
                 if authorizer.authorizer_uri.is_none() {
-                    return Err((
+                    return Err(InvalidField(
                         at(&["authorizers", &i, "authorizerUri"]),
                         "a REQUEST authorizer needs an authorizerUri".into(),
                     ));
                 }
                 let version = authorizer.authorizer_payload_format_version.as_deref();
                 if !matches!(version, Some("1.0" | "2.0")) {
-                    return Err((
+                    return Err(InvalidField(
                         at(&["authorizers", &i, "authorizerPayloadFormatVersion"]),
                         "a REQUEST authorizer needs authorizerPayloadFormatVersion 1.0 or 2.0"
                             .into(),
                     ));
                 }
                 if authorizer.enable_simple_responses == Some(true) && version != Some("2.0") {
-                    return Err((
+                    return Err(InvalidField(
                         at(&["authorizers", &i, "enableSimpleResponses"]),
                         "simple responses need authorizerPayloadFormatVersion 2.0".into(),
                     ));
@@ -426,7 +433,7 @@ impl HttpApi {
                     .authorizer_result_ttl_in_seconds
                     .is_some_and(|ttl| ttl > 3600)
                 {
-                    return Err((
+                    return Err(InvalidField(
                         at(&["authorizers", &i, "authorizerResultTtlInSeconds"]),
                         "the TTL must be between 0 and 3600 seconds".into(),
                     ));
@@ -439,7 +446,7 @@ impl HttpApi {
                     .and_then(|c| c.issuer.as_ref())
                     .is_none()
             {
-                return Err((
+                return Err(InvalidField(
                     at(&["authorizers", &i, "jwtConfiguration"]),
                     "a JWT authorizer needs jwtConfiguration.issuer".into(),
                 ));
@@ -451,7 +458,7 @@ impl HttpApi {
                 integration.integration_type.as_str(),
                 "AWS_PROXY" | "HTTP_PROXY"
             ) {
-                return Err((
+                return Err(InvalidField(
                     at(&["integrations", &i, "integrationType"]),
                     format!(
                         "expected AWS_PROXY or HTTP_PROXY, found {:?}",
@@ -460,14 +467,14 @@ impl HttpApi {
                 ));
             }
             if integration.integration_uri.is_none() {
-                return Err((
+                return Err(InvalidField(
                     at(&["integrations", &i, "integrationUri"]),
                     "an integration needs an integrationUri".into(),
                 ));
             }
             for key in integration.request_parameters.keys() {
                 parse_mapping_key(key, false).map_err(|e| {
-                    (
+                    InvalidField(
                         at(&["integrations", &i, "requestParameters", key]),
                         e.to_string(),
                     )
@@ -478,14 +485,14 @@ impl HttpApi {
                     .parse::<u16>()
                     .is_ok_and(|s| (100..=599).contains(&s))
                 {
-                    return Err((
+                    return Err(InvalidField(
                         at(&["integrations", &i, "responseParameters", status]),
                         format!("expected an HTTP status code, found {status:?}"),
                     ));
                 }
                 for key in mappings.keys() {
                     parse_mapping_key(key, true).map_err(|e| {
-                        (
+                        InvalidField(
                             at(&["integrations", &i, "responseParameters", status, key]),
                             e.to_string(),
                         )
@@ -495,7 +502,7 @@ impl HttpApi {
             if let Some(version) = &integration.payload_format_version
                 && !matches!(version.as_str(), "1.0" | "2.0")
             {
-                return Err((
+                return Err(InvalidField(
                     at(&["integrations", &i, "payloadFormatVersion"]),
                     format!("expected 1.0 or 2.0, found {version:?}"),
                 ));
@@ -503,7 +510,7 @@ impl HttpApi {
             if let Some(timeout) = integration.timeout_in_millis
                 && !(50..=30_000).contains(&timeout)
             {
-                return Err((
+                return Err(InvalidField(
                     at(&["integrations", &i, "timeoutInMillis"]),
                     format!(
                         "Timeout must be between 50 milliseconds and 30 seconds, found {timeout}"

@@ -34,8 +34,8 @@ pub use function::{FunctionDefinition, FunctionError, RuntimeKind, function_from
 pub use gateway_response::{GatewayResponse, GatewayResponseType};
 pub use http_api::{
     CorsConfiguration, HttpApi, HttpAuthorizer, HttpDeployment, HttpDeploymentSnapshot,
-    HttpIntegration, HttpStage, JwtConfiguration, MappingAction, MappingKeyError, MappingPlace,
-    Route, RouteKey, RouteKeyError, parse_mapping_key,
+    HttpIntegration, HttpStage, InvalidField, JwtConfiguration, MappingAction, MappingKeyError,
+    MappingPlace, Route, RouteKey, RouteKeyError, parse_mapping_key,
 };
 pub use ids::{new_deployment_id, new_resource_id, new_rest_api_id};
 pub use integration::{

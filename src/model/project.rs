@@ -201,13 +201,13 @@ impl Project {
                 (!http_ids.insert(api.api_id.as_str())
                     || project.rest_apis.iter().any(|r| r.id == api.api_id))
                 .then(|| {
-                    (
+                    super::InvalidField(
                         vec!["apiId".to_string()],
                         format!("duplicate API id {:?}", api.api_id),
                     )
                 })
             });
-            if let Some((rest, message)) = problem {
+            if let Some(super::InvalidField(rest, message)) = problem {
                 let mut steps: Vec<Step> = vec!["httpApis".into(), index.into()];
                 steps.extend(rest.iter().map(|part| match part.parse::<usize>() {
                     Ok(i) => Step::from(i),
@@ -235,7 +235,7 @@ impl Project {
                 })?;
                 let snapshot: super::HttpDeploymentSnapshot =
                     parse(&snapshot_path, &snapshot_text)?;
-                if let Err((rest, message)) = snapshot.http_api.validate() {
+                if let Err(super::InvalidField(rest, message)) = snapshot.http_api.validate() {
                     let mut steps: Vec<Step> = vec!["httpApi".into()];
                     steps.extend(rest.iter().map(|part| match part.parse::<usize>() {
                         Ok(i) => Step::from(i),

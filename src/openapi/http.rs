@@ -233,9 +233,10 @@ pub fn import(document: &Value) -> Result<(HttpApi, Vec<String>), OpenApiError> 
             api.routes.push(route);
         }
     }
-    api.validate().map_err(|(path, message)| {
-        OpenApiError::invalid(&format!("/{}", path.join("/")), message)
-    })?;
+    api.validate()
+        .map_err(|crate::model::InvalidField(path, message)| {
+            OpenApiError::invalid(&format!("/{}", path.join("/")), message)
+        })?;
     Ok((api, warnings))
 }
 
