@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::echo_backend::{self, EchoBackend};
 use crate::gateway::{self, Gateway, GatewayConfig, MethodRequest};
-use crate::model::Project;
+use crate::model::{Project, ProjectError, UsagePlanError};
 use crate::openapi;
 
 /// The bundled sample project, used when `--project` is not given.
@@ -355,14 +355,92 @@ fn exit_quietly_when_stdout_closes() {
     }));
 }
 
-/// A failure the CLI reports in one line and exit code 2.
-#[derive(Debug)]
-struct CliError(String);
-
-impl<E: std::fmt::Display> From<E> for CliError {
-    fn from(error: E) -> CliError {
-        CliError(error.to_string())
-    }
+/// A failure the CLI reports in one line, `error: {this}` on stderr, and
+/// exit code 2. Each source keeps its own message; the CLI adds the flag,
+/// file or address it concerns.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    /// A flag's value is malformed, or flags that do not go together
+    /// (`--header "x": expected K:V`).
+    #[error("{0}")]
+    BadArgument(String),
+    /// Loading, changing or saving the project.
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+    /// `function add`: a definition `CreateFunction` would refuse.
+    #[error(transparent)]
+    Function(#[from] crate::model::FunctionError),
+    /// `usage-plan add`.
+    #[error(transparent)]
+    UsagePlan(#[from] UsagePlanError),
+    /// `api-key add`.
+    #[error("api-key add: {0}")]
+    ApiKey(UsagePlanError),
+    #[error("echo backend on {addr}: {source}")]
+    EchoBackend {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    GatewayStart(#[from] gateway::GatewayStartError),
+    /// `invoke`: the API's draft does not compile.
+    #[error(transparent)]
+    Compile(#[from] gateway::CompileError),
+    /// `function invoke`: the function could not run at all.
+    #[error(transparent)]
+    Invoke(#[from] crate::functions::InvokeError),
+    /// `import`: the file cannot be read.
+    #[error("{}: {source}", path.display())]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// `import`: the file is not JSON or YAML, at a position.
+    #[error("{}:{line}:{column}: {message}", file.display())]
+    DocumentSyntax {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// `import`: the file is not a definition we can import.
+    #[error("{}: {source}", file.display())]
+    Document {
+        file: PathBuf,
+        source: openapi::OpenApiError,
+    },
+    /// `export`: the API cannot be written as OpenAPI.
+    #[error(transparent)]
+    Export(#[from] openapi::OpenApiError),
+    #[error("API {api} has no stage named {stage:?}")]
+    NoStage { api: String, stage: String },
+    #[error("stage {0} has not been deployed")]
+    NotDeployed(String),
+    #[error("stage {0}: its deployment is missing")]
+    MissingDeployment(String),
+    /// `token`, `flush-cache`: nothing answered at `--endpoint`.
+    #[error("no Portico gateway answered at {endpoint}: {source}")]
+    NoGateway {
+        endpoint: String,
+        source: reqwest::Error,
+    },
+    /// `token`: the answer is not JSON.
+    #[error("token: unexpected answer {0}")]
+    TokenAnswer(String),
+    /// `token`: a JSON answer without `access_token`.
+    #[error("token: {0}")]
+    NoToken(serde_json::Value),
+    #[error("flush-cache: {status}: {body}")]
+    FlushCache {
+        status: reqwest::StatusCode,
+        body: String,
+    },
+    /// The desktop app could not start or run.
+    #[error("{0}")]
+    Gui(String),
+    /// Starting a runtime or a thread.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
 }
 
 /// `portico [--project DIR]`: the desktop app on the project, the gateway
@@ -372,10 +450,7 @@ fn open_gui(project_dir: &Path, bundled_sample: bool) -> Result<i32, CliError> {
         let addr: SocketAddr = echo_backend::DEFAULT_ADDR
             .parse()
             .expect("a valid constant address");
-        Some(
-            EchoBackend::start(addr)
-                .map_err(|e| CliError(format!("echo backend on {addr}: {e}")))?,
-        )
+        Some(EchoBackend::start(addr).map_err(|source| CliError::EchoBackend { addr, source })?)
     } else {
         None
     };
@@ -384,7 +459,7 @@ fn open_gui(project_dir: &Path, bundled_sample: bool) -> Result<i32, CliError> {
         request_log_bytes: crate::gui::LOG_BYTES,
         ..GatewayConfig::default()
     };
-    crate::gui::run(project_dir, &config).map_err(CliError)?;
+    crate::gui::run(project_dir, &config).map_err(CliError::Gui)?;
     Ok(0)
 }
 
@@ -471,7 +546,7 @@ pub fn main() -> i32 {
             let extensions = match (aws_extensions, extensions) {
                 (true, _) => Ok(openapi::Extensions::ALL),
                 (false, Some(list)) => openapi::Extensions::parse(&list)
-                    .map_err(|e| CliError(format!("--extensions: {e}"))),
+                    .map_err(|e| CliError::BadArgument(format!("--extensions: {e}"))),
                 (false, None) => Ok(openapi::Extensions::NONE),
             };
             extensions.and_then(|extensions| {
@@ -497,8 +572,8 @@ pub fn main() -> i32 {
     };
     match result {
         Ok(code) => code,
-        Err(CliError(message)) => {
-            eprintln!("error: {message}");
+        Err(error) => {
+            eprintln!("error: {error}");
             2
         }
     }
@@ -509,7 +584,7 @@ fn serve(project_dir: &Path, args: &ServeArgs) -> Result<i32, CliError> {
     let _echo = match args.echo_backend {
         Some(addr) => {
             let echo = EchoBackend::start(addr)
-                .map_err(|e| CliError(format!("echo backend on {addr}: {e}")))?;
+                .map_err(|source| CliError::EchoBackend { addr, source })?;
             println!("echo backend listening on http://{}", echo.local_addr());
             Some(echo)
         }
@@ -520,14 +595,16 @@ fn serve(project_dir: &Path, args: &ServeArgs) -> Result<i32, CliError> {
         let (id, secret) = pair
             .split_once(':')
             .filter(|(id, secret)| !id.is_empty() && !secret.is_empty())
-            .ok_or_else(|| CliError(format!("--credentials {pair:?}: expected KEY_ID:SECRET")))?;
+            .ok_or_else(|| {
+                CliError::BadArgument(format!("--credentials {pair:?}: expected KEY_ID:SECRET"))
+            })?;
         control_credentials.insert(id.to_string(), secret.to_string());
     }
     // On another address than loopback the control plane is open to the
     // network: only with credentials, and said at start.
     let public = !args.bind.is_loopback();
     if public && control_credentials.is_empty() {
-        return Err(CliError(format!(
+        return Err(CliError::BadArgument(format!(
             "--bind {}: the control plane would be reachable from the network without credentials; add --credentials KEY_ID:SECRET",
             args.bind
         )));
@@ -666,7 +743,7 @@ fn token(
     for claim in claims {
         let (name, value) = claim
             .split_once('=')
-            .ok_or_else(|| CliError(format!("--claim {claim:?}: expected K=V")))?;
+            .ok_or_else(|| CliError::BadArgument(format!("--claim {claim:?}: expected K=V")))?;
         body.insert(name.to_string(), serde_json::json!(value));
     }
     let url = format!(
@@ -683,17 +760,19 @@ fn token(
             .body(serde_json::Value::Object(body).to_string())
             .send()
             .await
-            .map_err(|e| CliError(format!("no Portico gateway answered at {endpoint}: {e}")))?;
+            .map_err(|source| CliError::NoGateway {
+                endpoint: endpoint.to_string(),
+                source,
+            })?;
         let text = response.text().await.unwrap_or_default();
-        serde_json::from_str(&text)
-            .map_err(|_| CliError(format!("token: unexpected answer {text}")))
+        serde_json::from_str(&text).map_err(|_| CliError::TokenAnswer(text))
     })?;
     match answer["access_token"].as_str() {
         Some(token) => {
             println!("{token}");
             Ok(0)
         }
-        None => Err(CliError(format!("token: {answer}"))),
+        None => Err(CliError::NoToken(answer)),
     }
 }
 
@@ -717,13 +796,16 @@ fn flush_cache(
             .delete(&url)
             .send()
             .await
-            .map_err(|e| CliError(format!("no Portico gateway answered at {endpoint}: {e}")))?;
+            .map_err(|source| CliError::NoGateway {
+                endpoint: endpoint.to_string(),
+                source,
+            })?;
         let status = response.status();
         let body = response.text().await.unwrap_or_default();
         Ok::<_, CliError>((status, body))
     })?;
     if !status.is_success() {
-        return Err(CliError(format!("flush-cache: {status}: {body}")));
+        return Err(CliError::FlushCache { status, body });
     }
     println!("flushed the cache of {api_id} stage {stage}");
     Ok(0)
@@ -740,7 +822,7 @@ fn deploy(
     let mut project = Project::load(project_dir)?;
     if let Some(http_api) = project.find_http_api(api).map(|a| a.api_id.clone()) {
         if canary.is_some() || !variables.is_empty() {
-            return Err(CliError(
+            return Err(CliError::BadArgument(
                 "--canary and --variable are for REST APIs; an HTTP API stage keeps its stageVariables"
                     .into(),
             ));
@@ -754,7 +836,7 @@ fn deploy(
     }
     if let Some(ws_api) = project.find_web_socket_api(api).map(|a| a.api_id.clone()) {
         if canary.is_some() || !variables.is_empty() {
-            return Err(CliError(
+            return Err(CliError::BadArgument(
                 "--canary and --variable are for REST APIs; a WebSocket API stage keeps its stageVariables"
                     .into(),
             ));
@@ -769,9 +851,9 @@ fn deploy(
     let api_id = project.find_api(api)?.id.clone();
     let mut parsed = BTreeMap::new();
     for variable in variables {
-        let (name, value) = variable
-            .split_once('=')
-            .ok_or_else(|| CliError(format!("--variable {variable:?}: expected K=V")))?;
+        let (name, value) = variable.split_once('=').ok_or_else(|| {
+            CliError::BadArgument(format!("--variable {variable:?}: expected K=V"))
+        })?;
         parsed.insert(name.to_string(), value.to_string());
     }
     let deployment = match canary {
@@ -819,15 +901,19 @@ fn invoke(
     let project = Project::load(project_dir)?;
     let api = project.find_api(api)?;
     let http_method = http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
-        .map_err(|_| CliError(format!("--method {method:?}: not an HTTP method")))?;
+        .map_err(|_| CliError::BadArgument(format!("--method {method:?}: not an HTTP method")))?;
     let (path, inline_query) = path.split_once('?').unwrap_or((path, ""));
     if !path.starts_with('/') {
-        return Err(CliError(format!("--path {path:?}: must start with /")));
+        return Err(CliError::BadArgument(format!(
+            "--path {path:?}: must start with /"
+        )));
     }
     let mut raw_query = inline_query.to_string();
     for pair in query {
         if !pair.contains('=') {
-            return Err(CliError(format!("--query {pair:?}: expected K=V")));
+            return Err(CliError::BadArgument(format!(
+                "--query {pair:?}: expected K=V"
+            )));
         }
         if !raw_query.is_empty() {
             raw_query.push('&');
@@ -838,11 +924,13 @@ fn invoke(
     for header in headers {
         let (name, value) = header
             .split_once(':')
-            .ok_or_else(|| CliError(format!("--header {header:?}: expected K:V")))?;
-        let name = http::HeaderName::from_bytes(name.trim().as_bytes())
-            .map_err(|_| CliError(format!("--header {header:?}: invalid header name")))?;
-        let value = http::HeaderValue::from_str(value.trim())
-            .map_err(|_| CliError(format!("--header {header:?}: invalid header value")))?;
+            .ok_or_else(|| CliError::BadArgument(format!("--header {header:?}: expected K:V")))?;
+        let name = http::HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+            CliError::BadArgument(format!("--header {header:?}: invalid header name"))
+        })?;
+        let value = http::HeaderValue::from_str(value.trim()).map_err(|_| {
+            CliError::BadArgument(format!("--header {header:?}: invalid header value"))
+        })?;
         header_map.append(name, value);
     }
     let request = MethodRequest {
@@ -966,25 +1054,35 @@ fn import(
 ) -> Result<i32, CliError> {
     let http = api_type.eq_ignore_ascii_case("HTTP");
     if !http && !api_type.eq_ignore_ascii_case("REST") {
-        return Err(CliError(format!(
+        return Err(CliError::BadArgument(format!(
             "--type {api_type}: expected REST or HTTP"
         )));
     }
     let mut project = Project::load(project_dir)?;
-    let text =
-        std::fs::read_to_string(file).map_err(|e| CliError(format!("{}: {e}", file.display())))?;
+    let text = std::fs::read_to_string(file).map_err(|source| CliError::ReadFile {
+        path: file.to_path_buf(),
+        source,
+    })?;
     let at_file = |e: openapi::OpenApiError| match e {
         openapi::OpenApiError::Syntax {
             line,
             column,
             message,
-        } => CliError(format!("{}:{line}:{column}: {message}", file.display())),
-        other => CliError(format!("{}: {other}", file.display())),
+        } => CliError::DocumentSyntax {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message,
+        },
+        other => CliError::Document {
+            file: file.to_path_buf(),
+            source: other,
+        },
     };
     let document = openapi::parse_document(&text).map_err(at_file)?;
     if http {
         if api.is_some() {
-            return Err(CliError(
+            return Err(CliError::BadArgument(
                 "--api: reimporting into an HTTP API is not supported yet; import as a new one"
                     .into(),
             ));
@@ -1044,7 +1142,9 @@ fn export(
     let project = Project::load(project_dir)?;
     if let Some(http_api) = project.find_http_api(api) {
         if format != openapi::ExportFormat::Oas30 {
-            return Err(CliError("HTTP APIs export as OpenAPI 3.0 only".into()));
+            return Err(CliError::BadArgument(
+                "HTTP APIs export as OpenAPI 3.0 only".into(),
+            ));
         }
         let (definition, server) = match stage {
             None => (http_api, None),
@@ -1053,8 +1153,9 @@ fn export(
                     .stages
                     .iter()
                     .find(|s| s.stage_name == name)
-                    .ok_or_else(|| {
-                        CliError(format!("API {} has no stage named {name:?}", http_api.name))
+                    .ok_or_else(|| CliError::NoStage {
+                        api: http_api.name.clone(),
+                        stage: name.to_string(),
                     })?;
                 let served = if stage.auto_deploy {
                     http_api
@@ -1064,7 +1165,7 @@ fn export(
                         .as_deref()
                         .and_then(|id| project.http_snapshot(&http_api.api_id, id))
                         .map(|a| &**a)
-                        .ok_or_else(|| CliError(format!("stage {name} has not been deployed")))?
+                        .ok_or_else(|| CliError::NotDeployed(name.to_string()))?
                 };
                 let base = format!(
                     "http://{}.execute-api.localhost:{}",
@@ -1092,12 +1193,13 @@ fn export(
     let (definition, stage) = match stage {
         None => (draft, None),
         Some(name) => {
-            let stage = draft.stage(name).ok_or_else(|| {
-                CliError(format!("API {} has no stage named {name:?}", draft.name))
+            let stage = draft.stage(name).ok_or_else(|| CliError::NoStage {
+                api: draft.name.clone(),
+                stage: name.to_string(),
             })?;
             let snapshot = project
                 .snapshot(&draft.id, &stage.deployment_id)
-                .ok_or_else(|| CliError(format!("stage {name}: its deployment is missing")))?;
+                .ok_or_else(|| CliError::MissingDeployment(name.to_string()))?;
             let addr = SocketAddr::new(
                 IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
                 gateway::DEFAULT_PORT,
@@ -1140,18 +1242,18 @@ fn function(project_dir: &Path, command: FunctionCommand) -> Result<i32, CliErro
             let mut definition =
                 crate::model::FunctionDefinition::new(&name, &runtime, &handler, &code);
             for pair in &env {
-                let (k, v) = pair
-                    .split_once('=')
-                    .ok_or_else(|| CliError(format!("--env {pair:?}: expected K=V")))?;
+                let (k, v) = pair.split_once('=').ok_or_else(|| {
+                    CliError::BadArgument(format!("--env {pair:?}: expected K=V"))
+                })?;
                 definition.environment.insert(k.to_string(), v.to_string());
             }
             definition.timeout = timeout;
             definition.memory_size = memory;
             definition.reserved_concurrent_executions = concurrency;
-            definition.validate().map_err(CliError)?;
+            definition.validate()?;
             let code_dir = definition.code_dir(&project.dir);
             if !code_dir.is_dir() {
-                return Err(CliError(format!(
+                return Err(CliError::BadArgument(format!(
                     "--code {code:?}: {} is not a directory",
                     code_dir.display()
                 )));
@@ -1176,7 +1278,7 @@ fn function(project_dir: &Path, command: FunctionCommand) -> Result<i32, CliErro
         FunctionCommand::Invoke { name, payload } => {
             let project = Project::load(project_dir)?;
             serde_json::from_str::<serde_json::Value>(&payload)
-                .map_err(|e| CliError(format!("--payload: not JSON: {e}")))?;
+                .map_err(|e| CliError::BadArgument(format!("--payload: not JSON: {e}")))?;
             let host = crate::functions::FunctionHost::new(&project);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
@@ -1262,7 +1364,9 @@ fn canary(
         project.set_canary_percent(&api_id, stage, percent)?;
         println!("the canary of stage {stage} serves {percent}% of its traffic");
     } else {
-        return Err(CliError("say --percent P, --promote or --remove".into()));
+        return Err(CliError::BadArgument(
+            "say --percent P, --promote or --remove".into(),
+        ));
     }
     Ok(0)
 }
@@ -1292,9 +1396,7 @@ fn usage_plan(project_dir: &Path, command: UsagePlanCommand) -> Result<i32, CliE
                 burst_limit,
                 rate_limit,
             });
-    let id = project
-        .add_usage_plan(&name, &api_id, &stage, throttle, quota)
-        .map_err(CliError)?;
+    let id = project.add_usage_plan(&name, &api_id, &stage, throttle, quota)?;
     project.save()?;
     println!("{id}");
     Ok(0)
@@ -1305,8 +1407,106 @@ fn api_key(project_dir: &Path, command: ApiKeyCommand) -> Result<i32, CliError> 
     let mut project = Project::load(project_dir)?;
     let key = project
         .add_api_key(&name, value.as_deref(), Some(&plan))
-        .map_err(|e| CliError(format!("api-key add: {e}")))?;
+        .map_err(CliError::ApiKey)?;
     project.save()?;
     println!("{}", key.value);
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each source's line reads as it did when `CliError` was a string:
+    /// the CLI's output is a contract (ARCHITECTURE.md, "The CLI contract").
+    #[test]
+    fn errors_print_one_line_as_before() {
+        let file = PathBuf::from("defs/api.yaml");
+        let addr: SocketAddr = "127.0.0.1:4456".parse().expect("a valid address");
+        let refused = || std::io::Error::from(std::io::ErrorKind::AddrInUse);
+        let cases: Vec<(CliError, String)> = vec![
+            (
+                CliError::BadArgument("--query \"x\": expected K=V".into()),
+                "--query \"x\": expected K=V".into(),
+            ),
+            (
+                CliError::EchoBackend {
+                    addr,
+                    source: refused(),
+                },
+                format!("echo backend on {addr}: {}", refused()),
+            ),
+            (
+                CliError::ReadFile {
+                    path: file.clone(),
+                    source: refused(),
+                },
+                format!("defs/api.yaml: {}", refused()),
+            ),
+            (
+                CliError::DocumentSyntax {
+                    file: file.clone(),
+                    line: 4,
+                    column: 1,
+                    message: "expected a value".into(),
+                },
+                "defs/api.yaml:4:1: expected a value".into(),
+            ),
+            (
+                CliError::Document {
+                    file,
+                    source: openapi::OpenApiError::Invalid {
+                        pointer: "/paths".into(),
+                        message: "expected an object".into(),
+                    },
+                },
+                "defs/api.yaml: /paths: expected an object".into(),
+            ),
+            (
+                CliError::NoStage {
+                    api: "Pets".into(),
+                    stage: "prod".into(),
+                },
+                "API Pets has no stage named \"prod\"".into(),
+            ),
+            (
+                CliError::NotDeployed("dev".into()),
+                "stage dev has not been deployed".into(),
+            ),
+            (
+                CliError::MissingDeployment("dev".into()),
+                "stage dev: its deployment is missing".into(),
+            ),
+            (
+                CliError::TokenAnswer("<html>".into()),
+                "token: unexpected answer <html>".into(),
+            ),
+            (
+                CliError::NoToken(serde_json::json!({"error": "x"})),
+                "token: {\"error\":\"x\"}".into(),
+            ),
+            (
+                CliError::FlushCache {
+                    status: reqwest::StatusCode::NOT_FOUND,
+                    body: "{}".into(),
+                },
+                "flush-cache: 404 Not Found: {}".into(),
+            ),
+            (
+                CliError::ApiKey(UsagePlanError::NoSuchPlan("gold".into())),
+                "api-key add: no such usage plan: \"gold\"".into(),
+            ),
+            (
+                CliError::UsagePlan(UsagePlanError::RateLimit),
+                "The rate limit must be a number, 0 or more".into(),
+            ),
+            (
+                CliError::Project(ProjectError::Rejected("no API".into())),
+                "no API".into(),
+            ),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(error.to_string(), expected, "{error:?}");
+        }
+    }
 }

@@ -15,29 +15,29 @@ pub struct ControlError {
 }
 
 /// 404 `NotFoundException`: AWS's answer for an unknown id or name.
-pub fn not_found(message: impl Into<String>) -> ControlError {
+pub fn not_found(message: impl std::fmt::Display) -> ControlError {
     ControlError {
         status: 404,
         kind: "NotFoundException",
-        message: message.into(),
+        message: message.to_string(),
     }
 }
 
 /// 400 `BadRequestException`: the request itself is wrong.
-pub fn bad_request(message: impl Into<String>) -> ControlError {
+pub fn bad_request(message: impl std::fmt::Display) -> ControlError {
     ControlError {
         status: 400,
         kind: "BadRequestException",
-        message: message.into(),
+        message: message.to_string(),
     }
 }
 
 /// 409 `ConflictException`: the name or key is already taken.
-pub fn conflict(message: impl Into<String>) -> ControlError {
+pub fn conflict(message: impl std::fmt::Display) -> ControlError {
     ControlError {
         status: 409,
         kind: "ConflictException",
-        message: message.into(),
+        message: message.to_string(),
     }
 }
 

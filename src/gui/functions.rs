@@ -95,7 +95,7 @@ impl FunctionDraft {
                 .environment
                 .insert(k.trim().to_string(), v.to_string());
         }
-        definition.validate()?;
+        definition.validate().map_err(|e| e.to_string())?;
         Ok(definition)
     }
 }

@@ -499,7 +499,7 @@ impl Studio {
                     .get_mut(index)
                     .ok_or_else(|| "no HTTP API selected".to_string())?;
                 let message = f(api)?;
-                api.validate().map_err(|(_, e)| e)?;
+                api.validate().map_err(|e| e.1)?;
                 Ok(message)
             }
         };
@@ -546,7 +546,7 @@ impl Studio {
                 }
             }
             Change::AddRoute => self.workspace.edit_project(edit(Box::new(move |api| {
-                crate::model::RouteKey::parse(view.route_key.trim())?;
+                crate::model::RouteKey::parse(view.route_key.trim()).map_err(|e| e.to_string())?;
                 let route_id = next_id("route", api.routes.iter().map(|r| r.route_id.clone()));
                 let authorizer = api
                     .authorizers
@@ -623,7 +623,8 @@ impl Studio {
                 let key = view.mapping_key.trim().to_string();
                 let value = view.mapping_value.trim().to_string();
                 let status = view.mapping_status.trim().to_string();
-                crate::model::parse_mapping_key(&key, !status.is_empty())?;
+                crate::model::parse_mapping_key(&key, !status.is_empty())
+                    .map_err(|e| e.to_string())?;
                 if value.is_empty() && !key.starts_with("remove:") {
                     return Err("A mapping needs a value (an expression or static text)".into());
                 }
@@ -720,7 +721,7 @@ impl Studio {
             Change::AddStage => self.workspace.edit_project(edit(Box::new(move |api| {
                 let name = view.stage_name.trim().to_string();
                 if name != "$default" {
-                    crate::model::validate_stage_name(&name)?;
+                    crate::model::validate_stage_name(&name).map_err(|e| e.to_string())?;
                 }
                 if api.stages.iter().any(|s| s.stage_name == name) {
                     return Err(format!("Stage {name} already exists"));

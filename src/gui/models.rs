@@ -32,7 +32,7 @@ pub struct ModelDraft {
 /// schema's JSON (with line and column), and the schema itself compiled as
 /// draft 4 with references to the API's other models resolved.
 pub fn check_model(api: &RestApi, draft: &ModelDraft) -> Result<(), String> {
-    validate_model_name(&draft.name)?;
+    validate_model_name(&draft.name).map_err(|e| e.to_string())?;
     if draft.original.as_deref() != Some(draft.name.as_str())
         && api.models.iter().any(|m| m.name == draft.name)
     {

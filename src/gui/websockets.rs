@@ -741,7 +741,7 @@ impl Studio {
                     .get_mut(index)
                     .ok_or_else(|| "no WebSocket API selected".to_string())?;
                 let message = f(api)?;
-                api.validate().map_err(|(_, e)| e)?;
+                api.validate().map_err(|e| e.1)?;
                 Ok(message)
             }
         };
@@ -854,7 +854,7 @@ impl Studio {
                 })))
             }
             Change::AddStage => self.workspace.edit_project(edit(Box::new(move |api| {
-                crate::model::validate_stage_name(&stage_name)?;
+                crate::model::validate_stage_name(&stage_name).map_err(|e| e.to_string())?;
                 if api.stages.iter().any(|s| s.stage_name == stage_name) {
                     return Err(format!("Stage {stage_name} exists"));
                 }

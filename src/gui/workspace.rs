@@ -407,7 +407,10 @@ impl Workspace {
             .clone()
             .ok_or("select a resource first")?;
         let verb = verb.trim().to_ascii_uppercase();
-        self.edit(|api| api.put_mock_method(&resource, &verb))?;
+        self.edit(|api| {
+            api.put_mock_method(&resource, &verb)
+                .map_err(|e| e.to_string())
+        })?;
         self.selection.method = Some(verb);
         Ok(())
     }
@@ -495,7 +498,10 @@ impl Workspace {
             .resource_id
             .clone()
             .ok_or("select a resource first")?;
-        self.edit(|api| api.enable_cors(&resource, allow_origin))
+        self.edit(|api| {
+            api.enable_cors(&resource, allow_origin)
+                .map_err(|e| e.to_string())
+        })
     }
 
     /// Replaces a stage's variables (AWS's name and value rules).
@@ -510,7 +516,7 @@ impl Workspace {
             if name.is_empty() {
                 continue;
             }
-            crate::model::validate_stage_variable(name, value)?;
+            crate::model::validate_stage_variable(name, value).map_err(|e| e.to_string())?;
             checked.insert(name.to_string(), value.clone());
         }
         self.edit(|api| {

@@ -269,22 +269,20 @@ impl RestApi {
     /// as the console's "Create method" with "Mock" does. AWS's `PutMethod`
     /// rules: one of the HTTP verbs or `ANY`, once per resource
     /// (ConflictException "Method already exists for this resource").
-    pub fn put_mock_method(&mut self, resource_id: &str, verb: &str) -> Result<(), String> {
-        const VERBS: [&str; 8] = [
-            "ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT",
-        ];
+    pub fn put_mock_method(
+        &mut self,
+        resource_id: &str,
+        verb: &str,
+    ) -> Result<(), super::MethodError> {
         let verb = verb.trim().to_ascii_uppercase();
-        if !VERBS.contains(&verb.as_str()) {
-            return Err(format!(
-                "Invalid HttpMethod specified. Valid options are {}",
-                VERBS.join(",")
-            ));
+        if !super::method::METHOD_VERBS.contains(&verb.as_str()) {
+            return Err(super::MethodError::InvalidVerb);
         }
         let resource = self
             .resource_mut(resource_id)
-            .ok_or_else(|| format!("Invalid Resource identifier specified: {resource_id}"))?;
+            .ok_or_else(|| super::MethodError::NoResource(resource_id.to_string()))?;
         if resource.resource_methods.contains_key(&verb) {
-            return Err("Method already exists for this resource".into());
+            return Err(super::MethodError::Exists);
         }
         let mut method = super::Method::new(&verb);
         method.method_responses.insert(

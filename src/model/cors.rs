@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use super::{
     GatewayResponse, GatewayResponseType, Integration, IntegrationResponse, IntegrationType,
-    Method, MethodResponse, RestApi,
+    Method, MethodError, MethodResponse, RestApi,
 };
 
 /// The console's default `Access-Control-Allow-Headers`.
@@ -26,15 +26,17 @@ fn quoted(value: &str) -> String {
 impl RestApi {
     /// Enables CORS on a resource for `allow_origin` (`*` by default in the
     /// console). Returns the methods the preflight allows.
-    pub fn enable_cors(&mut self, resource_id: &str, allow_origin: &str) -> Result<String, String> {
+    pub fn enable_cors(
+        &mut self,
+        resource_id: &str,
+        allow_origin: &str,
+    ) -> Result<String, MethodError> {
         if allow_origin.is_empty() || allow_origin.contains('\'') {
-            return Err(format!(
-                "invalid Access-Control-Allow-Origin {allow_origin:?}"
-            ));
+            return Err(MethodError::InvalidAllowOrigin(allow_origin.to_string()));
         }
         let resource = self
             .resource_mut(resource_id)
-            .ok_or_else(|| format!("Invalid Resource identifier specified: {resource_id}"))?;
+            .ok_or_else(|| MethodError::NoResource(resource_id.to_string()))?;
         let mut verbs: Vec<String> = resource
             .resource_methods
             .keys()

@@ -100,7 +100,7 @@ impl FunctionDefinition {
     }
 
     /// `CreateFunction`'s checks that apply locally.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), FunctionError> {
         let name = &self.function_name;
         if name.is_empty()
             || name.len() > 64
@@ -108,15 +108,10 @@ impl FunctionDefinition {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
-            return Err(format!(
-                "Function name must be 1 to 64 characters of a-zA-Z0-9-_: {name:?}"
-            ));
+            return Err(FunctionError::Name(name.clone()));
         }
         if self.kind().is_none() {
-            return Err(format!(
-                "Unsupported runtime {:?}: expected python3.x, nodejs*, or provided*",
-                self.runtime
-            ));
+            return Err(FunctionError::Runtime(self.runtime.clone()));
         }
         if self.kind() != Some(RuntimeKind::Provided)
             && !self
@@ -124,28 +119,37 @@ impl FunctionDefinition {
                 .rsplit_once('.')
                 .is_some_and(|(module, function)| !module.is_empty() && !function.is_empty())
         {
-            return Err(format!(
-                "Handler must be module.function (e.g. app.handler): {:?}",
-                self.handler
-            ));
+            return Err(FunctionError::Handler(self.handler.clone()));
         }
         if !(1..=900).contains(&self.timeout) {
-            return Err(format!(
-                "Timeout must be 1 to 900 seconds: {}",
-                self.timeout
-            ));
+            return Err(FunctionError::Timeout(self.timeout));
         }
         if !(128..=10240).contains(&self.memory_size) {
-            return Err(format!(
-                "Memory size must be 128 to 10240 MB: {}",
-                self.memory_size
-            ));
+            return Err(FunctionError::MemorySize(self.memory_size));
         }
         if self.reserved_concurrent_executions == Some(0) {
-            return Err("Reserved concurrency 0 would never run the function".into());
+            return Err(FunctionError::ZeroConcurrency);
         }
         Ok(())
     }
+}
+
+/// A function definition `CreateFunction` would refuse; each holds the
+/// value refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FunctionError {
+    #[error("Function name must be 1 to 64 characters of a-zA-Z0-9-_: {0:?}")]
+    Name(String),
+    #[error("Unsupported runtime {0:?}: expected python3.x, nodejs*, or provided*")]
+    Runtime(String),
+    #[error("Handler must be module.function (e.g. app.handler): {0:?}")]
+    Handler(String),
+    #[error("Timeout must be 1 to 900 seconds: {0}")]
+    Timeout(u32),
+    #[error("Memory size must be 128 to 10240 MB: {0}")]
+    MemorySize(u32),
+    #[error("Reserved concurrency 0 would never run the function")]
+    ZeroConcurrency,
 }
 
 pub fn runtime_kind(runtime: &str) -> Option<RuntimeKind> {

@@ -245,29 +245,45 @@ pub enum RouteKey {
     Path { verb: String, path: String },
 }
 
+/// Why a route key is refused; each holds the key (and the part at fault).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteKeyError {
+    #[error("Invalid route key {0:?}: expected \"VERB /path\" or \"$default\"")]
+    Shape(String),
+    #[error("Invalid route key {key:?}: unknown method {verb:?}")]
+    UnknownMethod { key: String, verb: String },
+    #[error("Invalid route key {0:?}: the path must start with /")]
+    PathStart(String),
+    #[error("Invalid route key {key:?}: bad path variable {segment:?}")]
+    BadVariable { key: String, segment: String },
+    #[error("Invalid route key {0:?}: a greedy path variable must be last")]
+    GreedyNotLast(String),
+    #[error("Invalid route key {key:?}: bad path segment {segment:?}")]
+    BadSegment { key: String, segment: String },
+}
+
 impl RouteKey {
     /// Parses `GET /pets/{id}`, `ANY /{proxy+}`, `$default`, as AWS accepts
     /// them: a verb, one space, a path starting with `/` whose segments are
     /// literals, `{name}`, or a final `{name+}`.
-    pub fn parse(key: &str) -> Result<RouteKey, String> {
+    pub fn parse(key: &str) -> Result<RouteKey, RouteKeyError> {
         if key == "$default" {
             return Ok(RouteKey::Default);
         }
-        let (verb, path) = key.split_once(' ').ok_or_else(|| {
-            format!("Invalid route key {key:?}: expected \"VERB /path\" or \"$default\"")
-        })?;
+        let (verb, path) = key
+            .split_once(' ')
+            .ok_or_else(|| RouteKeyError::Shape(key.to_string()))?;
         const VERBS: [&str; 8] = [
             "ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
         ];
         if !VERBS.contains(&verb) {
-            return Err(format!(
-                "Invalid route key {key:?}: unknown method {verb:?}"
-            ));
+            return Err(RouteKeyError::UnknownMethod {
+                key: key.to_string(),
+                verb: verb.to_string(),
+            });
         }
         if !path.starts_with('/') {
-            return Err(format!(
-                "Invalid route key {key:?}: the path must start with /"
-            ));
+            return Err(RouteKeyError::PathStart(key.to_string()));
         }
         let segments: Vec<&str> = path.split('/').skip(1).filter(|s| !s.is_empty()).collect();
         for (i, segment) in segments.iter().enumerate() {
@@ -277,19 +293,19 @@ impl RouteKey {
                     None => (inner, false),
                 };
                 if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err(format!(
-                        "Invalid route key {key:?}: bad path variable {segment:?}"
-                    ));
+                    return Err(RouteKeyError::BadVariable {
+                        key: key.to_string(),
+                        segment: segment.to_string(),
+                    });
                 }
                 if greedy && i + 1 != segments.len() {
-                    return Err(format!(
-                        "Invalid route key {key:?}: a greedy path variable must be last"
-                    ));
+                    return Err(RouteKeyError::GreedyNotLast(key.to_string()));
                 }
             } else if segment.contains(['{', '}']) {
-                return Err(format!(
-                    "Invalid route key {key:?}: bad path segment {segment:?}"
-                ));
+                return Err(RouteKeyError::BadSegment {
+                    key: key.to_string(),
+                    segment: segment.to_string(),
+                });
             }
         }
         Ok(RouteKey::Path {
@@ -298,6 +314,13 @@ impl RouteKey {
         })
     }
 }
+
+/// What an HTTP or WebSocket API's `validate` found wrong: where (the field
+/// names and indexes below the API, `["routes", "0", "routeKey"]`) and
+/// what. `Display` is the message alone; loaders add the file position.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{1}")]
+pub struct InvalidField(pub Vec<String>, pub String);
 
 /// Whether `id` names an authorizer of type `kind` (`JWT`, `REQUEST`)
 /// among `authorizers`.
@@ -315,10 +338,10 @@ impl HttpApi {
 
     /// Checks what the runtime relies on; `Err((path below the API, what
     /// is wrong))`.
-    pub fn validate(&self) -> Result<(), (Vec<String>, String)> {
+    pub fn validate(&self) -> Result<(), InvalidField> {
         let at = |parts: &[&str]| parts.iter().map(|p| p.to_string()).collect::<Vec<_>>();
         if self.protocol_type != "HTTP" {
-            return Err((
+            return Err(InvalidField(
                 at(&["protocolType"]),
                 format!("expected HTTP, found {:?}", self.protocol_type),
             ));
@@ -326,9 +349,10 @@ impl HttpApi {
         let mut keys = std::collections::HashSet::new();
         for (index, route) in self.routes.iter().enumerate() {
             let i = index.to_string();
-            RouteKey::parse(&route.route_key).map_err(|e| (at(&["routes", &i, "routeKey"]), e))?;
+            RouteKey::parse(&route.route_key)
+                .map_err(|e| InvalidField(at(&["routes", &i, "routeKey"]), e.to_string()))?;
             if !keys.insert(route.route_key.as_str()) {
-                return Err((
+                return Err(InvalidField(
                     at(&["routes", &i, "routeKey"]),
                     format!("duplicate route key {:?}", route.route_key),
                 ));
@@ -337,7 +361,7 @@ impl HttpApi {
                 "NONE" => {}
                 "JWT" => {
                     if !has_authorizer(&self.authorizers, route.authorizer_id.as_deref(), "JWT") {
-                        return Err((
+                        return Err(InvalidField(
                             at(&["routes", &i, "authorizerId"]),
                             "a JWT route needs the authorizerId of a JWT authorizer of this API"
                                 .into(),
@@ -347,7 +371,7 @@ impl HttpApi {
                 "CUSTOM" => {
                     if !has_authorizer(&self.authorizers, route.authorizer_id.as_deref(), "REQUEST")
                     {
-                        return Err((
+                        return Err(InvalidField(
                             at(&["routes", &i, "authorizerId"]),
                             "a CUSTOM route needs the authorizerId of a REQUEST authorizer of this API"
                                 .into(),
@@ -355,7 +379,7 @@ impl HttpApi {
                     }
                 }
                 other => {
-                    return Err((
+                    return Err(InvalidField(
                         at(&["routes", &i, "authorizationType"]),
                         format!(
                             "expected NONE, JWT or CUSTOM (AWS_IAM is not served yet), found {other:?}"
@@ -364,7 +388,7 @@ impl HttpApi {
                 }
             }
             if route.target.is_some() && self.target(route).is_none() {
-                return Err((
+                return Err(InvalidField(
                     at(&["routes", &i, "target"]),
                     format!(
                         "expected integrations/{{integrationId}} of an integration of this API, found {:?}",
@@ -376,7 +400,7 @@ impl HttpApi {
         for (index, authorizer) in self.authorizers.iter().enumerate() {
             let i = index.to_string();
             if !matches!(authorizer.authorizer_type.as_str(), "JWT" | "REQUEST") {
-                return Err((
+                return Err(InvalidField(
                     at(&["authorizers", &i, "authorizerType"]),
                     format!(
                         "expected JWT or REQUEST, found {:?}",
@@ -386,21 +410,21 @@ impl HttpApi {
             }
             if authorizer.authorizer_type == "REQUEST" {
                 if authorizer.authorizer_uri.is_none() {
-                    return Err((
+                    return Err(InvalidField(
                         at(&["authorizers", &i, "authorizerUri"]),
                         "a REQUEST authorizer needs an authorizerUri".into(),
                     ));
                 }
                 let version = authorizer.authorizer_payload_format_version.as_deref();
                 if !matches!(version, Some("1.0" | "2.0")) {
-                    return Err((
+                    return Err(InvalidField(
                         at(&["authorizers", &i, "authorizerPayloadFormatVersion"]),
                         "a REQUEST authorizer needs authorizerPayloadFormatVersion 1.0 or 2.0"
                             .into(),
                     ));
                 }
                 if authorizer.enable_simple_responses == Some(true) && version != Some("2.0") {
-                    return Err((
+                    return Err(InvalidField(
                         at(&["authorizers", &i, "enableSimpleResponses"]),
                         "simple responses need authorizerPayloadFormatVersion 2.0".into(),
                     ));
@@ -409,7 +433,7 @@ impl HttpApi {
                     .authorizer_result_ttl_in_seconds
                     .is_some_and(|ttl| ttl > 3600)
                 {
-                    return Err((
+                    return Err(InvalidField(
                         at(&["authorizers", &i, "authorizerResultTtlInSeconds"]),
                         "the TTL must be between 0 and 3600 seconds".into(),
                     ));
@@ -422,7 +446,7 @@ impl HttpApi {
                     .and_then(|c| c.issuer.as_ref())
                     .is_none()
             {
-                return Err((
+                return Err(InvalidField(
                     at(&["authorizers", &i, "jwtConfiguration"]),
                     "a JWT authorizer needs jwtConfiguration.issuer".into(),
                 ));
@@ -434,7 +458,7 @@ impl HttpApi {
                 integration.integration_type.as_str(),
                 "AWS_PROXY" | "HTTP_PROXY"
             ) {
-                return Err((
+                return Err(InvalidField(
                     at(&["integrations", &i, "integrationType"]),
                     format!(
                         "expected AWS_PROXY or HTTP_PROXY, found {:?}",
@@ -443,30 +467,34 @@ impl HttpApi {
                 ));
             }
             if integration.integration_uri.is_none() {
-                return Err((
+                return Err(InvalidField(
                     at(&["integrations", &i, "integrationUri"]),
                     "an integration needs an integrationUri".into(),
                 ));
             }
             for key in integration.request_parameters.keys() {
-                parse_mapping_key(key, false)
-                    .map_err(|e| (at(&["integrations", &i, "requestParameters", key]), e))?;
+                parse_mapping_key(key, false).map_err(|e| {
+                    InvalidField(
+                        at(&["integrations", &i, "requestParameters", key]),
+                        e.to_string(),
+                    )
+                })?;
             }
             for (status, mappings) in &integration.response_parameters {
                 if !status
                     .parse::<u16>()
                     .is_ok_and(|s| (100..=599).contains(&s))
                 {
-                    return Err((
+                    return Err(InvalidField(
                         at(&["integrations", &i, "responseParameters", status]),
                         format!("expected an HTTP status code, found {status:?}"),
                     ));
                 }
                 for key in mappings.keys() {
                     parse_mapping_key(key, true).map_err(|e| {
-                        (
+                        InvalidField(
                             at(&["integrations", &i, "responseParameters", status, key]),
-                            e,
+                            e.to_string(),
                         )
                     })?;
                 }
@@ -474,7 +502,7 @@ impl HttpApi {
             if let Some(version) = &integration.payload_format_version
                 && !matches!(version.as_str(), "1.0" | "2.0")
             {
-                return Err((
+                return Err(InvalidField(
                     at(&["integrations", &i, "payloadFormatVersion"]),
                     format!("expected 1.0 or 2.0, found {version:?}"),
                 ));
@@ -482,7 +510,7 @@ impl HttpApi {
             if let Some(timeout) = integration.timeout_in_millis
                 && !(50..=30_000).contains(&timeout)
             {
-                return Err((
+                return Err(InvalidField(
                     at(&["integrations", &i, "timeoutInMillis"]),
                     format!(
                         "Timeout must be between 50 milliseconds and 30 seconds, found {timeout}"
@@ -533,6 +561,23 @@ pub enum MappingPlace {
     StatusCode,
 }
 
+/// Why a parameter mapping key is refused; each holds the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MappingKeyError {
+    #[error("Invalid mapping key {0:?}: expected ACTION:PLACE")]
+    Shape(String),
+    #[error(
+        "Invalid mapping key {key:?}: the action must be append, overwrite or remove, not {action:?}"
+    )]
+    Action { key: String, action: String },
+    /// A request mapping's place is not a header, query string or path.
+    #[error("Invalid mapping key {0:?}: expected header.NAME, querystring.NAME or overwrite:path")]
+    RequestPlace(String),
+    /// A response mapping's place is not a header or the status code.
+    #[error("Invalid mapping key {0:?}: expected header.NAME or overwrite:statuscode")]
+    ResponsePlace(String),
+}
+
 /// Parses a parameter mapping key as AWS writes them
 /// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-parameter-mapping.html>):
 /// `append:header.x`, `overwrite:querystring.q`, `remove:header.x`,
@@ -540,18 +585,19 @@ pub enum MappingPlace {
 pub fn parse_mapping_key(
     key: &str,
     response: bool,
-) -> Result<(MappingAction, MappingPlace), String> {
+) -> Result<(MappingAction, MappingPlace), MappingKeyError> {
     let (action, place) = key
         .split_once(':')
-        .ok_or_else(|| format!("Invalid mapping key {key:?}: expected ACTION:PLACE"))?;
+        .ok_or_else(|| MappingKeyError::Shape(key.to_string()))?;
     let action = match action {
         "append" => MappingAction::Append,
         "overwrite" => MappingAction::Overwrite,
         "remove" => MappingAction::Remove,
         other => {
-            return Err(format!(
-                "Invalid mapping key {key:?}: the action must be append, overwrite or remove, not {other:?}"
-            ));
+            return Err(MappingKeyError::Action {
+                key: key.to_string(),
+                action: other.to_string(),
+            });
         }
     };
     let place = if let Some(name) = place.strip_prefix("header.") {
@@ -563,14 +609,11 @@ pub fn parse_mapping_key(
     } else if place == "statuscode" && response && action == MappingAction::Overwrite {
         MappingPlace::StatusCode
     } else {
-        return Err(format!(
-            "Invalid mapping key {key:?}: expected {}",
-            if response {
-                "header.NAME or overwrite:statuscode"
-            } else {
-                "header.NAME, querystring.NAME or overwrite:path"
-            }
-        ));
+        return Err(if response {
+            MappingKeyError::ResponsePlace(key.to_string())
+        } else {
+            MappingKeyError::RequestPlace(key.to_string())
+        });
     };
     Ok((action, place))
 }

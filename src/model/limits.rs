@@ -8,7 +8,7 @@
 //!   1,024 and 4,096 characters (the longest a user would type or an
 //!   importer would carry; a 9 MB name was accepted before).
 //!
-//! Owns the check; imports only `serde_json`.
+//! Owns the check; imports only `serde_json` (and `thiserror` for its error).
 
 use serde_json::Value;
 
@@ -16,9 +16,20 @@ pub const MAX_NAME_CHARS: usize = 1024;
 pub const MAX_DESCRIPTION_CHARS: usize = 4096;
 pub const MAX_POLICY_CHARS: usize = 8192;
 
+/// A field longer than its limit: where (a JSON pointer), which key, its
+/// length and the limit, in characters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{pointer}: {key} is {chars} characters long; at most {limit} are allowed")]
+pub struct TooLong {
+    pub pointer: String,
+    pub key: String,
+    pub chars: usize,
+    pub limit: usize,
+}
+
 /// The first field of `document` (a project, an API...) longer than its
 /// limit: where (a JSON pointer) and a message naming the limit.
-pub fn check(document: &Value) -> Result<(), String> {
+pub fn check(document: &Value) -> Result<(), TooLong> {
     let mut pointer = String::new();
     walk(document, &mut pointer)
 }
@@ -32,7 +43,7 @@ fn limit_of(key: &str) -> Option<usize> {
     }
 }
 
-fn walk(value: &Value, pointer: &mut String) -> Result<(), String> {
+fn walk(value: &Value, pointer: &mut String) -> Result<(), TooLong> {
     match value {
         Value::Object(entries) => {
             for (key, value) in entries {
@@ -42,9 +53,12 @@ fn walk(value: &Value, pointer: &mut String) -> Result<(), String> {
                 if let (Some(limit), Value::String(text)) = (limit_of(key), value) {
                     let chars = text.chars().count();
                     if chars > limit {
-                        return Err(format!(
-                            "{pointer}: {key} is {chars} characters long; at most {limit} are allowed"
-                        ));
+                        return Err(TooLong {
+                            pointer: pointer.clone(),
+                            key: key.clone(),
+                            chars,
+                            limit,
+                        });
                     }
                 }
                 walk(value, pointer)?;
@@ -74,7 +88,9 @@ mod tests {
     #[test]
     fn long_names_descriptions_and_policies_are_found_with_their_place() {
         let long = "n".repeat(MAX_NAME_CHARS + 1);
-        let error = check(&json!({"restApis": [{"name": "ok"}, {"name": long}]})).unwrap_err();
+        let error = check(&json!({"restApis": [{"name": "ok"}, {"name": long}]}))
+            .unwrap_err()
+            .to_string();
         assert!(
             error.starts_with("/restApis/1/name: name is 1025 characters"),
             "{error}"

@@ -6,6 +6,25 @@ use serde::{Deserialize, Serialize};
 
 use super::Integration;
 
+/// The verbs `PutMethod` takes, in AWS's order for its error message.
+pub(super) const METHOD_VERBS: [&str; 8] = [
+    "ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT",
+];
+
+/// Why a method operation (`PutMethod`, "Enable CORS") was refused; the
+/// messages are AWS's `BadRequestException` / `ConflictException` ones.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MethodError {
+    #[error("Invalid HttpMethod specified. Valid options are {}", METHOD_VERBS.join(","))]
+    InvalidVerb,
+    #[error("Invalid Resource identifier specified: {0}")]
+    NoResource(String),
+    #[error("Method already exists for this resource")]
+    Exists,
+    #[error("invalid Access-Control-Allow-Origin {0:?}")]
+    InvalidAllowOrigin(String),
+}
+
 /// AWS `Method`: one HTTP verb on a resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -30,30 +30,34 @@ pub use authorizer::Authorizer;
 pub use cors::DEFAULT_ALLOW_HEADERS;
 pub(crate) use deployment::now_rfc3339;
 pub use deployment::{Deployment, DeploymentSnapshot};
-pub use function::{FunctionDefinition, RuntimeKind, function_from_uri};
+pub use function::{FunctionDefinition, FunctionError, RuntimeKind, function_from_uri};
 pub use gateway_response::{GatewayResponse, GatewayResponseType};
 pub use http_api::{
     CorsConfiguration, HttpApi, HttpAuthorizer, HttpDeployment, HttpDeploymentSnapshot,
-    HttpIntegration, HttpStage, JwtConfiguration, MappingAction, MappingPlace, Route, RouteKey,
-    parse_mapping_key,
+    HttpIntegration, HttpStage, InvalidField, JwtConfiguration, MappingAction, MappingKeyError,
+    MappingPlace, Route, RouteKey, RouteKeyError, parse_mapping_key,
 };
 pub use ids::{new_deployment_id, new_resource_id, new_rest_api_id};
 pub use integration::{
     ContentHandling, DEFAULT_TIMEOUT_MILLIS, Integration, IntegrationResponse, IntegrationType,
     PassthroughBehavior, TlsConfig,
 };
-pub use method::{Method, MethodResponse};
-pub use model_schema::{JSON_CONTENT_TYPE, Model, RequestValidator, validate_model_name};
+pub use method::{Method, MethodError, MethodResponse};
+pub use model_schema::{
+    JSON_CONTENT_TYPE, Model, ModelNameError, RequestValidator, validate_model_name,
+};
 pub use project::{Project, ProjectError};
 pub use resource::{Resource, ResourceError, validate_path_part};
-pub use selection_pattern::{SelectionPattern, validate_selection_pattern};
+pub use selection_pattern::{SelectionPattern, SelectionPatternError, validate_selection_pattern};
 pub use stage::{
-    CanarySettings, MethodSetting, Stage, validate_percent_traffic, validate_stage_name,
-    validate_stage_variable,
+    CanarySettings, MethodSetting, Stage, StageError, validate_percent_traffic,
+    validate_stage_name, validate_stage_variable,
 };
-pub use usage_plan::{ApiKey, ApiStage, QuotaSettings, ThrottleSettings, UsagePlan};
+pub use usage_plan::{
+    ApiKey, ApiStage, QuotaSettings, ThrottleSettings, UsagePlan, UsagePlanError,
+};
 pub use websocket_api::{
-    RouteResponse, WEBSOCKET_MAX_TIMEOUT_MILLIS, WebSocketApi, WebSocketDeploymentSnapshot,
-    WebSocketIntegration, WebSocketIntegrationResponse, WebSocketRoute,
-    validate_selection_expression,
+    RouteResponse, SelectionExpressionError, WEBSOCKET_MAX_TIMEOUT_MILLIS, WebSocketApi,
+    WebSocketDeploymentSnapshot, WebSocketIntegration, WebSocketIntegrationResponse,
+    WebSocketRoute, validate_selection_expression,
 };

@@ -50,12 +50,15 @@ impl Model {
     }
 }
 
+/// A model name AWS refuses (`BadRequestException`): it holds the name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Invalid model name specified: {0}. Model names must be alphanumeric.")]
+pub struct ModelNameError(pub String);
+
 /// Validates a model name as AWS does: alphanumeric only.
-pub fn validate_model_name(name: &str) -> Result<(), String> {
+pub fn validate_model_name(name: &str) -> Result<(), ModelNameError> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(format!(
-            "Invalid model name specified: {name}. Model names must be alphanumeric."
-        ));
+        return Err(ModelNameError(name.to_string()));
     }
     Ok(())
 }

@@ -68,6 +68,12 @@ pub enum ProjectError {
 }
 
 impl ProjectError {
+    /// A model rule's refusal (a stage name, a selection pattern...) as
+    /// [`ProjectError::Rejected`], with the rule's message.
+    pub(super) fn rejected(error: impl fmt::Display) -> ProjectError {
+        ProjectError::Rejected(error.to_string())
+    }
+
     pub(super) fn io(path: &Path, error: std::io::Error) -> ProjectError {
         ProjectError::Io {
             path: path.to_path_buf(),
@@ -173,10 +179,14 @@ impl Project {
         };
         let mut names = HashSet::new();
         for (index, function) in project.functions.iter().enumerate() {
-            let problem = function.validate().err().or_else(|| {
-                (!names.insert(function.function_name.as_str()))
-                    .then(|| format!("duplicate function name {:?}", function.function_name))
-            });
+            let problem = function
+                .validate()
+                .err()
+                .map(|e| e.to_string())
+                .or_else(|| {
+                    (!names.insert(function.function_name.as_str()))
+                        .then(|| format!("duplicate function name {:?}", function.function_name))
+                });
             if let Some(message) = problem {
                 let steps: Vec<Step> = vec!["functions".into(), index.into()];
                 return Err(ProjectError::located(path, &text, &steps, message));
@@ -191,13 +201,13 @@ impl Project {
                 (!http_ids.insert(api.api_id.as_str())
                     || project.rest_apis.iter().any(|r| r.id == api.api_id))
                 .then(|| {
-                    (
+                    super::InvalidField(
                         vec!["apiId".to_string()],
                         format!("duplicate API id {:?}", api.api_id),
                     )
                 })
             });
-            if let Some((rest, message)) = problem {
+            if let Some(super::InvalidField(rest, message)) = problem {
                 let mut steps: Vec<Step> = vec!["httpApis".into(), index.into()];
                 steps.extend(rest.iter().map(|part| match part.parse::<usize>() {
                     Ok(i) => Step::from(i),
@@ -225,7 +235,7 @@ impl Project {
                 })?;
                 let snapshot: super::HttpDeploymentSnapshot =
                     parse(&snapshot_path, &snapshot_text)?;
-                if let Err((rest, message)) = snapshot.http_api.validate() {
+                if let Err(super::InvalidField(rest, message)) = snapshot.http_api.validate() {
                     let mut steps: Vec<Step> = vec!["httpApi".into()];
                     steps.extend(rest.iter().map(|part| match part.parse::<usize>() {
                         Ok(i) => Step::from(i),
@@ -305,7 +315,7 @@ impl Project {
             message: e.to_string(),
         })?;
         // Every front door saves through here: none can store a 9 MB name.
-        super::limits::check(&value).map_err(ProjectError::Rejected)?;
+        super::limits::check(&value).map_err(ProjectError::rejected)?;
         write_json_atomic(&path, &value)
     }
 
@@ -406,7 +416,7 @@ impl Project {
         description: Option<&str>,
     ) -> Result<super::HttpDeployment, ProjectError> {
         if stage_name != "$default" {
-            super::validate_stage_name(stage_name).map_err(ProjectError::Rejected)?;
+            super::validate_stage_name(stage_name).map_err(ProjectError::rejected)?;
         }
         let api = self
             .http_apis
@@ -457,9 +467,9 @@ impl Project {
         description: Option<&str>,
         variables: &BTreeMap<String, String>,
     ) -> Result<Deployment, ProjectError> {
-        super::validate_stage_name(stage_name).map_err(ProjectError::Rejected)?;
+        super::validate_stage_name(stage_name).map_err(ProjectError::rejected)?;
         for (name, value) in variables {
-            super::validate_stage_variable(name, value).map_err(ProjectError::Rejected)?;
+            super::validate_stage_variable(name, value).map_err(ProjectError::rejected)?;
         }
         let deployment = self.snapshot_draft(api_id, description)?;
         let now = deployment.created_date.clone().unwrap_or_default();
@@ -493,9 +503,9 @@ impl Project {
         percent: f64,
         overrides: &BTreeMap<String, String>,
     ) -> Result<Deployment, ProjectError> {
-        super::validate_percent_traffic(percent).map_err(ProjectError::Rejected)?;
+        super::validate_percent_traffic(percent).map_err(ProjectError::rejected)?;
         for (name, value) in overrides {
-            super::validate_stage_variable(name, value).map_err(ProjectError::Rejected)?;
+            super::validate_stage_variable(name, value).map_err(ProjectError::rejected)?;
         }
         let exists = self.find_api(api_id)?.stage(stage_name).is_some();
         if !exists {
@@ -550,13 +560,15 @@ impl Project {
         stage_name: &str,
         percent: f64,
     ) -> Result<(), ProjectError> {
-        super::validate_percent_traffic(percent).map_err(ProjectError::Rejected)?;
+        super::validate_percent_traffic(percent).map_err(ProjectError::rejected)?;
         self.update_canary(api_id, stage_name, |canary| match canary {
             Some(settings) => {
                 settings.percent_traffic = percent;
                 Ok(())
             }
-            None => Err(format!("Stage {stage_name} has no canary")),
+            None => Err(ProjectError::Rejected(format!(
+                "Stage {stage_name} has no canary"
+            ))),
         })
     }
 
@@ -564,14 +576,14 @@ impl Project {
         &mut self,
         api_id: &str,
         stage_name: &str,
-        change: impl FnOnce(&mut Option<super::CanarySettings>) -> Result<(), String>,
+        change: impl FnOnce(&mut Option<super::CanarySettings>) -> Result<(), ProjectError>,
     ) -> Result<(), ProjectError> {
         let api_id = self.find_api(api_id)?.id.clone();
         let api = self.api_mut(&api_id).expect("found above");
         let stage = api.stage_mut(stage_name).ok_or_else(|| {
             ProjectError::Rejected(format!("Invalid stage identifier specified: {stage_name}"))
         })?;
-        change(&mut stage.canary_settings).map_err(ProjectError::Rejected)?;
+        change(&mut stage.canary_settings)?;
         stage.last_updated_date = Some(now_rfc3339());
         self.save()
     }
@@ -607,7 +619,7 @@ impl Project {
         }
         validate(std::slice::from_ref(api))
             .map_err(|(_, message)| ProjectError::Rejected(message))?;
-        validate_selection_patterns(api).map_err(ProjectError::Rejected)?;
+        validate_selection_patterns(api)?;
         let mut ids: HashSet<&str> = api.deployments.iter().map(|d| d.id.as_str()).collect();
         let mut id = super::new_deployment_id();
         while ids.contains(id.as_str()) {
@@ -790,9 +802,9 @@ fn validate_keys(project: &Project) -> Option<Invalid> {
             }
         }
         if let Some(quota) = &plan.quota
-            && let Err(message) = quota.validate()
+            && let Err(error) = quota.validate()
         {
-            return Some((at("quota"), message));
+            return Some((at("quota"), error.to_string()));
         }
     }
     None
@@ -802,7 +814,7 @@ fn validate_keys(project: &Project) -> Option<Invalid> {
 /// never carries one the gateway cannot serve (AWS refuses them at
 /// `PutIntegrationResponse`; drafts from files and imports are checked
 /// here, at deploy).
-fn validate_selection_patterns(api: &RestApi) -> Result<(), String> {
+fn validate_selection_patterns(api: &RestApi) -> Result<(), ProjectError> {
     for resource in &api.resources {
         for (verb, method) in &resource.resource_methods {
             let Some(integration) = &method.method_integration else {
@@ -811,10 +823,10 @@ fn validate_selection_patterns(api: &RestApi) -> Result<(), String> {
             for (status, response) in &integration.integration_responses {
                 if let Some(pattern) = &response.selection_pattern {
                     super::validate_selection_pattern(pattern).map_err(|e| {
-                        format!(
+                        ProjectError::Rejected(format!(
                             "Invalid selection pattern specified for {verb} {} integration response {status}: {e}",
                             resource.path
-                        )
+                        ))
                     })?;
                 }
             }
@@ -967,7 +979,7 @@ fn validate(apis: &[RestApi]) -> Result<(), Invalid> {
         let mut model_names = HashSet::new();
         for (index, model) in api.models.iter().enumerate() {
             let here = |key: &str| at(&["models".into(), index.into(), key.into()]);
-            super::validate_model_name(&model.name).map_err(|m| (here("name"), m))?;
+            super::validate_model_name(&model.name).map_err(|e| (here("name"), e.to_string()))?;
             if !model_names.insert(model.name.as_str()) {
                 return Err((
                     here("name"),
@@ -991,7 +1003,8 @@ fn validate(apis: &[RestApi]) -> Result<(), Invalid> {
         }
         for (index, stage) in api.stages.iter().enumerate() {
             let here = |key: &str| at(&["stages".into(), index.into(), key.into()]);
-            super::validate_stage_name(&stage.stage_name).map_err(|m| (here("stageName"), m))?;
+            super::validate_stage_name(&stage.stage_name)
+                .map_err(|e| (here("stageName"), e.to_string()))?;
             if let Some(canary) = &stage.canary_settings {
                 let canary_at = |key: &str| {
                     at(&[
@@ -1011,7 +1024,7 @@ fn validate(apis: &[RestApi]) -> Result<(), Invalid> {
                     ));
                 }
                 super::validate_percent_traffic(canary.percent_traffic)
-                    .map_err(|m| (canary_at("percentTraffic"), m))?;
+                    .map_err(|e| (canary_at("percentTraffic"), e.to_string()))?;
             }
             if !api.deployments.iter().any(|d| d.id == stage.deployment_id) {
                 return Err((

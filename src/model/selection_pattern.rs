@@ -35,14 +35,14 @@ pub enum Matched {
 
 impl SelectionPattern {
     /// Compiles `pattern` (Java syntax); the error says what is wrong.
-    pub fn compile(pattern: &str) -> Result<SelectionPattern, String> {
-        let translated = translate_quotes(pattern)?;
+    pub fn compile(pattern: &str) -> Result<SelectionPattern, SelectionPatternError> {
+        let translated = translate_quotes(pattern);
         let anchored = format!("^(?s:{translated})$");
         fancy_regex::RegexBuilder::new(&anchored)
             .backtrack_limit(BACKTRACK_LIMIT)
             .build()
             .map(|regex| SelectionPattern { regex })
-            .map_err(|e| e.to_string())
+            .map_err(|e| SelectionPatternError(Box::new(e)))
     }
 
     pub fn matches(&self, subject: &str) -> Matched {
@@ -54,9 +54,15 @@ impl SelectionPattern {
     }
 }
 
+/// A selection pattern that does not compile; `Display` is the regex
+/// engine's reason.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct SelectionPatternError(Box<fancy_regex::Error>);
+
 /// Checks a pattern as `PutIntegrationResponse` does: an empty pattern is
 /// the default response; any other must compile.
-pub fn validate_selection_pattern(pattern: &str) -> Result<(), String> {
+pub fn validate_selection_pattern(pattern: &str) -> Result<(), SelectionPatternError> {
     if pattern.is_empty() {
         return Ok(());
     }
@@ -66,9 +72,9 @@ pub fn validate_selection_pattern(pattern: &str) -> Result<(), String> {
 /// Java's `\Q...\E` (everything between is literal) as escaped text, which
 /// the `regex` syntax lacks. An unterminated `\Q` quotes to the end, as in
 /// Java.
-fn translate_quotes(pattern: &str) -> Result<std::borrow::Cow<'_, str>, String> {
+fn translate_quotes(pattern: &str) -> std::borrow::Cow<'_, str> {
     if !pattern.contains("\\Q") {
-        return Ok(pattern.into());
+        return pattern.into();
     }
     let mut out = String::with_capacity(pattern.len() + 8);
     let mut rest = pattern;
@@ -86,7 +92,7 @@ fn translate_quotes(pattern: &str) -> Result<std::borrow::Cow<'_, str>, String> 
         rest = after;
     }
     out.push_str(rest);
-    Ok(out.into())
+    out.into()
 }
 
 /// The byte offset of `\{letter}` in `text` where the backslash is not
@@ -151,7 +157,7 @@ mod tests {
     fn invalid_patterns_are_refused_with_the_reason() {
         for pattern in ["(", "*a", "[z-a]", r"(a)\2"] {
             let error = validate_selection_pattern(pattern).expect_err(pattern);
-            assert!(!error.is_empty(), "{pattern}");
+            assert!(!error.to_string().is_empty(), "{pattern}");
         }
         assert!(validate_selection_pattern("").is_ok());
     }

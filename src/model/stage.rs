@@ -108,40 +108,50 @@ pub struct CanarySettings {
     pub use_stage_cache: bool,
 }
 
+/// Why a stage setting was refused: AWS's `BadRequestException` rules for
+/// stage names, stage variables and a canary's `percentTraffic`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StageError {
+    #[error("percentTraffic must be between 0.0 and 100.0: {0}")]
+    PercentTraffic(f64),
+    #[error("Stage name only allows a-zA-Z0-9_- and at most 128 characters: {0:?}")]
+    Name(String),
+    #[error("Stage variable name only allows [A-Za-z0-9_]: {0:?}")]
+    VariableName(String),
+    #[error(
+        "Stage variable value only allows [A-Za-z0-9-._~:/?#&=,] and at most 512 characters: {0:?}"
+    )]
+    VariableValue(String),
+}
+
 /// AWS's bounds for `percentTraffic`.
-pub fn validate_percent_traffic(percent: f64) -> Result<(), String> {
+pub fn validate_percent_traffic(percent: f64) -> Result<(), StageError> {
     if percent.is_finite() && (0.0..=100.0).contains(&percent) {
         Ok(())
     } else {
-        Err(format!(
-            "percentTraffic must be between 0.0 and 100.0: {percent}"
-        ))
+        Err(StageError::PercentTraffic(percent))
     }
 }
 
 /// AWS's rule for stage names: alphanumerics, hyphens and underscores, at
 /// most 128 characters.
-pub fn validate_stage_name(name: &str) -> Result<(), String> {
+pub fn validate_stage_name(name: &str) -> Result<(), StageError> {
     if name.is_empty()
         || name.len() > 128
         || !name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
-        return Err(format!(
-            "Stage name only allows a-zA-Z0-9_- and at most 128 characters: {name:?}"
-        ));
+        return Err(StageError::Name(name.to_string()));
     }
     Ok(())
 }
 
 /// AWS's rule for stage variable names (`[A-Za-z0-9_]+`) and values
 /// (`[A-Za-z0-9-._~:/?#&=,]+`, at most 512 characters).
-pub fn validate_stage_variable(name: &str, value: &str) -> Result<(), String> {
+pub fn validate_stage_variable(name: &str, value: &str) -> Result<(), StageError> {
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(format!(
-            "Stage variable name only allows [A-Za-z0-9_]: {name:?}"
-        ));
+        return Err(StageError::VariableName(name.to_string()));
     }
     if value.len() > 512
         || !value.bytes().all(|b| {
@@ -152,9 +162,7 @@ pub fn validate_stage_variable(name: &str, value: &str) -> Result<(), String> {
                 )
         })
     {
-        return Err(format!(
-            "Stage variable value only allows [A-Za-z0-9-._~:/?#&=,] and at most 512 characters: {value:?}"
-        ));
+        return Err(StageError::VariableValue(value.to_string()));
     }
     Ok(())
 }

@@ -86,19 +86,47 @@ pub struct UsagePlan {
     pub api_key_ids: Vec<String>,
 }
 
+/// Why a change to API keys or usage plans was refused; the messages are
+/// AWS's where AWS has one (`Invalid API Key identifier specified: ...`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UsagePlanError {
+    #[error("Invalid quota period {0}: expected DAY, WEEK or MONTH")]
+    QuotaPeriod(String),
+    #[error("Quota offset {offset} is larger than the limit {limit}")]
+    QuotaOffset { offset: u64, limit: u64 },
+    #[error("An API key needs a name")]
+    KeyNameMissing,
+    #[error("API Key value should be at least 20 characters")]
+    KeyValueTooShort,
+    #[error("API Key value already exists")]
+    KeyValueExists,
+    /// `api-key add --plan`: no plan with that id or name.
+    #[error("no such usage plan: {0:?}")]
+    NoSuchPlan(String),
+    #[error("A usage plan needs a name")]
+    PlanNameMissing,
+    #[error("no such API: {0}")]
+    NoSuchApi(String),
+    #[error("API {api_name} has no stage {stage}")]
+    NoSuchStage { api_name: String, stage: String },
+    #[error("The rate limit must be a number, 0 or more")]
+    RateLimit,
+    #[error("Invalid API Key identifier specified: {0}")]
+    InvalidKeyId(String),
+    #[error("Invalid Usage Plan ID specified: {0}")]
+    InvalidPlanId(String),
+}
+
 impl QuotaSettings {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), UsagePlanError> {
         if !matches!(self.period.as_str(), "DAY" | "WEEK" | "MONTH") {
-            return Err(format!(
-                "Invalid quota period {}: expected DAY, WEEK or MONTH",
-                self.period
-            ));
+            return Err(UsagePlanError::QuotaPeriod(self.period.clone()));
         }
         if self.offset > self.limit {
-            return Err(format!(
-                "Quota offset {} is larger than the limit {}",
-                self.offset, self.limit
-            ));
+            return Err(UsagePlanError::QuotaOffset {
+                offset: self.offset,
+                limit: self.limit,
+            });
         }
         Ok(())
     }
@@ -133,27 +161,27 @@ impl super::Project {
         name: &str,
         value: Option<&str>,
         plan: Option<&str>,
-    ) -> Result<ApiKey, String> {
+    ) -> Result<ApiKey, UsagePlanError> {
         let name = name.trim();
         if name.is_empty() {
-            return Err("An API key needs a name".into());
+            return Err(UsagePlanError::KeyNameMissing);
         }
         let mut key = ApiKey::generate(name);
         if let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) {
             if value.len() < 20 {
-                return Err("API Key value should be at least 20 characters".into());
+                return Err(UsagePlanError::KeyValueTooShort);
             }
             key.value = value.to_string();
         }
         if self.api_keys.iter().any(|k| k.value == key.value) {
-            return Err("API Key value already exists".into());
+            return Err(UsagePlanError::KeyValueExists);
         }
         if let Some(plan) = plan {
             let plan = self
                 .usage_plans
                 .iter_mut()
                 .find(|p| p.id == plan || p.name == plan)
-                .ok_or_else(|| format!("no such usage plan: {plan:?}"))?;
+                .ok_or_else(|| UsagePlanError::NoSuchPlan(plan.to_string()))?;
             plan.api_key_ids.push(key.id.clone());
         }
         self.api_keys.push(key.clone());
@@ -169,23 +197,26 @@ impl super::Project {
         stage: &str,
         throttle: Option<ThrottleSettings>,
         quota: Option<QuotaSettings>,
-    ) -> Result<String, String> {
+    ) -> Result<String, UsagePlanError> {
         let name = name.trim();
         if name.is_empty() {
-            return Err("A usage plan needs a name".into());
+            return Err(UsagePlanError::PlanNameMissing);
         }
         let api = self
             .rest_apis
             .iter()
             .find(|a| a.id == api_id)
-            .ok_or_else(|| format!("no such API: {api_id}"))?;
+            .ok_or_else(|| UsagePlanError::NoSuchApi(api_id.to_string()))?;
         if api.stage(stage).is_none() {
-            return Err(format!("API {} has no stage {stage}", api.name));
+            return Err(UsagePlanError::NoSuchStage {
+                api_name: api.name.clone(),
+                stage: stage.to_string(),
+            });
         }
         if let Some(throttle) = &throttle
             && !(throttle.rate_limit >= 0.0 && throttle.rate_limit.is_finite())
         {
-            return Err("The rate limit must be a number, 0 or more".into());
+            return Err(UsagePlanError::RateLimit);
         }
         let quota = match quota {
             Some(mut quota) => {
@@ -213,11 +244,11 @@ impl super::Project {
     }
 
     /// Deletes an API key and its usage plan memberships.
-    pub fn remove_api_key(&mut self, key_id: &str) -> Result<(), String> {
+    pub fn remove_api_key(&mut self, key_id: &str) -> Result<(), UsagePlanError> {
         let before = self.api_keys.len();
         self.api_keys.retain(|k| k.id != key_id);
         if self.api_keys.len() == before {
-            return Err(format!("Invalid API Key identifier specified: {key_id}"));
+            return Err(UsagePlanError::InvalidKeyId(key_id.to_string()));
         }
         for plan in &mut self.usage_plans {
             plan.api_key_ids.retain(|k| k != key_id);
@@ -226,11 +257,11 @@ impl super::Project {
     }
 
     /// Deletes a usage plan.
-    pub fn remove_usage_plan(&mut self, plan_id: &str) -> Result<(), String> {
+    pub fn remove_usage_plan(&mut self, plan_id: &str) -> Result<(), UsagePlanError> {
         let before = self.usage_plans.len();
         self.usage_plans.retain(|p| p.id != plan_id);
         if self.usage_plans.len() == before {
-            return Err(format!("Invalid Usage Plan ID specified: {plan_id}"));
+            return Err(UsagePlanError::InvalidPlanId(plan_id.to_string()));
         }
         Ok(())
     }
@@ -241,15 +272,15 @@ impl super::Project {
         plan_id: &str,
         key_id: &str,
         member: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), UsagePlanError> {
         if !self.api_keys.iter().any(|k| k.id == key_id) {
-            return Err(format!("Invalid API Key identifier specified: {key_id}"));
+            return Err(UsagePlanError::InvalidKeyId(key_id.to_string()));
         }
         let plan = self
             .usage_plans
             .iter_mut()
             .find(|p| p.id == plan_id)
-            .ok_or_else(|| format!("Invalid Usage Plan ID specified: {plan_id}"))?;
+            .ok_or_else(|| UsagePlanError::InvalidPlanId(plan_id.to_string()))?;
         plan.api_key_ids.retain(|k| k != key_id);
         if member {
             plan.api_key_ids.push(key_id.to_string());
@@ -258,12 +289,16 @@ impl super::Project {
     }
 
     /// Turns a key on or off (a disabled key is refused with 403).
-    pub fn set_api_key_enabled(&mut self, key_id: &str, enabled: bool) -> Result<(), String> {
+    pub fn set_api_key_enabled(
+        &mut self,
+        key_id: &str,
+        enabled: bool,
+    ) -> Result<(), UsagePlanError> {
         let key = self
             .api_keys
             .iter_mut()
             .find(|k| k.id == key_id)
-            .ok_or_else(|| format!("Invalid API Key identifier specified: {key_id}"))?;
+            .ok_or_else(|| UsagePlanError::InvalidKeyId(key_id.to_string()))?;
         key.enabled = enabled;
         Ok(())
     }

@@ -178,21 +178,21 @@ impl WebSocketApi {
 
     /// Checks what the runtime relies on; `Err((path below the API, what
     /// is wrong))`, with AWS's rules where AWS has one.
-    pub fn validate(&self) -> Result<(), (Vec<String>, String)> {
+    pub fn validate(&self) -> Result<(), super::InvalidField> {
         let at = |parts: &[&str]| parts.iter().map(|p| p.to_string()).collect::<Vec<_>>();
         if self.protocol_type != "WEBSOCKET" {
-            return Err((
+            return Err(super::InvalidField(
                 at(&["protocolType"]),
                 format!("expected WEBSOCKET, found {:?}", self.protocol_type),
             ));
         }
         validate_selection_expression(&self.route_selection_expression)
-            .map_err(|e| (at(&["routeSelectionExpression"]), e))?;
+            .map_err(|e| super::InvalidField(at(&["routeSelectionExpression"]), e.to_string()))?;
         let mut keys = std::collections::HashSet::new();
         for (index, route) in self.routes.iter().enumerate() {
             let i = index.to_string();
             if route.route_key.is_empty() || route.route_key.len() > 128 {
-                return Err((
+                return Err(super::InvalidField(
                     at(&["routes", &i, "routeKey"]),
                     "a route key is 1 to 128 characters".into(),
                 ));
@@ -203,7 +203,7 @@ impl WebSocketApi {
                     "$connect" | "$disconnect" | "$default"
                 )
             {
-                return Err((
+                return Err(super::InvalidField(
                     at(&["routes", &i, "routeKey"]),
                     format!(
                         "expected $connect, $disconnect, $default or a custom key without '$', found {:?}",
@@ -212,7 +212,7 @@ impl WebSocketApi {
                 ));
             }
             if !keys.insert(route.route_key.as_str()) {
-                return Err((
+                return Err(super::InvalidField(
                     at(&["routes", &i, "routeKey"]),
                     format!("duplicate route key {:?}", route.route_key),
                 ));
@@ -221,7 +221,7 @@ impl WebSocketApi {
                 "NONE" => {}
                 "CUSTOM" => {
                     if route.route_key != "$connect" {
-                        return Err((
+                        return Err(super::InvalidField(
                             at(&["routes", &i, "authorizationType"]),
                             "only the $connect route can have an authorizer".into(),
                         ));
@@ -231,7 +231,7 @@ impl WebSocketApi {
                         route.authorizer_id.as_deref(),
                         "REQUEST",
                     ) {
-                        return Err((
+                        return Err(super::InvalidField(
                             at(&["routes", &i, "authorizerId"]),
                             "a CUSTOM route needs the authorizerId of a REQUEST authorizer of this API"
                                 .into(),
@@ -239,7 +239,7 @@ impl WebSocketApi {
                     }
                 }
                 other => {
-                    return Err((
+                    return Err(super::InvalidField(
                         at(&["routes", &i, "authorizationType"]),
                         format!(
                             "expected NONE or CUSTOM (AWS_IAM is not served yet), found {other:?}"
@@ -248,7 +248,7 @@ impl WebSocketApi {
                 }
             }
             if route.target.is_some() && self.target(route).is_none() {
-                return Err((
+                return Err(super::InvalidField(
                     at(&["routes", &i, "target"]),
                     format!(
                         "expected integrations/{{integrationId}} of an integration of this API, found {:?}",
@@ -259,7 +259,7 @@ impl WebSocketApi {
             if let Some(expression) = &route.route_response_selection_expression
                 && expression != "$default"
             {
-                return Err((
+                return Err(super::InvalidField(
                     at(&["routes", &i, "routeResponseSelectionExpression"]),
                     format!(
                         "WebSocket APIs support only $default here (AWS's rule), found {expression:?}"
@@ -270,7 +270,7 @@ impl WebSocketApi {
         for (index, authorizer) in self.authorizers.iter().enumerate() {
             let i = index.to_string();
             if authorizer.authorizer_type != "REQUEST" {
-                return Err((
+                return Err(super::InvalidField(
                     at(&["authorizers", &i, "authorizerType"]),
                     format!(
                         "WebSocket APIs take REQUEST authorizers, found {:?}",
@@ -279,7 +279,7 @@ impl WebSocketApi {
                 ));
             }
             if authorizer.authorizer_uri.is_none() {
-                return Err((
+                return Err(super::InvalidField(
                     at(&["authorizers", &i, "authorizerUri"]),
                     "a REQUEST authorizer needs an authorizerUri".into(),
                 ));
@@ -289,13 +289,13 @@ impl WebSocketApi {
             let i = index.to_string();
             let kind = integration.integration_type.as_str();
             if !matches!(kind, "MOCK" | "HTTP" | "HTTP_PROXY" | "AWS_PROXY" | "AWS") {
-                return Err((
+                return Err(super::InvalidField(
                     at(&["integrations", &i, "integrationType"]),
                     format!("expected MOCK, HTTP, HTTP_PROXY, AWS_PROXY or AWS, found {kind:?}"),
                 ));
             }
             if kind != "MOCK" && integration.integration_uri.is_none() {
-                return Err((
+                return Err(super::InvalidField(
                     at(&["integrations", &i, "integrationUri"]),
                     format!("a {kind} integration needs an integrationUri"),
                 ));
@@ -303,7 +303,7 @@ impl WebSocketApi {
             if let Some(timeout) = integration.timeout_in_millis
                 && !(50..=WEBSOCKET_MAX_TIMEOUT_MILLIS).contains(&timeout)
             {
-                return Err((
+                return Err(super::InvalidField(
                     at(&["integrations", &i, "timeoutInMillis"]),
                     format!(
                         "Timeout must be between 50 milliseconds and 29 seconds, found {timeout}"
@@ -316,7 +316,7 @@ impl WebSocketApi {
                     "WHEN_NO_MATCH" | "WHEN_NO_TEMPLATES" | "NEVER"
                 )
             {
-                return Err((
+                return Err(super::InvalidField(
                     at(&["integrations", &i, "passthroughBehavior"]),
                     format!(
                         "expected WHEN_NO_MATCH, WHEN_NO_TEMPLATES or NEVER, found {behavior:?}"
@@ -324,12 +324,16 @@ impl WebSocketApi {
                 ));
             }
             if let Some(expression) = &integration.template_selection_expression {
-                validate_selection_expression(expression)
-                    .map_err(|e| (at(&["integrations", &i, "templateSelectionExpression"]), e))?;
+                validate_selection_expression(expression).map_err(|e| {
+                    super::InvalidField(
+                        at(&["integrations", &i, "templateSelectionExpression"]),
+                        e.to_string(),
+                    )
+                })?;
             }
             for (key, template) in &integration.request_templates {
                 if let Err(error) = crate::vtl::Template::compile(template) {
-                    return Err((
+                    return Err(super::InvalidField(
                         at(&["integrations", &i, "requestTemplates", key]),
                         format!("the template does not parse: {error}"),
                     ));
@@ -343,7 +347,7 @@ impl WebSocketApi {
                         .strip_prefix('/')
                         .and_then(|k| k.strip_suffix('/'))
                         .ok_or_else(|| {
-                            (
+                            super::InvalidField(
                                 at(&["integrations", &i, "integrationResponses", &r]),
                                 format!(
                                     "expected $default or a /regex/ on the status code, found {key:?}"
@@ -351,7 +355,7 @@ impl WebSocketApi {
                             )
                         })?;
                     super::SelectionPattern::compile(pattern).map_err(|e| {
-                        (
+                        super::InvalidField(
                             at(&["integrations", &i, "integrationResponses", &r]),
                             format!("the pattern does not compile: {e}"),
                         )
@@ -359,7 +363,7 @@ impl WebSocketApi {
                 }
                 for (name, template) in &response.response_templates {
                     if let Err(error) = crate::vtl::Template::compile(template) {
-                        return Err((
+                        return Err(super::InvalidField(
                             at(&[
                                 "integrations",
                                 &i,
@@ -381,7 +385,7 @@ impl WebSocketApi {
 /// A selection expression as WebSocket APIs take them: `$request.body.x`
 /// (a JSON path below the body), `${request.body.x}`, `$context.x`,
 /// `$request.header.x`, or a literal such as `\$default` / `$default`.
-pub fn validate_selection_expression(expression: &str) -> Result<(), String> {
+pub fn validate_selection_expression(expression: &str) -> Result<(), SelectionExpressionError> {
     let inner = expression
         .strip_prefix("${")
         .and_then(|e| e.strip_suffix('}'))
@@ -406,10 +410,16 @@ pub fn validate_selection_expression(expression: &str) -> Result<(), String> {
     if expression == "$request.body" {
         return Ok(());
     }
-    Err(format!(
-        "expected $request.body.PATH, $request.header.NAME, $context.NAME or a literal, found {expression:?}"
-    ))
+    Err(SelectionExpressionError(expression.to_string()))
 }
+
+/// A selection expression that is neither a known source nor a literal; it
+/// holds the expression (with `${...}` unwrapped).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "expected $request.body.PATH, $request.header.NAME, $context.NAME or a literal, found {0:?}"
+)]
+pub struct SelectionExpressionError(pub String);
 
 /// WebSocket APIs in a project: loading (with located errors), snapshots,
 /// lookup and deployment.
@@ -438,13 +448,13 @@ impl super::Project {
                 || self.http_apis.iter().any(|h| h.api_id == api.api_id);
             let problem = api.validate().err().or_else(|| {
                 taken.then(|| {
-                    (
+                    super::InvalidField(
                         vec!["apiId".to_string()],
                         format!("duplicate API id {:?}", api.api_id),
                     )
                 })
             });
-            if let Some((rest, message)) = problem {
+            if let Some(super::InvalidField(rest, message)) = problem {
                 let steps = to_steps(vec!["webSocketApis".into(), index.into()], &rest);
                 return Err(ProjectError::located(
                     path.to_path_buf(),
@@ -474,7 +484,8 @@ impl super::Project {
                 })?;
                 let snapshot: WebSocketDeploymentSnapshot =
                     super::project::parse(&snapshot_path, &snapshot_text)?;
-                if let Err((rest, message)) = snapshot.web_socket_api.validate() {
+                if let Err(super::InvalidField(rest, message)) = snapshot.web_socket_api.validate()
+                {
                     let steps = to_steps(vec!["webSocketApi".into()], &rest);
                     return Err(ProjectError::located(
                         snapshot_path,
@@ -527,7 +538,7 @@ impl super::Project {
         description: Option<&str>,
     ) -> Result<HttpDeployment, super::ProjectError> {
         use super::ProjectError;
-        super::validate_stage_name(stage_name).map_err(ProjectError::Rejected)?;
+        super::validate_stage_name(stage_name).map_err(ProjectError::rejected)?;
         let api = self
             .web_socket_apis
             .iter()

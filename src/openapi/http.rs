@@ -147,7 +147,8 @@ pub fn import(document: &Value) -> Result<(HttpApi, Vec<String>), OpenApiError> 
             } else {
                 format!("{verb} {path}")
             };
-            RouteKey::parse(&route_key).map_err(|e| OpenApiError::invalid(&pointer, e))?;
+            RouteKey::parse(&route_key)
+                .map_err(|e| OpenApiError::invalid(&pointer, e.to_string()))?;
             let index = api.routes.len() + 1;
             let mut route = Route {
                 route_id: format!("route{index:03}"),
@@ -232,9 +233,10 @@ pub fn import(document: &Value) -> Result<(HttpApi, Vec<String>), OpenApiError> 
             api.routes.push(route);
         }
     }
-    api.validate().map_err(|(path, message)| {
-        OpenApiError::invalid(&format!("/{}", path.join("/")), message)
-    })?;
+    api.validate()
+        .map_err(|crate::model::InvalidField(path, message)| {
+            OpenApiError::invalid(&format!("/{}", path.join("/")), message)
+        })?;
     Ok((api, warnings))
 }
 

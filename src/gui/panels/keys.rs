@@ -337,17 +337,23 @@ impl KeysView {
     pub fn apply(&mut self, edit: KeysEdit, workspace: &mut Workspace) -> Result<String, String> {
         match edit {
             KeysEdit::AddKey { name, value, plan } => workspace
-                .edit_project(|p| p.add_api_key(&name, Some(&value), plan.as_deref()))
+                .edit_project(|p| {
+                    p.add_api_key(&name, Some(&value), plan.as_deref())
+                        .map_err(|e| e.to_string())
+                })
                 .map(|key| {
                     self.key_name.clear();
                     self.key_value.clear();
                     format!("API key {} added: {}", key.name, key.value)
                 }),
             KeysEdit::Enable(id, enabled) => workspace
-                .edit_project(|p| p.set_api_key_enabled(&id, enabled))
+                .edit_project(|p| {
+                    p.set_api_key_enabled(&id, enabled)
+                        .map_err(|e| e.to_string())
+                })
                 .map(|()| format!("API key {}", if enabled { "enabled" } else { "disabled" })),
             KeysEdit::DeleteKey(id) => workspace
-                .edit_project(|p| p.remove_api_key(&id))
+                .edit_project(|p| p.remove_api_key(&id).map_err(|e| e.to_string()))
                 .map(|()| "API key deleted".to_string()),
             KeysEdit::AddPlan {
                 name,
@@ -356,16 +362,22 @@ impl KeysView {
                 throttle,
                 quota,
             } => workspace
-                .edit_project(|p| p.add_usage_plan(&name, &api_id, &stage, throttle, quota))
+                .edit_project(|p| {
+                    p.add_usage_plan(&name, &api_id, &stage, throttle, quota)
+                        .map_err(|e| e.to_string())
+                })
                 .map(|_| {
                     self.plan_name.clear();
                     format!("Usage plan {} added", name.trim())
                 }),
             KeysEdit::Member(plan, key, member) => workspace
-                .edit_project(|p| p.set_plan_key(&plan, &key, member))
+                .edit_project(|p| {
+                    p.set_plan_key(&plan, &key, member)
+                        .map_err(|e| e.to_string())
+                })
                 .map(|()| "Usage plan keys changed".to_string()),
             KeysEdit::DeletePlan(id) => workspace
-                .edit_project(|p| p.remove_usage_plan(&id))
+                .edit_project(|p| p.remove_usage_plan(&id).map_err(|e| e.to_string()))
                 .map(|()| "Usage plan deleted".to_string()),
         }
     }
