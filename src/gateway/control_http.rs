@@ -14,7 +14,7 @@ use http::{HeaderMap, HeaderValue};
 use crate::control::{Answer, ControlError};
 
 use super::Shared;
-use super::pipeline::MethodRequest;
+use super::request::MethodRequest;
 use super::responses::Reply;
 
 /// An answer as an HTTP reply.

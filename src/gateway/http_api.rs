@@ -544,11 +544,12 @@ impl Sources<'_> {
             return header_values(&request.headers, name);
         }
         if let Some(name) = expression.strip_prefix("request.querystring.") {
-            let values: Vec<String> = super::MethodRequest::parse_query(&request.raw_query)
-                .into_iter()
-                .filter(|(k, _)| k == name)
-                .map(|(_, v)| v)
-                .collect();
+            let values: Vec<String> =
+                super::request::MethodRequest::parse_query(&request.raw_query)
+                    .into_iter()
+                    .filter(|(k, _)| k == name)
+                    .map(|(_, v)| v)
+                    .collect();
             return (!values.is_empty()).then(|| values.join(","));
         }
         if expression == "request.path" {
@@ -723,7 +724,7 @@ async fn http_proxy(
     }
     // Parameter mapping: headers, query string values, the path.
     let mut query = (!integration.request_mappings.is_empty())
-        .then(|| super::MethodRequest::parse_query(&request.raw_query));
+        .then(|| super::request::MethodRequest::parse_query(&request.raw_query));
     for (action, place, value) in &integration.request_mappings {
         let value = sources.resolve(value);
         match place {
@@ -1086,7 +1087,7 @@ pub fn event_v2(
         }
     }
     let mut query = Map::new();
-    for (name, value) in super::MethodRequest::parse_query(&request.raw_query) {
+    for (name, value) in super::request::MethodRequest::parse_query(&request.raw_query) {
         match query.get_mut(&name) {
             Some(Value::String(existing)) => {
                 existing.push(',');
@@ -1181,7 +1182,7 @@ fn event_v1(
     parameters: &[(String, String)],
     request: &HttpRequest,
 ) -> Value {
-    let query = super::MethodRequest::parse_query(&request.raw_query);
+    let query = super::request::MethodRequest::parse_query(&request.raw_query);
     let (_, epoch) = now_parts();
     let context = json!({
         "accountId": "000000000000",

@@ -20,6 +20,7 @@ pub mod http_api;
 pub mod limits;
 pub mod mapping;
 pub mod pipeline;
+pub mod request;
 pub mod responses;
 pub mod router;
 mod server;
@@ -40,7 +41,8 @@ use crate::model::{Project, RestApi, Stage};
 use crate::observe::RequestLog;
 
 pub use compile::{CompileError, CompiledStage, compile_stage};
-pub use pipeline::{Execution, MethodRequest, Services};
+pub use pipeline::{Execution, Services};
+pub use request::MethodRequest;
 pub use responses::Reply;
 
 /// AWS's payload limit for REST APIs: 10 MB.
