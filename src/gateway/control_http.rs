@@ -146,7 +146,7 @@ pub(super) async fn test_invoke_method(
         protocol: "HTTP/1.1".into(),
         received_at: SystemTime::now(),
     };
-    let services = super::pipeline::Services {
+    let services = super::services::Services {
         api_keys: None,
         account_throttle: None,
         ..shared.services.clone()
