@@ -15,4 +15,5 @@ pub mod jsonpath;
 pub mod model;
 pub mod observe;
 pub mod openapi;
+pub mod throttle;
 pub mod vtl;

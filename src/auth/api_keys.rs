@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::gateway::throttle::{Limits, TokenBucket, monotonic};
 use crate::model::{Project, QuotaSettings};
+use crate::throttle::{Limits, TokenBucket, monotonic};
 
 /// What a key may do on one API stage, through one plan.
 #[derive(Debug)]

@@ -272,7 +272,7 @@ pub async fn upgrade(
             )
         })
         .collect();
-    let query = super::pipeline::MethodRequest::parse_query(&request.raw_query);
+    let query = super::request::MethodRequest::parse_query(&request.raw_query);
     let user_agent = request
         .parts
         .headers

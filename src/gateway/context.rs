@@ -97,7 +97,7 @@ impl RequestContext {
     /// and on the response: made once.
     pub fn trace_header(&self) -> Option<http::HeaderValue> {
         self.trace_header
-            .get_or_init(|| super::endpoint::trace_header(&self.request_id, self.request_time))
+            .get_or_init(|| trace_header(&self.request_id, self.request_time))
             .clone()
     }
 
@@ -291,9 +291,57 @@ fn new_extended_request_id() -> Text {
     Text::new(std::str::from_utf8(&text[..=written]).unwrap_or_default())
 }
 
+/// The header AWS adds to endpoint requests and responses with the trace id.
+pub(super) const X_AMZN_TRACE_ID: http::HeaderName =
+    http::HeaderName::from_static("x-amzn-trace-id");
+
+/// [`trace_id`] as a header value.
+pub fn trace_header(request_id: &str, at: std::time::SystemTime) -> Option<http::HeaderValue> {
+    http::HeaderValue::from_maybe_shared(bytes::Bytes::from(trace_id(request_id, at))).ok()
+}
+
+/// An X-Ray style trace id derived from the request id:
+/// `Root=1-{seconds, 8 hex}-{24 hex of the request id}`.
+pub fn trace_id(request_id: &str, at: std::time::SystemTime) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let seconds = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut id = Vec::with_capacity(40);
+    id.extend_from_slice(b"Root=1-");
+    id.extend(
+        (0..8)
+            .rev()
+            .map(|shift| HEX[((seconds >> (shift * 4)) & 0xf) as usize]),
+    );
+    id.push(b'-');
+    let bytes = request_id.as_bytes();
+    if bytes.len() == 36 && [8, 13, 18, 23].iter().all(|&i| bytes[i] == b'-') {
+        // A UUID's first 24 hex digits, in its hyphen-separated groups.
+        for group in [0..8, 9..13, 14..18, 19..23, 24..28] {
+            id.extend_from_slice(&bytes[group]);
+        }
+    } else {
+        id.extend(request_id.bytes().filter(|&b| b != b'-').take(24));
+    }
+    String::from_utf8(id).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trace_id_takes_the_first_24_hex_digits_of_the_request_id() {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(0x6a1b_2c3d);
+        assert_eq!(
+            trace_id("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", at),
+            "Root=1-6a1b2c3d-0f1e2d3c4b5a69788796a5b4"
+        );
+        // Not a UUID: hyphens dropped all the same.
+        assert_eq!(trace_id("ab-cd", at), "Root=1-6a1b2c3d-abcd");
+    }
 
     #[test]
     fn extended_request_id_has_aws_shape() {

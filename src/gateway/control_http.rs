@@ -14,7 +14,7 @@ use http::{HeaderMap, HeaderValue};
 use crate::control::{Answer, ControlError};
 
 use super::Shared;
-use super::pipeline::MethodRequest;
+use super::request::MethodRequest;
 use super::responses::Reply;
 
 /// An answer as an HTTP reply.
@@ -146,7 +146,7 @@ pub(super) async fn test_invoke_method(
         protocol: "HTTP/1.1".into(),
         received_at: SystemTime::now(),
     };
-    let services = super::pipeline::Services {
+    let services = super::services::Services {
         api_keys: None,
         account_throttle: None,
         ..shared.services.clone()

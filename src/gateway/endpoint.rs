@@ -10,8 +10,8 @@ use crate::integrations::EndpointResponse;
 use crate::observe::ExecutionLog;
 
 use super::compile::CompiledStage;
-use super::context::RequestContext;
-use super::pipeline::MethodRequest;
+use super::context::{RequestContext, X_AMZN_TRACE_ID};
+use super::request::MethodRequest;
 use super::responses::Reply;
 
 /// `name=value` pairs as a query string, names and values encoded.
@@ -101,7 +101,6 @@ pub(super) fn is_hop_by_hop(name: &str) -> bool {
     )
 }
 
-pub(super) const X_AMZN_TRACE_ID: HeaderName = HeaderName::from_static("x-amzn-trace-id");
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_AMZN_APIGATEWAY_API_ID: HeaderName = HeaderName::from_static("x-amzn-apigateway-api-id");
 
@@ -135,39 +134,6 @@ pub(super) fn add_gateway_headers(
     if let Some(value) = context.trace_header() {
         headers.insert(X_AMZN_TRACE_ID, value);
     }
-}
-
-/// [`trace_id`] as a header value.
-pub fn trace_header(request_id: &str, at: std::time::SystemTime) -> Option<HeaderValue> {
-    HeaderValue::from_maybe_shared(bytes::Bytes::from(trace_id(request_id, at))).ok()
-}
-
-/// An X-Ray style trace id derived from the request id:
-/// `Root=1-{seconds, 8 hex}-{24 hex of the request id}`.
-pub fn trace_id(request_id: &str, at: std::time::SystemTime) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let seconds = at
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let mut id = Vec::with_capacity(40);
-    id.extend_from_slice(b"Root=1-");
-    id.extend(
-        (0..8)
-            .rev()
-            .map(|shift| HEX[((seconds >> (shift * 4)) & 0xf) as usize]),
-    );
-    id.push(b'-');
-    let bytes = request_id.as_bytes();
-    if bytes.len() == 36 && [8, 13, 18, 23].iter().all(|&i| bytes[i] == b'-') {
-        // A UUID's first 24 hex digits, in its hyphen-separated groups.
-        for group in [0..8, 9..13, 14..18, 19..23, 24..28] {
-            id.extend_from_slice(&bytes[group]);
-        }
-    } else {
-        id.extend(request_id.bytes().filter(|&b| b != b'-').take(24));
-    }
-    String::from_utf8(id).unwrap_or_default()
 }
 
 /// Characters escaped in query names and values we send.
@@ -335,17 +301,6 @@ mod tests {
         for (name, remapped) in &REMAPPED {
             assert_eq!(remapped.as_str(), format!("x-amzn-remapped-{name}"));
         }
-    }
-
-    #[test]
-    fn trace_id_takes_the_first_24_hex_digits_of_the_request_id() {
-        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(0x6a1b_2c3d);
-        assert_eq!(
-            trace_id("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", at),
-            "Root=1-6a1b2c3d-0f1e2d3c4b5a69788796a5b4"
-        );
-        // Not a UUID: hyphens dropped all the same.
-        assert_eq!(trace_id("ab-cd", at), "Root=1-6a1b2c3d-abcd");
     }
 
     #[test]

@@ -19,10 +19,13 @@ mod endpoint;
 pub mod http_api;
 pub mod limits;
 pub mod mapping;
+pub mod phases;
 pub mod pipeline;
+pub mod request;
 pub mod responses;
 pub mod router;
 mod server;
+pub mod services;
 pub mod throttle;
 pub mod transform;
 pub mod validate;
@@ -40,8 +43,10 @@ use crate::model::{Project, RestApi, Stage};
 use crate::observe::RequestLog;
 
 pub use compile::{CompileError, CompiledStage, compile_stage};
-pub use pipeline::{Execution, MethodRequest, Services};
+pub use pipeline::Execution;
+pub use request::MethodRequest;
 pub use responses::Reply;
+pub use services::Services;
 
 /// AWS's payload limit for REST APIs: 10 MB.
 pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
@@ -521,7 +526,7 @@ impl Gateway {
                         config.account_throttle,
                         throttle::monotonic(),
                     ))),
-                    api_keys: Some(pipeline::ApiKeyServices {
+                    api_keys: Some(services::ApiKeyServices {
                         keys: Arc::new(ArcSwap::from_pointee(
                             crate::auth::api_keys::ApiKeys::compile(project),
                         )),

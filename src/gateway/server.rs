@@ -26,12 +26,13 @@ use crate::observe::{RequestRecord, StoredHeaders};
 use super::compile::{CompiledMethod, CompiledStage};
 use super::control_http::{self, flush_stage_cache, test_invoke_method};
 
-use super::endpoint::trace_header;
+use super::context::trace_header;
 use super::limits::{
     Check, ConnectionTable, MAX_REQUEST_HEAD_BYTES, MAX_REQUEST_HEADERS, Registration, Socket,
     Watched, out_of_descriptors, request_head_bytes,
 };
-use super::pipeline::{self, MethodRequest};
+use super::pipeline;
+use super::request::MethodRequest;
 use super::responses::{self, Reply};
 use super::{MAX_PAYLOAD_BYTES, Shared};
 
@@ -1031,7 +1032,7 @@ fn finish(
         headers.insert(X_AMZ_APIGW_ID, value);
     }
     if let Some(value) = traced {
-        headers.insert(super::endpoint::X_AMZN_TRACE_ID, value);
+        headers.insert(super::context::X_AMZN_TRACE_ID, value);
     }
     response
 }

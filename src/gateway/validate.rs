@@ -12,7 +12,7 @@ use crate::model::{GatewayResponseType, Method, Model, RestApi};
 use crate::observe::ExecutionLog;
 
 use super::context::RequestContext;
-use super::pipeline::MethodRequest;
+use super::request::MethodRequest;
 use super::responses::GatewayError;
 
 /// What one method's validator checks.

@@ -20,7 +20,7 @@ use crate::model::{HttpStage, WebSocketApi};
 use crate::observe::ExecutionLog;
 
 use super::http_api::substitute_stage_variables;
-use super::pipeline::Services;
+use super::services::Services;
 use super::transform::Template;
 
 /// AWS's WebSocket quotas (API Gateway quotas for WebSocket APIs), all

@@ -11,8 +11,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::map::same_key;
-use super::value::{Entries, Key, Value};
+use super::value::{Entries, Key, Value, same_key};
 
 /// serde_json stops at 128 levels; well below that, leave deep documents
 /// to serde_json.

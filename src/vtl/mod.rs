@@ -11,8 +11,8 @@ mod budget;
 mod eval;
 mod expression;
 mod input;
+mod java;
 mod json;
-mod map;
 mod methods;
 mod parser;
 mod slots;
@@ -22,7 +22,7 @@ mod value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub use value::java_double;
+pub use java::java_double;
 
 /// AWS's quota for a mapping template: 300 KB
 /// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html>).

@@ -3,16 +3,28 @@
 //! printed as Java prints it, `List` / `Map` printed by `toString`
 //! (`[1, 2]`, `{a=1, b=2}`), and JSON arrays from `$input.path` printed as
 //! JSON (they are json-smart `JSONArray`s on AWS).
+//!
+//! Also a map's entries ([`Entries`]): insertion order (Java's
+//! `LinkedHashMap`) with `IndexMap`'s semantics (inserting an existing key
+//! replaces its value in place; removing shifts the later entries). Maps
+//! in templates are mostly small JSON objects (a few fields per array
+//! item), where a linear scan over the keys beats hashing them; a map that
+//! grows past [`LINEAR`] entries gets a hash index of positions.
+//!
+//! How values print, compare and convert to and from JSON under the render
+//! budget is `java.rs`; this module imports neither it nor `budget`, which
+//! both build on it.
 
 use std::cell::RefCell;
-use std::fmt::Write as _;
+use std::fmt;
 use std::rc::Rc;
 
-use super::budget::{Budget, Exceeded};
+use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
+
+use super::ast::Hint;
 
 pub type List = Rc<RefCell<Items>>;
-/// Entries in insertion order (Java's `LinkedHashMap`).
-pub use super::map::Entries;
 /// Map keys: shared strings, so the keys repeated across a JSON array's
 /// objects are allocated once per document.
 pub type Key = Rc<str>;
@@ -132,12 +144,6 @@ pub const ITEM_BYTES: usize = std::mem::size_of::<Value>();
 /// Bytes a map entry takes besides its key's text.
 pub const ENTRY_BYTES: usize = std::mem::size_of::<(Key, Value)>() + 16;
 
-/// What Java's `AbstractCollection.toString` prints for a collection that
-/// holds itself (Velocity 1.7 prints lists with it).
-const THIS_COLLECTION: &str = "(this Collection)";
-/// And `AbstractMap.toString` for a map that holds itself.
-const THIS_MAP: &str = "(this Map)";
-
 impl Value {
     pub fn str(text: &str) -> Value {
         Value::Str(Rc::from(text))
@@ -189,218 +195,8 @@ impl Value {
         matches!(self, Value::Int(_) | Value::Long(_) | Value::Double(_))
     }
 
-    /// Java's `toString()` of the value.
-    pub fn to_java_string(&self, budget: &mut Budget) -> Result<String, Exceeded> {
-        let mut out = String::new();
-        self.write_java(&mut out, budget)?;
-        Ok(out)
-    }
-
-    /// Appends Java's `toString()` of the value, charging what it writes.
-    #[inline]
-    pub fn write_java(&self, out: &mut String, budget: &mut Budget) -> Result<(), Exceeded> {
-        self.write_java_at(out, budget, 0)
-    }
-
-    fn write_java_at(
-        &self,
-        out: &mut String,
-        budget: &mut Budget,
-        depth: usize,
-    ) -> Result<(), Exceeded> {
-        match self {
-            Value::Str(s) => {
-                budget.alloc(s.len())?;
-                out.push_str(s);
-            }
-            Value::List(items, json) => {
-                if *json {
-                    return self.write_json_at(out, budget, depth);
-                }
-                if depth >= super::MAX_VALUE_DEPTH {
-                    return Err(Exceeded::Depth);
-                }
-                budget.alloc(2)?;
-                out.push('[');
-                for (i, item) in items.borrow().iter().enumerate() {
-                    if i > 0 {
-                        budget.alloc(2)?;
-                        out.push_str(", ");
-                    }
-                    match item {
-                        Value::List(inner, _) if Rc::ptr_eq(inner, items) => {
-                            budget.alloc(THIS_COLLECTION.len())?;
-                            out.push_str(THIS_COLLECTION);
-                        }
-                        item => item.write_java_at(out, budget, depth + 1)?,
-                    }
-                }
-                out.push(']');
-            }
-            Value::Map(entries) => {
-                if depth >= super::MAX_VALUE_DEPTH {
-                    return Err(Exceeded::Depth);
-                }
-                budget.alloc(2)?;
-                out.push('{');
-                for (i, (key, value)) in entries.borrow().iter().enumerate() {
-                    budget.alloc(key.len() + 3)?;
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    out.push_str(key);
-                    out.push('=');
-                    match value {
-                        Value::Map(inner) if Rc::ptr_eq(inner, entries) => {
-                            budget.alloc(THIS_MAP.len())?;
-                            out.push_str(THIS_MAP);
-                        }
-                        value => value.write_java_at(out, budget, depth + 1)?,
-                    }
-                }
-                out.push('}');
-            }
-            Value::Entry(entry) => {
-                if depth >= super::MAX_VALUE_DEPTH {
-                    return Err(Exceeded::Depth);
-                }
-                budget.alloc(entry.0.len() + 1)?;
-                out.push_str(&entry.0);
-                out.push('=');
-                entry.1.write_java_at(out, budget, depth + 1)?;
-            }
-            scalar => {
-                // At most a few dozen bytes.
-                budget.alloc(24)?;
-                scalar.write_scalar(out);
-            }
-        }
-        Ok(())
-    }
-
-    /// A value that is not a string or a container, as Java prints it.
-    fn write_scalar(&self, out: &mut String) {
-        match self {
-            Value::Null => out.push_str("null"),
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Int(n) => out.push_str(itoa::Buffer::new().format(*n)),
-            Value::Long(n) => out.push_str(itoa::Buffer::new().format(*n)),
-            Value::Double(d) if d.is_finite() && (1e-3..1e7).contains(&d.abs()) => {
-                if !write_short_decimal(*d, out) {
-                    out.push_str(ryu::Buffer::new().format_finite(*d))
-                }
-            }
-            Value::Double(d) => out.push_str(&java_double(*d)),
-            Value::Char(c) => out.push(*c),
-            Value::Loop(_) => out.push_str("org.apache.velocity.runtime.directive.ForeachScope"),
-            Value::Input => out.push_str("$input"),
-            Value::Util => out.push_str("$util"),
-            Value::Str(_) | Value::List(..) | Value::Map(_) | Value::Entry(_) => {}
-        }
-    }
-
-    /// Appends the value as compact JSON, as json-smart writes it (which
-    /// has no guard against a list holding itself: Java overflows its
-    /// stack, here the depth budget ends the render).
-    pub fn write_json(&self, out: &mut String, budget: &mut Budget) -> Result<(), Exceeded> {
-        self.write_json_at(out, budget, 0)
-    }
-
-    fn write_json_at(
-        &self,
-        out: &mut String,
-        budget: &mut Budget,
-        depth: usize,
-    ) -> Result<(), Exceeded> {
-        match self {
-            Value::Null => {
-                budget.alloc(4)?;
-                out.push_str("null");
-            }
-            Value::Bool(_) | Value::Int(_) | Value::Long(_) | Value::Double(_) => {
-                budget.alloc(24)?;
-                self.write_scalar(out);
-            }
-            Value::Str(s) => write_json_string(out, s, budget)?,
-            Value::Char(c) => write_json_string(out, &c.to_string(), budget)?,
-            Value::List(items, _) => {
-                if depth >= super::MAX_VALUE_DEPTH {
-                    return Err(Exceeded::Depth);
-                }
-                budget.alloc(2)?;
-                out.push('[');
-                for (i, item) in items.borrow().iter().enumerate() {
-                    if i > 0 {
-                        budget.alloc(1)?;
-                        out.push(',');
-                    }
-                    item.write_json_at(out, budget, depth + 1)?;
-                }
-                out.push(']');
-            }
-            Value::Map(entries) => {
-                if depth >= super::MAX_VALUE_DEPTH {
-                    return Err(Exceeded::Depth);
-                }
-                budget.alloc(2)?;
-                out.push('{');
-                for (i, (key, value)) in entries.borrow().iter().enumerate() {
-                    if i > 0 {
-                        budget.alloc(1)?;
-                        out.push(',');
-                    }
-                    write_json_string(out, key, budget)?;
-                    budget.alloc(1)?;
-                    out.push(':');
-                    value.write_json_at(out, budget, depth + 1)?;
-                }
-                out.push('}');
-            }
-            other => {
-                let text = other.to_java_string(budget)?;
-                write_json_string(out, &text, budget)?;
-            }
-        }
-        Ok(())
-    }
-
-    pub fn to_json(&self, budget: &mut Budget) -> Result<String, Exceeded> {
-        let mut out = String::new();
-        self.write_json(&mut out, budget)?;
-        Ok(out)
-    }
-
-    /// A value from a parsed JSON document: objects become ordered maps,
-    /// arrays JSON lists, integers `Integer`/`Long`, decimals `Double`.
-    /// Charges what it builds.
-    pub fn from_json(json: &serde_json::Value, budget: &mut Budget) -> Result<Value, Exceeded> {
-        budget.alloc(ITEM_BYTES)?;
-        Ok(match json {
-            serde_json::Value::String(s) => {
-                budget.alloc(s.len())?;
-                Value::str(s)
-            }
-            serde_json::Value::Array(items) => {
-                let mut values = Vec::with_capacity(items.len());
-                for item in items {
-                    values.push(Value::from_json(item, budget)?);
-                }
-                Value::json_list(values)
-            }
-            serde_json::Value::Object(entries) => {
-                let mut map = Entries::with_capacity(entries.len());
-                for (k, v) in entries {
-                    budget.alloc(ENTRY_BYTES + k.len())?;
-                    map.insert(Key::from(k.as_str()), Value::from_json(v, budget)?);
-                }
-                Value::map(map)
-            }
-            scalar => Value::json_scalar(scalar),
-        })
-    }
-
     /// A JSON scalar's value; a container gives null.
-    fn json_scalar(json: &serde_json::Value) -> Value {
+    pub(super) fn json_scalar(json: &serde_json::Value) -> Value {
         match json {
             serde_json::Value::Bool(b) => Value::Bool(*b),
             serde_json::Value::Number(n) => {
@@ -431,362 +227,331 @@ impl Value {
             other => Value::json_scalar(other),
         }
     }
-
-    /// Velocity 1.7's equality: numbers by value, same types by `equals`,
-    /// different types by their `toString`. A list or map is equal to
-    /// itself without a walk (Java's `equals` checks `o == this` first).
-    pub fn java_equals(&self, other: &Value, budget: &mut Budget) -> Result<bool, Exceeded> {
-        self.java_equals_at(other, budget, 0)
-    }
-
-    fn java_equals_at(
-        &self,
-        other: &Value,
-        budget: &mut Budget,
-        depth: usize,
-    ) -> Result<bool, Exceeded> {
-        budget.step()?;
-        Ok(match (self, other) {
-            (Value::Null, Value::Null) => true,
-            (Value::Null, _) | (_, Value::Null) => false,
-            (a, b) if a.is_number() && b.is_number() => match (a.as_i64(), b.as_i64(), a, b) {
-                (
-                    Some(x),
-                    Some(y),
-                    Value::Int(_) | Value::Long(_),
-                    Value::Int(_) | Value::Long(_),
-                ) => x == y,
-                _ => a.as_f64() == b.as_f64(),
-            },
-            (Value::Bool(a), Value::Bool(b)) => a == b,
-            (Value::Str(a), Value::Str(b)) => {
-                budget.scan(a.len().min(b.len()))?;
-                a == b
-            }
-            (Value::List(a, _), Value::List(b, _)) => {
-                if Rc::ptr_eq(a, b) {
-                    return Ok(true);
-                }
-                if depth >= super::MAX_VALUE_DEPTH {
-                    return Err(Exceeded::Depth);
-                }
-                let (a, b) = (a.borrow(), b.borrow());
-                if a.len() != b.len() {
-                    return Ok(false);
-                }
-                for (x, y) in a.iter().zip(b.iter()) {
-                    if !x.java_equals_at(y, budget, depth + 1)? {
-                        return Ok(false);
-                    }
-                }
-                true
-            }
-            (Value::Map(a), Value::Map(b)) => {
-                if Rc::ptr_eq(a, b) {
-                    return Ok(true);
-                }
-                if depth >= super::MAX_VALUE_DEPTH {
-                    return Err(Exceeded::Depth);
-                }
-                let (a, b) = (a.borrow(), b.borrow());
-                if a.len() != b.len() {
-                    return Ok(false);
-                }
-                for (k, v) in a.iter() {
-                    match b.get(k) {
-                        Some(w) if v.java_equals_at(w, budget, depth + 1)? => {}
-                        _ => return Ok(false),
-                    }
-                }
-                true
-            }
-            (a, b) => a.to_java_string(budget)? == b.to_java_string(budget)?,
-        })
-    }
-}
-
-fn write_json_string(out: &mut String, text: &str, budget: &mut Budget) -> Result<(), Exceeded> {
-    // At most six bytes for each byte of `text` (`\u001F`): when that
-    // could exceed the budget, the exact size is charged before writing.
-    let charged_before = text.len().saturating_mul(6) + 2 > budget.bytes_left();
-    if charged_before {
-        let exact = 2 + text
-            .chars()
-            .map(|c| match c {
-                '"' | '\\' | '\n' | '\r' | '\t' | '\u{08}' | '\u{0c}' => 2,
-                c if (c as u32) < 0x20 => 6,
-                c => c.len_utf8(),
-            })
-            .sum::<usize>();
-        budget.alloc(exact)?;
-    }
-    let before = out.len();
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    if !charged_before {
-        budget.alloc(out.len() - before)?;
-    }
-    Ok(())
-}
-
-/// Writes `d` (between 10^-3 and 10^7 in magnitude) as ryu (and Java)
-/// would, when it has at most four decimals: `249.99`, `3.0`, `0.05`.
-/// Gives false, writing nothing, for the others.
-///
-/// The decimal `m / 10^k` for the smallest `k` at which it converts back to
-/// `d` is the shortest that round-trips; and it is the only one of its
-/// length, since `10^-k` is far wider than the doubles' spacing here.
-fn write_short_decimal(d: f64, out: &mut String) -> bool {
-    const SCALES: [f64; 5] = [1.0, 10.0, 100.0, 1000.0, 10000.0];
-    const UNITS: [u64; 5] = [1, 10, 100, 1000, 10000];
-    let magnitude = d.abs();
-    for k in 0..SCALES.len() {
-        let scaled = magnitude * SCALES[k];
-        // Rounded to the nearest integer (an exact tie never converts back).
-        let m = (scaled + 0.5) as u64;
-        if m as f64 / SCALES[k] != magnitude {
-            continue;
-        }
-        if d.is_sign_negative() {
-            out.push('-');
-        }
-        let mut digits = itoa::Buffer::new();
-        out.push_str(digits.format(m / UNITS[k]));
-        out.push('.');
-        if k == 0 {
-            out.push('0');
-        } else {
-            let fraction = digits.format(m % UNITS[k]);
-            for _ in fraction.len()..k {
-                out.push('0');
-            }
-            out.push_str(fraction);
-        }
-        return true;
-    }
-    false
-}
-
-/// Java's `Double.toString`: plain notation with at least one decimal
-/// between 10^-3 and 10^7, else `d.dddE±n`; shortest digits that round-trip.
-pub fn java_double(d: f64) -> String {
-    if d.is_nan() {
-        return "NaN".into();
-    }
-    if d.is_infinite() {
-        return if d > 0.0 { "Infinity" } else { "-Infinity" }.into();
-    }
-    if d == 0.0 {
-        return if d.is_sign_negative() { "-0.0" } else { "0.0" }.into();
-    }
-    let magnitude = d.abs();
-    if (1e-3..1e7).contains(&magnitude) {
-        // ryu prints the shortest round-trip digits in plain notation in
-        // this range, with `.0` on whole numbers, as Java does.
-        let mut buffer = ryu::Buffer::new();
-        buffer.format_finite(d).to_string()
-    } else {
-        // `{:e}` gives the shortest round-trip digits: `1.5e-7`, `1e10`.
-        let text = format!("{d:e}");
-        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-        let mantissa = if mantissa.contains('.') {
-            mantissa.to_string()
-        } else {
-            format!("{mantissa}.0")
-        };
-        format!("{mantissa}E{exponent}")
-    }
-}
-
-/// Parses JSON straight into template values (no intermediate
-/// `serde_json::Value`), as `$input.path('$')` needs on every request.
-impl<'de> serde::Deserialize<'de> for Value {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_any(JsonVisitor)
-    }
-}
-
-struct JsonVisitor;
-
-/// Reads an object key, reusing one parsed recently ([`KEYS`]).
-struct KeySeed;
-
-thread_local! {
-    /// Keys seen recently while parsing, so `[{"id":..}, {"id":..}]`
-    /// allocates `id` once.
-    static KEYS: std::cell::RefCell<Vec<Key>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for KeySeed {
-    type Value = Key;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
-        struct KeyVisitor;
-        impl serde::de::Visitor<'_> for KeyVisitor {
-            type Value = Key;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an object key")
-            }
-            fn visit_str<E>(self, text: &str) -> Result<Key, E> {
-                Ok(KEYS.with(|keys| {
-                    let mut keys = keys.borrow_mut();
-                    if let Some(key) = keys.iter().find(|k| ***k == *text) {
-                        return Key::clone(key);
-                    }
-                    let key = Key::from(text);
-                    if keys.len() >= 64 {
-                        keys.remove(0);
-                    }
-                    keys.push(Key::clone(&key));
-                    key
-                }))
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for JsonVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
-        Ok(Value::Bool(b))
-    }
-
-    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
-        Ok(Value::integer(n))
-    }
-
-    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
-        Ok(i64::try_from(n).map_or(Value::Double(n as f64), Value::integer))
-    }
-
-    fn visit_f64<E>(self, d: f64) -> Result<Value, E> {
-        Ok(Value::Double(d))
-    }
-
-    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::str(s))
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(4));
-        while let Some(item) = seq.next_element::<Value>()? {
-            items.push(item);
-        }
-        Ok(Value::json_list(items))
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries = Entries::with_capacity(map.size_hint().unwrap_or(4));
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            let value = map.next_value::<Value>()?;
-            entries.insert(key, value);
-        }
-        Ok(Value::map(entries))
-    }
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 24);
+
+/// Entries in insertion order (Java's `LinkedHashMap`).
+/// Up to this many entries, lookups scan the keys.
+const LINEAR: usize = 8;
+
+/// Entries kept in the map's own allocation (a JSON object of up to this
+/// many fields costs one allocation).
+const INLINE: usize = 4;
+
+#[derive(Clone, Default)]
+pub struct Entries {
+    items: SmallVec<[(Key, Value); INLINE]>,
+    /// Key -> position in `items`, once there are more than [`LINEAR`].
+    index: Option<Box<FxHashMap<Key, usize>>>,
+}
+
+impl Entries {
+    pub fn with_capacity(capacity: usize) -> Entries {
+        Entries {
+            items: SmallVec::with_capacity(capacity),
+            index: None,
+        }
+    }
+
+    #[inline]
+    fn position(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => self.items.iter().position(|(k, _)| same_key(k, key)),
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.position(key).map(|i| &self.items[i].1)
+    }
+
+    /// [`Entries::get`] that tries the position in `hint` first, and
+    /// leaves there where it found `key`.
+    #[inline]
+    pub fn get_hinted(&self, key: &str, hint: &Hint) -> Option<&Value> {
+        if self.index.is_some() {
+            return self.get(key);
+        }
+        if let Some((k, value)) = self.items.get(hint.get())
+            && same_key(k, key)
+        {
+            return Some(value);
+        }
+        let i = self.position(key)?;
+        hint.set(i);
+        Some(&self.items[i].1)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.position(key).is_some()
+    }
+
+    /// Sets `key`; an existing key keeps its place and gives back its value.
+    pub fn insert(&mut self, key: Key, value: Value) -> Option<Value> {
+        if let Some(i) = self.position(&key) {
+            return Some(std::mem::replace(&mut self.items[i].1, value));
+        }
+        if let Some(index) = &mut self.index {
+            index.insert(Key::clone(&key), self.items.len());
+        }
+        self.items.push((key, value));
+        if self.index.is_none() && self.items.len() > LINEAR {
+            self.reindex();
+        }
+        None
+    }
+
+    /// [`Entries::insert`] of a key that, if the map has an equal key, is
+    /// that same allocation (keys shared while reading a document): the
+    /// check for it compares pointers.
+    pub fn insert_shared(&mut self, key: Key, value: Value) -> Option<Value> {
+        if self.index.is_some() {
+            return self.insert(key, value);
+        }
+        if let Some(i) = self.items.iter().position(|(k, _)| Rc::ptr_eq(k, &key)) {
+            return Some(std::mem::replace(&mut self.items[i].1, value));
+        }
+        debug_assert!(!self.contains_key(&key));
+        self.items.push((key, value));
+        if self.items.len() > LINEAR {
+            self.reindex();
+        }
+        None
+    }
+
+    fn reindex(&mut self) {
+        self.index = Some(Box::new(
+            self.items
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (Key::clone(k), i))
+                .collect(),
+        ));
+    }
+
+    /// Removes `key`, keeping the order of the others.
+    pub fn shift_remove(&mut self, key: &str) -> Option<Value> {
+        let i = self.position(key)?;
+        let (_, value) = self.items.remove(i);
+        if self.index.is_some() {
+            self.reindex();
+        }
+        Some(value)
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.items.clear();
+        self.index = None;
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Value)> {
+        self.items.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &Key> {
+        self.items.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Value> {
+        self.items.iter().map(|(_, v)| v)
+    }
+
+    /// Empties the map, moving its values to `out`.
+    pub fn drain_values_into(&mut self, out: &mut Vec<Value>) {
+        self.index = None;
+        out.extend(std::mem::take(&mut self.items).into_iter().map(|(_, v)| v));
+    }
+}
+
+/// Frees nested lists and maps without recursing (see `Items`).
+impl Drop for Entries {
+    fn drop(&mut self) {
+        if self.items.iter().any(|(_, v)| is_last_container(v)) {
+            let mut values = Vec::with_capacity(self.items.len());
+            self.drain_values_into(&mut values);
+            drop_iteratively(values);
+        }
+    }
+}
+
+/// `a == b`, comparing short keys with a few word loads rather than
+/// through `memcmp` (keys are mostly short field names).
+#[inline]
+pub fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word4 =
+        |s: &[u8], at: usize| u32::from_ne_bytes(s[at..at + 4].try_into().unwrap_or_default());
+    let word8 =
+        |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().unwrap_or_default());
+    match n {
+        0 => true,
+        // The first, middle and last bytes are all of them.
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        // Two windows that overlap cover the whole key.
+        4..=8 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        9..=16 => word8(a, 0) == word8(b, 0) && word8(a, n - 8) == word8(b, n - 8),
+        _ => a == b,
+    }
+}
+
+impl Extend<(Key, Value)> for Entries {
+    fn extend<I: IntoIterator<Item = (Key, Value)>>(&mut self, entries: I) {
+        for (key, value) in entries {
+            self.insert(key, value);
+        }
+    }
+}
+
+impl IntoIterator for Entries {
+    type Item = (Key, Value);
+    type IntoIter = smallvec::IntoIter<[(Key, Value); INLINE]>;
+
+    fn into_iter(mut self) -> Self::IntoIter {
+        std::mem::take(&mut self.items).into_iter()
+    }
+}
+
+impl FromIterator<(Key, Value)> for Entries {
+    fn from_iter<I: IntoIterator<Item = (Key, Value)>>(entries: I) -> Entries {
+        let mut map = Entries::default();
+        map.extend(entries);
+        map
+    }
+}
+
+/// Keys only: a map may hold itself.
+impl fmt::Debug for Entries {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.keys()).finish()
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn key(text: &str) -> Key {
+        Key::from(text)
+    }
+
     #[test]
-    fn doubles_print_like_java() {
-        for (value, text) in [
-            (2.5, "2.5"),
-            (3.0, "3.0"),
-            (1.0e7, "1.0E7"),
-            (1.0e-4, "1.0E-4"),
-            (1.1 + 2.2, "3.3000000000000003"),
-            (0.1 * 3.0, "0.30000000000000004"),
-            (1000.0, "1000.0"),
-            (249.99, "249.99"),
-            (-0.5, "-0.5"),
-            (1.5e10, "1.5E10"),
-        ] {
-            assert_eq!(java_double(value), text);
+    fn behaves_like_an_ordered_map_small_and_large() {
+        for size in [3usize, 8, 9, 40] {
+            let mut map = Entries::default();
+            for i in 0..size {
+                assert!(
+                    map.insert(key(&format!("k{i}")), Value::integer(i as i64))
+                        .is_none()
+                );
+            }
+            // Re-inserting keeps the position and gives back the old value.
+            let old = map.insert(key("k1"), Value::str("one"));
+            assert!(matches!(old, Some(Value::Int(1))));
+            let keys: Vec<String> = map.keys().map(|k| k.to_string()).collect();
+            let expected: Vec<String> = (0..size).map(|i| format!("k{i}")).collect();
+            assert_eq!(keys, expected);
+            assert!(matches!(map.get("k1"), Some(Value::Str(s)) if &**s == "one"));
+            // Removing shifts the later entries and keeps lookups right.
+            assert!(matches!(map.shift_remove("k0"), Some(Value::Int(0))));
+            assert!(map.shift_remove("k0").is_none());
+            assert_eq!(map.len(), size - 1);
+            for i in 1..size {
+                assert!(map.contains_key(&format!("k{i}")), "size {size} key {i}");
+            }
+            assert_eq!(map.keys().next().map(|k| k.to_string()), Some("k1".into()));
+            let last = format!("k{}", size - 1);
+            assert!(matches!(map.get(&last), Some(Value::Int(n)) if *n as usize == size - 1));
+            map.clear();
+            assert!(map.is_empty() && map.get("k1").is_none());
         }
     }
 
-    /// The short-decimal path prints what ryu prints.
     #[test]
-    fn short_decimals_print_like_ryu() {
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        let mut checked = 0;
-        for i in 0..400_000u64 {
-            let r = next();
-            let d = match i % 4 {
-                // Decimals with up to 5 places, the common case in payloads.
-                0 => {
-                    (r % 1_000_000_000) as f64
-                        / [1.0, 10.0, 100.0, 1e3, 1e4, 1e5][(i / 4 % 6) as usize]
-                }
-                1 => f64::from_bits(r),
-                2 => (r % 10_000_000) as f64 + 0.5f64.powi((r >> 40) as i32 % 20),
-                _ => -((r % 100_000) as f64) / 1e3,
-            };
-            if !(d.is_finite() && (1e-3..1e7).contains(&d.abs())) {
-                continue;
-            }
-            let mut fast = String::new();
-            if write_short_decimal(d, &mut fast) {
-                assert_eq!(fast, ryu::Buffer::new().format_finite(d), "{d:?}");
-                checked += 1;
+    fn hinted_lookups_find_the_key_wherever_it_is() {
+        let hint = Hint::default();
+        let shapes: [&[&str]; 3] = [&["id", "type", "price"], &["price", "id"], &["type"]];
+        for _ in 0..2 {
+            for shape in shapes {
+                let map: Entries = shape
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| (key(k), Value::integer(i as i64)))
+                    .collect();
+                let expected = shape.iter().position(|k| *k == "price");
+                let found = map.get_hinted("price", &hint).and_then(Value::as_i64);
+                assert_eq!(found, expected.map(|i| i as i64), "{shape:?}");
             }
         }
-        assert!(checked > 100_000, "{checked}");
-        for d in [
-            1e-3,
-            0.05,
-            249.99,
-            3.0,
-            9_999_999.0,
-            9_999_999.999_9,
-            1234.5678,
-            0.1 + 0.2,
-        ] {
-            let mut fast = String::new();
-            let _ = write_short_decimal(d, &mut fast) || {
-                fast.push_str(ryu::Buffer::new().format_finite(d));
-                true
-            };
-            assert_eq!(fast, ryu::Buffer::new().format_finite(d));
+        let big: Entries = (0..20)
+            .map(|i| (key(&format!("k{i}")), Value::integer(i)))
+            .collect();
+        hint.set(3);
+        assert_eq!(
+            big.get_hinted("k15", &hint).and_then(Value::as_i64),
+            Some(15)
+        );
+        assert!(big.get_hinted("nope", &hint).is_none());
+    }
+
+    #[test]
+    fn same_key_is_string_equality() {
+        let words = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "abc",
+            "abd",
+            "xbc",
+            "abcd",
+            "abce",
+            "abcde",
+            "abcdf",
+            "bbcde",
+            "abXde",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghi",
+            "abcdefghj",
+            "Xbcdefghi",
+            "abcdXfghi",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnopr",
+            "é",
+            "éé",
+            "aé",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(same_key(a, b), a == b, "{a:?} {b:?}");
+            }
         }
+    }
+
+    #[test]
+    fn collecting_keeps_the_first_place_and_the_last_value() {
+        let map: Entries = [("a", 1), ("b", 2), ("a", 3)]
+            .into_iter()
+            .map(|(k, v)| (key(k), Value::integer(v)))
+            .collect();
+        let entries: Vec<String> = map.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+        assert_eq!(entries, ["a=Int(3)", "b=Int(2)"]);
     }
 }
