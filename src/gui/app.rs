@@ -5,7 +5,7 @@
 
 use crate::gateway::Gateway;
 
-use super::commands::{Command, CommandSender};
+use super::commands::{Command, CommandSender, FunctionEdit};
 use super::highlight::Highlighter;
 use super::panels::console::Console;
 use super::workspace::{IntegrationSettings, ResponseSettings, Workspace};
@@ -80,7 +80,7 @@ pub struct Studio {
     pub recent: super::recent::RecentProjects,
     pub file: super::file::FileMenu,
     pub openapi: super::openapi::OpenApiMenu,
-    pub functions: super::functions::FunctionsView,
+    pub functions: super::panels::functions::FunctionsView,
     /// What the panels asked for this frame, applied after they drew.
     commands: CommandSender,
 }
@@ -207,9 +207,6 @@ impl Studio {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui) {
-        if self.functions.poll() {
-            ui.ctx().request_repaint();
-        }
         self.sync_control_plane(ui.ctx());
         if self.workspace.revision != self.seen_revision {
             self.seen_revision = self.workspace.revision;
@@ -258,7 +255,12 @@ impl Studio {
                     &mut self.commands,
                 ),
                 Tab::Models => self.models_tab(ui),
-                Tab::Functions => self.functions_tab(ui),
+                Tab::Functions => self.functions.ui(
+                    ui,
+                    &self.workspace,
+                    self.gateway.as_ref(),
+                    &mut self.commands,
+                ),
                 Tab::Metrics => self.metrics.ui(ui, &self.workspace, self.gateway.as_ref()),
                 Tab::Keys => self.keys.ui(
                     ui,
@@ -328,6 +330,13 @@ impl Studio {
                 let result = result.and_then(|message| self.reload_gateway().map(|()| message));
                 self.report(result, |message| message);
             }
+            Command::Function(edit) => self.apply_function_edit(edit, ctx),
+            Command::FunctionInvoked(result) => {
+                self.functions.pending = false;
+                if let Some(result) = result {
+                    self.functions.result = Some(result);
+                }
+            }
             Command::Stage(edit) => {
                 let status = super::panels::stages::apply(
                     edit,
@@ -340,6 +349,84 @@ impl Studio {
                 }
             }
         }
+    }
+
+    /// The running gateway runs the function definitions as edited.
+    pub(super) fn sync_functions(&self) {
+        if let Some(gateway) = &self.gateway {
+            gateway.services().functions.update(&self.workspace.project);
+        }
+    }
+
+    fn apply_function_edit(&mut self, edit: FunctionEdit, ctx: &egui::Context) {
+        match edit {
+            FunctionEdit::Apply(draft) => {
+                let result = self.workspace.apply_function_draft(&draft);
+                if let Ok(name) = &result {
+                    self.sync_functions();
+                    if let Some(draft) = &mut self.functions.draft {
+                        draft.original = Some(name.clone());
+                    }
+                }
+                self.report(result, |name| {
+                    format!("Function {name} saved in the project")
+                });
+            }
+            FunctionEdit::Delete(name) => {
+                let result = self.workspace.delete_function(&name);
+                if result.is_ok() {
+                    self.sync_functions();
+                    self.functions.draft = None;
+                }
+                self.report(result, |()| format!("Function {name} deleted"));
+            }
+            FunctionEdit::Invoke {
+                function,
+                event,
+                started,
+            } => {
+                let result = self.invoke_function(function, event, ctx);
+                self.report(result, |()| started);
+            }
+            FunctionEdit::SetAuthorizer(draft) => {
+                let result = self.workspace.set_authorizer(&draft);
+                if let Ok(id) = &result
+                    && let Some(d) = &mut self.functions.authorizer_draft
+                {
+                    d.id = Some(id.clone());
+                }
+                self.report(result, |_| {
+                    "Authorizer saved in the draft (not deployed yet)".into()
+                });
+            }
+            FunctionEdit::DeleteAuthorizer(id) => {
+                let result = self.workspace.delete_authorizer(&id);
+                let deleted = result.is_ok();
+                self.report(result, |()| "Authorizer deleted".into());
+                if deleted {
+                    self.functions.authorizer_draft = None;
+                }
+            }
+        }
+    }
+
+    /// Invokes `function` with the test `event` on the gateway's runtime;
+    /// the answer arrives as [`Command::FunctionInvoked`].
+    fn invoke_function(
+        &mut self,
+        function: String,
+        event: String,
+        ctx: &egui::Context,
+    ) -> Result<(), String> {
+        let gateway = self.gateway.as_ref().ok_or("the gateway is not running")?;
+        serde_json::from_str::<serde_json::Value>(&event)
+            .map_err(|e| format!("The test event is not JSON: {e}"))?;
+        super::effects::invoke_function(gateway, function, event, self.commands.remote(), {
+            let ctx = ctx.clone();
+            move || ctx.request_repaint()
+        });
+        self.functions.pending = true;
+        Ok(())
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {

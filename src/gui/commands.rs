@@ -8,7 +8,7 @@
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use super::console::{ConsoleRequest, ConsoleResponse};
-use super::workspace::CanaryChange;
+use super::workspace::{AuthorizerDraft, CanaryChange, FunctionDraft};
 use crate::model::{QuotaSettings, ThrottleSettings};
 
 /// The window's tabs, and the one table of the names they are remembered
@@ -82,6 +82,43 @@ pub enum Command {
     Keys(KeysEdit),
     /// An edit of the Stages tab.
     Stage(StageEdit),
+    /// An edit or invocation of the Functions tab.
+    Function(FunctionEdit),
+    /// A test invocation finished (`None`: it was dropped unanswered).
+    FunctionInvoked(Option<InvokeResult>),
+}
+
+/// The Functions tab's edits and test invocations.
+#[derive(Debug)]
+pub enum FunctionEdit {
+    /// Save the draft in the project (and the running gateway).
+    Apply(FunctionDraft),
+    Delete(String),
+    /// Invoke `function` with the test `event` (JSON); `started` is the
+    /// status bar's message once it is on its way.
+    Invoke {
+        function: String,
+        event: String,
+        started: String,
+    },
+    SetAuthorizer(AuthorizerDraft),
+    /// Delete the authorizer with this id.
+    DeleteAuthorizer(String),
+}
+
+impl From<FunctionEdit> for Command {
+    fn from(edit: FunctionEdit) -> Command {
+        Command::Function(edit)
+    }
+}
+
+/// A test invocation's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvokeResult {
+    pub function: String,
+    pub error: bool,
+    pub text: String,
+    pub millis: u128,
 }
 
 /// The Stages tab's edits of one stage of the selected REST API.

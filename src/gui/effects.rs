@@ -1,11 +1,12 @@
-//! What the GUI does outside the model: the running gateway, and (to
-//! come) console sends, sockets, file dialogs and reads. Called from the
-//! app's command queue, never from a panel.
+//! What the GUI does outside the model: the running gateway, console
+//! sends, function invocations, and (to come) sockets, file dialogs and
+//! reads. Called from the app's command queue, never from a panel.
 
 use std::sync::mpsc::Sender;
 
-use super::commands::Command;
+use super::commands::{Command, InvokeResult};
 use super::console::{ConsoleRequest, ConsoleResponse, send_http, test_invoke};
+use crate::functions::Outcome;
 use crate::gateway::Gateway;
 use crate::model::{Project, RestApi};
 
@@ -48,6 +49,51 @@ pub fn send_console_request(
     let log = gateway.request_log().clone();
     gateway.spawn(async move {
         answer(send_http(&url, &request, &log).await);
+        repaint();
+    });
+}
+
+/// Invokes `function` with `event` on the gateway's runtime; the answer
+/// comes back as [`Command::FunctionInvoked`] (`None` if the invocation
+/// is dropped before it answers).
+pub fn invoke_function(
+    gateway: &Gateway,
+    function: String,
+    event: String,
+    report: Sender<Command>,
+    repaint: impl Fn() + Send + 'static,
+) {
+    /// Reports `None` unless an answer was sent.
+    struct Answer(Option<Sender<Command>>);
+    impl Drop for Answer {
+        fn drop(&mut self) {
+            if let Some(report) = self.0.take() {
+                let _ = report.send(Command::FunctionInvoked(None));
+            }
+        }
+    }
+    let host = gateway.services().functions;
+    let payload = bytes::Bytes::from(event);
+    let mut answer = Answer(Some(report));
+    gateway.spawn(async move {
+        let started = std::time::Instant::now();
+        let outcome = host.invoke(&function, payload).await;
+        let millis = started.elapsed().as_millis();
+        let (error, text) = match outcome {
+            Ok(Outcome::Success(body)) => (false, String::from_utf8_lossy(&body).into_owned()),
+            Ok(Outcome::Error { payload, .. }) => {
+                (true, String::from_utf8_lossy(&payload).into_owned())
+            }
+            Err(e) => (true, e.to_string()),
+        };
+        if let Some(report) = answer.0.take() {
+            let _ = report.send(Command::FunctionInvoked(Some(InvokeResult {
+                function,
+                error,
+                text,
+                millis,
+            })));
+        }
         repaint();
     });
 }

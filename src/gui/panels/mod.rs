@@ -5,6 +5,7 @@
 //! (which owns them) nor one another.
 
 pub mod console;
+pub mod functions;
 pub mod keys;
 pub mod logs;
 pub mod metrics;

@@ -3,9 +3,13 @@
 //! model's operations, so AWS's rules live once) and is undoable; panels
 //! only read this and call these.
 
+mod functions;
+
 use std::collections::BTreeMap;
 
 use crate::model::{Project, RestApi};
+
+pub use functions::{AuthorizerDraft, FunctionDraft};
 
 /// The integration fields the designer edits.
 #[derive(Debug, Clone, PartialEq)]
