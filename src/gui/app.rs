@@ -3,9 +3,15 @@
 //! test console and the live request log. [`Studio`] is the whole state;
 //! [`Studio::ui`] draws it and is what the `egui_kittest` tests drive.
 
-use crate::gateway::Gateway;
+use std::path::{Path, PathBuf};
 
-use super::commands::{Command, CommandSender, FunctionEdit};
+use crate::gateway::Gateway;
+use crate::model::Project;
+use crate::openapi::{ExportFormat, ExportOptions, Extensions};
+
+use super::commands::{
+    Command, CommandSender, FileAction, FileCommand, FunctionEdit, OpenApiAction, OpenApiCommand,
+};
 use super::highlight::Highlighter;
 use super::panels::console::Console;
 use super::workspace::{IntegrationSettings, ResponseSettings, Workspace};
@@ -78,8 +84,8 @@ pub struct Studio {
     rate: RateMeter,
     /// Recently opened projects (File -> Recent).
     pub recent: super::recent::RecentProjects,
-    pub file: super::file::FileMenu,
-    pub openapi: super::openapi::OpenApiMenu,
+    pub file: super::panels::file::FileMenu,
+    pub openapi: super::panels::openapi::OpenApiMenu,
     pub functions: super::panels::functions::FunctionsView,
     /// What the panels asked for this frame, applied after they drew.
     commands: CommandSender,
@@ -214,10 +220,9 @@ impl Studio {
             // Undo / redo may have changed function definitions.
             self.sync_functions();
         }
-        self.poll_file_dialog();
-        self.poll_openapi_dialog();
-        self.confirm_window(ui.ctx());
-        self.openapi_warnings_window(ui.ctx());
+        self.file
+            .confirm_window(ui.ctx(), &self.workspace, &mut self.commands);
+        self.openapi.warnings_window(ui.ctx());
         self.shortcuts(ui.ctx());
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar(ui));
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui));
@@ -337,6 +342,8 @@ impl Studio {
                     self.functions.result = Some(result);
                 }
             }
+            Command::File(command) => self.apply_file(command, ctx),
+            Command::OpenApi(command) => self.apply_openapi(command, ctx),
             Command::Stage(edit) => {
                 let status = super::panels::stages::apply(
                     edit,
@@ -429,6 +436,177 @@ impl Studio {
         Ok(())
     }
 
+    fn apply_file(&mut self, command: FileCommand, ctx: &egui::Context) {
+        match command {
+            FileCommand::PickFolder(action) => {
+                let start = self.workspace.project.dir.clone();
+                let opened = super::effects::pick_folder(action, start, self.commands.remote(), {
+                    let ctx = ctx.clone();
+                    move || ctx.request_repaint()
+                });
+                if let Err(error) = opened {
+                    self.status = Err(format!("the file dialog could not start: {error}"));
+                }
+            }
+            FileCommand::FolderPicked(action, Some(folder)) => self.file_request(action, folder),
+            FileCommand::FolderPicked(_, None) => {
+                self.status = Ok(
+                    "No folder chosen (type one under File -> Project folder if no dialog appeared)"
+                        .into(),
+                );
+            }
+            FileCommand::Request(action, folder) => self.file_request(action, folder),
+            FileCommand::Confirmed {
+                action,
+                folder,
+                save,
+            } => {
+                if save && let Err(error) = self.workspace.save() {
+                    self.status = Err(error);
+                    return;
+                }
+                self.file_action(action, &folder);
+            }
+        }
+    }
+
+    /// Runs `action` on `folder`, first asking when it would drop unsaved
+    /// edits.
+    fn file_request(&mut self, action: FileAction, folder: PathBuf) {
+        if folder.as_os_str().is_empty() {
+            self.status = Err("Type a project folder first".into());
+            return;
+        }
+        if action != FileAction::SaveAs && self.workspace.dirty {
+            self.file.confirm = Some((action, folder));
+            return;
+        }
+        self.file_action(action, &folder);
+    }
+
+    fn file_action(&mut self, action: FileAction, folder: &Path) {
+        let result = match action {
+            FileAction::Open => Project::load(folder)
+                .map_err(|e| e.to_string())
+                .and_then(|project| self.switch_to(project)),
+            FileAction::New => {
+                super::effects::new_project(folder).and_then(|project| self.switch_to(project))
+            }
+            FileAction::SaveAs => self.save_project_as(folder),
+        };
+        let shown = folder.display().to_string();
+        self.report(result, |()| match action {
+            FileAction::Open => format!("Opened {shown}"),
+            FileAction::New => format!("Created a new project in {shown}"),
+            FileAction::SaveAs => format!("Saved as {shown}"),
+        });
+    }
+
+    /// Writes the project, deployments included, into `folder` and keeps
+    /// working there.
+    fn save_project_as(&mut self, folder: &Path) -> Result<(), String> {
+        self.workspace
+            .project
+            .save_as(folder)
+            .map_err(|e| e.to_string())?;
+        self.workspace.dirty = false;
+        self.remember(folder);
+        Ok(())
+    }
+
+    /// Loads `project` into the designer and serves its deployed stages.
+    fn switch_to(&mut self, project: Project) -> Result<(), String> {
+        let folder = project.dir.clone();
+        let served = self.gateway.as_ref().map_or(Ok(()), |gateway| {
+            gateway.reload(&project).map_err(|e| e.to_string())
+        });
+        self.workspace = super::Workspace::new(project);
+        self.reset_editors();
+        self.remember(&folder);
+        served.map_err(|e| format!("opened, but its deployments cannot be served: {e}"))
+    }
+
+    /// The recent list is a convenience: failing to store it is reported
+    /// on stderr, not in the window.
+    fn remember(&mut self, folder: &Path) {
+        if let Err(error) = self.recent.add(folder) {
+            eprintln!("portico: could not store the recent projects list: {error}");
+        }
+    }
+
+    fn apply_openapi(&mut self, command: OpenApiCommand, ctx: &egui::Context) {
+        match command {
+            OpenApiCommand::PickFile(action) => {
+                let start = self.workspace.project.dir.clone();
+                let suggested = match self.openapi.format {
+                    ExportFormat::Oas30 => "openapi.yaml",
+                    ExportFormat::Swagger2 => "swagger.yaml",
+                };
+                let opened = super::effects::pick_openapi_file(
+                    action,
+                    start,
+                    suggested,
+                    self.commands.remote(),
+                    {
+                        let ctx = ctx.clone();
+                        move || ctx.request_repaint()
+                    },
+                );
+                if let Err(error) = opened {
+                    self.status = Err(format!("the file dialog could not start: {error}"));
+                }
+            }
+            OpenApiCommand::FilePicked(action, Some(file)) => self.openapi_request(action, &file),
+            OpenApiCommand::FilePicked(_, None) => {
+                self.status = Ok(
+                    "No file chosen (type one under File -> OpenAPI file if no dialog appeared)"
+                        .into(),
+                );
+            }
+            OpenApiCommand::Request(action, file) => self.openapi_request(action, &file),
+        }
+    }
+
+    fn openapi_request(&mut self, action: OpenApiAction, file: &Path) {
+        if file.as_os_str().is_empty() {
+            self.status = Err("Type an OpenAPI file first".into());
+            return;
+        }
+        match action {
+            OpenApiAction::Import => {
+                let result = super::effects::import_openapi(file).map(|(api, warnings)| {
+                    let name = api.name.clone();
+                    let count = warnings.len();
+                    self.workspace.push_api(api);
+                    self.reset_editors();
+                    self.openapi.warnings =
+                        (count > 0).then(|| (file.display().to_string(), warnings));
+                    (name, count)
+                });
+                self.report(result, |(name, warnings)| {
+                    format!("Imported {name} ({warnings} warnings); deploy it to serve it")
+                });
+            }
+            OpenApiAction::Export => {
+                let options = ExportOptions {
+                    format: self.openapi.format,
+                    extensions: if self.openapi.aws_extensions {
+                        Extensions::ALL
+                    } else {
+                        Extensions::NONE
+                    },
+                    stage: None,
+                };
+                let result = self
+                    .workspace
+                    .api()
+                    .ok_or_else(|| "the project has no REST API".to_string())
+                    .and_then(|api| super::effects::export_openapi(api, &options, file));
+                self.report(result, |()| format!("Exported to {}", file.display()));
+            }
+        }
+    }
+
     fn shortcuts(&mut self, ctx: &egui::Context) {
         use egui::{Key, KeyboardShortcut, Modifiers};
         let save = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
@@ -472,7 +650,10 @@ impl Studio {
                 .api()
                 .map_or("(no API)".to_string(), |a| a.name.clone());
             let dirty = if self.workspace.dirty { " *" } else { "" };
-            self.file_menu(ui);
+            self.file
+                .ui(ui, &self.recent, &mut self.commands, |ui, commands| {
+                    self.openapi.ui(ui, commands)
+                });
             let folder = self
                 .workspace
                 .project

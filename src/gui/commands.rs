@@ -5,6 +5,7 @@
 //!
 //! Imports no panel and not `app.rs`: both import this module.
 
+use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use super::console::{ConsoleRequest, ConsoleResponse};
@@ -86,6 +87,64 @@ pub enum Command {
     Function(FunctionEdit),
     /// A test invocation finished (`None`: it was dropped unanswered).
     FunctionInvoked(Option<InvokeResult>),
+    /// The File menu's New, Open and Save As.
+    File(FileCommand),
+    /// File -> Import / Export OpenAPI.
+    OpenApi(OpenApiCommand),
+}
+
+/// What a picked folder is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileAction {
+    New,
+    Open,
+    SaveAs,
+}
+
+/// The File menu's project commands.
+#[derive(Debug)]
+pub enum FileCommand {
+    /// Open the native folder dialog for `action`.
+    PickFolder(FileAction),
+    /// The dialog answered (`None`: no folder chosen).
+    FolderPicked(FileAction, Option<PathBuf>),
+    /// Run `action` on the folder, asking first if it drops unsaved edits.
+    Request(FileAction, PathBuf),
+    /// The "unsaved changes" question was answered (save them first?).
+    Confirmed {
+        action: FileAction,
+        folder: PathBuf,
+        save: bool,
+    },
+}
+
+impl From<FileCommand> for Command {
+    fn from(command: FileCommand) -> Command {
+        Command::File(command)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenApiAction {
+    Import,
+    Export,
+}
+
+/// File -> Import / Export OpenAPI.
+#[derive(Debug)]
+pub enum OpenApiCommand {
+    /// Open the native file dialog for `action`.
+    PickFile(OpenApiAction),
+    /// The dialog answered (`None`: no file chosen).
+    FilePicked(OpenApiAction, Option<PathBuf>),
+    /// Import or export the file.
+    Request(OpenApiAction, PathBuf),
+}
+
+impl From<OpenApiCommand> for Command {
+    fn from(command: OpenApiCommand) -> Command {
+        Command::OpenApi(command)
+    }
 }
 
 /// The Functions tab's edits and test invocations.
