@@ -10,7 +10,8 @@ use crate::model::Project;
 use crate::openapi::{ExportFormat, ExportOptions, Extensions};
 
 use super::commands::{
-    Command, CommandSender, FileAction, FileCommand, FunctionEdit, OpenApiAction, OpenApiCommand,
+    Command, CommandSender, FileAction, FileCommand, FunctionEdit, HttpApiEdit, OpenApiAction,
+    OpenApiCommand,
 };
 use super::highlight::Highlighter;
 use super::panels::console::Console;
@@ -51,7 +52,7 @@ pub struct Studio {
     /// The API keys tab's fields.
     pub keys: super::panels::keys::KeysView,
     /// The HTTP APIs tab's fields.
-    pub http_apis: super::http_apis::HttpApisView,
+    pub http_apis: super::panels::http_apis::HttpApisView,
     /// The WebSocket APIs tab: design, console, connections.
     pub websockets: super::websockets::WebSocketsView,
     /// The model open in the Models tab.
@@ -273,7 +274,12 @@ impl Studio {
                     self.gateway.as_ref(),
                     &mut self.commands,
                 ),
-                Tab::HttpApis => self.http_apis_tab(ui),
+                Tab::HttpApis => self.http_apis.ui(
+                    ui,
+                    &self.workspace,
+                    self.gateway.as_ref(),
+                    &mut self.commands,
+                ),
                 Tab::WebSockets => self.websockets_tab(ui),
             }
         });
@@ -344,6 +350,7 @@ impl Studio {
             }
             Command::File(command) => self.apply_file(command, ctx),
             Command::OpenApi(command) => self.apply_openapi(command, ctx),
+            Command::HttpApi(edit) => self.apply_http_api_edit(edit),
             Command::Stage(edit) => {
                 let status = super::panels::stages::apply(
                     edit,
@@ -434,6 +441,27 @@ impl Studio {
         });
         self.functions.pending = true;
         Ok(())
+    }
+
+    fn apply_http_api_edit(&mut self, edit: HttpApiEdit) {
+        if let HttpApiEdit::Try(route_key) = &edit {
+            let index = self.http_apis.selected;
+            super::panels::http_apis::try_in_console(
+                &self.workspace.project.http_apis[index],
+                route_key,
+                self.http_apis.token.as_deref(),
+                &mut self.console.request,
+            );
+            self.tab = Tab::Console;
+        }
+        let result = super::panels::http_apis::apply(
+            edit,
+            &mut self.http_apis,
+            &mut self.workspace,
+            self.gateway.as_ref(),
+        );
+        let result = result.and_then(|message| self.reload_gateway().map(|()| message));
+        self.report(result, |message| message);
     }
 
     fn apply_file(&mut self, command: FileCommand, ctx: &egui::Context) {

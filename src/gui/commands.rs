@@ -91,6 +91,35 @@ pub enum Command {
     File(FileCommand),
     /// File -> Import / Export OpenAPI.
     OpenApi(OpenApiCommand),
+    /// An edit of the HTTP APIs tab (of its selected API).
+    HttpApi(HttpApiEdit),
+}
+
+/// The HTTP APIs tab's edits; what they add is read from the tab's fields.
+#[derive(Debug)]
+pub enum HttpApiEdit {
+    NewApi,
+    AddRoute,
+    DeleteRoute(String),
+    AddIntegration,
+    DeleteIntegration(String),
+    AddJwtAuthorizer,
+    AddMapping,
+    /// Integration id, status code (None: the request), key.
+    DeleteMapping(String, Option<String>, String),
+    Cors,
+    AddStage,
+    AutoDeploy(String, bool),
+    Deploy(String),
+    /// Put the route (its key) in the console.
+    Try(String),
+    Mint,
+}
+
+impl From<HttpApiEdit> for Command {
+    fn from(edit: HttpApiEdit) -> Command {
+        Command::HttpApi(edit)
+    }
 }
 
 /// What a picked folder is for.

@@ -12,7 +12,6 @@ pub mod console;
 pub mod designer;
 pub mod effects;
 pub mod highlight;
-pub mod http_apis;
 pub mod models;
 pub mod panels;
 pub mod recent;

@@ -7,6 +7,7 @@
 pub mod console;
 pub mod file;
 pub mod functions;
+pub mod http_apis;
 pub mod keys;
 pub mod logs;
 pub mod metrics;
