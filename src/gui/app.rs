@@ -3,9 +3,16 @@
 //! test console and the live request log. [`Studio`] is the whole state;
 //! [`Studio::ui`] draws it and is what the `egui_kittest` tests drive.
 
-use crate::gateway::Gateway;
+use std::path::{Path, PathBuf};
 
-use super::commands::{Command, CommandSender};
+use crate::gateway::Gateway;
+use crate::model::Project;
+use crate::openapi::{ExportFormat, ExportOptions, Extensions};
+
+use super::commands::{
+    Command, CommandSender, FileAction, FileCommand, FunctionEdit, HttpApiEdit, OpenApiAction,
+    OpenApiCommand,
+};
 use super::highlight::Highlighter;
 use super::panels::console::Console;
 use super::workspace::{IntegrationSettings, ResponseSettings, Workspace};
@@ -45,7 +52,7 @@ pub struct Studio {
     /// The API keys tab's fields.
     pub keys: super::panels::keys::KeysView,
     /// The HTTP APIs tab's fields.
-    pub http_apis: super::http_apis::HttpApisView,
+    pub http_apis: super::panels::http_apis::HttpApisView,
     /// The WebSocket APIs tab: design, console, connections.
     pub websockets: super::websockets::WebSocketsView,
     /// The model open in the Models tab.
@@ -78,9 +85,9 @@ pub struct Studio {
     rate: RateMeter,
     /// Recently opened projects (File -> Recent).
     pub recent: super::recent::RecentProjects,
-    pub file: super::file::FileMenu,
-    pub openapi: super::openapi::OpenApiMenu,
-    pub functions: super::functions::FunctionsView,
+    pub file: super::panels::file::FileMenu,
+    pub openapi: super::panels::openapi::OpenApiMenu,
+    pub functions: super::panels::functions::FunctionsView,
     /// What the panels asked for this frame, applied after they drew.
     commands: CommandSender,
 }
@@ -207,9 +214,6 @@ impl Studio {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui) {
-        if self.functions.poll() {
-            ui.ctx().request_repaint();
-        }
         self.sync_control_plane(ui.ctx());
         if self.workspace.revision != self.seen_revision {
             self.seen_revision = self.workspace.revision;
@@ -217,10 +221,9 @@ impl Studio {
             // Undo / redo may have changed function definitions.
             self.sync_functions();
         }
-        self.poll_file_dialog();
-        self.poll_openapi_dialog();
-        self.confirm_window(ui.ctx());
-        self.openapi_warnings_window(ui.ctx());
+        self.file
+            .confirm_window(ui.ctx(), &self.workspace, &mut self.commands);
+        self.openapi.warnings_window(ui.ctx());
         self.shortcuts(ui.ctx());
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar(ui));
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui));
@@ -258,7 +261,12 @@ impl Studio {
                     &mut self.commands,
                 ),
                 Tab::Models => self.models_tab(ui),
-                Tab::Functions => self.functions_tab(ui),
+                Tab::Functions => self.functions.ui(
+                    ui,
+                    &self.workspace,
+                    self.gateway.as_ref(),
+                    &mut self.commands,
+                ),
                 Tab::Metrics => self.metrics.ui(ui, &self.workspace, self.gateway.as_ref()),
                 Tab::Keys => self.keys.ui(
                     ui,
@@ -266,7 +274,12 @@ impl Studio {
                     self.gateway.as_ref(),
                     &mut self.commands,
                 ),
-                Tab::HttpApis => self.http_apis_tab(ui),
+                Tab::HttpApis => self.http_apis.ui(
+                    ui,
+                    &self.workspace,
+                    self.gateway.as_ref(),
+                    &mut self.commands,
+                ),
                 Tab::WebSockets => self.websockets_tab(ui),
             }
         });
@@ -328,6 +341,16 @@ impl Studio {
                 let result = result.and_then(|message| self.reload_gateway().map(|()| message));
                 self.report(result, |message| message);
             }
+            Command::Function(edit) => self.apply_function_edit(edit, ctx),
+            Command::FunctionInvoked(result) => {
+                self.functions.pending = false;
+                if let Some(result) = result {
+                    self.functions.result = Some(result);
+                }
+            }
+            Command::File(command) => self.apply_file(command, ctx),
+            Command::OpenApi(command) => self.apply_openapi(command, ctx),
+            Command::HttpApi(edit) => self.apply_http_api_edit(edit),
             Command::Stage(edit) => {
                 let status = super::panels::stages::apply(
                     edit,
@@ -338,6 +361,276 @@ impl Studio {
                 if let Some(status) = status {
                     self.status = status;
                 }
+            }
+        }
+    }
+
+    /// The running gateway runs the function definitions as edited.
+    pub(super) fn sync_functions(&self) {
+        if let Some(gateway) = &self.gateway {
+            gateway.services().functions.update(&self.workspace.project);
+        }
+    }
+
+    fn apply_function_edit(&mut self, edit: FunctionEdit, ctx: &egui::Context) {
+        match edit {
+            FunctionEdit::Apply(draft) => {
+                let result = self.workspace.apply_function_draft(&draft);
+                if let Ok(name) = &result {
+                    self.sync_functions();
+                    if let Some(draft) = &mut self.functions.draft {
+                        draft.original = Some(name.clone());
+                    }
+                }
+                self.report(result, |name| {
+                    format!("Function {name} saved in the project")
+                });
+            }
+            FunctionEdit::Delete(name) => {
+                let result = self.workspace.delete_function(&name);
+                if result.is_ok() {
+                    self.sync_functions();
+                    self.functions.draft = None;
+                }
+                self.report(result, |()| format!("Function {name} deleted"));
+            }
+            FunctionEdit::Invoke {
+                function,
+                event,
+                started,
+            } => {
+                let result = self.invoke_function(function, event, ctx);
+                self.report(result, |()| started);
+            }
+            FunctionEdit::SetAuthorizer(draft) => {
+                let result = self.workspace.set_authorizer(&draft);
+                if let Ok(id) = &result
+                    && let Some(d) = &mut self.functions.authorizer_draft
+                {
+                    d.id = Some(id.clone());
+                }
+                self.report(result, |_| {
+                    "Authorizer saved in the draft (not deployed yet)".into()
+                });
+            }
+            FunctionEdit::DeleteAuthorizer(id) => {
+                let result = self.workspace.delete_authorizer(&id);
+                let deleted = result.is_ok();
+                self.report(result, |()| "Authorizer deleted".into());
+                if deleted {
+                    self.functions.authorizer_draft = None;
+                }
+            }
+        }
+    }
+
+    /// Invokes `function` with the test `event` on the gateway's runtime;
+    /// the answer arrives as [`Command::FunctionInvoked`].
+    fn invoke_function(
+        &mut self,
+        function: String,
+        event: String,
+        ctx: &egui::Context,
+    ) -> Result<(), String> {
+        let gateway = self.gateway.as_ref().ok_or("the gateway is not running")?;
+        serde_json::from_str::<serde_json::Value>(&event)
+            .map_err(|e| format!("The test event is not JSON: {e}"))?;
+        super::effects::invoke_function(gateway, function, event, self.commands.remote(), {
+            let ctx = ctx.clone();
+            move || ctx.request_repaint()
+        });
+        self.functions.pending = true;
+        Ok(())
+    }
+
+    fn apply_http_api_edit(&mut self, edit: HttpApiEdit) {
+        if let HttpApiEdit::Try(route_key) = &edit {
+            let index = self.http_apis.selected;
+            super::panels::http_apis::try_in_console(
+                &self.workspace.project.http_apis[index],
+                route_key,
+                self.http_apis.token.as_deref(),
+                &mut self.console.request,
+            );
+            self.tab = Tab::Console;
+        }
+        let result = super::panels::http_apis::apply(
+            edit,
+            &mut self.http_apis,
+            &mut self.workspace,
+            self.gateway.as_ref(),
+        );
+        let result = result.and_then(|message| self.reload_gateway().map(|()| message));
+        self.report(result, |message| message);
+    }
+
+    fn apply_file(&mut self, command: FileCommand, ctx: &egui::Context) {
+        match command {
+            FileCommand::PickFolder(action) => {
+                let start = self.workspace.project.dir.clone();
+                let opened = super::effects::pick_folder(action, start, self.commands.remote(), {
+                    let ctx = ctx.clone();
+                    move || ctx.request_repaint()
+                });
+                if let Err(error) = opened {
+                    self.status = Err(format!("the file dialog could not start: {error}"));
+                }
+            }
+            FileCommand::FolderPicked(action, Some(folder)) => self.file_request(action, folder),
+            FileCommand::FolderPicked(_, None) => {
+                self.status = Ok(
+                    "No folder chosen (type one under File -> Project folder if no dialog appeared)"
+                        .into(),
+                );
+            }
+            FileCommand::Request(action, folder) => self.file_request(action, folder),
+            FileCommand::Confirmed {
+                action,
+                folder,
+                save,
+            } => {
+                if save && let Err(error) = self.workspace.save() {
+                    self.status = Err(error);
+                    return;
+                }
+                self.file_action(action, &folder);
+            }
+        }
+    }
+
+    /// Runs `action` on `folder`, first asking when it would drop unsaved
+    /// edits.
+    fn file_request(&mut self, action: FileAction, folder: PathBuf) {
+        if folder.as_os_str().is_empty() {
+            self.status = Err("Type a project folder first".into());
+            return;
+        }
+        if action != FileAction::SaveAs && self.workspace.dirty {
+            self.file.confirm = Some((action, folder));
+            return;
+        }
+        self.file_action(action, &folder);
+    }
+
+    fn file_action(&mut self, action: FileAction, folder: &Path) {
+        let result = match action {
+            FileAction::Open => Project::load(folder)
+                .map_err(|e| e.to_string())
+                .and_then(|project| self.switch_to(project)),
+            FileAction::New => {
+                super::effects::new_project(folder).and_then(|project| self.switch_to(project))
+            }
+            FileAction::SaveAs => self.save_project_as(folder),
+        };
+        let shown = folder.display().to_string();
+        self.report(result, |()| match action {
+            FileAction::Open => format!("Opened {shown}"),
+            FileAction::New => format!("Created a new project in {shown}"),
+            FileAction::SaveAs => format!("Saved as {shown}"),
+        });
+    }
+
+    /// Writes the project, deployments included, into `folder` and keeps
+    /// working there.
+    fn save_project_as(&mut self, folder: &Path) -> Result<(), String> {
+        self.workspace
+            .project
+            .save_as(folder)
+            .map_err(|e| e.to_string())?;
+        self.workspace.dirty = false;
+        self.remember(folder);
+        Ok(())
+    }
+
+    /// Loads `project` into the designer and serves its deployed stages.
+    fn switch_to(&mut self, project: Project) -> Result<(), String> {
+        let folder = project.dir.clone();
+        let served = self.gateway.as_ref().map_or(Ok(()), |gateway| {
+            gateway.reload(&project).map_err(|e| e.to_string())
+        });
+        self.workspace = super::Workspace::new(project);
+        self.reset_editors();
+        self.remember(&folder);
+        served.map_err(|e| format!("opened, but its deployments cannot be served: {e}"))
+    }
+
+    /// The recent list is a convenience: failing to store it is reported
+    /// on stderr, not in the window.
+    fn remember(&mut self, folder: &Path) {
+        if let Err(error) = self.recent.add(folder) {
+            eprintln!("portico: could not store the recent projects list: {error}");
+        }
+    }
+
+    fn apply_openapi(&mut self, command: OpenApiCommand, ctx: &egui::Context) {
+        match command {
+            OpenApiCommand::PickFile(action) => {
+                let start = self.workspace.project.dir.clone();
+                let suggested = match self.openapi.format {
+                    ExportFormat::Oas30 => "openapi.yaml",
+                    ExportFormat::Swagger2 => "swagger.yaml",
+                };
+                let opened = super::effects::pick_openapi_file(
+                    action,
+                    start,
+                    suggested,
+                    self.commands.remote(),
+                    {
+                        let ctx = ctx.clone();
+                        move || ctx.request_repaint()
+                    },
+                );
+                if let Err(error) = opened {
+                    self.status = Err(format!("the file dialog could not start: {error}"));
+                }
+            }
+            OpenApiCommand::FilePicked(action, Some(file)) => self.openapi_request(action, &file),
+            OpenApiCommand::FilePicked(_, None) => {
+                self.status = Ok(
+                    "No file chosen (type one under File -> OpenAPI file if no dialog appeared)"
+                        .into(),
+                );
+            }
+            OpenApiCommand::Request(action, file) => self.openapi_request(action, &file),
+        }
+    }
+
+    fn openapi_request(&mut self, action: OpenApiAction, file: &Path) {
+        if file.as_os_str().is_empty() {
+            self.status = Err("Type an OpenAPI file first".into());
+            return;
+        }
+        match action {
+            OpenApiAction::Import => {
+                let result = super::effects::import_openapi(file).map(|(api, warnings)| {
+                    let name = api.name.clone();
+                    let count = warnings.len();
+                    self.workspace.push_api(api);
+                    self.reset_editors();
+                    self.openapi.warnings =
+                        (count > 0).then(|| (file.display().to_string(), warnings));
+                    (name, count)
+                });
+                self.report(result, |(name, warnings)| {
+                    format!("Imported {name} ({warnings} warnings); deploy it to serve it")
+                });
+            }
+            OpenApiAction::Export => {
+                let options = ExportOptions {
+                    format: self.openapi.format,
+                    extensions: if self.openapi.aws_extensions {
+                        Extensions::ALL
+                    } else {
+                        Extensions::NONE
+                    },
+                    stage: None,
+                };
+                let result = self
+                    .workspace
+                    .api()
+                    .ok_or_else(|| "the project has no REST API".to_string())
+                    .and_then(|api| super::effects::export_openapi(api, &options, file));
+                self.report(result, |()| format!("Exported to {}", file.display()));
             }
         }
     }
@@ -385,7 +678,10 @@ impl Studio {
                 .api()
                 .map_or("(no API)".to_string(), |a| a.name.clone());
             let dirty = if self.workspace.dirty { " *" } else { "" };
-            self.file_menu(ui);
+            self.file
+                .ui(ui, &self.recent, &mut self.commands, |ui, commands| {
+                    self.openapi.ui(ui, commands)
+                });
             let folder = self
                 .workspace
                 .project

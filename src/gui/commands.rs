@@ -5,10 +5,11 @@
 //!
 //! Imports no panel and not `app.rs`: both import this module.
 
+use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use super::console::{ConsoleRequest, ConsoleResponse};
-use super::workspace::CanaryChange;
+use super::workspace::{AuthorizerDraft, CanaryChange, FunctionDraft};
 use crate::model::{QuotaSettings, ThrottleSettings};
 
 /// The window's tabs, and the one table of the names they are remembered
@@ -82,6 +83,130 @@ pub enum Command {
     Keys(KeysEdit),
     /// An edit of the Stages tab.
     Stage(StageEdit),
+    /// An edit or invocation of the Functions tab.
+    Function(FunctionEdit),
+    /// A test invocation finished (`None`: it was dropped unanswered).
+    FunctionInvoked(Option<InvokeResult>),
+    /// The File menu's New, Open and Save As.
+    File(FileCommand),
+    /// File -> Import / Export OpenAPI.
+    OpenApi(OpenApiCommand),
+    /// An edit of the HTTP APIs tab (of its selected API).
+    HttpApi(HttpApiEdit),
+}
+
+/// The HTTP APIs tab's edits; what they add is read from the tab's fields.
+#[derive(Debug)]
+pub enum HttpApiEdit {
+    NewApi,
+    AddRoute,
+    DeleteRoute(String),
+    AddIntegration,
+    DeleteIntegration(String),
+    AddJwtAuthorizer,
+    AddMapping,
+    /// Integration id, status code (None: the request), key.
+    DeleteMapping(String, Option<String>, String),
+    Cors,
+    AddStage,
+    AutoDeploy(String, bool),
+    Deploy(String),
+    /// Put the route (its key) in the console.
+    Try(String),
+    Mint,
+}
+
+impl From<HttpApiEdit> for Command {
+    fn from(edit: HttpApiEdit) -> Command {
+        Command::HttpApi(edit)
+    }
+}
+
+/// What a picked folder is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileAction {
+    New,
+    Open,
+    SaveAs,
+}
+
+/// The File menu's project commands.
+#[derive(Debug)]
+pub enum FileCommand {
+    /// Open the native folder dialog for `action`.
+    PickFolder(FileAction),
+    /// The dialog answered (`None`: no folder chosen).
+    FolderPicked(FileAction, Option<PathBuf>),
+    /// Run `action` on the folder, asking first if it drops unsaved edits.
+    Request(FileAction, PathBuf),
+    /// The "unsaved changes" question was answered (save them first?).
+    Confirmed {
+        action: FileAction,
+        folder: PathBuf,
+        save: bool,
+    },
+}
+
+impl From<FileCommand> for Command {
+    fn from(command: FileCommand) -> Command {
+        Command::File(command)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenApiAction {
+    Import,
+    Export,
+}
+
+/// File -> Import / Export OpenAPI.
+#[derive(Debug)]
+pub enum OpenApiCommand {
+    /// Open the native file dialog for `action`.
+    PickFile(OpenApiAction),
+    /// The dialog answered (`None`: no file chosen).
+    FilePicked(OpenApiAction, Option<PathBuf>),
+    /// Import or export the file.
+    Request(OpenApiAction, PathBuf),
+}
+
+impl From<OpenApiCommand> for Command {
+    fn from(command: OpenApiCommand) -> Command {
+        Command::OpenApi(command)
+    }
+}
+
+/// The Functions tab's edits and test invocations.
+#[derive(Debug)]
+pub enum FunctionEdit {
+    /// Save the draft in the project (and the running gateway).
+    Apply(FunctionDraft),
+    Delete(String),
+    /// Invoke `function` with the test `event` (JSON); `started` is the
+    /// status bar's message once it is on its way.
+    Invoke {
+        function: String,
+        event: String,
+        started: String,
+    },
+    SetAuthorizer(AuthorizerDraft),
+    /// Delete the authorizer with this id.
+    DeleteAuthorizer(String),
+}
+
+impl From<FunctionEdit> for Command {
+    fn from(edit: FunctionEdit) -> Command {
+        Command::Function(edit)
+    }
+}
+
+/// A test invocation's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvokeResult {
+    pub function: String,
+    pub error: bool,
+    pub text: String,
+    pub millis: u128,
 }
 
 /// The Stages tab's edits of one stage of the selected REST API.

@@ -9,7 +9,7 @@
 use std::sync::mpsc::{Receiver, channel};
 
 use super::app::Studio;
-use super::http_apis::{field, next_id};
+use super::widgets::{field, next_id};
 use crate::model::{
     HttpStage, RouteResponse, WebSocketApi, WebSocketIntegration, WebSocketIntegrationResponse,
     WebSocketRoute,

@@ -5,7 +5,11 @@
 //! (which owns them) nor one another.
 
 pub mod console;
+pub mod file;
+pub mod functions;
+pub mod http_apis;
 pub mod keys;
 pub mod logs;
 pub mod metrics;
+pub mod openapi;
 pub mod stages;
