@@ -16,7 +16,7 @@
 //! the same project from sharing the file: that one keeps its queue in
 //! memory.
 //!
-//! Imports nothing of the gateway; the queue ([`super::events`]) decides
+//! Imports nothing of the gateway; the queue (`events.rs`) decides
 //! what to write.
 
 use std::collections::{HashMap, HashSet};

@@ -130,16 +130,10 @@ impl Routes {
             let previous_canaries = previous.canaries.get(&api.id);
             for stage in &api.stages {
                 let old_stage = previous_stages.and_then(|s| s.get(&stage.stage_name));
-                let compiled = match project.snapshot(&api.id, &stage.deployment_id) {
-                    None => Err(CompileError {
-                        api: api.name.clone(),
-                        stage: stage.stage_name.clone(),
-                        location: "deploymentId".into(),
-                        message: format!("no snapshot for deployment {}", stage.deployment_id),
-                    }),
-                    Some(snapshot) => compile_stage(&snapshot.rest_api, stage),
-                };
-                let compiled = match compiled {
+                let old_canary = previous_canaries.and_then(|c| c.get(&stage.stage_name));
+                // What the stage keeps when its new configuration fails.
+                let mut served_canary = old_canary.cloned();
+                let compiled = match compile_deployment(project, api, stage, "deploymentId") {
                     Ok(mut compiled) => {
                         keep(&mut compiled, old_stage);
                         Arc::new(compiled)
@@ -149,73 +143,32 @@ impl Routes {
                         if let Some(old) = old_stage {
                             stages.insert(stage.stage_name.clone(), Arc::clone(old));
                         }
-                        if let Some(old) = previous_canaries.and_then(|c| c.get(&stage.stage_name))
-                        {
-                            canaries
-                                .entry(api.id.clone())
-                                .or_default()
-                                .insert(stage.stage_name.clone(), Arc::clone(old));
-                        }
+                        put_canary(&mut canaries, &api.id, &stage.stage_name, served_canary);
                         continue;
                     }
                 };
                 stages.insert(stage.stage_name.clone(), Arc::clone(&compiled));
-                let Some(settings) = &stage.canary_settings else {
-                    continue;
-                };
-                let old_canary = previous_canaries.and_then(|c| c.get(&stage.stage_name));
-                let mut canary_stage = stage.clone();
-                canary_stage.deployment_id = settings.deployment_id.clone();
-                canary_stage
-                    .variables
-                    .extend(settings.stage_variable_overrides.clone());
-                let canary = match project.snapshot(&api.id, &settings.deployment_id) {
-                    None => Err(CompileError {
-                        api: api.name.clone(),
-                        stage: stage.stage_name.clone(),
-                        location: "canarySettings.deploymentId".into(),
-                        message: format!("no snapshot for deployment {}", settings.deployment_id),
-                    }),
-                    Some(snapshot) => compile_stage(&snapshot.rest_api, &canary_stage),
-                };
-                let mut canary = match canary {
-                    Ok(canary) => canary,
-                    Err(error) => {
-                        errors.push(error);
-                        if let Some(old) = old_canary {
-                            canaries
-                                .entry(api.id.clone())
-                                .or_default()
-                                .insert(stage.stage_name.clone(), Arc::clone(old));
+                if let Some(settings) = &stage.canary_settings {
+                    let mut canary_stage = stage.clone();
+                    canary_stage.deployment_id = settings.deployment_id.clone();
+                    canary_stage
+                        .variables
+                        .extend(settings.stage_variable_overrides.clone());
+                    match compile_deployment(
+                        project,
+                        api,
+                        &canary_stage,
+                        "canarySettings.deploymentId",
+                    ) {
+                        Ok(canary) => {
+                            served_canary = Some(Arc::new(Canary::of(
+                                canary, &compiled, old_canary, settings, keep,
+                            )))
                         }
-                        continue;
+                        Err(error) => errors.push(error),
                     }
-                };
-                canary.is_canary = true;
-                let base_cache = compiled.cache.clone();
-                // `useStageCache`: the canary reads and fills the stage's
-                // cache; otherwise it has a cache of its own.
-                if settings.use_stage_cache {
-                    canary.cache = base_cache;
-                } else {
-                    keep(
-                        &mut canary,
-                        old_canary.map(|c| &c.stage).filter(|c| {
-                            !c.cache
-                                .as_ref()
-                                .zip(base_cache.as_ref())
-                                .is_some_and(|(canary, base)| Arc::ptr_eq(canary, base))
-                        }),
-                    );
                 }
-                let canary = Canary {
-                    stage: Arc::new(canary),
-                    percent: std::sync::atomic::AtomicU64::new(settings.percent_traffic.to_bits()),
-                };
-                canaries
-                    .entry(api.id.clone())
-                    .or_default()
-                    .insert(stage.stage_name.clone(), Arc::new(canary));
+                put_canary(&mut canaries, &api.id, &stage.stage_name, served_canary);
             }
             apis.insert(api.id.clone(), stages);
         }
@@ -257,6 +210,73 @@ impl Routes {
             web_sockets,
         };
         (routes, errors)
+    }
+}
+
+/// Compiles `stage` from the snapshot of its `deploymentId`; `location`
+/// names the field that points at the deployment, for the error.
+fn compile_deployment(
+    project: &Project,
+    api: &crate::model::RestApi,
+    stage: &crate::model::Stage,
+    location: &str,
+) -> Result<CompiledStage, CompileError> {
+    match project.snapshot(&api.id, &stage.deployment_id) {
+        Some(snapshot) => compile_stage(&snapshot.rest_api, stage),
+        None => Err(CompileError {
+            api: api.name.clone(),
+            stage: stage.stage_name.clone(),
+            location: location.into(),
+            message: format!("no snapshot for deployment {}", stage.deployment_id),
+        }),
+    }
+}
+
+/// Records the canary a stage serves, if it has one.
+fn put_canary(
+    canaries: &mut FxHashMap<String, FxHashMap<String, Arc<Canary>>>,
+    api_id: &str,
+    stage: &str,
+    canary: Option<Arc<Canary>>,
+) {
+    if let Some(canary) = canary {
+        canaries
+            .entry(api_id.to_string())
+            .or_default()
+            .insert(stage.to_string(), canary);
+    }
+}
+
+impl Canary {
+    /// The canary of `base`, compiled: with `useStageCache` it reads and
+    /// fills the stage's cache; otherwise it has a cache of its own, kept
+    /// from `old` when its size is unchanged (by `keep`).
+    fn of(
+        mut canary: CompiledStage,
+        base: &CompiledStage,
+        old: Option<&Arc<Canary>>,
+        settings: &crate::model::CanarySettings,
+        keep: impl Fn(&mut CompiledStage, Option<&Arc<CompiledStage>>),
+    ) -> Canary {
+        canary.is_canary = true;
+        let base_cache = base.cache.clone();
+        if settings.use_stage_cache {
+            canary.cache = base_cache;
+        } else {
+            keep(
+                &mut canary,
+                old.map(|c| &c.stage).filter(|c| {
+                    !c.cache
+                        .as_ref()
+                        .zip(base_cache.as_ref())
+                        .is_some_and(|(canary, base)| Arc::ptr_eq(canary, base))
+                }),
+            );
+        }
+        Canary {
+            stage: Arc::new(canary),
+            percent: std::sync::atomic::AtomicU64::new(settings.percent_traffic.to_bits()),
+        }
     }
 }
 

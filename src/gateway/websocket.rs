@@ -6,7 +6,7 @@
 //! each message's route on a task of its own (so a slow integration never
 //! holds back `@connections` posts or other messages), and writes what the
 //! integrations and the `@connections` API queue for it
-//! ([`super::connections`]).
+//! (`connections.rs`).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};

@@ -43,7 +43,7 @@ pub enum Node {
         otherwise: Option<Vec<Node>>,
     },
     Foreach {
-        /// The variable's slot ([`super::slots`]).
+        /// The variable's slot (`slots.rs`).
         slot: usize,
         /// Boxed, as `#set` values are.
         iterable: Box<Expr>,
@@ -74,7 +74,7 @@ pub struct Reference {
     /// below 4 GB), printed when it is undefined.
     start: u32,
     end: u32,
-    /// The variable's slot ([`super::slots`]).
+    /// The variable's slot (`slots.rs`).
     slot: u32,
     pub quiet: bool,
     /// `$foreach`, `$velocityCount`, `$velocityHasNext`, resolved once.
@@ -182,7 +182,7 @@ pub enum BinaryOp {
 /// `#macro(name $a $b) body #end`.
 #[derive(Debug, Clone)]
 pub struct Macro {
-    /// The parameters' slots ([`super::slots`]).
+    /// The parameters' slots (`slots.rs`).
     pub slots: Vec<usize>,
     pub body: Vec<Node>,
 }
